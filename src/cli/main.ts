@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/**
+ * `f2b-fw` entry point: dispatches to a sub-command, prints help, maps typed
+ * errors to exit codes.
+ */
+import { parseArgs } from 'node:util';
+import { COMMANDS } from './commands/index.js';
+import { EXIT, type CliIO, type Command } from './command.js';
+import { F2bError } from '../core/errors.js';
+
+const ERROR_EXIT: Record<string, number> = {
+  config: EXIT.config,
+  kernel: EXIT.kernel,
+  environment: EXIT.environment,
+  'not-running': EXIT.notRunning,
+  permission: EXIT.permission,
+  usage: EXIT.usage,
+};
+
+function topHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return ['Usage: f2b-fw COMMAND [OPTIONS]', '', 'Commands:', ...lines, '', 'Run `f2b-fw COMMAND --help` for a command\'s options.'].join('\n');
+}
+
+/** Runs one command line; returns the exit code. Exported for in-process tests. */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(topHelp());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version') return main(['version', ...rest], io);
+  const command: Command | undefined = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`f2b-fw: unknown command ${JSON.stringify(name)}\n\n${topHelp()}`);
+    return EXIT.usage;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    io.err(`f2b-fw ${name}: ${(e as Error).message}\n\n${command.help}`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help) {
+    io.out(command.help);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(parsed, io);
+  } catch (e) {
+    if (e instanceof F2bError) {
+      io.err(`f2b-fw ${name}: ${e.message}`);
+      return ERROR_EXIT[e.code] ?? EXIT.failure;
+    }
+    throw e;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry || process.argv[1]?.endsWith('/f2b-fw')) {
+  const io: CliIO = {
+    out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+    err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => { process.exitCode = code; },
+    (e: unknown) => {
+      io.err(`f2b-fw: internal error: ${(e as Error)?.stack ?? String(e)}`);
+      process.exitCode = EXIT.failure;
+    },
+  );
+}

@@ -1,0 +1,50 @@
+/**
+ * The typed records that cross a pipeline boundary (see docs/ARCHITECTURE.md).
+ * One type per boundary; every stage takes one of these in and hands one out.
+ */
+
+/** A raw line read from a log source, already capped in length. */
+export interface Line {
+  /** Where it came from: a file path, `journal`, or `stdin`. */
+  readonly source: string;
+  /** The text, without the trailing newline, at most `LIMITS.lineBytes` long. */
+  readonly text: string;
+  /** When the source read it (ms since the epoch, from the injected clock). */
+  readonly readAt: number;
+}
+
+/** A filter hit: one address failed once at one time in one jail. */
+export interface Failure {
+  readonly jail: string;
+  /** Canonical address text (ipaddr.js normalised), or a CIDR prefix such as `203.0.113.0/24`. */
+  readonly addr: string;
+  /** Time of the failure from the log line's own date (ms since the epoch). */
+  readonly time: number;
+  /** The log lines that made this failure (several for multi-line filters). */
+  readonly matches: readonly string[];
+  /** Named captures (`user`, `id`, …) from `<F-…>` tags. */
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/** What a jail wants done to the firewall. */
+export interface Decision {
+  readonly op: 'ban' | 'unban';
+  readonly jail: string;
+  /** Address or prefix, canonical text. */
+  readonly addr: string;
+  /** Ban length in seconds; `null` for a permanent ban; ignored for `unban`. */
+  readonly ttl: number | null;
+  /** Why: `maxretry reached`, `manual`, `recidive`, … */
+  readonly reason: string;
+  /** The log lines behind the decision (empty for manual bans). */
+  readonly matches: readonly string[];
+}
+
+/** One ban as the firewall driver sees it: enough to put an element into a set. */
+export interface Ban {
+  readonly jail: string;
+  /** Address or prefix, canonical text. */
+  readonly addr: string;
+  /** Absolute expiry in ms since the epoch; `null` for permanent. */
+  readonly expiresAt: number | null;
+}
