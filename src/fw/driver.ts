@@ -1,0 +1,43 @@
+/**
+ * The firewall driver interface. nftables (src/fw/nft/), ipset + iptables
+ * (src/fw/ipset/) and null implement it; the ban manager and the reconcile
+ * command only talk to this.
+ */
+import type { Ban } from '../core/records.js';
+import type { FirewallLayout } from './layout.js';
+import type { Plan } from './plan.js';
+
+/** An address or prefix to remove from a jail. */
+export interface BanKey {
+  readonly jail: string;
+  readonly addr: string;
+}
+
+/** Options for reconcile. */
+export interface ReconcileOptions {
+  /** Compute and return the plan without changing anything. */
+  readonly dryRun?: boolean;
+  /** Take over a table/chain named like ours that lacks our marker. */
+  readonly force?: boolean;
+}
+
+/** One firewall backend. Every method is one atomic kernel transaction. */
+export interface FirewallDriver {
+  /** Short name: `nftables`, `iptables-ipset`, `null`. */
+  readonly name: string;
+  /**
+   * Brings the kernel to `layout` holding exactly `bans` (expired ones skipped),
+   * removing what is ours but unwanted; returns the plan (empty when in sync).
+   */
+  reconcile(layout: FirewallLayout, bans: readonly Ban[], options?: ReconcileOptions): Promise<Plan>;
+  /** Adds bans; an address already banned gets its timeout refreshed. */
+  ban(bans: readonly Ban[]): Promise<void>;
+  /** Removes bans; removing an address that is not banned is not an error. */
+  unban(keys: readonly BanKey[]): Promise<void>;
+  /** Removes every ban of one jail. */
+  unbanAll(jail: string): Promise<void>;
+  /** Bans the kernel holds now (of one jail, or all), with their expiry. */
+  list(jail?: string): Promise<Ban[]>;
+  /** Releases handles (FFI context, sockets). */
+  close(): Promise<void>;
+}
