@@ -1,0 +1,132 @@
+/**
+ * The daemon's in-process API: what the control socket server (src/control/)
+ * calls for every client request. The daemon implements it (src/daemon/service.ts);
+ * every method validates its input and throws ApiError with a stable code.
+ * Times are ms since the epoch; `null` expiry = permanent.
+ */
+import { F2bError } from '../core/errors.js';
+import type { ReconcileOptions } from '../fw/driver.js';
+import type { Plan } from '../fw/plan.js';
+
+/** Stable codes an ApiError carries (the control protocol passes them on as `error.code`). */
+export type ApiErrorCode = 'unknown-jail' | 'bad-address' | 'bad-key' | 'bad-value' | 'usage';
+
+/** A request the daemon refuses; `code` is one of ApiErrorCode. */
+export class ApiError extends F2bError {
+  constructor(code: ApiErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+/** Overview: `f2b-fw status` (fail2ban-client: Number of jail / Jail list). */
+export interface DaemonStatus {
+  readonly jails: readonly string[];
+  readonly pid: number;
+  /** ms since the epoch when the daemon became ready. */
+  readonly startedAt: number;
+  /** Firewall backend name (`nftables`, `iptables-ipset`, `null`). */
+  readonly backend: string;
+  /** Bans currently in force, all jails. */
+  readonly currentlyBanned: number;
+}
+
+/** One jail: `f2b-fw status JAIL`, fail2ban-client's tree form. */
+export interface JailStatus {
+  readonly jail: string;
+  readonly currentlyFailed: number;
+  readonly totalFailed: number;
+  /** Log paths the jail reads (or `journal`). */
+  readonly files: readonly string[];
+  readonly currentlyBanned: number;
+  /** Bans since the daemon started (this jail). */
+  readonly totalBanned: number;
+  readonly bannedList: readonly string[];
+}
+
+/** A ban in force, as `f2b-fw banned` shows it. */
+export interface BanRecord {
+  readonly jail: string;
+  /** Address or prefix, canonical text. */
+  readonly addr: string;
+  readonly bannedAt: number;
+  readonly expiresAt: number | null;
+  /** How many times this address has been banned in this jail (history included). */
+  readonly banCount: number;
+  readonly reason: string;
+  readonly matches: readonly string[];
+}
+
+/** One past or present ban, as `f2b-fw history IP` shows it. */
+export interface HistoryEntry {
+  readonly jail: string;
+  readonly addr: string;
+  readonly bannedAt: number;
+  readonly expiresAt: number | null;
+  /** When it left the kernel early (manual unban, jail removed); null if it ran its course or still runs. */
+  readonly endedAt: number | null;
+  readonly reason: string;
+  readonly matches: readonly string[];
+}
+
+/** Result of `ban`. */
+export interface BanResult {
+  /** Newly banned (or re-banned with a refreshed timeout). */
+  readonly banned: readonly string[];
+  /** Were already banned in this jail (timeout refreshed). */
+  readonly already: readonly string[];
+}
+
+/** Result of `unban`. */
+export interface UnbanResult {
+  /** `jail addr` pairs removed. */
+  readonly unbanned: readonly { readonly jail: string; readonly addr: string }[];
+  /** Addresses asked for that no jail (or not this jail) held. */
+  readonly notBanned: readonly string[];
+}
+
+/** Result of `reload`. */
+export interface ReloadResult {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  /** Jails that stayed (their bans kept), reconfigured from the new files. */
+  readonly kept: readonly string[];
+  /** The kernel transaction that applied the difference. */
+  readonly plan: Plan;
+}
+
+/** Keys `get`/`set` understand (fail2ban-client spellings). */
+export type JailKey =
+  | 'bantime' | 'findtime' | 'maxretry' | 'ignoreip' | 'logpath' | 'banned'
+  | 'addignoreip' | 'delignoreip' | 'banip' | 'unbanip';
+
+/** Value of a `get`: numbers in seconds (bantime null = permanent), lists for ignoreip/logpath/banned. */
+export type JailValue = number | null | string | readonly string[];
+
+/** The daemon, as the control server sees it. */
+export interface DaemonApi {
+  /** Overview without a jail, one jail's tree with it (ApiError unknown-jail). */
+  status(): Promise<DaemonStatus>;
+  status(jail: string): Promise<JailStatus>;
+  /** Bans addresses/prefixes in a jail now with the jail's bantime (store first, then kernel). */
+  ban(jail: string, addrs: readonly string[]): Promise<BanResult>;
+  /** Unbans from one jail, or from every jail when `jail` is undefined; `'all'` empties the jail(s). */
+  unban(jail: string | undefined, addrs: readonly string[] | 'all'): Promise<UnbanResult>;
+  /** Bans in force: all, or those holding `addr` (an address matches the prefixes containing it). */
+  banned(addr?: string): Promise<BanRecord[]>;
+  /** Every recorded ban of an address, newest first. */
+  history(addr: string): Promise<HistoryEntry[]>;
+  /** Re-reads the config; with `jail`, only that jail is re-read (it must still exist). */
+  reload(jail?: string): Promise<ReloadResult>;
+  /** Brings the kernel back in line with config + store (dryRun: plan only). */
+  reconcile(opts: ReconcileOptions): Promise<Plan>;
+  /** Reads one jail setting. */
+  get(jail: string, key: JailKey): Promise<JailValue>;
+  /**
+   * Changes one jail setting at run time (not written to files); returns the new value.
+   * bantime/findtime accept fail2ban durations (`10m`, `-1`); banip/unbanip take addresses
+   * separated by spaces; addignoreip/delignoreip one address or prefix.
+   */
+  set(jail: string, key: JailKey, value: string): Promise<JailValue>;
+  /** Stops the daemon cleanly (same as SIGTERM); resolves once the answer can still be sent. */
+  stop(): Promise<void>;
+}
