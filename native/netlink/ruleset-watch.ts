@@ -1,0 +1,125 @@
+/**
+ * Ruleset-change events: a NETLINK_NETFILTER socket joined to the
+ * NFNLGRP_NFTABLES multicast group receives every nftables change any process
+ * commits. A transaction that touched our table and was committed by another
+ * process (the NFT_MSG_NEWGEN message ending each batch names the committing
+ * PID) is reported, so `nft flush ruleset`, `systemctl restart nftables` or a
+ * firewalld reload are noticed within milliseconds. Lost events (receive buffer
+ * overrun) are reported too. A periodic tick is the fallback for kernels or
+ * backends (iptables) where events say nothing, or when the socket cannot open.
+ */
+import { createNetlink, type NetlinkSocket, type NetlinkMessage } from 'netlink';
+
+const NETLINK_NETFILTER = 12;
+const NFNLGRP_NFTABLES = 7;
+const NFNL_SUBSYS_NFTABLES = 10;
+const NFT_MSG_NEWGEN = 15;
+/** In every nftables object message (table, chain, rule, set, element list, obj), attribute 1 is the table name. */
+const ATTR_TABLE_NAME = 1;
+const NFTA_GEN_PROC_PID = 2;
+const NFGENMSG_LEN = 4;
+
+/** Why the watcher calls back. */
+export type RulesetChange = 'foreign-change' | 'events-lost' | 'periodic';
+
+/** Options of watchRuleset. */
+export interface RulesetWatchOptions {
+  /** Our table name, e.g. `f2b-fw`. */
+  readonly table: string;
+  /** Our own PID: changes we commit ourselves are not reported. */
+  readonly ownPid: number;
+  /** Called (coalesced) when the ruleset may no longer match what we put there. */
+  onChange(reason: RulesetChange): void;
+  /** Period of the fallback tick in ms (0 = none). */
+  readonly periodMs: number;
+  /** Coalescing delay for events in ms (a flush sends hundreds of messages). */
+  readonly debounceMs?: number;
+}
+
+/** A running watcher. */
+export interface RulesetWatch {
+  /** `netlink` when events arrive, `periodic` when only the tick runs. */
+  readonly mode: 'netlink' | 'periodic';
+  close(): void;
+}
+
+/** Reads attribute `type` from a netlink attribute stream starting at `offset`. */
+function findAttr(data: Buffer, offset: number, type: number): Buffer | undefined {
+  let at = offset;
+  while (at + 4 <= data.length) {
+    const len = data.readUInt16LE(at);
+    const t = data.readUInt16LE(at + 2) & 0x3fff;
+    if (len < 4) return undefined;
+    if (t === type) return data.subarray(at + 4, at + len);
+    at += (len + 3) & ~3;
+  }
+  return undefined;
+}
+
+/**
+ * Follows the messages of nftables transactions: returns true when a batch
+ * that touched `table` was committed by a process other than `ownPid`.
+ */
+export class TransactionTracker {
+  private touched = false;
+  private readonly tableName: Buffer;
+  constructor(table: string, private readonly ownPid: number) {
+    this.tableName = Buffer.from(`${table}\0`);
+  }
+
+  /** Feeds one message; true when a foreign transaction touching our table just ended. */
+  feed(msg: NetlinkMessage): boolean {
+    if (msg.type >> 8 !== NFNL_SUBSYS_NFTABLES) return false;
+    const kind = msg.type & 0xff;
+    if (kind === NFT_MSG_NEWGEN) {
+      const pid = findAttr(msg.data, NFGENMSG_LEN, NFTA_GEN_PROC_PID);
+      const foreign = this.touched && (pid === undefined || pid.readUInt32BE(0) !== this.ownPid);
+      this.touched = false;
+      return foreign;
+    }
+    const name = findAttr(msg.data, NFGENMSG_LEN, ATTR_TABLE_NAME);
+    if (name && (name.equals(this.tableName) || name.equals(this.tableName.subarray(0, -1)))) this.touched = true;
+    return false;
+  }
+}
+
+/** Starts watching; never throws (falls back to the periodic tick). */
+export function watchRuleset(options: RulesetWatchOptions): RulesetWatch {
+  const debounceMs = options.debounceMs ?? 20;
+  let pending: RulesetChange | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const report = (reason: RulesetChange): void => {
+    if (pending === null || reason !== 'periodic') pending = reason;
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      const r = pending!;
+      pending = null;
+      options.onChange(r);
+    }, debounceMs);
+  };
+
+  let socket: NetlinkSocket | null = null;
+  try {
+    const tracker = new TransactionTracker(options.table, options.ownPid);
+    socket = createNetlink(NETLINK_NETFILTER, { ref: false, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 65536 });
+    socket.addMembership(NFNLGRP_NFTABLES);
+    socket.on('message', (msgs) => {
+      for (const m of msgs) if (tracker.feed(m)) report('foreign-change');
+    });
+    socket.on('error', () => report('events-lost'));
+  } catch {
+    socket?.close();
+    socket = null;
+  }
+  const tick = options.periodMs > 0 ? setInterval(() => report('periodic'), options.periodMs) : null;
+  tick?.unref();
+  return {
+    mode: socket ? 'netlink' : 'periodic',
+    close() {
+      if (tick) clearInterval(tick);
+      if (timer) clearTimeout(timer);
+      socket?.close();
+    },
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * BanStore: the daemon's memory on disk (SQLite through better-sqlite3, WAL).
+ * Current bans (what must be in the kernel), ban history (bantime.increment,
+ * recidive, `f2b-fw history`) and log read positions. Every write is one
+ * transaction, committed before the kernel is touched, so a crash at any
+ * moment loses no ban. WAL with synchronous=NORMAL survives a killed process
+ * (commits sit in the OS page cache); only a power cut can lose the last ones.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EnvironmentError } from '../core/errors.js';
+import type { Ban } from '../core/records.js';
+import type { BanKey } from '../fw/driver.js';
+import type { BanRecord, HistoryEntry } from '../daemon/api.js';
+import { migrate } from './schema.js';
+
+/** A ban to record: what the manager hands the store before the kernel. */
+export interface NewBan {
+  readonly jail: string;
+  readonly addr: string;
+  readonly bannedAt: number;
+  readonly expiresAt: number | null;
+  readonly reason: string;
+  readonly matches: readonly string[];
+}
+
+/** Read position of one log file (the SOURCES helper's FilePosition shape). */
+export interface StoredPosition {
+  readonly offset: number;
+  readonly firstLineHash: string;
+  readonly inode?: number;
+}
+
+interface BanRow {
+  jail: string; addr: string; banned_at: number; expires_at: number | null;
+  ban_count: number; reason: string; matches: string;
+}
+interface HistoryRow extends Omit<BanRow, 'ban_count'> { ended_at: number | null }
+
+function toRecord(r: BanRow): BanRecord {
+  return {
+    jail: r.jail, addr: r.addr, bannedAt: r.banned_at, expiresAt: r.expires_at,
+    banCount: r.ban_count, reason: r.reason, matches: JSON.parse(r.matches) as string[],
+  };
+}
+
+/** The SQLite store. Implements the jail's BanHistory and the sources' PositionStore. */
+export class BanStore {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly stmt;
+
+  private constructor(file: string, db: Database.Database) {
+    this.file = file;
+    this.db = db;
+    this.stmt = {
+      count: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM history WHERE addr = ?'),
+      countJail: db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM history WHERE addr = ? AND jail = ?'),
+      insertHistory: db.prepare('INSERT INTO history (jail, addr, banned_at, expires_at, ended_at, reason, matches) VALUES (?, ?, ?, ?, NULL, ?, ?)'),
+      endHistory: db.prepare('UPDATE history SET ended_at = ? WHERE id = (SELECT history_id FROM bans WHERE jail = ? AND addr = ?)'),
+      upsert: db.prepare(`INSERT INTO bans (jail, addr, banned_at, expires_at, ban_count, reason, matches, history_id)
+        VALUES (@jail, @addr, @bannedAt, @expiresAt, @banCount, @reason, @matches, @historyId)
+        ON CONFLICT (jail, addr) DO UPDATE SET banned_at = excluded.banned_at, expires_at = excluded.expires_at,
+          ban_count = excluded.ban_count, reason = excluded.reason, matches = excluded.matches, history_id = excluded.history_id`),
+      remove: db.prepare('DELETE FROM bans WHERE jail = ? AND addr = ?'),
+      currentAll: db.prepare<[number], BanRow>('SELECT * FROM bans WHERE expires_at IS NULL OR expires_at > ? ORDER BY banned_at'),
+      currentJail: db.prepare<[number, string], BanRow>('SELECT * FROM bans WHERE (expires_at IS NULL OR expires_at > ?) AND jail = ? ORDER BY banned_at'),
+      forDriver: db.prepare<[number], { jail: string; addr: string; expires_at: number | null }>('SELECT jail, addr, expires_at FROM bans WHERE expires_at IS NULL OR expires_at > ?').raw(false),
+      get: db.prepare<[string, string], BanRow>('SELECT * FROM bans WHERE jail = ? AND addr = ?'),
+      expired: db.prepare<[number], BanRow>('SELECT * FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+      deleteExpired: db.prepare('DELETE FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+      history: db.prepare<[string], HistoryRow>('SELECT * FROM history WHERE addr = ? ORDER BY banned_at DESC, id DESC'),
+      purge: db.prepare('DELETE FROM history WHERE coalesce(ended_at, expires_at, banned_at) < ? AND id NOT IN (SELECT history_id FROM bans)'),
+      jails: db.prepare<[], { jail: string }>('SELECT DISTINCT jail FROM bans'),
+      getPos: db.prepare<[string], { offset: number; first_line_hash: string; inode: number | null }>('SELECT offset, first_line_hash, inode FROM positions WHERE path = ?'),
+      setPos: db.prepare('INSERT INTO positions (path, offset, first_line_hash, inode) VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET offset = excluded.offset, first_line_hash = excluded.first_line_hash, inode = excluded.inode'),
+    };
+  }
+
+  /** Opens (creating folder and file if needed) and migrates the store at `file` (`:memory:` allowed). */
+  static open(file: string): BanStore {
+    let db: Database.Database;
+    try {
+      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+    } catch (e) {
+      throw new EnvironmentError(`cannot open the ban database ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    migrate(db, file);
+    return new BanStore(file, db);
+  }
+
+  /** BanHistory: how many times `addr` was banned (in `jail`, or in any jail). */
+  banCount(addr: string, jail?: string): number {
+    return (jail === undefined ? this.stmt.count.get(addr) : this.stmt.countJail.get(addr, jail))?.n ?? 0;
+  }
+
+  /**
+   * Records bans in one transaction: each becomes (or replaces) the current ban of
+   * its jail+address and gets a history entry. Returns the stored records.
+   */
+  addBans(bans: readonly NewBan[]): BanRecord[] {
+    return this.db.transaction(() => bans.map((b) => {
+      const matches = JSON.stringify(b.matches);
+      const historyId = this.stmt.insertHistory.run(b.jail, b.addr, b.bannedAt, b.expiresAt, b.reason, matches).lastInsertRowid;
+      const banCount = this.banCount(b.addr, b.jail);
+      this.stmt.upsert.run({ ...b, matches, banCount, historyId });
+      return { ...b, banCount, matches: [...b.matches] };
+    }))();
+  }
+
+  /** Ends bans early (manual unban, jail removed): out of current, history marks the end. */
+  removeBans(keys: readonly BanKey[], endedAt: number): BanKey[] {
+    return this.db.transaction(() => keys.filter((k) => {
+      this.stmt.endHistory.run(endedAt, k.jail, k.addr);
+      return this.stmt.remove.run(k.jail, k.addr).changes > 0;
+    }))();
+  }
+
+  /** The current ban of one jail+address, if in force at `now`. */
+  currentBan(jail: string, addr: string, now: number): BanRecord | undefined {
+    const r = this.stmt.get.get(jail, addr);
+    return r && (r.expires_at === null || r.expires_at > now) ? toRecord(r) : undefined;
+  }
+
+  /** Bans in force at `now` (one jail or all), oldest first. */
+  current(now: number, jail?: string): BanRecord[] {
+    const rows = jail === undefined ? this.stmt.currentAll.all(now) : this.stmt.currentJail.all(now, jail);
+    return rows.map(toRecord);
+  }
+
+  /** Bans in force at `now` in the driver's shape (cheap: no matches parsed). */
+  bansForKernel(now: number): Ban[] {
+    return this.stmt.forDriver.all(now).map((r) => ({ jail: r.jail, addr: r.addr, expiresAt: r.expires_at }));
+  }
+
+  /** Jails that hold current bans (expired included until swept). */
+  jailsWithBans(): string[] {
+    return this.stmt.jails.all().map((r) => r.jail);
+  }
+
+  /** Moves bans whose time is up out of current (history keeps them); returns them. */
+  expire(now: number): BanRecord[] {
+    return this.db.transaction(() => {
+      const rows = this.stmt.expired.all(now);
+      if (rows.length > 0) this.stmt.deleteExpired.run(now);
+      return rows.map(toRecord);
+    })();
+  }
+
+  /** Every recorded ban of `addr`, newest first. */
+  history(addr: string): HistoryEntry[] {
+    return this.stmt.history.all(addr).map((r) => ({
+      jail: r.jail, addr: r.addr, bannedAt: r.banned_at, expiresAt: r.expires_at, endedAt: r.ended_at,
+      reason: r.reason, matches: JSON.parse(r.matches) as string[],
+    }));
+  }
+
+  /** Deletes history older than `ageSec` (dbpurgeage) that no current ban refers to; returns rows removed. */
+  purge(now: number, ageSec: number): number {
+    return this.stmt.purge.run(now - ageSec * 1000).changes;
+  }
+
+  /** PositionStore: where reading `path` stopped. */
+  get(path: string): StoredPosition | undefined {
+    const r = this.stmt.getPos.get(path);
+    return r && { offset: r.offset, firstLineHash: r.first_line_hash, ...(r.inode === null ? {} : { inode: r.inode }) };
+  }
+
+  /** PositionStore: remembers where reading `path` stopped. */
+  set(path: string, pos: StoredPosition): void {
+    this.stmt.setPos.run(path, pos.offset, pos.firstLineHash, pos.inode ?? null);
+  }
+
+  /** Runs `fn` in one transaction (several store writes that belong together). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Closes the database (checkpointing the WAL). */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Logging: pino JSON lines (to stdout for journald, or a file), readable text
+ * on a terminal. Ban/unban/found lines carry `jail` and `addr` fields and a
+ * message in fail2ban's wording (`[sshd] Ban 203.0.113.9`) so existing log
+ * tooling (and the recidive jail) keeps working.
+ */
+import { pino, destination as pinoDestination, stdTimeFunctions, type Logger, type DestinationStream } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Where and how to log. */
+export interface LogOptions {
+  /** pino level: fatal, error, warn, info, debug, trace (fail2ban's NOTICE → info, CRITICAL → fatal). */
+  readonly level: string;
+  /** `STDOUT`, `STDERR` or a file path (fail2ban's logtarget); SYSLOG/SYSTEMD-JOURNAL mean stdout. */
+  readonly target?: string;
+  /** Human-readable lines instead of JSON (default: when the target is a terminal). */
+  readonly pretty?: boolean;
+}
+
+const FAIL2BAN_LEVELS: Record<string, string> = {
+  critical: 'fatal', error: 'error', warning: 'warn', notice: 'info', info: 'info', debug: 'debug',
+};
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/** Turns one pino JSON line into `2026-01-01 12:00:00.000 INFO  [sshd] Ban 203.0.113.9`. */
+export function prettyLine(json: string): string {
+  try {
+    const { time, level, msg, pid: _pid, hostname: _host, ...rest } = JSON.parse(json) as Record<string, unknown>;
+    const when = new Date(Number(time)).toISOString().replace('T', ' ').replace('Z', '');
+    const extra = Object.entries(rest).filter(([k]) => k !== 'jail' && k !== 'addr' && k !== 'event');
+    const tail = extra.length ? ` ${extra.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}` : '';
+    return `${when} ${(LEVEL_NAMES[Number(level)] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${tail}\n`;
+  } catch {
+    return json;
+  }
+}
+
+function destination(target: string): DestinationStream & { isTTY?: boolean } {
+  const t = target.toUpperCase();
+  if (t === 'STDERR') return Object.assign(pinoDestination({ fd: 2, sync: true }), { isTTY: process.stderr.isTTY });
+  if (t === 'STDOUT' || t === 'SYSLOG' || t === 'SYSTEMD-JOURNAL' || t === '') {
+    return Object.assign(pinoDestination({ fd: 1, sync: true }), { isTTY: process.stdout.isTTY });
+  }
+  return pinoDestination({ dest: target, mkdir: true, sync: true });
+}
+
+/** Creates the process logger. */
+export function createLogger(options: LogOptions): Logger {
+  const dest = destination(options.target ?? 'STDOUT');
+  const pretty = options.pretty ?? Boolean(dest.isTTY);
+  const level = FAIL2BAN_LEVELS[options.level.toLowerCase()] ?? options.level.toLowerCase();
+  const stream: DestinationStream = pretty ? { write: (line: string) => dest.write(prettyLine(line)) } : dest;
+  return pino({ level, base: { pid: process.pid }, timestamp: stdTimeFunctions.epochTime }, stream);
+}
+
+/** What happened to an address, in fail2ban's words. */
+export type BanEvent = 'Found' | 'Ban' | 'Unban' | 'Restore Ban' | 'already banned' | 'Ignore';
+
+/** Logs one ban/unban/found event: `{jail, addr, event}` fields and `[jail] Event addr`. */
+export function logBanEvent(log: Logger, event: BanEvent, jail: string, addr: string, fields: Record<string, unknown> = {}): void {
+  const msg = event === 'already banned' ? `[${jail}] ${addr} already banned` : `[${jail}] ${event} ${addr}`;
+  log.info({ jail, addr, event: event.toLowerCase().replace(' ', '-'), ...fields }, msg);
+}
