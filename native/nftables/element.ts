@@ -1,0 +1,58 @@
+/** Builders for set elements: addresses and prefixes with timeouts. */
+import type { NftCommand, NftElem, NftElemValue, NftSet } from './json.js';
+
+/** `192.0.2.1` → itself; `198.51.100.0/24` → a prefix object. */
+export function elementValue(addr: string): NftElemValue {
+  const slash = addr.indexOf('/');
+  if (slash < 0) return addr;
+  return { prefix: { addr: addr.slice(0, slash), len: Number(addr.slice(slash + 1)) } };
+}
+
+/** An element with a timeout in whole seconds (`null` = no timeout, permanent). */
+export function element(addr: string, timeoutSec: number | null): NftElem {
+  const val = elementValue(addr);
+  return timeoutSec === null ? { elem: { val } } : { elem: { val, timeout: timeoutSec } };
+}
+
+/** Text of an element value as read back from the kernel (`addr` or `addr/len`). */
+export function elementText(e: NftElem): string {
+  const val: NftElemValue = typeof e === 'object' && 'elem' in e ? e.elem.val : e;
+  return typeof val === 'string' ? val : `${val.prefix.addr}/${val.prefix.len}`;
+}
+
+/** Remaining seconds of an element as read back (`null` = no timeout). */
+export function elementExpires(e: NftElem): number | null {
+  if (typeof e === 'object' && 'elem' in e) {
+    if (e.elem.expires !== undefined) return e.elem.expires;
+    if (e.elem.timeout !== undefined) return e.elem.timeout;
+  }
+  return null;
+}
+
+/** `add element` (an element already present keeps its old timeout). */
+export function addElements(s: NftSet, elem: readonly NftElem[]): NftCommand {
+  return { add: { element: { family: s.family, table: s.table, name: s.name, elem } } };
+}
+
+/** `delete element` (fails for an absent element: pair it with an add first). */
+export function deleteElements(s: NftSet, elem: readonly NftElem[]): NftCommand {
+  return { delete: { element: { family: s.family, table: s.table, name: s.name, elem } } };
+}
+
+/**
+ * Commands that put `elem` into `s` with fresh timeouts whether or not they
+ * are there: add (so the delete cannot fail), delete, add — one transaction.
+ */
+export function refreshElements(s: NftSet, elem: readonly NftElem[]): NftCommand[] {
+  const keys = elem.map((e) => (typeof e === 'object' && 'elem' in e ? e.elem.val : e));
+  return [addElements(s, elem), deleteElements(s, keys), addElements(s, elem)];
+}
+
+/**
+ * Commands that remove `addrs` from `s` whether or not they are there: add
+ * (no-op when present), then delete.
+ */
+export function removeElements(s: NftSet, addrs: readonly string[]): NftCommand[] {
+  const keys = addrs.map(elementValue);
+  return [addElements(s, keys), deleteElements(s, keys)];
+}
