@@ -30,6 +30,10 @@ export const DEFAULTS = {
   verdict: 'drop',
   /** ipset size for real blocklists (ipset's own default is 65,536). */
   ipsetMaxElem: 1_048_576,
+  /** How long a control client waits for the daemon's answer (ms); `reload` may take a while. */
+  controlTimeoutMs: 30_000,
+  /** A control connection that sends nothing for this long (ms) is closed by the daemon. */
+  controlIdleMs: 10_000,
 } as const;
 
 /** Hard limits that protect the daemon from hostile input. */
@@ -38,4 +42,28 @@ export const LIMITS = {
   lineBytes: 4096,
   /** Longest regex match time budget per line, in ms, before the line is dropped. */
   matchBudgetMs: 50,
+  /** Longest control request line (bytes); a longer one is answered with an error and the connection closed. */
+  controlRequestBytes: 1_048_576,
+  /** Longest control response line a client accepts (bytes): `banned` with 100,000 bans fits. */
+  controlResponseBytes: 256 * 1_048_576,
+  /** Control connections served at once. */
+  controlConnections: 32,
+} as const;
+
+/** Timing and sizes of the log sources (src/sources); tests shorten the timings through `SourceTuning`. */
+export const SOURCE_DEFAULTS = {
+  /** Polling backend: how often each file is checked (ms); fail2ban's `sleeptime` is 1 s. */
+  pollMs: 1000,
+  /** With inotify, a slow re-check anyway (ms), for file systems that miss events. */
+  safetyPollMs: 10_000,
+  /** First retry delay for a failed source (ms); doubles on each failure. */
+  retryMinMs: 1000,
+  /** Longest retry delay for a failed source (ms). */
+  retryMaxMs: 60_000,
+  /** After a rotation by rename, the old file is still read this long (ms) for late writes. */
+  rotationGraceMs: 5000,
+  /** Bytes read from a log file per read call. */
+  readChunkBytes: 1_048_576,
+  /** Longest JSON line accepted from `journalctl -o json` (bytes); longer entries are dropped. */
+  journalEntryBytes: 1_048_576,
 } as const;

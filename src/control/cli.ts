@@ -1,0 +1,54 @@
+/**
+ * What the client sub-commands (status, ban, unban, …) share: their common
+ * options, where the socket is, one request to the daemon, JSON output.
+ */
+import { COMMON_OPTIONS, type CliIO, type CommandArgs, type OptionTable } from '../cli/command.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { F2bError } from '../core/errors.js';
+import { callDaemon } from './client.js';
+import type { RequestArgs } from './protocol.js';
+
+/** Options every client sub-command takes. */
+export const CLIENT_OPTIONS = {
+  socket: COMMON_OPTIONS.socket,
+  'config-dir': COMMON_OPTIONS['config-dir'],
+  json: COMMON_OPTIONS.json,
+} as const satisfies OptionTable;
+
+/** The help lines for CLIENT_OPTIONS, appended to each command's help. */
+export const CLIENT_OPTIONS_HELP = [
+  'Options:',
+  `  --socket PATH      control socket (default: \`socket\` in f2b-fw.conf, else ${DEFAULTS.socket})`,
+  `  --config-dir DIR   where f2b-fw.conf is (default ${DEFAULTS.configDir})`,
+  '  --json             print the daemon\'s answer as JSON',
+  '  -h, --help         this help',
+  '',
+  'Exit codes: 0 ok, 1 refused/failed, 2 usage, 6 no daemon on the socket, 7 permission denied.',
+].join('\n');
+
+/** The control socket a command talks to: --socket, else the daemon settings' default. */
+export function socketPath(args: CommandArgs): string {
+  const flag = args.values.socket;
+  if (typeof flag === 'string' && flag !== '') return flag;
+  return DEFAULTS.socket;
+}
+
+/** Sends one request to the daemon the command line points at. */
+export function ask(args: CommandArgs, cmd: string, request: RequestArgs = {}): Promise<unknown> {
+  return callDaemon(socketPath(args), cmd, request);
+}
+
+/** A usage error: the CLI prints it and exits with EXIT.usage. */
+export function usageError(command: string, message: string): F2bError {
+  return new F2bError('usage', `${message} (see \`f2b-fw ${command} --help\`)`);
+}
+
+/** Whether the command line asked for JSON. */
+export function wantsJson(args: CommandArgs): boolean {
+  return args.values.json === true;
+}
+
+/** Prints a value as one JSON document. */
+export function printJson(io: CliIO, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2));
+}
