@@ -1,0 +1,182 @@
+/**
+ * Follows one path through rotations: rename (read the rest of the old file for
+ * a grace period, then the new one from 0), copytruncate (size below the offset
+ * or a different first line → from 0), deletion and re-creation. Positions go to
+ * the PositionStore after every read; failures go to onError once per distinct
+ * problem and are retried with backoff.
+ */
+import { stat } from 'node:fs/promises';
+import type { PositionStore } from './source.js';
+import { Backoff } from './backoff.js';
+import { sourceErrorFrom } from './errors.js';
+import { FileReader, type ReaderEnv } from './file-reader.js';
+import { endOfLastLine, firstLineHash, resumeOffset } from './position.js';
+
+/** Settings one follower needs beyond the reader's. */
+export interface FollowerEnv extends ReaderEnv {
+  readonly positions: PositionStore;
+  readonly rotationGraceMs: number;
+  readonly retryMinMs: number;
+  readonly retryMaxMs: number;
+  /** Asks the owner to run `check()` again later (the owner serialises checks). */
+  schedule(follower: FileFollower, delayMs: number): void;
+}
+
+interface Draining {
+  readonly reader: FileReader;
+  readonly until: number;
+}
+
+/** One followed path. */
+export class FileFollower {
+  private reader: FileReader | null = null;
+  private hash = '';
+  private readonly draining: Draining[] = [];
+  private readonly backoff: Backoff;
+  private failure: string | null = null;
+  private retryAt = 0;
+  private opened = false;
+
+  /**
+   * `required`: a literal logpath (missing is an error) rather than a glob match.
+   * `startAtEnd`: a file never seen before starts at its end (true for files present at start).
+   */
+  constructor(
+    readonly path: string,
+    readonly required: boolean,
+    private startAtEnd: boolean,
+    private readonly env: FollowerEnv,
+  ) {
+    this.backoff = new Backoff({ minMs: env.retryMinMs, maxMs: env.retryMaxMs });
+  }
+
+  /** True while the path is in a failed state waiting for its retry. */
+  get failing(): boolean {
+    return this.failure !== null;
+  }
+
+  /** True when the path is gone and nothing is left to drain (a glob match that disappeared). */
+  get finished(): boolean {
+    return this.reader === null && this.draining.length === 0 && this.failure === null && this.opened;
+  }
+
+  /**
+   * Catches up: drains rotated-away files, follows the path to its current file,
+   * reads to end, saves the position. `tick` checks skip a failing path until its retry time.
+   */
+  async check(tick = false): Promise<void> {
+    const now = Date.now();
+    if (tick && this.failure !== null && now < this.retryAt) return;
+    await this.drain(now);
+    let current;
+    try {
+      current = await stat(this.path);
+      if (!current.isFile()) throw Object.assign(new Error('not a file'), { code: current.isDirectory() ? 'EISDIR' : 'EINVAL' });
+    } catch (err) {
+      await this.lose(now);
+      this.startAtEnd = false; // whatever appears here later is new
+      if (this.required || (err as NodeJS.ErrnoException).code !== 'ENOENT') this.fail(err);
+      else this.opened = true;
+      return;
+    }
+    if (this.reader !== null && this.reader.inode !== current.ino) await this.lose(now);
+    try {
+      if (this.reader === null) await this.openCurrent();
+      await this.readCurrent();
+      this.recover();
+    } catch (err) {
+      await this.lose(now);
+      this.fail(err);
+    }
+  }
+
+  /** Reads what is left, saves the position and closes everything. */
+  async close(): Promise<void> {
+    for (const d of this.draining.splice(0)) {
+      await d.reader.readToEnd().catch(() => undefined);
+      d.reader.splitter.flush();
+      await d.reader.close();
+    }
+    if (this.reader !== null) {
+      this.save(this.reader);
+      await this.reader.close();
+      this.reader = null;
+    }
+  }
+
+  private async openCurrent(): Promise<void> {
+    const reader = await FileReader.open(this.path, this.env);
+    const size = await reader.size();
+    this.hash = await firstLineHash(reader.fh, this.env.lineBytes);
+    // Only the first open consults the store; a file appearing later (rotation, creation) is new.
+    const saved = this.opened ? undefined : this.env.positions.get(this.path);
+    const resume = resumeOffset(saved, { size, firstLineHash: this.hash });
+    const start = resume ?? (this.startAtEnd ? await endOfLastLine(reader.fh, size, this.env.lineBytes) : 0);
+    reader.seek(start);
+    this.reader = reader;
+    this.opened = true;
+    this.startAtEnd = false;
+    this.save(reader);
+  }
+
+  private async readCurrent(): Promise<void> {
+    const reader = this.reader!;
+    const size = await reader.size();
+    const truncated =
+      size < reader.offset || // copytruncate: emptied, maybe written again
+      (size > reader.offset && reader.offset > 0 && this.hash !== '' &&
+        (await firstLineHash(reader.fh, this.env.lineBytes)) !== this.hash); // emptied and rewritten past our offset
+    if (truncated) {
+      reader.seek(0);
+      this.hash = '';
+    }
+    const before = reader.consumed;
+    await reader.readToEnd();
+    if (this.hash === '' && reader.consumed > 0) this.hash = await firstLineHash(reader.fh, this.env.lineBytes);
+    if (reader.consumed !== before || truncated) this.save(reader);
+  }
+
+  private save(reader: FileReader): void {
+    this.env.positions.set(this.path, { offset: reader.consumed, firstLineHash: this.hash, inode: reader.inode });
+  }
+
+  /** The path no longer names our file: keep reading the old one for the grace period. */
+  private async lose(now: number): Promise<void> {
+    if (this.reader === null) return;
+    const reader = this.reader;
+    this.reader = null;
+    this.hash = '';
+    this.draining.push({ reader, until: now + this.env.rotationGraceMs });
+    await this.drain(now);
+  }
+
+  private async drain(now: number): Promise<void> {
+    for (let i = 0; i < this.draining.length; ) {
+      const d = this.draining[i]!;
+      await d.reader.readToEnd().catch(() => undefined);
+      if (now >= d.until) {
+        d.reader.splitter.flush();
+        await d.reader.close();
+        this.draining.splice(i, 1);
+      } else i++;
+    }
+    if (this.draining.length > 0) {
+      const next = Math.min(...this.draining.map((d) => d.until)) - now;
+      this.env.schedule(this, Math.max(0, Math.min(next, 1000)));
+    }
+  }
+
+  private fail(err: unknown): void {
+    const error = sourceErrorFrom(this.path, err);
+    const delay = this.backoff.next();
+    this.retryAt = Date.now() + delay;
+    if (error.message !== this.failure) this.env.onError(error, this.path);
+    this.failure = error.message;
+    this.env.schedule(this, delay);
+  }
+
+  private recover(): void {
+    this.failure = null;
+    this.backoff.reset();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * One open log file being read: a handle, the read offset and the line splitter
+ * for it. Reads run to end of file in large chunks; every completed line goes to
+ * the sink with the file's path and the injected clock's time.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Clock } from '../core/clock.js';
+import type { Line } from '../core/records.js';
+import { LineSplitter } from './line-splitter.js';
+
+/** Where lines go, and how they are read. */
+export interface ReaderEnv {
+  readonly clock: Clock;
+  readonly lineBytes: number;
+  /** One reusable chunk buffer, shared by the readers of one source (which reads one file at a time). */
+  readonly chunk: Buffer;
+  onLine(line: Line): void;
+  onError(err: Error, source: string): void;
+}
+
+/** An open file at a read offset. */
+export class FileReader {
+  readonly splitter: LineSplitter;
+  private readAt = 0;
+
+  private constructor(
+    readonly path: string,
+    readonly fh: FileHandle,
+    readonly inode: number,
+    public offset: number,
+    private readonly env: ReaderEnv,
+  ) {
+    this.splitter = new LineSplitter(env.lineBytes, (text) => {
+      try {
+        env.onLine({ source: path, text, readAt: this.readAt });
+      } catch (err) {
+        env.onError(err as Error, path);
+      }
+    });
+  }
+
+  /** Opens `path` read-only; throws the fs error (ENOENT, EACCES…) or EISDIR for a directory. */
+  static async open(path: string, env: ReaderEnv): Promise<FileReader> {
+    const fh = await open(path, 'r');
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) {
+        throw Object.assign(new Error(`${path} is not a regular file`), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
+      }
+      return new FileReader(path, fh, st.ino, 0, env);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  /** Offset just after the last complete line handed out. */
+  get consumed(): number {
+    return this.offset - this.splitter.pendingBytes;
+  }
+
+  /** Moves to `offset`, forgetting any unfinished line. */
+  seek(offset: number): void {
+    this.offset = offset;
+    this.splitter.reset();
+  }
+
+  /** Current size of the open file (not of whatever the path names now). */
+  async size(): Promise<number> {
+    return (await this.fh.stat()).size;
+  }
+
+  /** Reads from the offset to end of file, handing out every completed line. Returns bytes read. */
+  async readToEnd(): Promise<number> {
+    const { chunk } = this.env;
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await this.fh.read(chunk, 0, chunk.length, this.offset);
+      if (bytesRead === 0) return total;
+      this.readAt = this.env.clock.now();
+      this.offset += bytesRead;
+      total += bytesRead;
+      this.splitter.feed(chunk.subarray(0, bytesRead));
+    }
+  }
+
+  /** Closes the handle (errors ignored: the file may be gone). */
+  async close(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The file side of a jail's logs: expands the `logpath` patterns, follows every
+ * matching file, watches the directories (inotify) or polls, and picks up new
+ * files that match. All reading of one source is serialised through one queue,
+ * so one chunk buffer serves every file and a slow file never runs two reads at once.
+ */
+import { dirname, join } from 'node:path';
+import type { LogSource, SourceDeps, SourceTuning } from './source.js';
+import { resolveTuning } from './source.js';
+import { LIMITS } from '../core/defaults.js';
+import { SourceError } from './errors.js';
+import { DirWatchSet } from './dir-watch.js';
+import { FileFollower, type FollowerEnv } from './file-follower.js';
+import { expandGlob, hasMagic, segmentMatches, segmentRegExp } from './glob.js';
+
+interface Pattern {
+  readonly text: string;
+  /** Last segment as a matcher, to tell which created names may be new matches. */
+  readonly last: { readonly text: string; readonly re: RegExp } | null;
+}
+
+/** Follows the files named by a list of paths and glob patterns. */
+export class FileSource implements LogSource {
+  readonly name: string;
+  private readonly patterns: readonly Pattern[];
+  private readonly tuning: SourceTuning;
+  private readonly env: FollowerEnv;
+  private readonly followers = new Map<string, FileFollower>();
+  private readonly watches: DirWatchSet | null;
+  /** Followers waiting for a check; the flag says whether the check is a mere poll tick. */
+  private readonly pending = new Map<FileFollower, boolean>();
+  private readonly timers = new Map<FileFollower, NodeJS.Timeout>();
+  private rescanWanted = false;
+  private pump: Promise<void> | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private ticks = 0;
+  private stopped = false;
+
+  constructor(logpath: readonly string[], backend: 'auto' | 'polling' | 'inotify', private readonly deps: SourceDeps) {
+    this.name = `files:${logpath.join(',')}`;
+    this.tuning = resolveTuning(deps.tuning);
+    this.patterns = logpath.map((text) => {
+      const base = text.slice(text.lastIndexOf('/') + 1);
+      return { text, last: hasMagic(base) ? { text: base, re: segmentRegExp(base) } : null };
+    });
+    this.env = {
+      clock: deps.clock,
+      lineBytes: LIMITS.lineBytes,
+      chunk: Buffer.allocUnsafe(this.tuning.readChunkBytes),
+      onLine: (line) => deps.onLine(line),
+      onError: (err, source) => deps.onError(err, source),
+      positions: deps.positions,
+      rotationGraceMs: this.tuning.rotationGraceMs,
+      retryMinMs: this.tuning.retryMinMs,
+      retryMaxMs: this.tuning.retryMaxMs,
+      schedule: (f, ms) => this.schedule(f, ms),
+    };
+    this.watches = backend === 'polling' ? null : new DirWatchSet(
+      (dir, name, kind) => this.onDirEvent(dir, name, kind),
+      (dir, err) => {
+        if (backend === 'inotify') deps.onError(new SourceError(dir, `inotify watch failed, polling instead: ${err.message}`, { cause: err }), dir);
+      },
+    );
+  }
+
+  /** Expands the patterns, opens every file (at its saved position or its end) and starts following. */
+  async start(): Promise<void> {
+    this.pump = this.rescan(true).then(() => this.runPending());
+    await this.settle();
+    this.ticker = setInterval(() => this.tick(), this.tuning.pollMs);
+  }
+
+  /** Stops watching and polling, reads what is left, saves positions, closes files. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker !== null) clearInterval(this.ticker);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.watches?.close();
+    await this.pump?.catch(() => undefined);
+    for (const f of this.followers.values()) await f.close();
+    this.followers.clear();
+  }
+
+  private tick(): void {
+    this.ticks++;
+    const full = this.watches === null || this.ticks % Math.max(1, Math.round(this.tuning.safetyPollMs / this.tuning.pollMs)) === 0;
+    for (const f of this.followers.values()) {
+      if (full || !this.watches!.has(dirname(f.path))) this.mark(f, true);
+    }
+    this.rescanWanted = true;
+  }
+
+  private onDirEvent(dir: string, name: string | null, kind: 'rename' | 'change'): void {
+    if (name === null) {
+      for (const f of this.followers.values()) if (dirname(f.path) === dir) this.mark(f, false);
+      this.rescanWanted = true;
+      this.kick();
+      return;
+    }
+    const f = this.followers.get(join(dir, name));
+    if (f !== undefined) this.mark(f, false);
+    if (kind === 'rename' && this.patterns.some((p) => p.last !== null && segmentMatches(p.last.text, p.last.re, name))) {
+      this.rescanWanted = true;
+      this.kick();
+    }
+  }
+
+  private schedule(f: FileFollower, ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timers.get(f));
+    this.timers.set(f, setTimeout(() => {
+      this.timers.delete(f);
+      this.mark(f, false);
+    }, ms));
+  }
+
+  private mark(f: FileFollower, tick: boolean): void {
+    if (this.stopped) return;
+    this.pending.set(f, (this.pending.get(f) ?? true) && tick);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.pump !== null || this.stopped) return;
+    this.pump = this.runPending();
+    void this.settle();
+  }
+
+  /** Waits for the running pump, then starts another if work arrived meanwhile. */
+  private async settle(): Promise<void> {
+    try {
+      await this.pump;
+    } catch (err) {
+      this.deps.onError(err as Error, this.name);
+    } finally {
+      this.pump = null;
+    }
+    if (!this.stopped && (this.pending.size > 0 || this.rescanWanted)) this.kick();
+  }
+
+  private async runPending(): Promise<void> {
+    while (!this.stopped && (this.pending.size > 0 || this.rescanWanted)) {
+      if (this.rescanWanted) {
+        this.rescanWanted = false;
+        await this.rescan(false);
+      }
+      for (const [f, tick] of [...this.pending]) {
+        this.pending.delete(f);
+        if (this.followers.get(f.path) === f) await f.check(tick);
+      }
+    }
+  }
+
+  /** Expands every pattern; adds followers for new files, drops finished ones, syncs the watches. */
+  private async rescan(initial: boolean): Promise<void> {
+    const dirs = new Set<string>();
+    const seen = new Set<string>();
+    for (const p of this.patterns) {
+      const { dirs: ds, files } = await expandGlob(p.text);
+      for (const d of ds) dirs.add(d);
+      for (const file of files) {
+        seen.add(file);
+        if (this.followers.has(file)) continue;
+        const f = new FileFollower(file, !hasMagic(p.text), initial, this.env);
+        this.followers.set(file, f);
+        this.pending.set(f, false);
+      }
+    }
+    for (const [path, f] of this.followers) {
+      if (!seen.has(path) && f.finished) {
+        this.followers.delete(path);
+        clearTimeout(this.timers.get(f));
+        this.timers.delete(f);
+        await f.close();
+      } else if (!seen.has(path) && !f.failing) this.pending.set(f, this.pending.get(f) ?? false);
+    }
+    this.watches?.sync(dirs);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Read positions: where to start reading a file, given what the PositionStore
+ * remembers (offset, first-line hash, inode) and what the file holds now.
+ */
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import type { FilePosition, PositionStore } from './source.js';
+
+const NL = 0x0a;
+
+/**
+ * sha256 (hex) of the file's first line (at most `cap` bytes of it), or '' while the
+ * first line is still incomplete (no newline yet and shorter than the cap).
+ */
+export async function firstLineHash(fh: FileHandle, cap: number): Promise<string> {
+  const buf = Buffer.allocUnsafe(cap);
+  const { bytesRead } = await fh.read(buf, 0, cap, 0);
+  const nl = buf.subarray(0, bytesRead).indexOf(NL);
+  if (nl === -1 && bytesRead < cap) return '';
+  return createHash('sha256').update(buf.subarray(0, nl === -1 ? bytesRead : nl)).digest('hex');
+}
+
+/**
+ * Offset just after the last newline before `size` (looking back at most `cap`
+ * bytes; 0 if none is found there): where "start at the end" begins so that the
+ * first line handed out is a whole one.
+ */
+export async function endOfLastLine(fh: FileHandle, size: number, cap: number): Promise<number> {
+  if (size === 0) return 0;
+  const len = Math.min(size, cap);
+  const buf = Buffer.allocUnsafe(len);
+  const { bytesRead } = await fh.read(buf, 0, len, size - len);
+  const nl = buf.subarray(0, bytesRead).lastIndexOf(NL);
+  return nl === -1 ? (size > cap ? size : 0) : size - len + nl + 1;
+}
+
+/** What the file looks like now. */
+export interface FileNow {
+  readonly size: number;
+  readonly firstLineHash: string;
+}
+
+/**
+ * Where to resume a file given the remembered position: from 0 when the first
+ * line changed (the file was replaced) or the file is shorter than the offset
+ * (truncated); else from the remembered offset. `undefined` when nothing is remembered.
+ */
+export function resumeOffset(saved: FilePosition | undefined, now: FileNow): number | undefined {
+  if (saved === undefined) return undefined;
+  if (saved.firstLineHash !== now.firstLineHash) return 0;
+  if (saved.offset > now.size) return 0;
+  return saved.offset;
+}
+
+/** A PositionStore held in memory (dry runs, `test-filter`, tests). */
+export class MemoryPositionStore implements PositionStore {
+  readonly map = new Map<string, FilePosition>();
+  get(path: string): FilePosition | undefined {
+    return this.map.get(path);
+  }
+  set(path: string, pos: FilePosition): void {
+    this.map.set(path, pos);
+  }
+}
