@@ -19,6 +19,18 @@ export const DEFAULTS = {
   bantime: 600,
   findtime: 600,
   maxretry: 5,
+  /** More jail defaults as fail2ban has them: log backend, DNS use in filters, own addresses ignored. */
+  backend: 'auto',
+  usedns: 'warn',
+  ignoreself: true,
+  /** `bantime.factor` when bantime.increment is on (fail2ban: 1). */
+  bantimeFactor: 1,
+  /** fail2ban's default formula caps the doubling at 2^20. */
+  bantimeMaxShift: 20,
+  /** Where the daemon logs (fail2ban's logtarget; the recidive jail reads it). */
+  logTarget: '/var/log/f2b-fw.log',
+  /** What `f2b-fw stop` does with the kernel's bans: keep them (they expire by timeout) or flush them. */
+  onStop: 'keep',
   /** nftables table and family owned by f2b-fw. */
   table: 'f2b-fw',
   family: 'inet',
