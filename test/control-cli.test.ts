@@ -1,0 +1,160 @@
+import { before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ControlServer } from '../src/control/server.js';
+import { apiHandler } from '../src/control/dispatch.js';
+import { EXIT } from '../src/cli/command.js';
+import { MemoryDaemon } from './support/memory-daemon.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+interface Run { readonly status: number | null; readonly stdout: string; readonly stderr: string }
+
+/** Runs the real CLI as a child process (asynchronously: the server lives in this process). */
+function cli(args: readonly string[], as?: { uid: number; gid: number }): Promise<Run> {
+  const argv = as
+    ? ['setpriv', `--reuid=${as.uid}`, `--regid=${as.gid}`, '--clear-groups', process.execPath, CLI, ...args]
+    : [process.execPath, CLI, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+let dir: string;
+let socket: string;
+let daemon: MemoryDaemon;
+let server: ControlServer;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'f2bt-cli-'));
+  chmodSync(dir, 0o755); // so that `nobody` reaches the socket and meets its own mode, not the directory's
+  socket = join(dir, 'f2b-fw.sock');
+  daemon = new MemoryDaemon().addJail('sshd', ['/var/log/auth.log'], 3).addJail('ufw-port-scan', ['/var/log/ufw.log']);
+  server = await ControlServer.listen({ path: socket, handler: apiHandler(daemon, '0.1.0') });
+});
+
+after(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('status and status JAIL print fail2ban-client\'s tree; --json prints the record', async () => {
+  const overview = await cli(['status', '--socket', socket]);
+  assert.equal(overview.status, EXIT.ok, overview.stderr);
+  assert.equal(overview.stdout, 'Status\n|- Number of jail:\t2\n`- Jail list:\tsshd, ufw-port-scan\n');
+  await cli(['ban', 'sshd', '203.0.113.9', '--socket', socket]);
+  const jail = await cli(['status', 'sshd', '--socket', socket]);
+  assert.equal(jail.status, EXIT.ok, jail.stderr);
+  assert.match(jail.stdout, /^Status for the jail: sshd\n\|- Filter\n\|  \|- Currently failed:\t3\n/);
+  assert.match(jail.stdout, /`- Actions\n {3}\|- Currently banned:\t1\n {3}\|- Total banned:\t1\n {3}`- Banned IP list:\t203\.0\.113\.9\n$/);
+  const json = JSON.parse((await cli(['status', 'sshd', '--json', '--socket', socket])).stdout) as { bannedList: string[] };
+  assert.deepEqual(json.bannedList, ['203.0.113.9']);
+  const unknown = await cli(['status', 'nginx', '--socket', socket]);
+  assert.equal(unknown.status, EXIT.failure);
+  assert.match(unknown.stderr, /no jail named "nginx"/);
+  await cli(['unban', '--all', '--socket', socket]);
+});
+
+test('ban, banned, history, unban work end to end with fail2ban\'s log wording', async () => {
+  const ban = await cli(['ban', 'sshd', '203.0.113.9', '2001:db8::7', '--socket', socket]);
+  assert.equal(ban.status, EXIT.ok, ban.stderr);
+  assert.equal(ban.stdout, '[sshd] Ban 203.0.113.9\n[sshd] Ban 2001:db8::7\n');
+  const again = await cli(['ban', 'sshd', '203.0.113.9', '--socket', socket]);
+  assert.match(again.stdout, /already banned/);
+  const banned = await cli(['banned', '203.0.113.9', '--socket', socket]);
+  assert.equal(banned.status, EXIT.ok);
+  assert.match(banned.stdout, /^JAIL +ADDRESS +BANNED AT +COUNT +EXPIRES\nsshd +203\.0\.113\.9 .* until .* UTC \((9m 59s|10m 0s) left\)\n$/);
+  const none = await cli(['banned', '198.51.100.1', '--socket', socket]);
+  assert.equal(none.status, EXIT.failure);
+  assert.match(none.stdout, /198\.51\.100\.1 is not banned/);
+  const history = await cli(['history', '2001:db8::7', '--json', '--socket', socket]);
+  assert.equal((JSON.parse(history.stdout) as { jail: string }[])[0]!.jail, 'sshd');
+  const unban = await cli(['unban', '203.0.113.9', '--socket', socket]);
+  assert.equal(unban.status, EXIT.ok, unban.stderr);
+  assert.equal(unban.stdout, '[sshd] Unban 203.0.113.9\n');
+  const notBanned = await cli(['unban', 'sshd', '203.0.113.9', '--socket', socket]);
+  assert.equal(notBanned.status, EXIT.failure);
+  assert.match(notBanned.stderr, /203\.0\.113\.9 is not banned in sshd/);
+  const all = await cli(['unban', 'sshd', '--all', '--socket', socket]);
+  assert.equal(all.stdout, '[sshd] Unban 2001:db8::7\n');
+  assert.equal(daemon.bans.length, 0);
+});
+
+test('get/set, including fail2ban-client\'s banip/unbanip spellings', async () => {
+  assert.equal((await cli(['set', 'sshd', 'bantime', '3600', '--socket', socket])).stdout, '3600\n');
+  assert.equal((await cli(['get', 'sshd', 'bantime', '--socket', socket])).stdout, '3600\n');
+  assert.equal((await cli(['set', 'sshd', 'bantime', '--socket', socket, '--', '-1'])).stdout, '-1\n');
+  const json = JSON.parse((await cli(['get', 'sshd', 'maxretry', '--json', '--socket', socket])).stdout) as unknown;
+  assert.deepEqual(json, { jail: 'sshd', key: 'maxretry', value: 5 });
+  assert.equal((await cli(['set', 'sshd', 'banip', '198.51.100.20', '198.51.100.21', '--socket', socket])).status, EXIT.ok);
+  assert.deepEqual(daemon.bans.map((b) => b.addr), ['198.51.100.20', '198.51.100.21']);
+  assert.equal((await cli(['set', 'sshd', 'unbanip', '198.51.100.20', '--socket', socket])).status, EXIT.ok);
+  assert.deepEqual(daemon.bans.map((b) => b.addr), ['198.51.100.21']);
+  const bad = await cli(['set', 'sshd', 'maxretry', 'lots', '--socket', socket]);
+  assert.equal(bad.status, EXIT.failure);
+  assert.match(bad.stderr, /not a number: "lots"/);
+  const usage = await cli(['set', 'sshd', '--socket', socket]);
+  assert.equal(usage.status, EXIT.usage);
+  assert.match(usage.stderr, /give JAIL, KEY and VALUE/);
+});
+
+test('ping, reload and stop', async () => {
+  const ping = await cli(['ping', '--socket', socket]);
+  assert.equal(ping.status, EXIT.ok);
+  assert.match(ping.stdout, /^Server replied: pong \(f2b-fw 0\.1\.0, pid \d+\)\n$/);
+  const reload = await cli(['reload', '--socket', socket]);
+  assert.equal(reload.status, EXIT.ok, reload.stderr);
+  assert.match(reload.stdout, /kept: sshd, ufw-port-scan/);
+  const stop = await cli(['stop', '--socket', socket]);
+  assert.equal(stop.stdout, 'Shutdown successful\n');
+  assert.equal(daemon.stopped, true);
+});
+
+test('no daemon: exit 6 and a message naming the socket', async () => {
+  const missing = join(dir, 'nothing-here.sock');
+  for (const cmd of [['ping'], ['status'], ['ban', 'sshd', '203.0.113.9']]) {
+    const r = await cli([...cmd, '--socket', missing]);
+    assert.equal(r.status, EXIT.notRunning, `${cmd[0]}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`control socket ${missing.replace(/[.]/g, '\\.')} does not exist`));
+  }
+});
+
+test('a client that is not root gets exit 7 and a clear permission error', async () => {
+  const r = await cli(['status', '--socket', socket], { uid: 65534, gid: 65534 });
+  assert.equal(r.status, EXIT.permission, r.stderr);
+  assert.match(r.stderr, new RegExp(`permission denied on control socket ${socket.replace(/[.]/g, '\\.')} for uid 65534: only root`));
+  assert.equal(r.stdout, '');
+});
+
+test('the socket group lets its members in, and only them', async () => {
+  const groupSocket = join(dir, 'group.sock');
+  const grouped = await ControlServer.listen({ path: groupSocket, handler: apiHandler(daemon, '0.1.0'), group: 'nogroup' });
+  try {
+    const member = await cli(['ping', '--socket', groupSocket], { uid: 65534, gid: 65534 });
+    assert.equal(member.status, EXIT.ok, member.stderr);
+    const other = await cli(['ping', '--socket', groupSocket], { uid: 65534, gid: 4242 });
+    assert.equal(other.status, EXIT.permission);
+  } finally {
+    await grouped.close();
+  }
+});
+
+test('every client command has --help with its usage and exit codes', async () => {
+  for (const name of ['status', 'ban', 'unban', 'banned', 'history', 'reload', 'stop', 'ping', 'get', 'set']) {
+    const r = await cli([name, '--help']);
+    assert.equal(r.status, EXIT.ok);
+    assert.match(r.stdout, new RegExp(`^Usage: f2b-fw ${name}`));
+    assert.match(r.stdout, /--socket PATH/);
+    assert.match(r.stdout, /6 no daemon on the socket, 7 permission denied/);
+  }
+});
