@@ -1,7 +1,7 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,4 +157,16 @@ test('every client command has --help with its usage and exit codes', async () =
     assert.match(r.stdout, /--socket PATH/);
     assert.match(r.stdout, /6 no daemon on the socket, 7 permission denied/);
   }
+});
+
+test('without --socket the socket comes from f2b-fw.conf in --config-dir', async () => {
+  const confDir = join(dir, 'etc');
+  mkdirSync(confDir);
+  writeFileSync(join(confDir, 'f2b-fw.conf'), `[Definition]\nsocket = ${socket}\n`);
+  const r = await cli(['ping', '--config-dir', confDir]);
+  assert.equal(r.status, EXIT.ok, r.stderr);
+  writeFileSync(join(confDir, 'f2b-fw.conf'), `[Definition]\nsocket = ${join(dir, 'elsewhere.sock')}\n`);
+  const missing = await cli(['ping', '--config-dir', confDir]);
+  assert.equal(missing.status, EXIT.notRunning);
+  assert.match(missing.stderr, /elsewhere\.sock does not exist/);
 });

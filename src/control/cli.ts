@@ -5,6 +5,7 @@
 import { COMMON_OPTIONS, type CliIO, type CommandArgs, type OptionTable } from '../cli/command.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { F2bError } from '../core/errors.js';
+import { loadDaemonSettings } from '../config/daemon-conf.js';
 import { callDaemon } from './client.js';
 import type { RequestArgs } from './protocol.js';
 
@@ -26,11 +27,12 @@ export const CLIENT_OPTIONS_HELP = [
   'Exit codes: 0 ok, 1 refused/failed, 2 usage, 6 no daemon on the socket, 7 permission denied.',
 ].join('\n');
 
-/** The control socket a command talks to: --socket, else the daemon settings' default. */
+/** The control socket a command talks to: --socket, else `socket` in the config dir's f2b-fw.conf. */
 export function socketPath(args: CommandArgs): string {
   const flag = args.values.socket;
   if (typeof flag === 'string' && flag !== '') return flag;
-  return DEFAULTS.socket;
+  const dir = args.values['config-dir'];
+  return loadDaemonSettings(typeof dir === 'string' && dir !== '' ? dir : DEFAULTS.configDir).socket;
 }
 
 /** Sends one request to the daemon the command line points at. */

@@ -24,7 +24,7 @@ function connectError(path: string, err: NodeJS.ErrnoException): F2bError {
     case 'EACCES':
     case 'EPERM': {
       const uid = process.getuid?.();
-      return new F2bError('permission', `permission denied on control socket ${path}${uid === undefined ? '' : ` for uid ${uid}`}: only root (or the group set by socket_group in f2b-fw.conf) may use it; run the command as root, e.g. with sudo`);
+      return new F2bError('permission', `permission denied on control socket ${path}${uid === undefined ? '' : ` for uid ${uid}`}: only root (or the group set by socketgroup in f2b-fw.conf) may use it; run the command as root, e.g. with sudo`);
     }
     case 'ENOTDIR':
       return new F2bError('not-running', `no f2b-fw daemon is running: ${path} is not a usable socket path (${err.message})`);

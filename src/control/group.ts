@@ -14,5 +14,5 @@ export function resolveGroup(group: string | number, groupFile = '/etc/group'): 
     const [name, , gid] = line.split(':');
     if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
   }
-  throw new EnvironmentError(`control socket group ${JSON.stringify(group)} does not exist in ${groupFile}; create it (groupadd ${group}) or remove socket_group from f2b-fw.conf`);
+  throw new EnvironmentError(`control socket group ${JSON.stringify(group)} does not exist in ${groupFile}; create it (groupadd ${group}) or remove socketgroup from f2b-fw.conf`);
 }
