@@ -1,0 +1,210 @@
+/**
+ * The iptables + ipset firewall driver (`banaction = iptables-ipset`).
+ *
+ * Bans are elements of per-jail ipsets (hash:ip / hash:net, IPv4 / IPv6,
+ * kernel timeouts, maxelem DEFAULTS.ipsetMaxElem) changed in-process over
+ * netlink — never a process per ban. Chains `f2b-<jail>` and their jumps
+ * from INPUT/FORWARD are written by one `*-restore --noflush` per family on
+ * reconcile (start, reload, `f2b-fw reconcile`), which also removes stale
+ * `f2b-*` chains in both iptables variants (src/fw/stale.ts).
+ */
+import type { Clock } from '../../core/clock.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { EnvironmentError, KernelError } from '../../core/errors.js';
+import type { Ban } from '../../core/records.js';
+import type { BanKey, FirewallDriver, ReconcileOptions } from '../driver.js';
+import type { FirewallLayout } from '../layout.js';
+import type { Plan, PlanChange } from '../plan.js';
+import { applyScripts, hasForeignF2bChains, planChains, readAllFilters } from '../stale.js';
+import type { IpsetElement, IpsetInfo, IpsetOp } from '../../../native/ipset/messages.js';
+import { IpsetSession, type IpsetOpFailure } from '../../../native/ipset/session.js';
+import { banOps, diffSet, elementBan, placement } from './elements.js';
+import { FAIL2BAN_SOCKET, fail2banRunning } from './fail2ban-probe.js';
+import { FAMILIES, detectVariant, spawnCommand, type IptablesVariant, type RunCommand } from './iptables.js';
+import { jailNames, jailSets, PREFIX, type JailSet } from './naming.js';
+import { desiredRules, validateLayout } from './rules.js';
+
+/** Side effects and settings of the driver. */
+export interface IpsetDriverOptions {
+  readonly clock: Clock;
+  /** iptables variant to write (default: what `iptables` points to). */
+  readonly variant?: IptablesVariant;
+  /** Spawns iptables-save/-restore (default: child_process.spawn). */
+  readonly run?: RunCommand;
+  /** Netlink ipset session (default: a new one in this process's namespace). */
+  readonly session?: IpsetSession;
+  /** fail2ban's control socket, to leave a running fail2ban's chains alone. */
+  readonly fail2banSocket?: string;
+  /** maxelem of created sets (default DEFAULTS.ipsetMaxElem). */
+  readonly maxelem?: number;
+  /** Receives warnings (chains left alone, sets still referenced). */
+  readonly onWarning?: (message: string) => void;
+}
+
+interface SetAction {
+  readonly set: JailSet;
+  readonly how: 'create' | 'swap' | 'recreate';
+}
+
+/** FirewallDriver over iptables (legacy or nft) and ipset. */
+export class IpsetDriver implements FirewallDriver {
+  readonly name = 'iptables-ipset';
+  /** The iptables variant this driver writes. */
+  readonly variant: IptablesVariant;
+  private readonly session: IpsetSession;
+  private readonly options: IpsetDriverOptions;
+  private readonly run: RunCommand;
+  private jails: string[] = [];
+
+  private constructor(session: IpsetSession, variant: IptablesVariant, options: IpsetDriverOptions) {
+    this.session = session;
+    this.variant = variant;
+    this.options = options;
+    this.run = options.run ?? spawnCommand;
+  }
+
+  /** Opens the driver: resolves the variant and opens the netlink session. */
+  static async open(options: IpsetDriverOptions): Promise<IpsetDriver> {
+    const variant = options.variant ?? (await detectVariant(options.run ?? spawnCommand));
+    return new IpsetDriver(options.session ?? IpsetSession.open(), variant, options);
+  }
+
+  private get maxelem(): number {
+    return this.options.maxelem ?? DEFAULTS.ipsetMaxElem;
+  }
+
+  async reconcile(layout: FirewallLayout, bans: readonly Ban[], options: ReconcileOptions = {}): Promise<Plan> {
+    const names = validateLayout(layout);
+    const force = options.force ?? false;
+    const desired = FAMILIES.map((f) => ({ variant: this.variant, rules: desiredRules(layout, f) }));
+    const headers = new Map((await this.session.headers()).map((h) => [h.name, h]));
+    const tables = await readAllFilters(this.run);
+    const f2bRunning = hasForeignF2bChains(tables) ? await fail2banRunning(this.options.fail2banSocket ?? FAIL2BAN_SOCKET) : false;
+    const chains = planChains({ tables, desired, fail2banRunning: f2bRunning, force });
+    if (chains.conflicts.length > 0) {
+      throw new EnvironmentError(`${chains.conflicts.join('\n')}\nstop fail2ban first, or run with --force to take the chains over`);
+    }
+    for (const w of chains.warnings) this.options.onWarning?.(w);
+
+    const wantSets = names.flatMap((n) => jailSets(n));
+    const setActions: SetAction[] = [];
+    const changes: PlanChange[] = [];
+    for (const s of wantSets) {
+      const h = headers.get(s.name);
+      const how = setAction(s, h, this.maxelem);
+      if (how === undefined) continue;
+      if (how === 'recreate' && h!.references > 0) {
+        throw new KernelError(`ipset ${s.name} exists as ${h!.type} family ${h!.family} and is in use; f2b-fw needs ${s.type} family ${s.family} under that name`, `ipset create ${s.name}`);
+      }
+      setActions.push({ set: s, how });
+      changes.push({ action: how === 'create' ? 'create' : 'replace', kind: 'ipset', object: s.name, reason: how === 'create' ? 'missing' : `parameters differ (${describe(h!)})` });
+    }
+    changes.push(...chains.changes);
+
+    const wanted = new Set(wantSets.map((s) => s.name));
+    const staleSets = [...headers.values()].filter((h) => h.name.startsWith(PREFIX) && !wanted.has(h.name) && (force || !f2bRunning));
+    for (const h of staleSets) changes.push({ action: 'delete', kind: 'ipset', object: h.name, reason: 'stale f2b set: not in config' });
+
+    const now = this.options.clock.now();
+    const known = new Set(layout.jails.map((j) => j.name));
+    const wantElements = new Map<string, IpsetElement[]>(wantSets.map((s) => [s.name, []]));
+    for (const op of banOps(bans.filter((b) => known.has(b.jail)), now)) wantElements.get(op.set)!.push(op.element);
+    const elementOps: IpsetOp[] = [];
+    for (const s of wantSets) {
+      const fresh = setActions.some((a) => a.set.name === s.name);
+      const present = fresh ? [] : (await this.session.list(s.name))?.members ?? [];
+      const d = diffSet(s.name, wantElements.get(s.name)!, present);
+      elementOps.push(...d.ops);
+      changes.push(...d.changes);
+    }
+    if (options.dryRun) return { changes };
+
+    const created = await this.applySets(setActions);
+    try {
+      await applyScripts(this.run, chains.scripts);
+    } catch (e) {
+      for (const name of created) await this.session.destroy(name).catch(() => undefined);
+      throw e;
+    }
+    for (const h of staleSets) {
+      await this.session.destroy(h.name).catch((e: Error) => this.options.onWarning?.(`ipset ${h.name} not destroyed: ${e.message}`));
+    }
+    throwFailures(await this.session.apply(elementOps));
+    this.jails = layout.jails.map((j) => j.name);
+    return { changes };
+  }
+
+  /** Creates missing sets and replaces mismatching ones; returns the names created from nothing. */
+  private async applySets(actions: readonly SetAction[]): Promise<string[]> {
+    const created: string[] = [];
+    for (const { set, how } of actions) {
+      const spec = { ...set, timeout: 0, maxelem: this.maxelem };
+      if (how === 'create') {
+        await this.session.create(spec);
+        created.push(set.name);
+      } else if (how === 'recreate') {
+        await this.session.destroy(set.name);
+        await this.session.create(spec);
+      } else {
+        const tmp = `${PREFIX}fw-swap-${process.pid % 100000}`;
+        await this.session.destroy(tmp).catch(() => undefined);
+        await this.session.create({ ...spec, name: tmp });
+        await this.session.swap(tmp, set.name);
+        await this.session.destroy(tmp);
+      }
+    }
+    return created;
+  }
+
+  async ban(bans: readonly Ban[]): Promise<void> {
+    throwFailures(await this.session.apply(banOps(bans, this.options.clock.now())));
+  }
+
+  async unban(keys: readonly BanKey[]): Promise<void> {
+    const ops: IpsetOp[] = keys.map((k) => {
+      const p = placement(k.jail, k.addr);
+      return { op: 'del', set: p.set.name, element: p.element };
+    });
+    throwFailures(await this.session.apply(ops));
+  }
+
+  async unbanAll(jail: string): Promise<void> {
+    for (const s of jailSets(jailNames(jail))) await this.session.flush(s.name);
+  }
+
+  async list(jail?: string): Promise<Ban[]> {
+    const jails = jail !== undefined ? [jail] : this.jails;
+    const now = this.options.clock.now();
+    const out: Ban[] = [];
+    for (const j of jails) {
+      for (const s of jailSets(jailNames(j))) {
+        const info = await this.session.list(s.name);
+        for (const m of info?.members ?? []) out.push(elementBan(j, m, now));
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.session.close();
+  }
+}
+
+/** What a wanted set needs given what exists: nothing, create, swap in a new one, or destroy and create. */
+function setAction(s: JailSet, h: IpsetInfo | undefined, maxelem: number): SetAction['how'] | undefined {
+  if (!h) return 'create';
+  if (h.type !== s.type || h.family !== s.family) return 'recreate';
+  if (h.timeout === undefined || h.maxelem !== maxelem) return 'swap';
+  return undefined;
+}
+
+function describe(h: IpsetInfo): string {
+  return `${h.type} family ${h.family}${h.timeout === undefined ? ' without timeout' : ''} maxelem ${h.maxelem ?? '?'}`;
+}
+
+function throwFailures(failures: readonly IpsetOpFailure[]): void {
+  if (failures.length === 0) return;
+  const lines = failures.slice(0, 5).map((f) => `${f.op.op} ${f.op.set} ${f.op.element.addr}${f.op.element.cidr !== undefined ? `/${f.op.element.cidr}` : ''}: ${f.message}`);
+  if (failures.length > 5) lines.push(`… and ${failures.length - 5} more`);
+  throw new KernelError(`ipset refused ${failures.length} element change(s):\n  ${lines.join('\n  ')}`, lines.join('; '));
+}
