@@ -55,8 +55,8 @@ export class BanStore {
     this.file = file;
     this.db = db;
     this.stmt = {
-      count: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM history WHERE addr = ?'),
-      countJail: db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM history WHERE addr = ? AND jail = ?'),
+      count: db.prepare<[string, string], { n: number }>('SELECT max((SELECT count(*) FROM history WHERE addr = ?), coalesce((SELECT max(ban_count) FROM bans WHERE addr = ?), 0)) AS n'),
+      countJail: db.prepare<[string, string, string, string], { n: number }>('SELECT max((SELECT count(*) FROM history WHERE addr = ? AND jail = ?), coalesce((SELECT ban_count FROM bans WHERE addr = ? AND jail = ?), 0)) AS n'),
       insertHistory: db.prepare('INSERT INTO history (jail, addr, banned_at, expires_at, ended_at, reason, matches) VALUES (?, ?, ?, ?, NULL, ?, ?)'),
       endHistory: db.prepare('UPDATE history SET ended_at = ? WHERE id = (SELECT history_id FROM bans WHERE jail = ? AND addr = ?)'),
       upsert: db.prepare(`INSERT INTO bans (jail, addr, banned_at, expires_at, ban_count, reason, matches, history_id)
@@ -68,6 +68,10 @@ export class BanStore {
       currentJail: db.prepare<[number, string], BanRow>('SELECT * FROM bans WHERE (expires_at IS NULL OR expires_at > ?) AND jail = ? ORDER BY banned_at'),
       forDriver: db.prepare<[number], { jail: string; addr: string; expires_at: number | null }>('SELECT jail, addr, expires_at FROM bans WHERE expires_at IS NULL OR expires_at > ?').raw(false),
       get: db.prepare<[string, string], BanRow>('SELECT * FROM bans WHERE jail = ? AND addr = ?'),
+      byAddr: db.prepare<[string, number], BanRow>('SELECT * FROM bans WHERE addr = ? AND (expires_at IS NULL OR expires_at > ?)'),
+      prefixes: db.prepare<[number], BanRow>("SELECT * FROM bans WHERE addr LIKE '%/%' AND (expires_at IS NULL OR expires_at > ?)"),
+      currentCountJail: db.prepare<[number, string], { n: number }>('SELECT count(*) AS n FROM bans WHERE (expires_at IS NULL OR expires_at > ?) AND jail = ?'),
+      currentCountAll: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM bans WHERE expires_at IS NULL OR expires_at > ?'),
       expired: db.prepare<[number], BanRow>('SELECT * FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?'),
       deleteExpired: db.prepare('DELETE FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?'),
       history: db.prepare<[string], HistoryRow>('SELECT * FROM history WHERE addr = ? ORDER BY banned_at DESC, id DESC'),
@@ -95,9 +99,9 @@ export class BanStore {
     return new BanStore(file, db);
   }
 
-  /** BanHistory: how many times `addr` was banned (in `jail`, or in any jail). */
+  /** BanHistory: how many times `addr` was banned (in `jail`, or in any jail); imported counts included. */
   banCount(addr: string, jail?: string): number {
-    return (jail === undefined ? this.stmt.count.get(addr) : this.stmt.countJail.get(addr, jail))?.n ?? 0;
+    return (jail === undefined ? this.stmt.count.get(addr, addr) : this.stmt.countJail.get(addr, jail, addr, jail))?.n ?? 0;
   }
 
   /**
@@ -107,11 +111,27 @@ export class BanStore {
   addBans(bans: readonly NewBan[]): BanRecord[] {
     return this.db.transaction(() => bans.map((b) => {
       const matches = JSON.stringify(b.matches);
+      const banCount = this.banCount(b.addr, b.jail) + 1;
       const historyId = this.stmt.insertHistory.run(b.jail, b.addr, b.bannedAt, b.expiresAt, b.reason, matches).lastInsertRowid;
-      const banCount = this.banCount(b.addr, b.jail);
       this.stmt.upsert.run({ ...b, matches, banCount, historyId });
       return { ...b, banCount, matches: [...b.matches] };
     }))();
+  }
+
+  /**
+   * Adds bans made elsewhere (a fail2ban database) keeping their times and ban
+   * counts; a ban the store already holds for longer is left alone. Returns how many were added.
+   */
+  importBans(bans: readonly (NewBan & { readonly banCount: number })[]): number {
+    return this.db.transaction(() => bans.filter((b) => {
+      const existing = this.stmt.get.get(b.jail, b.addr);
+      if (existing && (existing.expires_at === null || (b.expiresAt !== null && existing.expires_at >= b.expiresAt))) return false;
+      const matches = JSON.stringify(b.matches);
+      const historyId = this.stmt.insertHistory.run(b.jail, b.addr, b.bannedAt, b.expiresAt, b.reason, matches).lastInsertRowid;
+      const banCount = Math.max(b.banCount, this.banCount(b.addr, b.jail));
+      this.stmt.upsert.run({ ...b, matches, banCount, historyId });
+      return true;
+    }).length)();
   }
 
   /** Ends bans early (manual unban, jail removed): out of current, history marks the end. */
@@ -126,6 +146,18 @@ export class BanStore {
   currentBan(jail: string, addr: string, now: number): BanRecord | undefined {
     const r = this.stmt.get.get(jail, addr);
     return r && (r.expires_at === null || r.expires_at > now) ? toRecord(r) : undefined;
+  }
+
+  /** Bans in force at `now` of exactly `addr` (any jail), and, with `prefixes`, of every prefix too. */
+  currentFor(addr: string, now: number, prefixes = false): BanRecord[] {
+    const rows = this.stmt.byAddr.all(addr, now);
+    if (prefixes) rows.push(...this.stmt.prefixes.all(now).filter((r) => r.addr !== addr));
+    return rows.map(toRecord);
+  }
+
+  /** How many bans are in force at `now` (one jail or all). */
+  countCurrent(now: number, jail?: string): number {
+    return (jail === undefined ? this.stmt.currentCountAll.get(now) : this.stmt.currentCountJail.get(now, jail))?.n ?? 0;
   }
 
   /** Bans in force at `now` (one jail or all), oldest first. */

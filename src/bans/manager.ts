@@ -1,0 +1,131 @@
+/**
+ * The ban manager: turns jail decisions into bans, store first, then kernel.
+ * Decisions arriving in the same event-loop turn are applied together: one
+ * SQLite transaction, then one kernel transaction, so a burst of a thousand
+ * bans costs two commits, not two thousand. Kernel work is serialised so the
+ * kernel sees changes in the order the store recorded them. Unbans happen by
+ * kernel timeout; `sweep()` moves expired bans out of the store's current table.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Decision, Ban } from '../core/records.js';
+import type { FirewallDriver, BanKey } from '../fw/driver.js';
+import type { BanRecord } from '../daemon/api.js';
+import { logBanEvent, type Logger } from '../core/log.js';
+import type { BanStore, NewBan } from './store.js';
+
+/** What the manager needs, passed in. */
+export interface BanManagerDeps {
+  readonly store: BanStore;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** The current driver (it can change on reload). */
+  driver(): FirewallDriver;
+  /** Told when the kernel refused a change that the store holds (the daemon reconciles). */
+  onKernelError(err: Error): void;
+}
+
+/** Outcome of one decision. */
+export interface Applied {
+  readonly record: BanRecord;
+  /** False when the address was already banned in the jail and nothing changed. */
+  readonly fresh: boolean;
+}
+
+interface Pending {
+  readonly decision: Decision;
+  resolve(a: Applied): void;
+  reject(e: Error): void;
+}
+
+/** Applies ban decisions (batched) and manual unbans; keeps per-jail counters. */
+export class BanManager {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private kernel: Promise<void> = Promise.resolve();
+  /** Bans applied since start, per jail (status: "Total banned"). */
+  readonly totals = new Map<string, number>();
+
+  constructor(private readonly deps: BanManagerDeps) {}
+
+  /** Queues a ban decision; resolves once the ban is in the store and handed to the kernel. */
+  submit(decision: Decision): Promise<Applied> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ decision, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Resolves when every queued ban has reached the kernel. */
+  async idle(): Promise<void> {
+    while (this.queue.length > 0 || this.scheduled) await new Promise((r) => setImmediate(r));
+    await this.kernel;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    const { store, clock, log } = this.deps;
+    const now = clock.now();
+    const fresh: { p: Pending; ban: NewBan }[] = [];
+    const seen = new Set<string>();
+    for (const p of batch) {
+      const d = p.decision;
+      const key = `${d.jail} ${d.addr}`;
+      const existing = store.currentBan(d.jail, d.addr, now);
+      if ((existing && existing.expiresAt === null) || (existing && d.ttl !== null && existing.expiresAt! >= now + d.ttl * 1000) || seen.has(key)) {
+        logBanEvent(log, 'already banned', d.jail, d.addr);
+        const record = existing ?? fresh.find((f) => `${f.ban.jail} ${f.ban.addr}` === key)!.ban;
+        p.resolve({ record: { banCount: 1, ...record, matches: [...record.matches] }, fresh: false });
+        continue;
+      }
+      seen.add(key);
+      fresh.push({ p, ban: { jail: d.jail, addr: d.addr, bannedAt: now, expiresAt: d.ttl === null ? null : now + d.ttl * 1000, reason: d.reason, matches: d.matches } });
+    }
+    if (fresh.length === 0) return;
+    let records: BanRecord[];
+    try {
+      records = store.addBans(fresh.map((f) => f.ban));
+    } catch (e) {
+      for (const f of fresh) f.p.reject(e as Error);
+      return;
+    }
+    const bans: Ban[] = records.map((r) => ({ jail: r.jail, addr: r.addr, expiresAt: r.expiresAt }));
+    this.enqueueKernel(() => this.deps.driver().ban(bans)).then(() => {
+      records.forEach((r, i) => {
+        this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
+        logBanEvent(log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason });
+        fresh[i]!.p.resolve({ record: r, fresh: true });
+      });
+    }, (e: Error) => {
+      // The store holds the bans; the daemon reconciles the kernel from it.
+      this.deps.onKernelError(e);
+      records.forEach((r, i) => fresh[i]!.p.resolve({ record: r, fresh: true }));
+    });
+  }
+
+  /** Runs kernel work after every earlier kernel change (order = store order). */
+  enqueueKernel<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.kernel.then(work);
+    this.kernel = next.then(() => undefined, () => undefined);
+    return next;
+  }
+
+  /** Ends bans now (manual unban): store first, then kernel. Returns the keys that were banned. */
+  async unban(keys: readonly BanKey[]): Promise<BanKey[]> {
+    const removed = this.deps.store.removeBans(keys, this.deps.clock.now());
+    if (removed.length > 0) await this.enqueueKernel(() => this.deps.driver().unban(removed));
+    for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason: 'manual' });
+    return removed;
+  }
+
+  /** Moves bans whose time is up out of the store's current table (the kernel timed them out itself). */
+  sweep(): BanRecord[] {
+    const expired = this.deps.store.expire(this.deps.clock.now());
+    for (const r of expired) logBanEvent(this.deps.log, 'Unban', r.jail, r.addr, { reason: 'expired' });
+    return expired;
+  }
+}
