@@ -1,0 +1,74 @@
+/**
+ * The actual kernel state of table `inet f2b-fw`, read back as libnftables
+ * JSON: chains, sets with their elements and remaining timeouts, rules with
+ * handles, and whether the ownership marker is there.
+ */
+import type { NftContext } from '../../../native/nftables/context.js';
+import type { NftChain, NftCounter, NftOutputItem, NftRule, NftSet } from '../../../native/nftables/json.js';
+import { listTable } from '../../../native/nftables/table.js';
+import { elementExpires, elementText } from '../../../native/nftables/element.js';
+import { MARKER_NAME, TABLE, addrTarget } from './names.js';
+
+/** What the kernel holds in our table. */
+export interface ActualState {
+  /** False when there is no table `inet f2b-fw` at all. */
+  readonly exists: boolean;
+  /** True when the ownership marker is in the table. */
+  readonly marked: boolean;
+  readonly chains: ReadonlyMap<string, NftChain>;
+  readonly sets: ReadonlyMap<string, NftSet>;
+  /** Every rule of the table, in listing order, with handles. */
+  readonly rules: readonly (NftRule & { readonly handle: number })[];
+  /** Set name → element text → seconds left (null = no timeout). */
+  readonly elements: ReadonlyMap<string, ReadonlyMap<string, number | null>>;
+}
+
+/** The state of a kernel without our table. */
+export const ABSENT: ActualState = { exists: false, marked: false, chains: new Map(), sets: new Map(), rules: [], elements: new Map() };
+
+/** Lists table names of the whole ruleset (cheap: no elements). */
+async function tableExists(ctx: NftContext): Promise<boolean> {
+  const out = await ctx.run([{ list: { tables: null } }]);
+  return out.some((o) => 'table' in o && o.table.family === TABLE.family && o.table.name === TABLE.name);
+}
+
+/** Sorts a listing into an ActualState. */
+export function parseListing(items: readonly NftOutputItem[]): ActualState {
+  const chains = new Map<string, NftChain>();
+  const sets = new Map<string, NftSet>();
+  const rules: (NftRule & { handle: number })[] = [];
+  const elements = new Map<string, Map<string, number | null>>();
+  let marked = false;
+  for (const item of items) {
+    if ('chain' in item) chains.set(item.chain.name, item.chain);
+    else if ('rule' in item && item.rule.handle !== undefined) rules.push(item.rule as NftRule & { handle: number });
+    else if ('counter' in item) marked ||= (item.counter as NftCounter).name === MARKER_NAME;
+    else if ('set' in item) {
+      const { elem, ...set } = item.set;
+      sets.set(set.name, set);
+      const els = new Map<string, number | null>();
+      for (const e of elem ?? []) {
+        const text = elementText(e);
+        // nft prints a full-length prefix as an address and IPv6 in its own spelling: canonicalise.
+        els.set(normalise(text), elementExpires(e));
+      }
+      elements.set(set.name, els);
+    }
+  }
+  return { exists: true, marked, chains, sets, rules, elements };
+}
+
+function normalise(text: string): string {
+  if (/^[\d.]+$/.test(text)) return text;
+  try {
+    return addrTarget(text).text;
+  } catch {
+    return text;
+  }
+}
+
+/** Reads our table back from the kernel (ABSENT when it does not exist). */
+export async function readActual(ctx: NftContext): Promise<ActualState> {
+  if (!(await tableExists(ctx))) return ABSENT;
+  return parseListing(await ctx.run([listTable(TABLE)], { heavy: true }));
+}

@@ -1,0 +1,94 @@
+/**
+ * The desired kernel state: what table `inet f2b-fw` must hold for a layout
+ * and a list of bans. Pure: the same input always gives the same objects.
+ */
+import type { Ban } from '../../core/records.js';
+import type { FirewallLayout, Hook, JailFirewall, Protocol } from '../layout.js';
+import type { NftChain, NftExpr, NftRule, NftSet } from '../../../native/nftables/json.js';
+import { baseChain } from '../../../native/nftables/chain.js';
+import { addressSet } from '../../../native/nftables/set.js';
+import {
+  DROP, REJECT_PORT_UNREACHABLE, REJECT_TCP_RESET, matchDport, matchL4proto, matchSaddrInSet, rule,
+} from '../../../native/nftables/rule.js';
+import { JAIL_SETS, TABLE, addrTarget, ruleComment, setName } from './names.js';
+
+/** A wanted element: seconds of timeout left, or null for permanent. */
+export type WantedTimeout = number | null;
+
+/** Everything table `inet f2b-fw` should hold. */
+export interface DesiredState {
+  readonly chains: ReadonlyMap<string, NftChain>;
+  readonly sets: ReadonlyMap<string, NftSet>;
+  /** Keyed by `chain\ncomment`. */
+  readonly rules: ReadonlyMap<string, NftRule>;
+  /** Set name → element text → timeout in whole seconds. */
+  readonly elements: ReadonlyMap<string, ReadonlyMap<string, WantedTimeout>>;
+}
+
+/** Key of a rule in DesiredState.rules and in the actual state. */
+export function ruleKey(chain: string, comment: string): string {
+  return `${chain}\n${comment}`;
+}
+
+/** The verdict statements for one protocol (undefined = every protocol). */
+function verdictFor(jail: JailFirewall, protocol: Protocol | undefined): NftExpr {
+  if (jail.verdict === 'drop') return DROP;
+  return protocol === 'tcp' ? REJECT_TCP_RESET : REJECT_PORT_UNREACHABLE;
+}
+
+/**
+ * The match+verdict expression lists of one jail on one hook for one set.
+ * Ports are matched per protocol; in forward and prerouting on the pre-DNAT
+ * port (`ct original proto-dst`), in input on the packet's port.
+ */
+function jailExprs(jail: JailFirewall, hook: Hook, set: string, version: 4 | 6): NftExpr[][] {
+  const saddr = matchSaddrInSet(version, set);
+  if (jail.ports === 'all') {
+    if (jail.verdict === 'drop') return [[saddr, DROP]];
+    const notTcp: NftExpr = { match: { op: '!=', left: { meta: { key: 'l4proto' } }, right: 'tcp' } };
+    return [[matchL4proto(['tcp']), saddr, REJECT_TCP_RESET], [notTcp, saddr, REJECT_PORT_UNREACHABLE]];
+  }
+  const where = hook === 'input' ? 'transport' : 'original';
+  return jail.protocols.map((p) => [matchL4proto([p]), matchDport(where, jail.ports as Exclude<typeof jail.ports, 'all'>), saddr, verdictFor(jail, p)]);
+}
+
+/** Seconds left of a ban at `now` (rounded up); null = permanent; undefined = already expired. */
+export function timeoutLeft(ban: Ban, now: number): WantedTimeout | undefined {
+  if (ban.expiresAt === null) return null;
+  const left = Math.ceil((ban.expiresAt - now) / 1000);
+  return left > 0 ? left : undefined;
+}
+
+/** Builds the desired state; bans of jails not in the layout and expired bans are skipped. */
+export function desiredState(layout: FirewallLayout, bans: readonly Ban[], now: number): DesiredState {
+  const chains = new Map<string, NftChain>();
+  const sets = new Map<string, NftSet>();
+  const rules = new Map<string, NftRule>();
+  const elements = new Map<string, Map<string, WantedTimeout>>();
+  for (const hook of ['input', 'forward', 'prerouting'] as const) {
+    if (layout.jails.some((j) => j.hooks.includes(hook))) chains.set(hook, baseChain(TABLE, hook, hook, layout.priority));
+  }
+  for (const jail of layout.jails) {
+    for (const { version, kind } of JAIL_SETS) {
+      const name = setName(jail.name, version, kind);
+      sets.set(name, addressSet(TABLE, name, version, kind === 'net'));
+      elements.set(name, new Map());
+      for (const hook of jail.hooks) {
+        for (const expr of jailExprs(jail, hook, name, version)) {
+          const comment = ruleComment(jail.name, hook, expr);
+          rules.set(ruleKey(hook, comment), rule(TABLE, hook, expr, comment));
+        }
+      }
+    }
+  }
+  for (const ban of bans) {
+    const target = addrTarget(ban.addr);
+    const wanted = elements.get(setName(ban.jail, target.version, target.kind));
+    const left = timeoutLeft(ban, now);
+    if (!wanted || left === undefined) continue;
+    const prev = wanted.get(target.text);
+    // Two bans of one address in one jail: the longer one wins.
+    if (prev === undefined || left === null || (prev !== null && left > prev)) wanted.set(target.text, left);
+  }
+  return { chains, sets, rules, elements };
+}

@@ -1,0 +1,118 @@
+/**
+ * The nftables firewall driver: bans are elements of per-jail sets in table
+ * `inet f2b-fw` with kernel timeouts; every call is one libnftables
+ * transaction on the shared context.
+ */
+import type { Clock } from '../../core/clock.js';
+import type { Ban } from '../../core/records.js';
+import type { BanKey, FirewallDriver, ReconcileOptions } from '../driver.js';
+import type { FirewallLayout } from '../layout.js';
+import type { Plan } from '../plan.js';
+import type { NftContext } from '../../../native/nftables/context.js';
+import type { NftCommand, NftElem } from '../../../native/nftables/json.js';
+import { NftBatch } from '../../../native/nftables/batch.js';
+import { element, refreshElements, removeElements } from '../../../native/nftables/element.js';
+import { flushSet, listSet, setRef } from '../../../native/nftables/set.js';
+import { readActual, parseListing } from './actual.js';
+import { desiredState, timeoutLeft } from './desired.js';
+import { reconcilePlan } from './diff.js';
+import { JAIL_SETS, TABLE, addrTarget, parseSetName, setName } from './names.js';
+
+/** Groups items by set name, keeping first-seen order. */
+function bySet<T>(items: readonly T[], setOf: (t: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const name = setOf(item);
+    let g = groups.get(name);
+    if (!g) groups.set(name, (g = []));
+    g.push(item);
+  }
+  return groups;
+}
+
+/** nftables backend of FirewallDriver. */
+export class NftDriver implements FirewallDriver {
+  readonly name = 'nftables';
+  private readonly ctx: NftContext;
+  private readonly clock: Clock;
+
+  /** `ctx` is the shared libnftables context (NftContext.open()); `clock` dates timeouts. */
+  constructor(ctx: NftContext, clock: Clock) {
+    this.ctx = ctx;
+    this.clock = clock;
+  }
+
+  /** See FirewallDriver.reconcile: one transaction, plan returned (also on dry run). */
+  async reconcile(layout: FirewallLayout, bans: readonly Ban[], options: ReconcileOptions = {}): Promise<Plan> {
+    const actual = await readActual(this.ctx);
+    const desired = desiredState(layout, bans, this.clock.now());
+    const { plan, commands } = reconcilePlan(desired, actual, options.force);
+    if (!options.dryRun && commands.length > 0) await this.ctx.run(commands);
+    return plan;
+  }
+
+  /**
+   * Adds bans with fresh timeouts (add, delete, add in one transaction, so a
+   * re-ban refreshes and an absent address cannot fail the delete). Expired
+   * bans are skipped. The jails' sets must exist (reconcile first).
+   */
+  async ban(bans: readonly Ban[]): Promise<void> {
+    const now = this.clock.now();
+    const items: { set: string; elem: NftElem }[] = [];
+    for (const b of bans) {
+      const left = timeoutLeft(b, now);
+      if (left === undefined) continue;
+      const t = addrTarget(b.addr);
+      items.push({ set: setName(b.jail, t.version, t.kind), elem: element(t.text, left) });
+    }
+    const batch = new NftBatch();
+    for (const [name, group] of bySet(items, (i) => i.set)) {
+      batch.push(...refreshElements(setRef(TABLE, name), group.map((g) => g.elem)));
+    }
+    await batch.flush(this.ctx);
+  }
+
+  /** Removes bans; absent ones are not an error. */
+  async unban(keys: readonly BanKey[]): Promise<void> {
+    const items = keys.map((k) => {
+      const t = addrTarget(k.addr);
+      return { set: setName(k.jail, t.version, t.kind), text: t.text };
+    });
+    const batch = new NftBatch();
+    for (const [name, group] of bySet(items, (i) => i.set)) {
+      batch.push(...removeElements(setRef(TABLE, name), group.map((g) => g.text)));
+    }
+    await batch.flush(this.ctx);
+  }
+
+  /** Flushes the four sets of one jail in one transaction. */
+  async unbanAll(jail: string): Promise<void> {
+    const commands: NftCommand[] = JAIL_SETS.map(({ version, kind }) => flushSet(setRef(TABLE, setName(jail, version, kind))));
+    await this.ctx.run(commands);
+  }
+
+  /** Bans the kernel holds, with expiry computed from the remaining timeouts. */
+  async list(jail?: string): Promise<Ban[]> {
+    const now = this.clock.now();
+    let actual;
+    if (jail === undefined) actual = await readActual(this.ctx);
+    else {
+      // libnftables 1.0.6 runs only one list command per call.
+      const items = [];
+      for (const { version, kind } of JAIL_SETS) items.push(...await this.ctx.run([listSet(setRef(TABLE, setName(jail, version, kind)))], { heavy: true }));
+      actual = parseListing(items);
+    }
+    const bans: Ban[] = [];
+    for (const [name, els] of actual.elements) {
+      const parsed = parseSetName(name);
+      if (!parsed || (jail !== undefined && parsed.jail !== jail)) continue;
+      for (const [addr, left] of els) bans.push({ jail: parsed.jail, addr, expiresAt: left === null ? null : now + left * 1000 });
+    }
+    return bans;
+  }
+
+  /** Frees the libnftables context. */
+  async close(): Promise<void> {
+    await this.ctx.close();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Names and markers of f2b-fw's nftables objects: the table, the ownership
+ * marker, per-jail set names, rule comments, and which set an address goes to.
+ */
+import { createHash } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { F2bError } from '../../core/errors.js';
+import { table } from '../../../native/nftables/table.js';
+import type { NftExpr, NftTable } from '../../../native/nftables/json.js';
+import type { IpVersion } from '../../../native/nftables/set.js';
+
+/** The one table f2b-fw owns. */
+export const TABLE: NftTable = table(DEFAULTS.family, DEFAULTS.table);
+
+/** Name of the counter whose presence marks the table as f2b-fw's. */
+export const MARKER_NAME = 'managed-by-f2b-fw';
+/** Its comment, shown by `nft list ruleset`. */
+export const MARKER_COMMENT = 'this table is managed by f2b-fw: f2b-fw reconcile rewrites it';
+
+/** Prefix of every rule comment f2b-fw writes. */
+export const RULE_PREFIX = 'f2b-fw ';
+
+/** Single addresses live in a hash set, prefixes in an interval set. */
+export type SetKind = 'addr' | 'net';
+
+/** Every set a jail has: (version, kind) pairs. */
+export const JAIL_SETS: readonly { readonly version: IpVersion; readonly kind: SetKind }[] = [
+  { version: 4, kind: 'addr' }, { version: 6, kind: 'addr' }, { version: 4, kind: 'net' }, { version: 6, kind: 'net' },
+];
+
+/** `sshd-v4`, `sshd-v6`, `sshd-v4-net`, `sshd-v6-net`. */
+export function setName(jail: string, version: IpVersion, kind: SetKind): string {
+  return `${jail}-v${version}${kind === 'net' ? '-net' : ''}`;
+}
+
+/** Reads a set name back; undefined for names f2b-fw does not use. */
+export function parseSetName(name: string): { jail: string; version: IpVersion; kind: SetKind } | undefined {
+  const m = /^(.+)-v([46])(-net)?$/.exec(name);
+  if (!m) return undefined;
+  return { jail: m[1] as string, version: m[2] === '4' ? 4 : 6, kind: m[3] ? 'net' : 'addr' };
+}
+
+/**
+ * The comment of a rule: jail, hook, and a digest of chain + expressions, so
+ * a changed rule (ports, protocol, verdict) no longer matches and is replaced.
+ */
+export function ruleComment(jail: string, chain: string, expr: readonly NftExpr[]): string {
+  const digest = createHash('sha256').update(JSON.stringify([chain, expr])).digest('hex').slice(0, 12);
+  return `${RULE_PREFIX}${jail} ${chain} ${digest}`;
+}
+
+/** The jail a rule comment names; undefined for rules f2b-fw did not write. */
+export function ruleJail(comment: string | undefined): string | undefined {
+  if (!comment?.startsWith(RULE_PREFIX)) return undefined;
+  return comment.slice(RULE_PREFIX.length).split(' ')[0];
+}
+
+/** Where an address or prefix goes: IP version, set kind and the element text. */
+export interface AddrTarget {
+  readonly version: IpVersion;
+  readonly kind: SetKind;
+  /** Canonical text: `192.0.2.1` or `198.51.100.0/24`. */
+  readonly text: string;
+}
+
+/** Classifies a ban address; a full-length prefix is a single address. Throws on garbage. */
+export function addrTarget(addr: string): AddrTarget {
+  try {
+    if (addr.includes('/')) {
+      const [ip, len] = ipaddr.parseCIDR(addr);
+      const version: IpVersion = ip.kind() === 'ipv4' ? 4 : 6;
+      if (len === (version === 4 ? 32 : 128)) return addrTarget(ip.toString());
+      const net = version === 4 ? ipaddr.IPv4.networkAddressFromCIDR(addr) : ipaddr.IPv6.networkAddressFromCIDR(addr);
+      return { version, kind: 'net', text: `${net.toString()}/${len}` };
+    }
+    const ip = ipaddr.process(addr);
+    return { version: ip.kind() === 'ipv4' ? 4 : 6, kind: 'addr', text: ip.toString() };
+  } catch {
+    throw new F2bError('bad-address', `not an IP address or prefix: ${JSON.stringify(addr)}`);
+  }
+}
