@@ -1,6 +1,9 @@
 /** Every `f2b-fw` sub-command, in the order `--help` lists them. */
 import type { Command } from '../command.js';
 import { versionCommand } from './version.js';
+import { runCommand } from './run.js';
+import { checkConfigCommand } from './check-config.js';
+import { importFail2banDbCommand } from './import-fail2ban-db.js';
 import { statusCommand } from './status.js';
 import { banCommand } from './ban.js';
 import { unbanCommand } from './unban.js';
@@ -11,9 +14,13 @@ import { stopCommand } from './stop.js';
 import { pingCommand } from './ping.js';
 import { getCommand } from './get.js';
 import { setCommand } from './set.js';
+import { reconcileCommand } from './reconcile.js';
 
 export const COMMANDS: readonly Command[] = [
   versionCommand,
+  runCommand,
+  checkConfigCommand,
+  importFail2banDbCommand,
   statusCommand,
   banCommand,
   unbanCommand,
@@ -24,4 +31,5 @@ export const COMMANDS: readonly Command[] = [
   pingCommand,
   getCommand,
   setCommand,
+  reconcileCommand,
 ];

@@ -62,10 +62,10 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
   const ruleAdds: NftCommand[] = [];
   const elementCmds: NftCommand[] = [];
 
-  if (!actual.exists) changes.push({ action: 'create', kind: 'table', object: `table ${T}`, reason: 'missing' });
+  if (!actual.exists) changes.push({ action: 'create', kind: 'table', object: `${T}`, reason: 'missing' });
   if (!actual.marked) {
     head.push(addTable(TABLE), addCounter(markerCounter(TABLE, MARKER_NAME, MARKER_COMMENT)));
-    if (actual.exists) changes.push({ action: 'create', kind: 'marker', object: `counter ${T} ${MARKER_NAME}`, reason: 'taking over the table (--force)' });
+    if (actual.exists) changes.push({ action: 'create', kind: 'marker', object: `${T} ${MARKER_NAME}`, reason: 'taking over the table (--force)' });
   }
 
   // Chains: replaced ones are flushed, deleted and added again (their rules re-added below).
@@ -78,15 +78,15 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
     if (want) {
       replacedChains.add(name);
       creates.push(addChain(want));
-      changes.push({ action: 'replace', kind: 'chain', object: `chain ${T} ${name}`, reason: `hook/priority changed (prio ${chain.prio} → ${want.prio})` });
+      changes.push({ action: 'replace', kind: 'chain', object: `${T} ${name}`, reason: `hook/priority changed (prio ${chain.prio} → ${want.prio})` });
     } else {
-      changes.push({ action: 'delete', kind: 'chain', object: `chain ${T} ${name}`, reason: 'no jail uses this hook' });
+      changes.push({ action: 'delete', kind: 'chain', object: `${T} ${name}`, reason: 'no jail uses this hook' });
     }
   }
   for (const [name, chain] of desired.chains) {
     if (!actual.chains.has(name)) {
       creates.push(addChain(chain));
-      changes.push({ action: 'create', kind: 'chain', object: `chain ${T} ${name}`, reason: 'missing' });
+      changes.push({ action: 'create', kind: 'chain', object: `${T} ${name}`, reason: 'missing' });
     }
   }
 
@@ -101,15 +101,15 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
     if (want) {
       replacedSets.add(name);
       creates.push(addSet(want));
-      changes.push({ action: 'replace', kind: 'set', object: `set ${T} ${name}`, reason: 'type or flags changed' });
+      changes.push({ action: 'replace', kind: 'set', object: `${T} ${name}`, reason: 'type or flags changed' });
     } else {
-      changes.push({ action: 'delete', kind: 'set', object: `set ${T} ${name}`, reason: `jail ${parsed.jail} not in config` });
+      changes.push({ action: 'delete', kind: 'set', object: `${T} ${name}`, reason: `jail ${parsed.jail} not in config` });
     }
   }
   for (const [name, set] of desired.sets) {
     if (!actual.sets.has(name)) {
       creates.push(addSet(set));
-      changes.push({ action: 'create', kind: 'set', object: `set ${T} ${name}`, reason: 'missing' });
+      changes.push({ action: 'create', kind: 'set', object: `${T} ${name}`, reason: 'missing' });
     }
   }
   const jailsOfReplacedSets = new Set([...replacedSets].map((n) => parseSetName(n)?.jail));
@@ -129,15 +129,15 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
     if (!replacedChains.has(r.chain)) ruleDeletes.push(deleteRule(r));
     if (!wanted) {
       const why = desired.sets.has(`${jail}-v4`) ? 'ports, protocol or verdict changed' : `jail ${jail} not in config`;
-      changes.push({ action: 'delete', kind: 'rule', object: `rule ${T} ${r.chain} "${r.comment}"`, reason: why });
+      changes.push({ action: 'delete', kind: 'rule', object: `${T} ${r.chain} "${r.comment}"`, reason: why });
     } else if (kept.has(key)) {
-      changes.push({ action: 'delete', kind: 'rule', object: `rule ${T} ${r.chain} "${r.comment}"`, reason: 'duplicate' });
+      changes.push({ action: 'delete', kind: 'rule', object: `${T} ${r.chain} "${r.comment}"`, reason: 'duplicate' });
     }
   }
   for (const [key, r] of desired.rules) {
     if (kept.has(key)) continue;
     ruleAdds.push(addRule(r as NftRule));
-    changes.push({ action: 'create', kind: 'rule', object: `rule ${T} ${r.chain} "${r.comment}"`, reason: 'missing' });
+    changes.push({ action: 'create', kind: 'rule', object: `${T} ${r.chain} "${r.comment}"`, reason: 'missing' });
   }
 
   // Elements.
@@ -150,14 +150,14 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
       const cur = have.get(addr);
       if (cur === undefined && !have.has(addr)) {
         add.push(element(addr, timeout));
-        changes.push({ action: 'add', kind: 'element', object: `element ${T} ${name} ${addr}`, reason: 'banned' });
+        changes.push({ action: 'add', kind: 'element', object: `${T} ${name} ${addr}`, reason: 'banned' });
       } else if (!timeoutMatches(timeout, cur ?? null)) {
         refresh.push(element(addr, timeout));
-        changes.push({ action: 'refresh', kind: 'element', object: `element ${T} ${name} ${addr}`, reason: 'timeout differs' });
+        changes.push({ action: 'refresh', kind: 'element', object: `${T} ${name} ${addr}`, reason: 'timeout differs' });
       }
     }
     const remove = [...have.keys()].filter((a) => !wanted.has(a));
-    for (const a of remove) changes.push({ action: 'remove', kind: 'element', object: `element ${T} ${name} ${a}`, reason: 'not banned' });
+    for (const a of remove) changes.push({ action: 'remove', kind: 'element', object: `${T} ${name} ${a}`, reason: 'not banned' });
     // Elements may time out between reading and applying: the add-first forms never fail on absence.
     if (remove.length) elementCmds.push(...removeElements(set, remove));
     if (refresh.length) elementCmds.push(...refreshElements(set, refresh));
