@@ -1,0 +1,80 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatNumber, meetsTarget } from '../bench/report.js';
+
+const RUNNER = fileURLToPath(new URL('../bench/run.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'f2bt-bench-'));
+const out = join(dir, 'benchmarks.md');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function module(name: string, body: string): void {
+  writeFileSync(join(dir, `${name}.bench.js`), body);
+}
+
+function okModule(latency: number): void {
+  module('ok', `export const bench = { name: 'ok', async run() { return {
+    title: 'Ban latency', command: 'npm run bench -- ok',
+    figures: [
+      { name: 'single ban, median', value: ${latency}, unit: 'ms', target: '≤ 5 ms', compare: { label: 'fail2ban 1.0.2', value: 250 } },
+      { name: 'RSS with 100,000 bans', value: 150.4, unit: 'MB', target: '≤ 100 MB' },
+      { name: 'lines | pipes', value: 1234567, unit: 'lines/s' },
+    ],
+    notes: ['in a namespace'] }; } };\n`);
+}
+
+function run(...args: string[]): { status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [RUNNER, '--dir', dir, '--out', out, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stderr: r.stderr };
+}
+
+test('targets are checked across units and numbers are rounded sensibly', () => {
+  assert.equal(meetsTarget({ name: 'x', value: 900, unit: 'µs', target: '≤ 5 ms' }), '✓');
+  assert.equal(meetsTarget({ name: 'x', value: 2.5, unit: 's', target: '<= 2 s' }), '✗');
+  assert.equal(meetsTarget({ name: 'x', value: 120000, unit: 'lines/s', target: '≥ 100,000 lines/s' }), '✓');
+  assert.equal(meetsTarget({ name: 'x', value: 1, unit: 'ms', target: 'fast' }), '');
+  assert.equal(meetsTarget({ name: 'x', value: 1, unit: 'ms', target: '≤ 1 MB' }), '');
+  assert.equal(formatNumber(1234567.8), '1,234,568');
+  assert.equal(formatNumber(2.34567), '2.35');
+});
+
+test('the runner writes machine info and a table per module, and records a failing module instead of stopping', () => {
+  okModule(2.5);
+  module('boom', `export const bench = { name: 'boom', async run() { throw new Error('kernel said no'); } };\n`);
+  module('noexport', `export const other = 1;\n`);
+  const r = run();
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /bench boom: FAILED: kernel said no/);
+  const doc = readFileSync(out, 'utf8');
+  for (const label of ['CPU', 'Cores', 'Memory', 'Kernel', 'OS', 'Node.js', 'fail2ban (for comparison)']) assert.match(doc, new RegExp(`^\\| ${label.replace(/[()]/g, '\\$&')} \\| .+ \\|$`, 'm'));
+  assert.match(doc, new RegExp(`\\| Node\\.js \\| ${process.version} \\|`));
+  assert.match(doc, /## Ban latency\n\nCommand: `npm run bench -- ok`/);
+  assert.match(doc, /\| single ban, median \| 2\.5 ms \| ≤ 5 ms ✓ \| 250 ms \(fail2ban 1\.0\.2\) \| 0\.01× \|/);
+  assert.match(doc, /\| RSS with 100,000 bans \| 150 MB \| ≤ 100 MB ✗ \| {2}\| {2}\|/);
+  assert.match(doc, /\| lines \\\| pipes \| 1,234,567 lines\/s \|/);
+  assert.match(doc, /- in a namespace/);
+  assert.match(doc, /## boom\n\n\*\*Failed\*\* on .* — no figures:\n\n```\nError: kernel said no/);
+  assert.match(doc, /## noexport\n\n\*\*Failed\*\*[\s\S]*does not export `bench: BenchModule`/);
+});
+
+test('running one module by name replaces its section and keeps the others\' last results', () => {
+  okModule(3.75);
+  const r = run('ok');
+  assert.equal(r.status, 0, r.stderr);
+  const doc = readFileSync(out, 'utf8');
+  assert.match(doc, /\| single ban, median \| 3\.75 ms \|/);
+  assert.doesNotMatch(doc, /\| 2\.5 ms \|/);
+  assert.match(doc, /## boom\n\n\*\*Failed\*\*/, 'boom\'s earlier outcome is kept');
+  assert.ok(doc.indexOf('<!-- bench:boom -->') < doc.indexOf('<!-- bench:ok -->'), 'modules stay in name order');
+  assert.match(doc, /Last run \| .*: ok \|/);
+});
+
+test('an unknown module name is refused with the list of names', () => {
+  const r = run('nosuch');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /no module named nosuch; available: boom, noexport, ok/);
+});
