@@ -1,0 +1,84 @@
+/**
+ * Bans in a real kernel: a client namespace connects to a TCP listener in a
+ * server namespace whose firewall the NftDriver drives (from an agent process
+ * inside the server namespace). IPv4 and IPv6, kernel timeouts, refresh.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Netns, canConnect, hostFirewallSnapshot, link, listen, waitFor } from './support/netns.js';
+import { NftAgent } from './support/nft-agent.js';
+import type { FirewallLayout } from '../src/fw/layout.js';
+
+const PORT = 2222;
+const layout: FirewallLayout = {
+  priority: -10,
+  jails: [
+    { name: 'sshd', ports: [{ from: PORT, to: PORT }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop' },
+    { name: 'other', ports: [{ from: 9999, to: 9999 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop' },
+  ],
+};
+
+let server: Netns;
+let client: Netns;
+let agent: NftAgent;
+let hostBefore: string;
+
+before(async () => {
+  hostBefore = hostFirewallSnapshot();
+  server = Netns.create('bsrv');
+  client = Netns.create('bcli');
+  link(server, 'eth0', ['192.0.2.1/24', '2001:db8:1::1/64'], client, 'eth0', ['192.0.2.2/24', '2001:db8:1::2/64']);
+  listen(server, PORT);
+  listen(server, PORT, true);
+  assert.ok(await waitFor(() => canConnect(client, '192.0.2.1', PORT)), 'listener reachable before any ban');
+  agent = NftAgent.start(server);
+  await agent.reconcile(layout);
+});
+
+after(async () => {
+  await agent?.stop();
+  server?.destroy();
+  client?.destroy();
+  assert.equal(hostFirewallSnapshot(), hostBefore, 'host firewall untouched');
+});
+
+for (const [label, addr, host] of [['IPv4', '192.0.2.2', '192.0.2.1'], ['IPv6', '2001:db8:1::2', '2001:db8:1::1']] as const) {
+  test(`${label}: works, ban blocks, a ban in another jail does not, unban lets it through again`, async () => {
+    assert.ok(canConnect(client, host, PORT));
+    await agent.ban([{ jail: 'other', addr, expiresAt: Date.now() + 600_000 }]);
+    assert.ok(canConnect(client, host, PORT), 'a jail on another port does not block');
+    await agent.ban([{ jail: 'sshd', addr, expiresAt: Date.now() + 600_000 }]);
+    assert.equal(canConnect(client, host, PORT), false, 'banned address is dropped');
+    const listed = await agent.list('sshd');
+    assert.deepEqual(listed.map((b) => b.addr), [addr]);
+    assert.ok(listed[0]!.expiresAt! > Date.now() + 590_000);
+    await agent.unban([{ jail: 'sshd', addr }, { jail: 'sshd', addr: label === 'IPv4' ? '192.0.2.77' : '2001:db8::77' }]);
+    assert.ok(canConnect(client, host, PORT), 'unbanned address gets through');
+    await agent.unbanAll('other');
+    assert.deepEqual(await agent.list(), []);
+  });
+}
+
+test('a prefix ban blocks the whole network; a permanent ban has no expiry', async () => {
+  await agent.ban([{ jail: 'sshd', addr: '192.0.2.0/28', expiresAt: null }]);
+  assert.equal(canConnect(client, '192.0.2.1', PORT), false);
+  assert.deepEqual(await agent.list('sshd'), [{ jail: 'sshd', addr: '192.0.2.0/28', expiresAt: null }]);
+  await agent.unbanAll('sshd');
+  assert.ok(canConnect(client, '192.0.2.1', PORT));
+});
+
+test('re-banning refreshes the timeout; the kernel expires a ban without the process', async () => {
+  await agent.ban([{ jail: 'sshd', addr: '192.0.2.2', expiresAt: Date.now() + 2_000 }]);
+  await agent.ban([{ jail: 'sshd', addr: '192.0.2.2', expiresAt: Date.now() + 600_000 }]);
+  const [refreshed] = await agent.list('sshd');
+  assert.ok(refreshed!.expiresAt! > Date.now() + 590_000, 'timeout refreshed to the new ban');
+  // A short ban, then the process goes away: the kernel alone lifts it.
+  await agent.ban([{ jail: 'sshd', addr: '192.0.2.2', expiresAt: Date.now() + 2_000 }]);
+  const [shortened] = await agent.list('sshd');
+  assert.ok(shortened!.expiresAt! < Date.now() + 3_000, 'a shorter re-ban replaces the longer timeout');
+  assert.equal(canConnect(client, '192.0.2.1', PORT), false);
+  await agent.stop();
+  assert.ok(await waitFor(() => canConnect(client, '192.0.2.1', PORT), 8_000, 200), 'ban expired in the kernel');
+  agent = NftAgent.start(server);
+  assert.deepEqual(await agent.list(), []);
+});
