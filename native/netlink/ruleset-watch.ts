@@ -8,6 +8,7 @@
  * overrun) are reported too. A periodic tick is the fallback for kernels or
  * backends (iptables) where events say nothing, or when the socket cannot open.
  */
+import { existsSync } from 'node:fs';
 import { createNetlink, type NetlinkSocket, type NetlinkMessage } from 'netlink';
 
 const NETLINK_NETFILTER = 12;
@@ -26,8 +27,8 @@ export type RulesetChange = 'foreign-change' | 'events-lost' | 'periodic';
 export interface RulesetWatchOptions {
   /** Our table name, e.g. `f2b-fw`. */
   readonly table: string;
-  /** Our own PID: changes we commit ourselves are not reported. */
-  readonly ownPid: number;
+  /** True for a PID/TID that is ours (libnftables may commit from a worker thread): not reported. */
+  isOwn(pid: number): boolean;
   /** Called (coalesced) when the ruleset may no longer match what we put there. */
   onChange(reason: RulesetChange): void;
   /** Period of the fallback tick in ms (0 = none). */
@@ -58,12 +59,12 @@ function findAttr(data: Buffer, offset: number, type: number): Buffer | undefine
 
 /**
  * Follows the messages of nftables transactions: returns true when a batch
- * that touched `table` was committed by a process other than `ownPid`.
+ * that touched `table` was committed by a process that `isOwn` does not claim.
  */
 export class TransactionTracker {
   private touched = false;
   private readonly tableName: Buffer;
-  constructor(table: string, private readonly ownPid: number) {
+  constructor(table: string, private readonly isOwn: (pid: number) => boolean) {
     this.tableName = Buffer.from(`${table}\0`);
   }
 
@@ -73,7 +74,7 @@ export class TransactionTracker {
     const kind = msg.type & 0xff;
     if (kind === NFT_MSG_NEWGEN) {
       const pid = findAttr(msg.data, NFGENMSG_LEN, NFTA_GEN_PROC_PID);
-      const foreign = this.touched && (pid === undefined || pid.readUInt32BE(0) !== this.ownPid);
+      const foreign = this.touched && (pid === undefined || !this.isOwn(pid.readUInt32BE(0)));
       this.touched = false;
       return foreign;
     }
@@ -81,6 +82,11 @@ export class TransactionTracker {
     if (name && (name.equals(this.tableName) || name.equals(this.tableName.subarray(0, -1)))) this.touched = true;
     return false;
   }
+}
+
+/** True for this process's PID and the TIDs of its threads. */
+export function isOwnThread(pid: number): boolean {
+  return pid === process.pid || existsSync(`/proc/${process.pid}/task/${pid}`);
 }
 
 /** Starts watching; never throws (falls back to the periodic tick). */
@@ -101,7 +107,7 @@ export function watchRuleset(options: RulesetWatchOptions): RulesetWatch {
 
   let socket: NetlinkSocket | null = null;
   try {
-    const tracker = new TransactionTracker(options.table, options.ownPid);
+    const tracker = new TransactionTracker(options.table, options.isOwn);
     socket = createNetlink(NETLINK_NETFILTER, { ref: false, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 65536 });
     socket.addMembership(NFNLGRP_NFTABLES);
     socket.on('message', (msgs) => {

@@ -1,0 +1,97 @@
+/**
+ * `f2b-fw run`: the daemon in the foreground (systemd Type=notify). Start-up:
+ * config → store → kernel reconcile → sources → READY=1, then the control
+ * socket. SIGHUP reloads, SIGTERM/SIGINT stop cleanly.
+ */
+import { networkInterfaces } from 'node:os';
+import { EXIT, type Command } from '../command.js';
+import { systemClock } from '../../core/clock.js';
+import { DEFAULTS } from '../../core/defaults.js';
+import { createLogger } from '../../core/log.js';
+import { ControlServer } from '../../control/server.js';
+import { apiHandler } from '../../control/dispatch.js';
+import { Daemon } from '../../daemon/service.js';
+import { createNotifier } from '../../daemon/notify.js';
+import { backendName, openDriver } from '../../daemon/driver.js';
+import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
+import { removePidFile, writePidFile } from '../../daemon/pidfile.js';
+import { packageVersion } from './version.js';
+
+/** Addresses of this host's interfaces (for ignoreself). */
+function ownAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run the daemon in the foreground',
+  help: [
+    'Usage: f2b-fw run [--config-dir DIR] [--db FILE] [--socket PATH] [--pidfile PATH] [--backend nftables|ipset|null] [--loglevel LEVEL] [--pretty]',
+    '',
+    'Runs the f2b-fw daemon in the foreground: reads the config, restores the bans',
+    'from the database into the kernel, follows the logs and bans. Logs JSON to',
+    'stdout (readable text on a terminal or with --pretty). SIGHUP reloads the',
+    'configuration, SIGTERM stops (bans stay in the kernel unless on_stop = flush).',
+    '',
+    'Options:',
+    INSTANCE_OPTIONS_HELP,
+    '  --backend NAME     nftables (default), ipset (ipset + iptables) or null (dry run)',
+    '  --loglevel LEVEL   overrides loglevel in f2b-fw.conf',
+    '  --pretty           readable log lines instead of JSON',
+  ].join('\n'),
+  options: { ...INSTANCE_OPTIONS, backend: { type: 'string' }, loglevel: { type: 'string' }, pretty: { type: 'boolean' } },
+  async run(args) {
+    const instance = resolveInstance(args);
+    const { settings } = instance;
+    const backend = backendName(args.values.backend as string | undefined);
+    const log = createLogger({
+      level: (args.values.loglevel as string | undefined) ?? settings.loglevel,
+      target: settings.logtarget,
+      ...(args.values.pretty ? { pretty: true } : {}),
+    });
+    writePidFile(settings.pidfile);
+    let stopping: Promise<void> | null = null;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => { resolveDone = r; });
+    let daemon: Daemon | null = null;
+    let server: ControlServer | null = null;
+    const stop = (why: string): Promise<void> => {
+      stopping ??= (async () => {
+        log.info({ event: 'stopping', why }, `stopping (${why})`);
+        await server?.close();
+        await daemon?.shutdown();
+        removePidFile(settings.pidfile);
+        resolveDone();
+      })();
+      return stopping;
+    };
+    try {
+      daemon = await Daemon.start(
+        { configDir: instance.configDir, dbFile: settings.dbfile, settings, table: DEFAULTS.table },
+        {
+          clock: systemClock, log, notifier: createNotifier(process.env), ownAddresses: ownAddresses(),
+          openDriver: () => openDriver(backend, systemClock, (m) => log.warn({ event: 'backend' }, m)),
+          requestStop: () => { void stop('stop command'); },
+        },
+      );
+      server = await ControlServer.listen({
+        path: settings.socket,
+        handler: apiHandler(daemon, packageVersion()),
+        ...(settings.socketGroup === undefined ? {} : { group: settings.socketGroup }),
+        onError: (err, req) => log.error({ cmd: req.cmd, err: (err as Error)?.stack ?? String(err) }, `control request ${req.cmd} failed`),
+      });
+    } catch (e) {
+      await daemon?.shutdown().catch(() => undefined);
+      removePidFile(settings.pidfile);
+      throw e;
+    }
+    const d = daemon;
+    process.on('SIGTERM', () => { void stop('SIGTERM'); });
+    process.on('SIGINT', () => { void stop('SIGINT'); });
+    process.on('SIGHUP', () => {
+      d.reload().catch((e: Error) => log.error({ event: 'reload', err: e.message }, `reload failed, previous configuration kept: ${e.message}`));
+    });
+    await done;
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,117 @@
+/**
+ * One jail as the running daemon holds it: settings, the compiled filter, the
+ * decision logic (Jail) and its log source, plus status counters. Building
+ * one reads the filter definition and compiles it, so a bad jail is refused
+ * (ConfigError) before anything starts.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Line, Failure, Decision } from '../core/records.js';
+import type { RawSection } from '../config/types.js';
+import { loadFilterDefinition } from '../config/filter-load.js';
+import { compileFilter, type Filter } from '../filter/filter.js';
+import { jailSettings, type JailSettings } from '../jail/settings.js';
+import { Jail, type BanHistory } from '../jail/jail.js';
+import { createSources, type LogSource, type PositionStore } from '../sources/source.js';
+
+/** What building and running a jail needs, passed in. */
+export interface JailDeps {
+  readonly clock: Clock;
+  readonly history: BanHistory;
+  readonly positions: PositionStore;
+  readonly ownAddresses: readonly string[];
+  /** A failure the filter found (for the `Found` log line and counters). */
+  onFailure(jail: RuntimeJail, failure: Failure): void;
+  /** What the jail decided. */
+  onDecision(jail: RuntimeJail, decision: Decision): void;
+  onSourceError(jail: RuntimeJail, err: Error, source: string): void;
+}
+
+/** A jail's checked settings and compiled filter (what check-config validates). */
+export interface CompiledJail {
+  readonly settings: JailSettings;
+  readonly filter: Filter;
+}
+
+/** True when a jail section says `enabled = true` (fail2ban's booleans). */
+export function isEnabled(raw: RawSection): boolean {
+  return /^(true|yes|on|1)$/i.test(raw.settings.get('enabled')?.value.trim() ?? 'false');
+}
+
+/** Reads a jail's settings and compiles its filter; throws ConfigError naming the bad value. */
+export function compileJail(raw: RawSection, configDir: string, clock: Clock): CompiledJail {
+  const settings = jailSettings(raw);
+  const def = loadFilterDefinition(configDir, settings.filter, raw);
+  const filter = compileFilter(def, {
+    clock,
+    ...(settings.logtimezone === undefined ? {} : { logtimezone: settings.logtimezone }),
+    usedns: settings.usedns,
+  });
+  return { settings, filter };
+}
+
+/** A configured, running jail. */
+export class RuntimeJail {
+  readonly name: string;
+  settings: JailSettings;
+  jail: Jail;
+  readonly filter: Filter;
+  private source: LogSource | null = null;
+  /** Failures seen since start (status: Total failed). */
+  totalFailed = 0;
+
+  constructor(readonly raw: RawSection, configDir: string, private readonly deps: JailDeps) {
+    const compiled = compileJail(raw, configDir, deps.clock);
+    this.settings = compiled.settings;
+    this.filter = compiled.filter;
+    this.name = this.settings.name;
+    this.jail = this.makeJail(this.settings);
+  }
+
+  /** Replaces the settings at run time (`set JAIL bantime …`); failure windows start afresh. */
+  reconfigure(settings: JailSettings): void {
+    this.settings = settings;
+    this.jail = this.makeJail(settings);
+  }
+
+  private makeJail(settings: JailSettings): Jail {
+    return new Jail(settings, { clock: this.deps.clock, history: this.deps.history, ownAddresses: this.deps.ownAddresses });
+  }
+
+  /** One log line through filter and jail. Never throws: a bad line must not stop the daemon. */
+  feed(line: Line): void {
+    for (const hit of this.filter.feed(line)) {
+      if (hit.nofail) continue;
+      const failure: Failure = { jail: this.name, addr: hit.addr, time: hit.time, matches: hit.matches, fields: hit.fields };
+      this.totalFailed++;
+      this.deps.onFailure(this, failure);
+      const decision = this.jail.onFailure(failure);
+      if (decision) this.deps.onDecision(this, decision);
+    }
+  }
+
+  /** Log paths (or `journal`) for status. */
+  files(): string[] {
+    return this.settings.backend === 'systemd' ? ['journal'] : [...this.settings.logpath];
+  }
+
+  /** Starts following the logs. */
+  async start(): Promise<void> {
+    this.source = createSources(
+      { logpath: this.settings.logpath, backend: this.settings.backend, ...(this.settings.journalmatch ? { journalmatch: this.settings.journalmatch } : {}) },
+      {
+        clock: this.deps.clock,
+        positions: this.deps.positions,
+        onLine: (line) => this.feed(line),
+        onError: (err, source) => this.deps.onSourceError(this, err, source),
+      },
+    );
+    await this.source.start();
+  }
+
+  /** Stops following (positions saved by the source). */
+  async stop(): Promise<void> {
+    const s = this.source;
+    this.source = null;
+    await s?.stop();
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * The daemon: start-up in the issue's order (config → store → reconcile →
+ * sources → ready), the pipeline line → filter → jail → decision → manager →
+ * driver, reload, self-healing and clean stop. It implements DaemonApi for the
+ * control server. Every kernel change goes through the manager's queue, so
+ * bans, unbans, repairs and reloads never interleave.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Decision, Failure } from '../core/records.js';
+import { logBanEvent, type Logger } from '../core/log.js';
+import { loadJailConfig, type LoadedConfig } from '../config/load.js';
+import type { DaemonSettings } from '../config/daemon-conf.js';
+import type { FirewallDriver, ReconcileOptions } from '../fw/driver.js';
+import type { FirewallLayout } from '../fw/layout.js';
+import { firewallLayout } from '../fw/spec.js';
+import { formatPlan, isEmptyPlan, type Plan } from '../fw/plan.js';
+import { BanStore } from '../bans/store.js';
+import { BanManager } from '../bans/manager.js';
+import { watchRuleset, isOwnThread, type RulesetChange, type RulesetWatch } from '../../native/netlink/ruleset-watch.js';
+import type { Notifier } from './notify.js';
+import { RuntimeJail, isEnabled, type JailDeps } from './jails.js';
+import { canonicalAddr, covers } from './address.js';
+import { jailGet, jailSet } from './settings-api.js';
+import {
+  ApiError, type BanRecord, type BanResult, type DaemonApi, type DaemonStatus, type HistoryEntry,
+  type JailKey, type JailStatus, type JailValue, type ReloadResult, type UnbanResult,
+} from './api.js';
+
+/** Where the daemon's files are and how it runs. */
+export interface DaemonConfig {
+  readonly configDir: string;
+  readonly dbFile: string;
+  readonly settings: DaemonSettings;
+  /** Our nftables table name (for the ruleset watcher). */
+  readonly table: string;
+  /** Fallback check period (ms) when ruleset events work / do not. */
+  readonly checkMs?: { readonly withEvents: number; readonly withoutEvents: number };
+}
+
+/** Side effects, passed in. */
+export interface DaemonDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly notifier: Notifier;
+  /** Opens the firewall backend (after config validation). */
+  openDriver(): Promise<FirewallDriver>;
+  /** Called when a client asks the daemon to stop. */
+  requestStop(): void;
+  /** Addresses of this host (ignoreself). */
+  readonly ownAddresses: readonly string[];
+}
+
+const SWEEP_MS = 1000;
+const PURGE_MS = 3600_000;
+
+/** The running service. */
+export class Daemon implements DaemonApi {
+  private jails = new Map<string, RuntimeJail>();
+  private layout!: FirewallLayout;
+  private driver!: FirewallDriver;
+  private manager!: BanManager;
+  private store!: BanStore;
+  private watch: RulesetWatch | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private startedAt = 0;
+  private stopping = false;
+  /** Repairs done since start (metrics/status). */
+  repairs = 0;
+
+  private constructor(private readonly cfg: DaemonConfig, private readonly deps: DaemonDeps) {}
+
+  /** Starts the daemon: config, store, kernel reconcile, sources, then READY=1. */
+  static async start(cfg: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
+    const d = new Daemon(cfg, deps);
+    await d.boot();
+    return d;
+  }
+
+  private async boot(): Promise<void> {
+    const { log, clock, notifier } = this.deps;
+    const loaded = loadJailConfig(this.cfg.configDir);
+    this.store = BanStore.open(this.cfg.dbFile);
+    const jails = this.buildJails(loaded);
+    this.layout = firewallLayout(loaded);
+    this.driver = await this.deps.openDriver();
+    this.manager = new BanManager({
+      store: this.store, clock, log, driver: () => this.driver,
+      onKernelError: (e) => this.onKernelError(e),
+    });
+    this.jails = new Map(jails.map((j) => [j.name, j]));
+    const ended = this.dropBansOfUnknownJails();
+    const started = clock.now();
+    const plan = await this.reconcileKernel({});
+    const restored = this.store.countCurrent(clock.now());
+    log.info({ event: 'restore', restored, ended, changes: plan.changes.length, ms: clock.now() - started },
+      `restored ${restored} ban(s) into the kernel${ended ? `, dropped ${ended} of jails no longer configured` : ''}`);
+    for (const j of this.jails.values()) await j.start();
+    this.startTimers();
+    this.startedAt = clock.now();
+    notifier.send(`READY=1\nSTATUS=${this.statusLine()}`);
+    log.info({ event: 'ready', jails: [...this.jails.keys()], backend: this.driver.name }, `f2b-fw ready: ${this.statusLine()}`);
+  }
+
+  private statusLine(): string {
+    return `${this.jails.size} jail(s), ${this.store.countCurrent(this.deps.clock.now())} ban(s) in force`;
+  }
+
+  private jailDeps(): JailDeps {
+    return {
+      clock: this.deps.clock, history: this.store, positions: this.store, ownAddresses: this.deps.ownAddresses,
+      onFailure: (j, f) => this.onFailure(j, f),
+      onDecision: (_j, d) => this.onDecision(d),
+      onSourceError: (j, err, source) => this.deps.log.warn({ jail: j.name, source, err: err.message }, `[${j.name}] cannot read ${source}: ${err.message}`),
+    };
+  }
+
+  /** Enabled jails of `loaded` (all compiled before anything changes). */
+  private buildJails(loaded: LoadedConfig, only?: (name: string) => boolean): RuntimeJail[] {
+    const deps = this.jailDeps();
+    return loaded.jails
+      .filter((raw) => isEnabled(raw) && (only?.(raw.name) ?? true))
+      .map((raw) => new RuntimeJail(raw, loaded.configDir, deps));
+  }
+
+  private onFailure(j: RuntimeJail, f: Failure): void {
+    logBanEvent(this.deps.log, 'Found', j.name, f.addr, { time: new Date(f.time).toISOString() });
+  }
+
+  private onDecision(d: Decision): void {
+    if (this.stopping) return;
+    if (d.op === 'ban') {
+      this.manager.submit(d).catch((e: Error) => this.deps.log.error({ jail: d.jail, addr: d.addr, err: e.message }, `[${d.jail}] ban of ${d.addr} not recorded: ${e.message}`));
+    } else {
+      this.manager.unban([{ jail: d.jail, addr: d.addr }]).catch((e: Error) => this.onKernelError(e));
+    }
+  }
+
+  private onKernelError(e: Error): void {
+    this.deps.log.error({ err: e.message }, `kernel change failed, reconciling from the store: ${e.message}`);
+    this.repair('kernel-error');
+  }
+
+  /** Bans in the store of jails that are not configured any more end now. */
+  private dropBansOfUnknownJails(): number {
+    const gone = this.store.jailsWithBans().filter((j) => !this.jails.has(j));
+    const keys = gone.flatMap((jail) => this.store.current(this.deps.clock.now(), jail).map((b) => ({ jail, addr: b.addr })));
+    return this.store.removeBans(keys, this.deps.clock.now()).length;
+  }
+
+  /** Kernel := layout + store bans, one transaction, in the kernel queue. */
+  private reconcileKernel(opts: ReconcileOptions): Promise<Plan> {
+    return this.manager.enqueueKernel(() => {
+      const now = this.deps.clock.now();
+      if (!opts.dryRun) this.manager.sweep();
+      return this.driver.reconcile(this.layout, this.store.bansForKernel(now), opts);
+    });
+  }
+
+  /** Self-healing: reconcile and say what was repaired. */
+  private repair(reason: RulesetChange | 'kernel-error'): void {
+    if (this.stopping) return;
+    const started = this.deps.clock.now();
+    this.reconcileKernel({}).then((plan) => {
+      if (isEmptyPlan(plan)) return;
+      this.repairs++;
+      this.deps.log.warn({ event: 'repair', reason, changes: plan.changes.length, ms: this.deps.clock.now() - started },
+        `repaired the firewall (${reason}): ${formatPlan(plan)}`);
+    }, (e: Error) => this.deps.log.error({ event: 'repair', reason, err: e.message }, `repair failed (${reason}): ${e.message}`));
+  }
+
+  private startTimers(): void {
+    const { clock, notifier } = this.deps;
+    const sweep = setInterval(() => this.manager.sweep(), SWEEP_MS);
+    const purge = setInterval(() => this.store.purge(clock.now(), this.cfg.settings.dbpurgeage), PURGE_MS);
+    this.timers.push(sweep, purge);
+    this.store.purge(clock.now(), this.cfg.settings.dbpurgeage);
+    if (notifier.watchdogMs !== null) this.timers.push(setInterval(() => notifier.send('WATCHDOG=1'), notifier.watchdogMs));
+    const check = this.cfg.checkMs ?? { withEvents: 60_000, withoutEvents: 5000 };
+    let periodMs = check.withEvents;
+    this.watch = watchRuleset({
+      table: this.cfg.table, isOwn: isOwnThread, periodMs,
+      onChange: (reason) => this.repair(reason),
+    });
+    if (this.watch.mode === 'periodic' && periodMs !== check.withoutEvents) {
+      this.watch.close();
+      periodMs = check.withoutEvents;
+      this.watch = watchRuleset({ table: this.cfg.table, isOwn: isOwnThread, periodMs, onChange: (reason) => this.repair(reason) });
+    }
+    for (const t of this.timers) t.unref();
+  }
+
+  private jail(name: string): RuntimeJail {
+    const j = this.jails.get(name);
+    if (!j) throw new ApiError('unknown-jail', `no jail ${JSON.stringify(name)} (jails: ${[...this.jails.keys()].join(', ') || 'none'})`);
+    return j;
+  }
+
+  // ---- DaemonApi ----
+
+  status(): Promise<DaemonStatus>;
+  status(jail: string): Promise<JailStatus>;
+  async status(jail?: string): Promise<DaemonStatus | JailStatus> {
+    const now = this.deps.clock.now();
+    if (jail === undefined) {
+      return { jails: [...this.jails.keys()], pid: process.pid, startedAt: this.startedAt, backend: this.driver.name, currentlyBanned: this.store.countCurrent(now) };
+    }
+    const j = this.jail(jail);
+    const bans = this.store.current(now, jail);
+    return {
+      jail, currentlyFailed: j.jail.currentlyFailed(), totalFailed: j.totalFailed, files: j.files(),
+      currentlyBanned: bans.length, totalBanned: this.manager.totals.get(jail) ?? 0, bannedList: bans.map((b) => b.addr),
+    };
+  }
+
+  async ban(jail: string, addrs: readonly string[]): Promise<BanResult> {
+    const j = this.jail(jail);
+    const canon = addrs.map(canonicalAddr);
+    const applied = await Promise.all(canon.map((addr) => this.manager.submit({
+      op: 'ban', jail, addr, ttl: j.settings.bantime, reason: 'manual', matches: [],
+    })));
+    return {
+      banned: applied.filter((a) => a.fresh).map((a) => a.record.addr),
+      already: applied.filter((a) => !a.fresh).map((a) => a.record.addr),
+    };
+  }
+
+  async unban(jail: string | undefined, addrs: readonly string[] | 'all'): Promise<UnbanResult> {
+    const jails = jail === undefined ? [...this.jails.keys()] : [this.jail(jail).name];
+    const now = this.deps.clock.now();
+    if (addrs === 'all') {
+      const keys = jails.flatMap((jn) => this.store.current(now, jn).map((b) => ({ jail: jn, addr: b.addr })));
+      return { unbanned: await this.manager.unban(keys), notBanned: [] };
+    }
+    const canon = addrs.map(canonicalAddr);
+    const keys = canon.flatMap((addr) => this.store.currentFor(addr, now).filter((b) => jails.includes(b.jail)).map((b) => ({ jail: b.jail, addr })));
+    const unbanned = await this.manager.unban(keys);
+    return { unbanned, notBanned: canon.filter((a) => !unbanned.some((k) => k.addr === a)) };
+  }
+
+  async banned(addr?: string): Promise<BanRecord[]> {
+    const now = this.deps.clock.now();
+    if (addr === undefined) return this.store.current(now);
+    const a = canonicalAddr(addr);
+    return this.store.currentFor(a, now, !a.includes('/')).filter((b) => b.addr === a || covers(b.addr, a));
+  }
+
+  async history(addr: string): Promise<HistoryEntry[]> {
+    return this.store.history(canonicalAddr(addr));
+  }
+
+  async reload(only?: string): Promise<ReloadResult> {
+    const { log, notifier, clock } = this.deps;
+    if (only !== undefined) this.jail(only);
+    const loaded = loadJailConfig(this.cfg.configDir);
+    const fresh = this.buildJails(loaded, only === undefined ? undefined : (n) => n === only);
+    if (only !== undefined && fresh.length === 0) throw new ApiError('unknown-jail', `jail ${JSON.stringify(only)} is no longer enabled in ${this.cfg.configDir}; reload without a jail name to remove it`);
+    const layout = firewallLayout(loaded);
+    notifier.send('RELOADING=1');
+    const before = new Set(this.jails.keys());
+    const next = new Map(only === undefined ? [] : [...this.jails].filter(([n]) => n !== only));
+    for (const j of fresh) next.set(j.name, j);
+    const removed = [...before].filter((n) => !next.has(n));
+    const added = [...next.keys()].filter((n) => !before.has(n));
+    const kept = [...next.keys()].filter((n) => before.has(n));
+    for (const j of this.jails.values()) if (!next.has(j.name) || next.get(j.name) !== j) await j.stop();
+    this.jails = next;
+    this.layout = layout;
+    const ended = this.dropBansOfUnknownJails();
+    const plan = await this.reconcileKernel({});
+    for (const j of fresh) await j.start();
+    notifier.send(`READY=1\nSTATUS=${this.statusLine()}`);
+    log.info({ event: 'reload', added, removed, kept, changes: plan.changes.length, ended, at: clock.now() },
+      `reloaded: ${added.length} jail(s) added, ${removed.length} removed, ${kept.length} kept`);
+    return { added, removed, kept, plan };
+  }
+
+  async reconcile(opts: ReconcileOptions): Promise<Plan> {
+    return this.reconcileKernel(opts);
+  }
+
+  async get(jail: string, key: JailKey): Promise<JailValue> {
+    const j = this.jail(jail);
+    if (key === 'banned') return this.store.current(this.deps.clock.now(), jail).map((b) => b.addr);
+    return jailGet(j, key);
+  }
+
+  async set(jail: string, key: JailKey, value: string): Promise<JailValue> {
+    const j = this.jail(jail);
+    if (key === 'banip') return (await this.ban(jail, value.split(/\s+/).filter(Boolean))).banned;
+    if (key === 'unbanip') return (await this.unban(jail, value.split(/\s+/).filter(Boolean))).unbanned.map((k) => k.addr);
+    return jailSet(j, key, value);
+  }
+
+  async stop(): Promise<void> {
+    setImmediate(() => this.deps.requestStop());
+  }
+
+  /** Stops cleanly: sources, timers, pending bans, then on_stop, driver and store. */
+  async shutdown(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const { log, notifier } = this.deps;
+    notifier.send('STOPPING=1');
+    this.watch?.close();
+    for (const t of this.timers) clearInterval(t);
+    for (const j of this.jails.values()) await j.stop();
+    await this.manager.idle();
+    if (this.cfg.settings.onStop === 'flush') {
+      for (const jail of this.jails.keys()) await this.manager.enqueueKernel(() => this.driver.unbanAll(jail));
+      log.info({ event: 'flush' }, 'removed every ban from the kernel (on_stop = flush); the store keeps them');
+    }
+    await this.driver.close();
+    this.store.close();
+    log.info({ event: 'stop' }, 'f2b-fw stopped');
+  }
+}
