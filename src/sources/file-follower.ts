@@ -74,7 +74,6 @@ export class FileFollower {
       if (!current.isFile()) throw Object.assign(new Error('not a file'), { code: current.isDirectory() ? 'EISDIR' : 'EINVAL' });
     } catch (err) {
       await this.lose(now);
-      this.startAtEnd = false; // whatever appears here later is new
       if (this.required || (err as NodeJS.ErrnoException).code !== 'ENOENT') this.fail(err);
       else this.opened = true;
       return;
@@ -167,6 +166,7 @@ export class FileFollower {
   }
 
   private fail(err: unknown): void {
+    this.startAtEnd = false; // once readable again, nothing of it has been read: start from 0
     const error = sourceErrorFrom(this.path, err);
     const delay = this.backoff.next();
     this.retryAt = Date.now() + delay;

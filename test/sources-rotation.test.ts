@@ -1,0 +1,190 @@
+/**
+ * Real rotation and real failures, for each backend: rename + create with a writer
+ * that keeps writing to the old file for a moment (as syslog does until HUP),
+ * copytruncate, deletion, a directory where a file should be, a missing directory,
+ * and permission denied (a child dropped to `nobody` with setpriv).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  appendFileSync, chmodSync, closeSync, copyFileSync, mkdirSync, openSync, renameSync, rmdirSync,
+  truncateSync, unlinkSync, writeFileSync, writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSources } from '../src/sources/source.js';
+import { MemoryPositionStore } from '../src/sources/position.js';
+import { Collector, numbered, pause, tempDir } from './support/source-harness.js';
+import { waitFor } from './support/netns.js';
+
+function expectEachOnce(got: string[], expected: string[]): void {
+  assert.equal(got.length, expected.length, `got ${got.length} lines, expected ${expected.length}`);
+  assert.deepEqual([...got].sort(), [...expected].sort(), 'every line exactly once');
+}
+
+for (const backend of ['inotify', 'polling'] as const) {
+  test(`[${backend}] rotation by rename: rest of the old file (late writes too), then the new one from 0, nothing lost or doubled`, async () => {
+    const t = tempDir('rename');
+    const path = join(t.dir, 'auth.log');
+    writeFileSync(path, 'before start\n');
+    const c = new Collector();
+    const src = createSources({ logpath: [path], backend }, c.deps(new MemoryPositionStore()));
+    let oldFd = openSync(path, 'a');
+    try {
+      await src.start();
+      writeSync(oldFd, numbered('a', 100));
+      renameSync(path, `${path}.1`); // logrotate's default
+      writeSync(oldFd, numbered('late', 5)); // the daemon has not been told yet
+      const newFd = openSync(path, 'a'); // create
+      writeSync(newFd, numbered('b', 50));
+      writeSync(oldFd, numbered('late', 5, 5)); // still within the grace period
+      closeSync(oldFd);
+      oldFd = newFd;
+      assert.ok(await c.waitLines(160), `got ${c.lines.length}`);
+      writeSync(newFd, numbered('b', 10, 50));
+      assert.ok(await c.waitLines(170));
+      await pause(400);
+      const expected = [numbered('a', 100), numbered('late', 10), numbered('b', 60)].join('').trimEnd().split('\n');
+      expectEachOnce(c.texts(), expected);
+      const bs = c.texts().filter((l) => l.startsWith('b-'));
+      assert.deepEqual(bs, numbered('b', 60).trimEnd().split('\n'), 'the new file in order');
+      assert.deepEqual(c.errors, []);
+    } finally {
+      closeSync(oldFd);
+      await src.stop();
+      t.cleanup();
+    }
+  });
+
+  test(`[${backend}] copytruncate: a shrunk file is read from 0, also when rewritten past the old offset`, async () => {
+    const t = tempDir('copytrunc');
+    const path = join(t.dir, 'app.log');
+    writeFileSync(path, '');
+    const c = new Collector();
+    const src = createSources({ logpath: [path], backend }, c.deps(new MemoryPositionStore()));
+    const fd = openSync(path, 'a'); // O_APPEND, as copytruncate requires of writers
+    try {
+      await src.start();
+      writeSync(fd, numbered('one', 100));
+      assert.ok(await c.waitLines(100));
+      copyFileSync(path, `${path}.1`);
+      truncateSync(path, 0);
+      writeSync(fd, numbered('two', 10)); // shorter than before
+      assert.ok(await c.waitLines(110), `got ${c.lines.length}`);
+      copyFileSync(path, `${path}.2`);
+      truncateSync(path, 0);
+      writeSync(fd, numbered('three', 300)); // longer than before, in one go: only the first-line hash tells
+      assert.ok(await c.waitLines(410), `got ${c.lines.length}`);
+      await pause(400);
+      expectEachOnce(c.texts(), [numbered('one', 100), numbered('two', 10), numbered('three', 300)].join('').trimEnd().split('\n'));
+    } finally {
+      closeSync(fd);
+      await src.stop();
+      t.cleanup();
+    }
+  });
+
+  test(`[${backend}] a deleted file is reported with its path and retried; the other file keeps flowing; re-created it is read from 0`, async () => {
+    const t = tempDir('delete');
+    const gone = join(t.dir, 'gone.log');
+    const other = join(t.dir, 'other.log');
+    writeFileSync(gone, 'x\n');
+    writeFileSync(other, '');
+    const c = new Collector();
+    const src = createSources({ logpath: [gone, other], backend }, c.deps(new MemoryPositionStore()));
+    try {
+      await src.start();
+      appendFileSync(gone, 'last words\n');
+      assert.ok(await c.waitLines(1));
+      unlinkSync(gone);
+      assert.ok(await c.waitError(gone), 'deletion reported');
+      const err = c.errors.find((e) => e.err.message.includes(gone))!;
+      assert.equal(err.source, gone);
+      assert.match(err.err.message, /does not exist/);
+      appendFileSync(other, 'other keeps going\n');
+      assert.ok(await c.waitLines(2));
+      await pause(1000); // several retries pass
+      assert.equal(c.errors.length, 1, 'reported once, retried quietly');
+      writeFileSync(gone, numbered('reborn', 3));
+      assert.ok(await c.waitLines(5), `got ${JSON.stringify(c.texts())}`);
+      assert.deepEqual(c.texts(gone), ['last words', 'reborn-0', 'reborn-1', 'reborn-2']);
+      assert.deepEqual(c.texts(other), ['other keeps going']);
+    } finally {
+      await src.stop();
+      t.cleanup();
+    }
+  });
+
+  test(`[${backend}] a directory where a log file should be, and a missing directory, are reported and recovered`, async () => {
+    const t = tempDir('baddir');
+    const isDir = join(t.dir, 'isdir.log');
+    const later = join(t.dir, 'later', 'app.log');
+    const fine = join(t.dir, 'fine.log');
+    mkdirSync(isDir);
+    writeFileSync(fine, '');
+    const c = new Collector();
+    const src = createSources({ logpath: [isDir, later, fine], backend }, c.deps(new MemoryPositionStore()));
+    try {
+      await src.start();
+      assert.ok(await c.waitError(isDir));
+      assert.ok(await c.waitError(later));
+      assert.match(c.errors.find((e) => e.source === isDir)!.err.message, /is a directory/);
+      appendFileSync(fine, 'fine\n');
+      assert.ok(await c.waitLines(1));
+      rmdirSync(isDir);
+      writeFileSync(isDir, 'now a file\n');
+      mkdirSync(join(t.dir, 'later'));
+      writeFileSync(later, 'later\n');
+      assert.ok(await c.waitLines(3), `got ${JSON.stringify(c.texts())}`);
+      assert.deepEqual(c.texts(isDir), ['now a file']);
+      assert.deepEqual(c.texts(later), ['later']);
+      appendFileSync(later, 'and more\n');
+      assert.ok(await c.waitLines(4));
+    } finally {
+      await src.stop();
+      t.cleanup();
+    }
+  });
+}
+
+const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0 && process.getuid?.() === 0;
+
+test('permission denied (child dropped to nobody) is reported and retried; readable files keep flowing; fixed, it is read', { skip: hasSetpriv ? false : 'needs root and setpriv to drop privileges' }, async () => {
+  const t = tempDir('eacces');
+  chmodSync(t.dir, 0o755);
+  const secret = join(t.dir, 'secret.log');
+  const open = join(t.dir, 'open.log');
+  writeFileSync(secret, 'old\n', { mode: 0o600 });
+  writeFileSync(open, '', { mode: 0o644 });
+  const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath,
+    fileURLToPath(new URL('./support/source-child.js', import.meta.url)), 'auto', secret, open], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const events: { type: string; source?: string; text?: string; message?: string }[] = [];
+  let buf = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (s: string) => {
+    buf += s;
+    let nl;
+    while ((nl = buf.indexOf('\n')) !== -1) {
+      events.push(JSON.parse(buf.slice(0, nl)) as (typeof events)[number]);
+      buf = buf.slice(nl + 1);
+    }
+  });
+  const exited = new Promise((r) => child.on('close', r));
+  try {
+    assert.ok(await waitFor(() => events.some((e) => e.type === 'started'), 10_000));
+    assert.ok(await waitFor(() => events.some((e) => e.type === 'error' && e.source === secret)), 'EACCES reported');
+    assert.match(events.find((e) => e.type === 'error')!.message!, /permission denied/);
+    appendFileSync(open, 'readable\n');
+    assert.ok(await waitFor(() => events.some((e) => e.type === 'line' && e.text === 'readable')));
+    appendFileSync(secret, 'written while unreadable\n');
+    chmodSync(secret, 0o644);
+    assert.ok(await waitFor(() => events.some((e) => e.type === 'line' && e.source === secret)), 'retried and read');
+    assert.deepEqual(events.filter((e) => e.type === 'line' && e.source === secret).map((e) => e.text), ['old', 'written while unreadable']);
+    assert.equal(events.filter((e) => e.type === 'error').length, 1);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    t.cleanup();
+  }
+});
