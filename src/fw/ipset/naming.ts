@@ -6,9 +6,9 @@
  *   uses only `A-Z a-z 0-9 _ . -` and the base fits iptables' chain limit of
  *   28 characters;
  * - otherwise `f2b-<cut>-<hash>`: the jail name with other characters
- *   replaced by `_`, cut to 17 characters, then `-` and the first 6 hex digits
- *   of SHA-256(jail name) — 28 characters at most, and two jails sharing a
- *   long prefix still get different names;
+ *   replaced by `_`, cut to 17 characters (trailing `-`/`.` dropped), then
+ *   `-` and the first 6 hex digits of SHA-256(jail name) — 28 characters at
+ *   most, and two jails sharing a long prefix still get different names;
  * - the chain (in iptables and ip6tables) is the base name; the ipsets are
  *   base (`hash:ip`, IPv4), base`-6` (`hash:ip`, IPv6), base`-n` (`hash:net`,
  *   IPv4 prefixes), base`-n6` (`hash:net`, IPv6 prefixes): at most 31
@@ -49,7 +49,7 @@ export interface JailNames {
 export function baseName(jail: string): string {
   const plain = `${PREFIX}${jail}`;
   if (SAFE.test(jail) && plain.length <= CHAIN_MAX) return plain;
-  const cut = jail.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, CUT);
+  const cut = jail.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, CUT).replace(/[-.]+$/, '');
   const hash = createHash('sha256').update(jail, 'utf8').digest('hex').slice(0, 6);
   return `${PREFIX}${cut}-${hash}`;
 }
