@@ -1,0 +1,175 @@
+/**
+ * The journal source: entry decoding, match validation, and the reader as a real
+ * child process (a script printing journal-format JSON where journald is absent):
+ * one process for the whole source, cursor kept across crashes and restarts,
+ * restart with backoff. Against the real journal where journald runs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '../src/core/errors.js';
+import { createSources } from '../src/sources/source.js';
+import { MemoryPositionStore } from '../src/sources/position.js';
+import { journalMatchArgs, parseJournalLine, realtimeIso } from '../src/sources/journal-entry.js';
+import type { JournalCommand } from '../src/sources/journal-source.js';
+import { Collector, pause, tempDir } from './support/source-harness.js';
+import { waitFor } from './support/netns.js';
+
+const FAKE = fileURLToPath(new URL('./support/fake-journalctl.js', import.meta.url));
+
+function entry(n: number, unit = 'sshd.service'): Record<string, string> {
+  return {
+    __CURSOR: `s=abc;i=${n.toString(16)}`,
+    __REALTIME_TIMESTAMP: String(1_763_701_777_000_000 + n * 1_000_001),
+    _HOSTNAME: 'host',
+    SYSLOG_IDENTIFIER: 'sshd',
+    _PID: String(800 + n),
+    _SYSTEMD_UNIT: unit,
+    MESSAGE: `Failed password for root from 203.0.113.${n} port 22 ssh2`,
+  };
+}
+
+function appendEntries(file: string, from: number, count: number, unit?: string): void {
+  let s = '';
+  for (let n = from; n < from + count; n++) s += `${JSON.stringify(entry(n, unit))}\n`;
+  appendFileSync(file, s);
+}
+
+test('journal JSON becomes a syslog-shaped line with an RFC 3339 time in front', () => {
+  const e = parseJournalLine(JSON.stringify(entry(9)), 4096)!;
+  assert.equal(e.cursor, 's=abc;i=9');
+  assert.equal(e.text, `${realtimeIso(String(1_763_701_777_000_000 + 9_000_009))} host sshd[809]: Failed password for root from 203.0.113.9 port 22 ssh2`);
+  assert.equal(realtimeIso('1763701777123456'), '2025-11-21T05:09:37.123456Z');
+});
+
+test('journal fields as bytes, several values, newlines, missing parts and junk are handled', () => {
+  const bytes = [...Buffer.from('bad \xff byte', 'latin1')];
+  const e = parseJournalLine(JSON.stringify({ __CURSOR: 'c1', MESSAGE: bytes, _COMM: ['su', 'sudo'], SYSLOG_PID: '7' }), 4096)!;
+  assert.equal(e.text, 'su[7]: bad \uFFFD byte');
+  const forged = parseJournalLine(JSON.stringify({ __CURSOR: 'c2', MESSAGE: 'x\nsshd[1]: Failed password for root from 203.0.113.9' }), 4096)!;
+  assert.equal(forged.text, 'x sshd[1]: Failed password for root from 203.0.113.9', 'a newline cannot forge a second line');
+  assert.equal(parseJournalLine(JSON.stringify({ __CURSOR: 'c3', MESSAGE: 'y'.repeat(10_000) }), 4096)!.text.length, 4096);
+  assert.equal(parseJournalLine('not json', 4096), null);
+  assert.equal(parseJournalLine('[1,2]', 4096), null);
+  assert.equal(parseJournalLine('{"MESSAGE":"no cursor"}', 4096), null);
+});
+
+test('journalmatch tokens are FIELD=value or +; anything else is a ConfigError naming it', () => {
+  assert.deepEqual(journalMatchArgs(['_SYSTEMD_UNIT=sshd.service + _COMM=sshd']), ['_SYSTEMD_UNIT=sshd.service', '+', '_COMM=sshd']);
+  assert.throws(() => journalMatchArgs(['--output=cat'], { file: '/etc/f2b-fw/jail.local', line: 4, section: 'sshd' }),
+    (e: unknown) => e instanceof ConfigError && /jail\.local:4 \[sshd\] journalmatch = "--output=cat"/.test(e.message));
+  assert.throws(() => createSources({ logpath: [], backend: 'systemd', journalmatch: ['sshd'] }, new Collector().deps(new MemoryPositionStore())), ConfigError);
+});
+
+function fakeCommand(dir: string, exitAfter?: number): { command: JournalCommand; calls(): string[][] } {
+  const callsFile = join(dir, 'calls.jsonl');
+  const args = [FAKE, `--fake-journal=${join(dir, 'journal.jsonl')}`, `--fake-calls=${callsFile}`];
+  if (exitAfter !== undefined) args.push(`--fake-exit-after=${exitAfter}`);
+  return {
+    command: { file: process.execPath, args },
+    calls: () => (existsSync(callsFile) ? readFileSync(callsFile, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as string[]) : []),
+  };
+}
+
+test('one long-lived reader: starts at the end, applies matches, saves the cursor, resumes after it on restart', async () => {
+  const t = tempDir('journal');
+  const journal = join(t.dir, 'journal.jsonl');
+  writeFileSync(journal, '');
+  appendEntries(journal, 0, 3);
+  const fake = fakeCommand(t.dir);
+  const store = new MemoryPositionStore();
+  const c = new Collector();
+  const spec = { logpath: [], backend: 'systemd' as const, journalmatch: ['_SYSTEMD_UNIT=sshd.service'] };
+  let src = createSources(spec, c.deps(store, { journalCommand: fake.command }));
+  try {
+    await src.start();
+    assert.ok(await waitFor(() => fake.calls().length === 1));
+    await pause(200); // the reader is at the journal's end before new entries come
+    appendEntries(journal, 3, 20);
+    appendEntries(journal, 23, 5, 'cron.service');
+    assert.ok(await c.waitLines(20), `got ${c.lines.length}`);
+    await pause(300);
+    assert.equal(c.lines.length, 20, 'old entries and other units left out');
+    assert.match(c.lines[0]!.text, /sshd\[803\]: Failed password for root from 203\.0\.113\.3 /);
+    assert.equal(c.lines[0]!.source, 'journal');
+    assert.equal(c.lines[0]!.readAt, c.clock.now());
+    assert.deepEqual(fake.calls(), [['--follow', '--output=json', '--all', '--quiet', '--lines=0', '_SYSTEMD_UNIT=sshd.service']]);
+    await src.stop();
+    assert.equal(store.get(src.name)!.firstLineHash, 's=abc;i=16', 'the last cursor handed out is saved');
+
+    appendEntries(journal, 28, 2); // written while stopped
+    src = createSources(spec, c.deps(store, { journalCommand: fake.command }));
+    await src.start();
+    assert.ok(await c.waitLines(22));
+    await pause(300);
+    assert.deepEqual(c.texts().slice(20).map((l) => l.match(/203\.0\.113\.(\d+)/)![1]), ['28', '29']);
+    assert.equal(fake.calls()[1]![4], '--after-cursor=s=abc;i=16');
+  } finally {
+    await src.stop();
+    t.cleanup();
+  }
+});
+
+test('a reader that dies is reported and restarted after its cursor with backoff: nothing lost or doubled', async () => {
+  const t = tempDir('journal-crash');
+  const journal = join(t.dir, 'journal.jsonl');
+  writeFileSync(journal, '');
+  const fake = fakeCommand(t.dir, 4);
+  const c = new Collector();
+  const src = createSources({ logpath: [], backend: 'systemd' }, c.deps(new MemoryPositionStore(), { journalCommand: fake.command }));
+  try {
+    await src.start();
+    assert.ok(await waitFor(() => fake.calls().length === 1));
+    await pause(200);
+    appendEntries(journal, 0, 10);
+    assert.ok(await c.waitLines(10), `got ${c.lines.length}`);
+    await pause(300);
+    assert.deepEqual(c.texts().map((l) => Number(l.match(/203\.0\.113\.(\d+)/)![1])), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(fake.calls().length, 3, 'one process per run, not per line');
+    assert.deepEqual(fake.calls().map((a) => a[4]), ['--lines=0', '--after-cursor=s=abc;i=3', '--after-cursor=s=abc;i=7']);
+    assert.equal(c.errors.length, 2);
+    assert.match(c.errors[0]!.err.message, /exited with code 1: fake journal: simulated crash; restarting in \d+ ms/);
+    assert.equal(c.errors[0]!.source, 'journal:');
+  } finally {
+    await src.stop();
+    t.cleanup();
+  }
+});
+
+test('a reader that cannot start at all is reported and retried with growing delays; stop ends it', async () => {
+  const c = new Collector();
+  const src = createSources({ logpath: [], backend: 'systemd' }, c.deps(new MemoryPositionStore(), {
+    journalCommand: { file: '/nonexistent/journalctl', args: [] },
+  }));
+  await src.start();
+  assert.ok(await waitFor(() => c.errors.length >= 3, 8000));
+  await src.stop();
+  const delays = c.errors.map((e) => Number(e.err.message.match(/restarting in (\d+) ms/)![1]));
+  assert.match(c.errors[0]!.err.message, /could not be started/);
+  assert.deepEqual(delays.slice(0, 3), [100, 200, 400]);
+  const after = c.errors.length;
+  await pause(600);
+  assert.equal(c.errors.length, after, 'no retries after stop');
+});
+
+const journald = existsSync('/run/systemd/journal/socket') && spawnSync('systemd-cat', ['--help']).status === 0;
+test('the real journal: a line sent to journald arrives through journalctl', {
+  skip: journald ? false : 'journald is not running here (no /run/systemd/journal/socket or systemd-cat); the reader was tested above with a child printing journal JSON',
+}, async () => {
+  const tag = `f2bt-${randomBytes(4).toString('hex')}`;
+  const c = new Collector();
+  const src = createSources({ logpath: [], backend: 'systemd', journalmatch: [`SYSLOG_IDENTIFIER=${tag}`] }, c.deps(new MemoryPositionStore()));
+  try {
+    await src.start();
+    await pause(500);
+    spawnSync('systemd-cat', ['-t', tag], { input: 'Failed password for root from 203.0.113.77 port 22 ssh2\n' });
+    assert.ok(await c.waitLines(1, 10_000));
+    assert.match(c.lines[0]!.text, new RegExp(`${tag}(\\[\\d+\\])?: Failed password for root from 203\\.0\\.113\\.77`));
+  } finally {
+    await src.stop();
+  }
+});
