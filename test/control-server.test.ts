@@ -140,6 +140,24 @@ test('an idle connection is closed by the daemon', async () => {
   }, { idleMs: 200 });
 });
 
+test('a slow request is not cut off by the idle timeout', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'f2b-fw.sock');
+  const slow = new MemoryDaemon().addJail('sshd', []);
+  const reload = slow.reload.bind(slow);
+  slow.reload = async (jail?: string) => {
+    await new Promise((r) => setTimeout(r, 600));
+    return reload(jail);
+  };
+  const server = await ControlServer.listen({ path, handler: apiHandler(slow, '1'), idleMs: 200 });
+  try {
+    assert.deepEqual(((await callDaemon(path, 'reload')) as { kept: string[] }).kept, ['sshd']);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true });
+  }
+});
+
 test('a stale socket file is replaced; a live one or a non-socket is refused', async () => {
   const dir = tempDir();
   const path = join(dir, 'f2b-fw.sock');

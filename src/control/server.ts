@@ -106,7 +106,9 @@ export class ControlServer {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    socket.setTimeout(this.options.idleMs ?? DEFAULTS.controlIdleMs, () => socket.destroy());
+    const idleMs = this.options.idleMs ?? DEFAULTS.controlIdleMs;
+    socket.on('timeout', () => socket.destroy());
+    socket.setTimeout(idleMs);
     const splitter = new LineSplitter(this.options.requestBytes ?? LIMITS.controlRequestBytes);
     let queue = Promise.resolve();
     socket.on('data', (chunk: Buffer) => {
@@ -120,7 +122,9 @@ export class ControlServer {
         return;
       }
       if (lines.length === 0) return;
+      // While the daemon works on a request (a reload may take a while) the client is not idle.
       socket.pause();
+      socket.setTimeout(0);
       queue = queue
         .then(async () => {
           for (const line of lines) {
@@ -131,7 +135,9 @@ export class ControlServer {
           }
         })
         .finally(() => {
-          if (!socket.destroyed) socket.resume();
+          if (socket.destroyed) return;
+          socket.setTimeout(idleMs);
+          socket.resume();
         });
     });
   }
