@@ -1,0 +1,111 @@
+/**
+ * One date template: a regex finding a date in a line (group 1 is the date
+ * text that is cut out of the line before the failregexes run, as fail2ban
+ * does) and how to turn the match into a time. Built from a `datepattern`
+ * (strptime fields), `EPOCH`/`LEPOCH`/`{EPOCH}` or `TAI64N`.
+ */
+import { DatePatternError, expandDateFields, fieldsToTime, type DateContext } from './strftime.js';
+import { translatePython } from './pyregex.js';
+
+/** A compiled template. */
+export interface DateTemplate {
+  /** Pattern as written (`{^LN-BEG}%b %d %H:%M:%S`, `EPOCH`…), for reports. */
+  readonly name: string;
+  /** Search regex (`d` flag: group 1's span is the date text). */
+  readonly regex: RegExp;
+  /** Anchored at line begin or end: a match is final, no better candidate is searched. */
+  readonly anchored: boolean;
+  /** The time for a match, or null if the fields make no valid date. */
+  time(m: RegExpExecArray, ctx: DateContext): number | null;
+}
+
+const EPOCH_RE = String.raw`\d{10,11}\b(?:\.\d{3,6})?`;
+const LONG_EPOCH_RE = String.raw`\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?`;
+const RE_GLOBAL_FLAGS = /(?:^|(?<!\\))\(\?[a-z]+\)/;
+const NO_BOUND_BEGIN = /^\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\((?:\?:)?\^)/;
+const NO_BOUND_END = /(?<!\\)(?:\$\)?|\\b|\\s|\*\*\)*)$/;
+const LINE_BOUND_BEGIN = /^(?:\(\?\w+\))?(?:\^|\((?:\?:)?\^(?!\|))/;
+const LINE_BOUND_END = /(?<![\\|])(?:\$\)?)$/;
+const HAS_GROUP = /(?<!\(\?)(?<!\\)\((?!\?)/;
+
+function compile(pyRegex: string, name: string): RegExp {
+  const t = translatePython(pyRegex);
+  try {
+    return new RegExp(t.source, 'd');
+  } catch (e) {
+    throw new DatePatternError(`${name}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Wraps a date regex the way fail2ban does: group 1 around the date unless
+ * the pattern has its own, word boundaries unless `**` or anchors say
+ * otherwise, `^\W{0,2}` for `{^LN-BEG}` (wordBegin = 'start').
+ */
+function bounded(regex: string, wordBegin: boolean | 'start', wordEnd: boolean): { source: string; anchored: boolean } {
+  let re = regex.trim();
+  const gf = RE_GLOBAL_FLAGS.exec(re);
+  if (gf) re = re.replace(RE_GLOBAL_FLAGS, '');
+  const boundBegin = wordBegin !== false && !NO_BOUND_BEGIN.test(re);
+  const boundEnd = wordEnd && !NO_BOUND_END.test(re);
+  if (!HAS_GROUP.test(re)) re = re.replace(/^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)([\s\S]*?)(\$?)$/, '$1($2)$3');
+  let anchored = false;
+  if (boundBegin) {
+    if (wordBegin === 'start') { re = String.raw`^(?:\W{0,2})?${re}`; anchored = true; }
+    else re = String.raw`(?=^|\b|\W)${re}`;
+  }
+  if (boundEnd) re += String.raw`(?=\b|\W|$)`;
+  anchored ||= LINE_BOUND_BEGIN.test(re) || LINE_BOUND_END.test(re);
+  re = re.replace(/^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$/g, (m) => m.replace('**', ''));
+  return { source: (gf ? gf[0].replace(/^[^(]*/, '') : '') + re, anchored };
+}
+
+function epochTemplate(name: string, source: string, anchored: boolean, group: number, long: boolean): DateTemplate {
+  const regex = compile(source, name);
+  return {
+    name, regex, anchored,
+    time(m) {
+      const v = m[group]!;
+      let seconds = Number(v);
+      if (long && v.length >= 13) seconds = v.length >= 16 && !v.includes('.') ? seconds / 1e6 : seconds / 1e3;
+      return Number.isFinite(seconds) ? Math.round(seconds * 1000) : null;
+    },
+  };
+}
+
+/** Builds the template for one `datepattern` line (or one of fail2ban's default patterns). */
+export function dateTemplate(pattern: string): DateTemplate {
+  let p = pattern.trim();
+  let wordBegin: boolean | 'start' = true;
+  let wordEnd = true;
+  const upper = p.includes('%') ? p : p.toUpperCase();
+  const key = upper.replace(/^(?:\{\^LN-BEG\}|\^)/, '');
+  const lineBegin = upper !== key;
+  if (key === 'EPOCH' || key === 'LEPOCH') {
+    const re = key === 'LEPOCH' ? LONG_EPOCH_RE : EPOCH_RE;
+    if (lineBegin) return epochTemplate(pattern, String.raw`^(?:\W{0,2})?(${re})(?=\b|\W|$)`, true, 1, key === 'LEPOCH');
+    return epochTemplate(pattern, String.raw`(?:^\[?|(?<=\baudit\())(${re})(?=\b|\W|$)`, false, 1, key === 'LEPOCH');
+  }
+  if (key === 'TAI64N') {
+    const b = bounded('@[0-9a-f]{24}', lineBegin ? 'start' : false, true);
+    const regex = compile(b.source, pattern);
+    return {
+      name: pattern, regex, anchored: b.anchored,
+      time: (m) => parseInt(m[1]!.slice(2, 17), 16) * 1000,
+    };
+  }
+  if (/\{L?EPOCH\}/i.test(p)) {
+    const long = /\{LEPOCH\}/i.test(p);
+    const inner = p.replace(/(?<!\\)\{L?EPOCH\}/gi, `(${long ? LONG_EPOCH_RE : EPOCH_RE})`);
+    const b = bounded(`(${inner})`, true, true);
+    return epochTemplate(pattern, b.source, b.anchored, 2, long);
+  }
+  if (p.startsWith('{UNB}')) { p = p.slice(5); wordBegin = false; wordEnd = false; }
+  if (wordBegin && p.startsWith('{^LN-BEG}')) { p = p.slice(9); wordBegin = 'start'; }
+  const b = bounded(expandDateFields(p), wordBegin, wordEnd);
+  const regex = compile(b.source, pattern);
+  return {
+    name: pattern, regex, anchored: b.anchored,
+    time: (m, ctx) => fieldsToTime(m.groups ?? {}, ctx),
+  };
+}

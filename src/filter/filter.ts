@@ -1,0 +1,252 @@
+/**
+ * A compiled fail2ban filter: lines in, failures out. Per line: the literal
+ * prefilter (lines that cannot match any failregex stop here), date
+ * detection (the date text is cut out, as fail2ban does), prefregex (its
+ * `<F-CONTENT>` is what the failregexes see), the failregexes in order, the
+ * ignoreregexes on a match, multi-line ids, and the address made canonical.
+ * With maxlines > 1 the last lines are kept and matched as one buffer.
+ */
+import type { RawSection } from '../config/types.js';
+import type { Clock } from '../core/clock.js';
+import { ConfigError } from '../core/errors.js';
+import { LIMITS } from '../core/defaults.js';
+import type { Line } from '../core/records.js';
+import { canonicalAddress } from './address.js';
+import { compileFilterRegex, hasGroup, type FilterRegex } from './compile-regex.js';
+import { DateDetector, type DateMatch } from './date-detector.js';
+import { DatePatternError } from './strftime.js';
+import { matchGroups, publicFields } from './groups.js';
+import { literalPrefilter, type Literal } from './literals.js';
+import { MlfidCache } from './mlfid.js';
+import { journalMatch, logTimeZone, maxLines, regexLines } from './options.js';
+import { LineBuffer } from './line-buffer.js';
+import type { UseDns } from './tags.js';
+
+/** One failure found by a filter. */
+export interface FilterHit {
+  /** Canonical address or prefix (raw host text when `rawHosts`). */
+  readonly addr: string;
+  /** From the line's date (ms since the epoch); the read time when the line has none. */
+  readonly time: number;
+  /** The lines behind the failure (several for multi-line filters). */
+  readonly matches: readonly string[];
+  /** `<F-USER>` and other named captures. */
+  readonly fields: Readonly<Record<string, string>>;
+  /** Index of the failregex that matched. */
+  readonly failregex: number;
+  /** `<F-NOFAIL>` hit (only reported with `reportNofail`); not a failure. */
+  readonly nofail: boolean;
+}
+
+/** What the daemon needs from a filter. */
+export interface Filter {
+  /** Processes one line; returns the failures it completes (usually none or one). */
+  feed(line: Line): FilterHit[];
+  /** `journalmatch` lines for the systemd source. */
+  readonly journalmatch: readonly string[];
+}
+
+/** Side effects and jail settings a filter depends on. */
+export interface FilterOptions {
+  readonly clock: Clock;
+  /** Zone for dates without one (`UTC`, `UTC+0200`, `CET`…); default: system local time. */
+  readonly logtimezone?: string;
+  /** `no` (default): `<HOST>` matches addresses only; else host names match too. */
+  readonly usedns?: UseDns;
+  /** Synchronous name → addresses lookup (a cache) used for host names when usedns is yes/warn. */
+  readonly resolve?: (name: string) => readonly string[];
+  /** Overrides the filter's `maxlines`. */
+  readonly maxlines?: number;
+  /** Report the raw matched host text instead of a canonical address (fail2ban's raw mode, tests). */
+  readonly rawHosts?: boolean;
+  /** Also return `<F-NOFAIL>` hits, flagged (for `test-filter`). */
+  readonly reportNofail?: boolean;
+  /** Skip the literal prefilter (default: used). */
+  readonly noPrefilter?: boolean;
+}
+
+const EMPTY: FilterHit[] = [];
+Object.freeze(EMPTY);
+const ID_GROUPS = ['fid', 'ip4', 'ip6', 'dns', 'mlfid'];
+
+/** What the last `feed` did, for `test-filter` (no allocation on the hot path). */
+export interface LastLine {
+  /** The prefilter passed (the line was examined). */
+  examined: boolean;
+  /** Index of the failregex that matched, or -1. */
+  failregex: number;
+  /** Index of the ignoreregex that dropped the match, or -1. */
+  ignoreregex: number;
+  /** Date found in the line. */
+  date: DateMatch | null;
+}
+
+/** The compiled filter; `Filter` plus what `test-filter` reports. */
+export class CompiledFilter implements Filter {
+  readonly journalmatch: readonly string[];
+  readonly failregex: readonly FilterRegex[];
+  readonly ignoreregex: readonly FilterRegex[];
+  readonly prefregex: FilterRegex | null;
+  readonly dates: DateDetector;
+  readonly maxlines: number;
+  /** Lines must contain one of these to be examined (null: every line is). */
+  readonly prefilter: RegExp | null;
+  /** Lines whose processing took longer than LIMITS.matchBudgetMs. */
+  slowLines = 0;
+  readonly last: LastLine = { examined: false, failregex: -1, ignoreregex: -1, date: null };
+
+  private readonly mlfids = new MlfidCache();
+  private readonly buffer: LineBuffer;
+  private readonly defaultOffset: number | null;
+
+  constructor(def: RawSection, private readonly options: FilterOptions) {
+    this.maxlines = maxLines(def, options.maxlines);
+    const multiline = this.maxlines > 1;
+    const usedns = options.usedns ?? 'no';
+    const compileAll = (key: string): FilterRegex[] =>
+      regexLines(def, key).map((l) => compileFilterRegex(l.text, { pos: l.pos, usedns, multiline }));
+    const pref = compileAll('prefregex');
+    this.prefregex = pref[0] ?? null;
+    this.failregex = compileAll('failregex');
+    this.ignoreregex = compileAll('ignoreregex');
+    const failPos = def.settings.get('failregex')?.pos ?? { file: def.name, section: 'Definition', key: 'failregex' };
+    if (this.failregex.length === 0) throw new ConfigError({ ...failPos, key: 'failregex' }, `filter ${def.name} has no failregex`);
+    const prefHasId = this.prefregex !== null && ID_GROUPS.some((g) => hasGroup(this.prefregex!, g));
+    for (const r of this.failregex) {
+      if (!prefHasId && !ID_GROUPS.some((g) => hasGroup(r, g))) {
+        throw new ConfigError({ ...failPos, key: 'failregex', value: r.text }, 'no failure-id group: use <HOST>, <ADDR>, <F-ID>… or <F-MLFID>');
+      }
+    }
+    const datePos = def.settings.get('datepattern');
+    try {
+      this.dates = new DateDetector(datePos?.value);
+    } catch (e) {
+      if (e instanceof DatePatternError) {
+        throw new ConfigError({ ...(datePos?.pos ?? { file: def.name }), key: 'datepattern', value: datePos?.value }, e.message);
+      }
+      throw e;
+    }
+    this.defaultOffset = logTimeZone(options.logtimezone, { file: def.name });
+    this.journalmatch = journalMatch(def);
+    this.buffer = new LineBuffer(this.maxlines);
+    this.prefilter = multiline || options.noPrefilter ? null : prefilterOf(this.failregex);
+  }
+
+  /** Regexes V8 cannot move to its linear engine (back-references, lookarounds). */
+  get unguarded(): FilterRegex[] {
+    return [this.prefregex, ...this.failregex, ...this.ignoreregex].filter((r): r is FilterRegex => r !== null && !r.linear);
+  }
+
+  feed(line: Line): FilterHit[] {
+    let text = line.text;
+    if (text.length > LIMITS.lineBytes) text = text.slice(0, LIMITS.lineBytes);
+    const last = this.last;
+    last.failregex = -1;
+    last.ignoreregex = -1;
+    last.date = null;
+    if (this.prefilter !== null && !this.prefilter.test(text)) {
+      last.examined = false;
+      return EMPTY;
+    }
+    last.examined = true;
+    const started = performance.now();
+    const date = this.dates.none ? null : this.dates.find(text);
+    last.date = date;
+    const rest = date === null ? text : text.slice(0, date.start) + text.slice(date.end);
+    const hits = this.match(rest, line, date);
+    if (performance.now() - started > LIMITS.matchBudgetMs) this.slowLines++;
+    return hits;
+  }
+
+  private match(rest: string, line: Line, date: DateMatch | null): FilterHit[] {
+    const multi = this.maxlines > 1;
+    if (multi) this.buffer.push(rest, line.text);
+    let buf = multi ? this.buffer.text() : rest;
+    let pre: Record<string, string> | null = null;
+    let content = false;
+    if (this.prefregex !== null) {
+      const pm = this.prefregex.re.exec(buf);
+      if (pm === null) return EMPTY;
+      pre = matchGroups(pm, this.prefregex);
+      if (pre.content) { buf = pre.content; content = true; }
+      delete pre.content;
+    }
+    for (let i = 0; i < this.failregex.length; i++) {
+      const r = this.failregex[i]!;
+      const m = r.re.exec(buf);
+      if (m === null) continue;
+      const matched = multi && !content ? this.buffer.take(m) : null;
+      const ignoreText = matched !== null ? `${matched.map((l) => l.rest).join('\n')}\n` : buf;
+      const ig = this.ignoreregex.findIndex((x) => x.re.test(ignoreText));
+      if (ig >= 0) { this.last.ignoreregex = ig; return EMPTY; }
+      this.last.failregex = i;
+      if (multi && content) this.buffer.clear();
+      const groups = matchGroups(m, r, pre === null ? {} : { ...pre });
+      return this.hits(i, groups, matched !== null ? matched.map((l) => l.text) : [line.text], line, date);
+    }
+    return EMPTY;
+  }
+
+  private hits(index: number, groups: Record<string, string>, lines: string[], line: Line, date: DateMatch | null): FilterHit[] {
+    const now = this.options.clock.now();
+    let matches = lines;
+    let nofail = groups.nofail !== undefined;
+    if (groups.mlfid !== undefined) {
+      const state = this.mlfids.merge(groups.mlfid, groups, lines.join('\n'), now);
+      groups = state.groups;
+      nofail = state.nofail;
+      matches = state.matches.flatMap((l) => l.split('\n'));
+      if (nofail && !this.options.reportNofail) return EMPTY;
+      if (groups.ip4 === undefined && groups.ip6 === undefined && groups.dns === undefined && groups.fid === undefined) {
+        state.pending = true;
+        return EMPTY;
+      }
+    } else if (nofail && !this.options.reportNofail) return EMPTY;
+    const time = (date === null ? null : date.template.time(date.match, { now, defaultOffset: this.defaultOffset })) ?? line.readAt;
+    const addrs = this.addresses(groups);
+    if (addrs.length === 0) return EMPTY;
+    const fields = publicFields(groups);
+    return addrs.map((addr) => ({ addr, time, matches, fields, failregex: index, nofail }));
+  }
+
+  private addresses(g: Record<string, string>): readonly string[] {
+    const raw = this.options.rawHosts === true || this.options.usedns === 'raw';
+    const ip = g.ip4 ?? g.ip6;
+    if (ip !== undefined) {
+      if (raw) return [ip];
+      const a = canonicalAddress(ip, g.cidr);
+      return a === null ? [] : [a];
+    }
+    if (g.dns !== undefined) {
+      if (raw) return [g.dns];
+      const literal = canonicalAddress(g.dns);
+      if (literal !== null) return [literal];
+      const resolved = this.options.resolve?.(g.dns) ?? [];
+      return resolved.map((a) => canonicalAddress(a)).filter((a): a is string => a !== null);
+    }
+    if (g.fid !== undefined) {
+      if (raw) return [g.fid];
+      const a = canonicalAddress(g.fid);
+      return a === null ? [] : [a];
+    }
+    return [];
+  }
+}
+
+function prefilterOf(regexes: readonly FilterRegex[]): RegExp | null {
+  const all: Literal[] = [];
+  for (const r of regexes) {
+    if (r.literals === null) return null;
+    all.push(...r.literals);
+  }
+  return literalPrefilter(all);
+}
+
+/**
+ * Compiles a filter definition (the resolved `[Definition]` from
+ * loadFilterDefinition). Throws ConfigError naming the regex that cannot be
+ * translated, a bad maxlines, datepattern or logtimezone.
+ */
+export function compileFilter(def: RawSection, options: FilterOptions): CompiledFilter {
+  return new CompiledFilter(def, options);
+}
