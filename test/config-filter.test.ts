@@ -56,6 +56,8 @@ describe('loadFilterDefinition', () => {
     'filter.d/demo.local': '[Definition]\nfailregex = %(known/failregex)s\n            ^local addition <HOST>$\n',
     'filter.d/selfref.conf': '[Definition]\na = <b>\nb = <a>\nfailregex = <a>\n',
     'filter.d/nodef.conf': '[Init]\nmaxlines = 2\n',
+    'filter.d/lt.conf': '[DEFAULT]\nlogtype = file\n__prefix = <lt_<logtype>/__prefix>\n[lt_file]\n__prefix = ^\\S+ file:\n'
+      + '[lt_journal]\n__prefix = ^journal:\n[Definition]\nfailregex = %(__prefix)s <HOST>$\n    <default/logtype>\n',
   });
   after(() => tmp.remove());
 
@@ -86,6 +88,12 @@ describe('loadFilterDefinition', () => {
     assert.equal(val(def, 'failregex'), '^auth failed from <HOST>$\n^bad thing from <HOST>$\n^local addition <HOST>$\n^jail line <HOST>$');
     assert.equal(val(def, 'ignoreregex'), '^ignore me$');
     assert.equal(def.settings.get('ignoreregex')?.pos.section, 'demo');
+  });
+
+  it('resolves <section/key> tags and picks logtype journal for a systemd jail', () => {
+    assert.equal(val(loadFilterDefinition(tmp.dir, 'lt'), 'failregex'), '^\\S+ file: <HOST>$\nfile');
+    const jail: RawSection = { name: 'j', settings: new Map([['backend', { value: 'systemd', pos: { file: 'jail.local', section: 'j', key: 'backend' } }]]) };
+    assert.equal(val(loadFilterDefinition(tmp.dir, 'lt', jail), 'failregex'), '^journal: <HOST>$\nfile');
   });
 
   it('reads a filter given as a file path', () => {

@@ -112,6 +112,19 @@ describe('loadJailConfig', () => {
     }
   });
 
+  it('ignores an unresolvable key f2b-fw never reads (as fail2ban does), even in an enabled jail', () => {
+    const f2b = tempConfigDir({
+      'jail.conf': '[DEFAULT]\naction_cf = cf[user="%(cfemail)s"]\n[sshd]\nenabled = true\nlogpath = /var/log/auth.log\n',
+    });
+    try {
+      const sshd = jail(loadJailConfig(f2b.dir).jails, 'sshd');
+      assert.equal(sshd.settings.has('action_cf'), false);
+      assert.equal(val(sshd, 'logpath'), '/var/log/auth.log');
+    } finally {
+      f2b.remove();
+    }
+  });
+
   it('reports a syntax error with file and line', () => {
     const bad = tempConfigDir({ 'jail.conf': '[DEFAULT]\nbantime = 1\n', 'jail.local': '[sshd]\nenabled true\n' });
     try {

@@ -50,8 +50,18 @@ function withKnown(value: string, own: (key: string) => string | undefined): str
   return value.replace(/%\(known\/([^)]+)\)s/g, (_m, key: string) => own(key.toLowerCase()) ?? '');
 }
 
+/** `<section/key>` and `<default/key>` tags: the value of a key of another section of the filter files. */
+function sectionTag(store: LayeredStore, name: string): Setting | undefined {
+  const slash = name.indexOf('/');
+  if (slash <= 0) return undefined;
+  const sec = name.slice(0, slash);
+  const section = sec.toLowerCase() === 'default' ? 'DEFAULT' : sec;
+  if (section !== 'DEFAULT' && !store.sections.has(section)) return undefined;
+  return resolveKey({ store, section }, name.slice(slash + 1).toLowerCase());
+}
+
 /** Substitutes `<name>` references to other options, innermost first (fail2ban's recursive tags). */
-function substituteTags(opts: Map<string, Setting>): void {
+function substituteTags(opts: Map<string, Setting>, store: LayeredStore): void {
   for (const [key, setting] of opts) {
     let value = setting.value;
     const counts = new Map<string, number>();
@@ -59,7 +69,7 @@ function substituteTags(opts: Map<string, Setting>): void {
     let m: RegExpExecArray | null;
     while ((m = tag.exec(value)) !== null) {
       const name = m[1]!;
-      const repl = opts.get(name);
+      const repl = opts.get(name) ?? sectionTag(store, name);
       if (!repl) continue;
       const n = (counts.get(name) ?? 0) + 1;
       if (name === key || n > MAX_TAG_REPLACE) {
@@ -96,6 +106,11 @@ export function loadFilterDefinition(configDir: string, spec: string, jail?: Raw
     init.set(`known/${key}`, value);
     if (!init.has(key)) init.set(key, value);
   }
+  // fail2ban's automatic `logtype` (common.conf picks the line prefix by it): journal for backend = systemd.
+  if (!init.has('logtype') && !definition.has('logtype')) {
+    const journal = jail?.settings.get('backend')?.value.trim().startsWith('systemd') ?? false;
+    init.set('logtype', { value: journal ? 'journal' : 'file', pos, resolved: true });
+  }
   const vars = new Map<string, ExtraValue>();
   for (const [k, s] of jail?.settings ?? []) vars.set(k, { value: s.value, pos: s.pos, resolved: true });
   for (const [k, v] of init) vars.set(k, v);
@@ -121,7 +136,7 @@ export function loadFilterDefinition(configDir: string, spec: string, jail?: Raw
     const s = jail?.settings.get(key);
     if (s && s.pos.section !== 'DEFAULT') opts.set(key, { value: withKnown(s.value, own), pos: s.pos });
   }
-  substituteTags(opts);
+  substituteTags(opts, store);
   const settings = new Map([...opts].filter(([k]) => !k.startsWith('known/') && k !== '__name__'));
   return { name: basename(name).replace(/\.(conf|local)$/, ''), settings };
 }

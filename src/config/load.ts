@@ -25,6 +25,21 @@ export interface LoadedConfig {
   readonly files: readonly string[];
 }
 
+/**
+ * The jail keys f2b-fw reads. In an enabled jail an unresolvable value of one
+ * of these is an error; other keys (fail2ban's action shortcuts, mail
+ * settings…) are only resolved when possible, as fail2ban only reads the
+ * options it knows.
+ */
+export const JAIL_KEYS: ReadonlySet<string> = new Set([
+  'enabled', 'filter', 'logpath', 'backend', 'journalmatch', 'logtimezone', 'usedns',
+  'maxretry', 'findtime', 'bantime', 'ignoreip', 'ignoreself',
+  'bantime.increment', 'bantime.factor', 'bantime.formula', 'bantime.multipliers', 'bantime.maxtime',
+  'bantime.rndtime', 'bantime.overalljails',
+  'port', 'protocol', 'hooks', 'verdict', 'blocktype', 'priority', 'banaction',
+  'mode', 'failregex', 'ignoreregex', 'prefregex', 'maxlines', 'datepattern',
+]);
+
 /** Sections that are not jails. */
 const NOT_JAILS = new Set(['INCLUDES', 'DEFAULT']);
 
@@ -62,7 +77,7 @@ function builtins(configDir: string): Map<string, ExtraValue> {
   ]);
 }
 
-/** Resolves every key of a section (its own and DEFAULT's). */
+/** Resolves every key of a section (its own and DEFAULT's); `strict`: refuse bad JAIL_KEYS. */
 function resolveSection(store: LayeredStore, name: string, vars: Map<string, ExtraValue>, strict: boolean): RawSection {
   const ctx: InterpolationContext = { store, section: name, vars, keepUnknownKnown: true };
   const keys = new Set([...store.defaults.keys(), ...(store.sections.get(name)?.keys() ?? [])]);
@@ -72,8 +87,8 @@ function resolveSection(store: LayeredStore, name: string, vars: Map<string, Ext
       const r = resolveKey(ctx, key);
       if (r) settings.set(key, { value: r.value, pos: r.pos });
     } catch (err) {
-      // A disabled jail is never started: an unresolvable key there is not fatal.
-      if (strict || !(err instanceof ConfigError)) throw err;
+      // A disabled jail is never started, and keys f2b-fw does not read do not matter.
+      if ((strict && JAIL_KEYS.has(key)) || !(err instanceof ConfigError)) throw err;
     }
   }
   return { name, settings };
