@@ -99,6 +99,16 @@ export class BanStore {
     return new BanStore(file, db);
   }
 
+  /** The bans in force at `now` in a store file, for `f2b-fw reconcile` without a daemon. */
+  static readBans(file: string, now: number): Ban[] {
+    const store = BanStore.open(file);
+    try {
+      return store.bansForKernel(now);
+    } finally {
+      store.close();
+    }
+  }
+
   /** BanHistory: how many times `addr` was banned (in `jail`, or in any jail); imported counts included. */
   banCount(addr: string, jail?: string): number {
     return (jail === undefined ? this.stmt.count.get(addr, addr) : this.stmt.countJail.get(addr, jail, addr, jail))?.n ?? 0;

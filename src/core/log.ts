@@ -12,7 +12,10 @@ export type { Logger } from 'pino';
 export interface LogOptions {
   /** pino level: fatal, error, warn, info, debug, trace (fail2ban's NOTICE → info, CRITICAL → fatal). */
   readonly level: string;
-  /** `STDOUT`, `STDERR` or a file path (fail2ban's logtarget); SYSLOG/SYSTEMD-JOURNAL mean stdout. */
+  /**
+   * fail2ban's logtarget: `STDOUT`, `STDERR`, `SYSLOG`/`SYSTEMD-JOURNAL` (= stdout) or a file path.
+   * A file gets the JSON lines in addition to stdout (journald keeps stdout; the recidive jail reads the file).
+   */
   readonly target?: string;
   /** Human-readable lines instead of JSON (default: when the target is a terminal). */
   readonly pretty?: boolean;
@@ -36,21 +39,22 @@ export function prettyLine(json: string): string {
   }
 }
 
-function destination(target: string): DestinationStream & { isTTY?: boolean } {
-  const t = target.toUpperCase();
-  if (t === 'STDERR') return Object.assign(pinoDestination({ fd: 2, sync: true }), { isTTY: process.stderr.isTTY });
-  if (t === 'STDOUT' || t === 'SYSLOG' || t === 'SYSTEMD-JOURNAL' || t === '') {
-    return Object.assign(pinoDestination({ fd: 1, sync: true }), { isTTY: process.stdout.isTTY });
-  }
-  return pinoDestination({ dest: target, mkdir: true, sync: true });
-}
+const CONSOLE_TARGETS = new Set(['STDOUT', 'SYSLOG', 'SYSTEMD-JOURNAL', '']);
 
 /** Creates the process logger. */
 export function createLogger(options: LogOptions): Logger {
-  const dest = destination(options.target ?? 'STDOUT');
-  const pretty = options.pretty ?? Boolean(dest.isTTY);
+  const target = options.target ?? 'STDOUT';
+  const toStderr = target.toUpperCase() === 'STDERR';
+  const consoleDest = pinoDestination({ fd: toStderr ? 2 : 1, sync: true });
+  const pretty = options.pretty ?? Boolean(toStderr ? process.stderr.isTTY : process.stdout.isTTY);
+  const file = toStderr || CONSOLE_TARGETS.has(target.toUpperCase()) ? null : pinoDestination({ dest: target, mkdir: true, sync: true });
   const level = FAIL2BAN_LEVELS[options.level.toLowerCase()] ?? options.level.toLowerCase();
-  const stream: DestinationStream = pretty ? { write: (line: string) => dest.write(prettyLine(line)) } : dest;
+  const stream: DestinationStream = {
+    write: (line: string) => {
+      consoleDest.write(pretty ? prettyLine(line) : line);
+      file?.write(line);
+    },
+  };
   return pino({ level, base: { pid: process.pid }, timestamp: stdTimeFunctions.epochTime }, stream);
 }
 

@@ -59,7 +59,7 @@ export class DaemonHarness {
     this.logs = [];
     this.stderr = '';
     const child = this.ns.spawn('node', [CLI_ENTRY, 'run', '--config-dir', this.config.dir, '--db', this.db,
-      '--socket', this.socket, '--pidfile', this.pidfile, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--socket', this.socket, '--pidfile', this.pidfile, '--logtarget', 'STDOUT', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let buf = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {

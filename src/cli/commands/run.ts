@@ -26,7 +26,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'run the daemon in the foreground',
   help: [
-    'Usage: f2b-fw run [--config-dir DIR] [--db FILE] [--socket PATH] [--pidfile PATH] [--backend nftables|ipset|null] [--loglevel LEVEL] [--pretty]',
+    'Usage: f2b-fw run [--config-dir DIR] [--db FILE] [--socket PATH] [--pidfile PATH] [--backend nftables|ipset|null] [--loglevel LEVEL] [--logtarget T] [--pretty]',
     '',
     'Runs the f2b-fw daemon in the foreground: reads the config, restores the bans',
     'from the database into the kernel, follows the logs and bans. Logs JSON to',
@@ -37,16 +37,17 @@ export const runCommand: Command = {
     INSTANCE_OPTIONS_HELP,
     '  --backend NAME     nftables (default), ipset (ipset + iptables) or null (dry run)',
     '  --loglevel LEVEL   overrides loglevel in f2b-fw.conf',
+    '  --logtarget T      overrides logtarget: STDOUT, STDERR or a file (logged in addition to stdout)',
     '  --pretty           readable log lines instead of JSON',
   ].join('\n'),
-  options: { ...INSTANCE_OPTIONS, backend: { type: 'string' }, loglevel: { type: 'string' }, pretty: { type: 'boolean' } },
+  options: { ...INSTANCE_OPTIONS, backend: { type: 'string' }, loglevel: { type: 'string' }, logtarget: { type: 'string' }, pretty: { type: 'boolean' } },
   async run(args) {
     const instance = resolveInstance(args);
     const { settings } = instance;
     const backend = backendName(args.values.backend as string | undefined);
     const log = createLogger({
       level: (args.values.loglevel as string | undefined) ?? settings.loglevel,
-      target: settings.logtarget,
+      target: (args.values.logtarget as string | undefined) ?? settings.logtarget,
       ...(args.values.pretty ? { pretty: true } : {}),
     });
     writePidFile(settings.pidfile);
