@@ -2,12 +2,14 @@
  * The benchmark runner: `npm run bench [-- NAME...]`.
  *
  * Finds the compiled `*.bench.js` modules next to this file, runs all of them
- * (or those named) one after the other, and writes docs/benchmarks.md with the
- * machine and one table per module. A module that throws, or cannot even be
- * loaded, gets its error written into the document instead of figures; the run
- * goes on. Options (for tests and ad-hoc runs): `--dir DIR` where the modules
- * are, `--out FILE` where the document goes, `--list` to print the names.
+ * (or those named) one after the other, each in its own process, and writes
+ * docs/benchmarks.md with the machine and one table per module. A module that
+ * throws, cannot be loaded, crashes or overruns `--timeout` gets its error
+ * written into the document instead of figures; the run goes on. Options (for
+ * tests and ad-hoc runs): `--dir DIR` where the modules are, `--out FILE` where
+ * the document goes, `--timeout S` per module (default 1800), `--list`.
  */
+import { fork } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,9 +17,12 @@ import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../src/core/paths.js';
 import { machineInfo } from './machine.js';
 import { renderDocument, type ModuleOutcome } from './report.js';
-import type { BenchModule } from './types.js';
+import type { ChildReport } from './child.js';
 
-/** A module file found on disk, named by its file (`nft.bench.js` → `nft`) until loaded. */
+/** A module still running after this long (s) is killed and recorded as failed. */
+const DEFAULT_TIMEOUT_S = 1800;
+
+/** A module file found on disk, named by its file (`nft.bench.js` → `nft`). */
 interface Found {
   readonly name: string;
   readonly file: string;
@@ -34,35 +39,49 @@ function errorText(e: unknown): string {
   return e instanceof Error ? (e.stack ?? e.message) : String(e);
 }
 
-async function load(found: Found): Promise<BenchModule> {
-  const mod = (await import(pathToFileURL(found.file).href)) as { bench?: Partial<BenchModule> };
-  const bench = mod.bench;
-  if (!bench || typeof bench.run !== 'function' || typeof bench.name !== 'string') {
-    throw new Error(`${found.file} does not export \`bench: BenchModule\` ({ name, run })`);
-  }
-  return bench as BenchModule;
-}
+const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
+/** How much of a failed module's stderr goes into the document. */
+const STDERR_TAIL = 4000;
 
-async function runOne(found: Found, log: (t: string) => void): Promise<ModuleOutcome> {
+/** Runs one module in a child process (bench/child.ts); never rejects. */
+function runOne(found: Found, timeoutS: number, log: (t: string) => void): Promise<ModuleOutcome> {
   const t0 = performance.now();
   const seconds = (): number => (performance.now() - t0) / 1000;
-  try {
-    const bench = await load(found);
-    log(`bench ${found.name}: running`);
-    const section = await bench.run();
-    log(`bench ${found.name}: done in ${seconds().toFixed(1)} s`);
-    return { name: found.name, section, seconds: seconds() };
-  } catch (e) {
-    log(`bench ${found.name}: FAILED: ${e instanceof Error ? e.message : String(e)}`);
-    return { name: found.name, error: errorText(e), seconds: seconds() };
-  }
+  log(`bench ${found.name}: running`);
+  return new Promise((resolve) => {
+    const child = fork(CHILD, [found.file], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    let report: ChildReport | undefined;
+    let stderr = '';
+    let timedOut = false;
+    child.stderr!.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      stderr = (stderr + d.toString()).slice(-STDERR_TAIL);
+    });
+    child.on('message', (m: ChildReport) => (report = m));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutS * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      let outcome: ModuleOutcome;
+      if (report && 'section' in report) outcome = { name: found.name, section: report.section, seconds: seconds() };
+      else {
+        const why = report?.error
+          ?? (timedOut ? `did not finish within ${timeoutS} s (killed)` : `the module's process ended without a result (${signal ? `signal ${signal}` : `exit code ${code}`})`);
+        outcome = { name: found.name, error: report || !stderr ? why : `${why}\n--- stderr (tail) ---\n${stderr.trimEnd()}`, seconds: seconds() };
+      }
+      log('error' in outcome ? `bench ${found.name}: FAILED: ${outcome.error.split('\n')[0]}` : `bench ${found.name}: done in ${seconds().toFixed(1)} s`);
+      resolve(outcome);
+    });
+  });
 }
 
 /** Runs the benchmarks a command line asks for; resolves to the exit code. */
 export async function runBenchmarks(argv: readonly string[], log: (t: string) => void = (t) => process.stderr.write(`${t}\n`)): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
-    options: { dir: { type: 'string' }, out: { type: 'string' }, list: { type: 'boolean' } },
+    options: { dir: { type: 'string' }, out: { type: 'string' }, list: { type: 'boolean' }, timeout: { type: 'string' } },
     allowPositionals: true,
   });
   const dir = values.dir ?? dirname(fileURLToPath(import.meta.url));
@@ -78,10 +97,15 @@ export async function runBenchmarks(argv: readonly string[], log: (t: string) =>
     log(`bench: no module named ${unknown.join(', ')}; available: ${names.join(', ') || '(none found in ' + dir + ')'}`);
     return 2;
   }
+  const timeoutS = Number(values.timeout ?? DEFAULT_TIMEOUT_S);
+  if (!(timeoutS > 0)) {
+    log(`bench: --timeout must be a positive number of seconds, got ${JSON.stringify(values.timeout)}`);
+    return 2;
+  }
   const chosen = positionals.length === 0 ? all : all.filter((f) => positionals.includes(f.name));
   const started = new Date();
   const outcomes: ModuleOutcome[] = [];
-  for (const found of chosen) outcomes.push(await runOne(found, log));
+  for (const found of chosen) outcomes.push(await runOne(found, timeoutS, log));
   const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
   writeFileSync(out, renderDocument(machineInfo(started), outcomes, names, previous));
   const failed = outcomes.filter((o) => 'error' in o).map((o) => o.name);

@@ -48,7 +48,7 @@ test('the runner writes machine info and a table per module, and records a faili
   module('noexport', `export const other = 1;\n`);
   const r = run();
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /bench boom: FAILED: kernel said no/);
+  assert.match(r.stderr, /bench boom: FAILED: Error: kernel said no/);
   const doc = readFileSync(out, 'utf8');
   for (const label of ['CPU', 'Cores', 'Memory', 'Kernel', 'OS', 'Node.js', 'fail2ban (for comparison)']) assert.match(doc, new RegExp(`^\\| ${label.replace(/[()]/g, '\\$&')} \\| .+ \\|$`, 'm'));
   assert.match(doc, new RegExp(`\\| Node\\.js \\| ${process.version} \\|`));
@@ -73,8 +73,22 @@ test('running one module by name replaces its section and keeps the others\' las
   assert.match(doc, /Last run \| .*: ok \|/);
 });
 
+test('a module that crashes, hangs or leaves a timer behind does not stop or hang the run', () => {
+  module('crash', `export const bench = { name: 'crash', async run() { console.error('about to die'); process.exit(3); } };\n`);
+  module('hang', `export const bench = { name: 'hang', run: () => new Promise(() => setInterval(() => {}, 1000)) };\n`);
+  module('leaky', `export const bench = { name: 'leaky', async run() { setInterval(() => {}, 1000);
+    return { title: 'Leaky', command: 'npm run bench -- leaky', figures: [{ name: 'x', value: 1, unit: 'ms' }] }; } };\n`);
+  const r = run('--timeout', '3', 'crash', 'hang', 'leaky');
+  assert.equal(r.status, 0, r.stderr);
+  const doc = readFileSync(out, 'utf8');
+  assert.match(doc, /## crash\n\n\*\*Failed\*\*[^\n]*\n\n```\nthe module's process ended without a result \(exit code 3\)\n--- stderr \(tail\) ---\nabout to die\n```/);
+  assert.match(doc, /## hang\n\n\*\*Failed\*\*[^\n]*\n\n```\ndid not finish within 3 s \(killed\)/);
+  assert.match(doc, /## Leaky\n/);
+  assert.match(doc, /## Ban latency/, 'modules not run keep their section');
+});
+
 test('an unknown module name is refused with the list of names', () => {
   const r = run('nosuch');
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /no module named nosuch; available: boom, noexport, ok/);
+  assert.match(r.stderr, /no module named nosuch; available: boom, crash, hang, leaky, noexport, ok/);
 });
