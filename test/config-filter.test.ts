@@ -96,6 +96,18 @@ describe('loadFilterDefinition', () => {
     assert.equal(val(loadFilterDefinition(tmp.dir, 'lt', jail), 'failregex'), '^journal: <HOST>$\nfile');
   });
 
+  it('takes an empty filter as the jail\'s own failregex (fail2ban\'s `filter =`)', () => {
+    const at = { file: 'jail.local', section: 'own', key: 'failregex' };
+    const settings = new Map([
+      ['filter', { value: '', pos: { ...at, key: 'filter' } }],
+      ['failregex', { value: '^kernel: Speed-Test SRC=<ADDR>', pos: at }],
+    ]);
+    const jail: RawSection = { name: 'own', settings };
+    assert.equal(val(loadFilterDefinition(tmp.dir, '', jail), 'failregex'), '^kernel: Speed-Test SRC=<ADDR>');
+    settings.delete('failregex');
+    assert.throws(() => loadFilterDefinition(tmp.dir, '', jail), /sets no failregex/);
+  });
+
   it('reads a filter given as a file path', () => {
     const def = loadFilterDefinition(tmp.dir, `${join(tmp.dir, 'filter.d/demo.conf')}[mode=aggressive]`);
     assert.match(val(def, 'failregex')!, /bad thing/);

@@ -83,6 +83,17 @@ function substituteTags(opts: Map<string, Setting>, store: LayeredStore): void {
   }
 }
 
+/** `filter =` (empty): the jail's own failregex etc. are the whole filter, as in fail2ban. */
+function jailOnlyFilter(jail: RawSection | undefined, pos: ConfigPosition): RawSection {
+  const settings = new Map<string, Setting>();
+  for (const key of JAIL_FILTER_KEYS) {
+    const s = jail?.settings.get(key);
+    if (s) settings.set(key, { value: withKnown(s.value, () => undefined), pos: s.pos });
+  }
+  if (!settings.has('failregex')) throw new ConfigError(pos, 'filter is empty and the jail sets no failregex of its own');
+  return { name: jail?.name ?? 'inline', settings };
+}
+
 /**
  * Loads filter `spec` (`name`, `name[k=v, ...]` or a file path with optional
  * `[k=v]`) for `jail` (whose options act as defaults for `%(var)s` and whose
@@ -91,6 +102,7 @@ function substituteTags(opts: Map<string, Setting>, store: LayeredStore): void {
  */
 export function loadFilterDefinition(configDir: string, spec: string, jail?: RawSection): RawSection {
   const pos: ConfigPosition = jail?.settings.get('filter')?.pos ?? { file: spec };
+  if (spec.trim() === '') return jailOnlyFilter(jail, pos);
   const { name, args } = parseSpec(spec, pos);
   const store: LayeredStore = readLayered(filterFiles(configDir, name, pos));
   const definition = store.sections.get('Definition');

@@ -36,7 +36,7 @@ export interface BantimeIncrement {
 export interface JailSettings {
   readonly name: string;
   readonly enabled: boolean;
-  /** Filter reference as written (`sshd[mode=aggressive]`, a path…), for loadFilterDefinition. */
+  /** Filter reference as written (`sshd[mode=aggressive]`, a path…; empty: the jail's own failregex), for loadFilterDefinition. */
   readonly filter: string;
   readonly logpath: readonly string[];
   readonly backend: Backend;
@@ -147,7 +147,7 @@ export function jailSettings(raw: RawSection): JailSettings {
   const settings: JailSettings = {
     name: raw.name,
     enabled: enabled ? parseBool(enabled) : false,
-    filter: filter?.value.trim() || raw.name,
+    filter: filter ? filter.value.trim() : raw.name,
     logpath: logpaths(get('logpath')),
     backend: oneOf(get('backend'), ['auto', 'polling', 'inotify', 'systemd'] as const, DEFAULTS.backend),
     maxretry: maxretry ? positiveNumber(maxretry, true) : DEFAULTS.maxretry,
