@@ -88,6 +88,22 @@ describe('layering, includes and interpolation', () => {
     assert.equal(resolveKey({ store, section: 't' }, 'rule2')?.value, 'local');
   });
 
+  it('resolves %(known/key)s written in [DEFAULT] to the earlier DEFAULT, also when a section reads it', () => {
+    const t2 = tempConfigDir({
+      'a.conf': '[DEFAULT]\nignoreip = 127.0.0.1/8\n[j]\nk = 1\n',
+      'a.local': '[DEFAULT]\nignoreip = %(known/ignoreip)s 192.0.2.0/24\n[j]\nown = %(known/ignoreip)s x\n',
+    });
+    try {
+      const s = readLayered([`${t2.dir}/a.conf`]);
+      assert.equal(resolveKey({ store: s, section: 'DEFAULT' }, 'ignoreip')?.value, '127.0.0.1/8 192.0.2.0/24');
+      assert.equal(resolveKey({ store: s, section: 'j' }, 'ignoreip')?.value, '127.0.0.1/8 192.0.2.0/24');
+      // Nothing earlier in [j]: the DEFAULT value as the jail sees it.
+      assert.equal(resolveKey({ store: s, section: 'j' }, 'own')?.value, '127.0.0.1/8 192.0.2.0/24 x');
+    } finally {
+      t2.remove();
+    }
+  });
+
   it('reports an interpolation loop naming the keys, a bad % and a missing key', () => {
     const l = readLayered([`${tmp.dir}/loop.conf`]);
     assert.throws(() => resolveKey({ store: l, section: 'j' }, 'x'), (e: unknown) =>

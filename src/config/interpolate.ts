@@ -57,8 +57,12 @@ function lookup(ctx: InterpolationContext, name: string, from: Source): Source |
   const sec = name.slice(0, slash).toLowerCase();
   const key = name.slice(slash + 1);
   if (sec === 'known') {
-    const order = 'order' in from ? from.order : Number.MAX_SAFE_INTEGER;
-    return before(own.get(key), order) ?? ctx.store.defaults.get(key);
+    // The earlier layer of `key` in the section the referring text was written in.
+    if (!('order' in from)) return before(own.get(key), Number.MAX_SAFE_INTEGER) ?? ctx.store.defaults.get(key);
+    const written = from.pos.section;
+    if (written === 'DEFAULT') return before(ctx.store.defaults.get(key), from.order);
+    const home = written === undefined ? own : ctx.store.sections.get(written) ?? own;
+    return before(home.get(key), from.order) ?? ctx.store.defaults.get(key);
   }
   if (sec === 'default') return ctx.store.defaults.get(key);
   return ctx.store.sections.get(name.slice(0, slash))?.get(key) ?? ctx.store.defaults.get(key);
