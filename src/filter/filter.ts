@@ -96,6 +96,8 @@ export class CompiledFilter implements Filter {
   readonly last: LastLine = { examined: false, failregex: -1, ignoreregex: -1, date: null };
 
   private readonly mlfids = new MlfidCache();
+  /** The last non-empty date seen, for lines without one (parsed only when needed). */
+  private lastDate: DateMatch | null = null;
   private readonly buffer: LineBuffer;
   private readonly defaultOffset: number | null;
 
@@ -152,6 +154,7 @@ export class CompiledFilter implements Filter {
     const started = performance.now();
     const date = this.dates.none ? null : this.dates.find(text);
     last.date = date;
+    if (date !== null && date.end > date.start) this.lastDate = date;
     const rest = date === null ? text : text.slice(0, date.start) + text.slice(date.end);
     const hits = this.match(rest, line, date);
     if (performance.now() - started > LIMITS.matchBudgetMs) this.slowLines++;
@@ -202,11 +205,22 @@ export class CompiledFilter implements Filter {
         return EMPTY;
       }
     } else if (nofail && !this.options.reportNofail) return EMPTY;
-    const time = (date === null ? null : date.template.time(date.match, { now, defaultOffset: this.defaultOffset })) ?? line.readAt;
+    const time = this.timeOf(date, now) ?? line.readAt;
     const addrs = this.addresses(groups);
     if (addrs.length === 0) return EMPTY;
     const fields = publicFields(groups);
     return addrs.map((addr) => ({ addr, time, matches, fields, failregex: index, nofail }));
+  }
+
+  /**
+   * The line's time; a line without a date (or with an empty one, `()**`)
+   * takes the last date seen if that is under a minute old, as in fail2ban.
+   */
+  private timeOf(date: DateMatch | null, now: number): number | null {
+    const ctx = { now, defaultOffset: this.defaultOffset };
+    if (date !== null && date.end > date.start) return date.template.time(date.match, ctx);
+    const last = this.lastDate === null ? null : this.lastDate.template.time(this.lastDate.match, ctx);
+    return last !== null && last > now - 60_000 ? last : null;
   }
 
   private addresses(g: Record<string, string>): readonly string[] {

@@ -67,13 +67,28 @@ export function requiredLiterals(tree: Alt): readonly Literal[] | null {
 }
 
 /**
- * One RegExp testing whether a line contains any of `literals` (deduplicated;
- * case-insensitive ones spelled with two-case classes). Null if empty.
+ * The failregexes see the line with its date cut out, so a required literal
+ * may sit in the raw line split in two around the date. Whatever the split,
+ * one of the literal's halves is intact: the raw line must contain the first
+ * or the second half.
+ */
+function halves(literals: readonly Literal[]): Literal[] {
+  return literals.flatMap((l) => {
+    const n = l.text.length;
+    if (n < 2) return [l];
+    return [{ text: l.text.slice(0, Math.ceil(n / 2)), ci: l.ci }, { text: l.text.slice(Math.floor(n / 2)), ci: l.ci }];
+  });
+}
+
+/**
+ * One RegExp testing whether a raw line (date still in it) can hold any of
+ * `literals`: it contains a half of one of them (deduplicated; case-insensitive
+ * ones spelled with two-case classes). Null if empty.
  */
 export function literalPrefilter(literals: readonly Literal[]): RegExp | null {
   const seen = new Set<string>();
   const parts: string[] = [];
-  for (const l of literals) {
+  for (const l of halves(literals)) {
     const key = `${l.ci ? 'i' : 's'}${l.text}`;
     if (seen.has(key)) continue;
     seen.add(key);
