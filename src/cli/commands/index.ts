@@ -15,6 +15,7 @@ import { pingCommand } from './ping.js';
 import { getCommand } from './get.js';
 import { setCommand } from './set.js';
 import { reconcileCommand } from './reconcile.js';
+import { demoCommand } from './demo.js';
 
 export const COMMANDS: readonly Command[] = [
   versionCommand,
@@ -32,4 +33,5 @@ export const COMMANDS: readonly Command[] = [
   getCommand,
   setCommand,
   reconcileCommand,
+  demoCommand,
 ];
