@@ -79,6 +79,15 @@ describe('Jail counting', () => {
     assert.equal(jail.currentlyFailed(), 0, 'stale addresses are forgotten');
   });
 
+  it('counts a failure dated in the future as now, so it leaves the window in time', () => {
+    const clock = new TestClock(T0);
+    const jail = new Jail(settings(), { clock, history: new CountingHistory(), ownAddresses: [] });
+    jail.onFailure(fail('203.0.113.77', T0 + 365 * 86_400_000));
+    assert.equal(jail.currentlyFailed(), 1);
+    clock.t = T0 + 601_000;
+    assert.equal(jail.currentlyFailed(), 0);
+  });
+
   it('gives a permanent ban (ttl null) for bantime -1', () => {
     const clock = new TestClock(T0);
     const jail = new Jail(settings({ maxretry: 1, bantime: null }), { clock, history: new CountingHistory(), ownAddresses: [] });

@@ -81,7 +81,8 @@ export class Jail {
     if (f.time < since || this.isIgnored(f.addr)) return null;
     if (++this.sinceSweep >= SWEEP_EVERY) this.sweep();
     const kept = (this.failures.get(f.addr) ?? []).filter((c) => c.time >= since);
-    kept.push({ time: f.time, matches: f.matches });
+    // A date in the future (clock skew, a forged line) counts as now, so it ages out like the others.
+    kept.push({ time: Math.min(f.time, now), matches: f.matches });
     if (kept.length < this.settings.maxretry) {
       this.failures.set(f.addr, kept);
       return null;
