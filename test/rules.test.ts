@@ -119,6 +119,9 @@ describe('rules/filter.d against rules/samples', () => {
       const samples = readSamples(join(SAMPLES, `${name}.log`));
       assert.ok(samples.some((s) => s.expect.match), 'at least one matching sample');
       assert.ok(samples.some((s) => !s.expect.match), 'at least one non-matching sample');
+      for (const s of samples.filter((x) => x.expect.match)) {
+        assert.ok(s.expect.host !== undefined && s.expect.time !== undefined, `${name}.log line ${s.lineNo}: a match states host and time`);
+      }
       const filters = new Map<string, Filter>();
       const failures: string[] = [];
       let checked = 0;
