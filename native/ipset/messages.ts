@@ -2,12 +2,12 @@
  * Builds ip_set netlink requests and decodes LIST replies. Pure functions:
  * no socket here (see native/ipset/session.ts).
  */
-import ipaddr from 'ipaddr.js';
 import {
   be32Attr, bytesAttr, decodeAttrs, encodeAttrs, nestedAttr, nfgenmsg, readBe32, readString, readU8,
   stringAttr, u8Attr, NFGENMSG_LEN, type AttrOut,
 } from '../netlink/attributes.js';
 import type { NetlinkRequest } from '../netlink/socket.js';
+import { addrToBytes, bytesToAddr } from './address.js';
 import { NLM_F } from '../netlink/socket.js';
 import { ATTR, CMD, DATA_ATTR, IPADDR_ATTR, IPSET_PROTOCOL, NFPROTO, ipsetMsgType } from './protocol.js';
 
@@ -105,10 +105,8 @@ export function swapRequest(a: string, b: string): NetlinkRequest {
  * semantics: re-adding replaces the timeout, deleting a missing element is no error.
  */
 export function elementRequest(op: IpsetOp): NetlinkRequest {
-  const parsed = ipaddr.parse(op.element.addr);
-  const ipAttr = nestedAttr(DATA_ATTR.IP, [
-    bytesAttr(parsed.kind() === 'ipv4' ? IPADDR_ATTR.IPV4 : IPADDR_ATTR.IPV6, Uint8Array.from(parsed.toByteArray())),
-  ]);
+  const bytes = addrToBytes(op.element.addr);
+  const ipAttr = nestedAttr(DATA_ATTR.IP, [bytesAttr(bytes.length === 4 ? IPADDR_ATTR.IPV4 : IPADDR_ATTR.IPV6, bytes)]);
   const data: AttrOut[] = [ipAttr];
   if (op.element.cidr !== undefined) data.push(u8Attr(DATA_ATTR.CIDR, op.element.cidr));
   if (op.op === 'add' && op.element.timeout !== undefined) data.push(be32Attr(DATA_ATTR.TIMEOUT, op.element.timeout));
@@ -128,7 +126,7 @@ function decodeAddr(ipPayload: Buffer | undefined): string | undefined {
   const inner = decodeAttrs(ipPayload);
   const bytes = inner.get(IPADDR_ATTR.IPV4) ?? inner.get(IPADDR_ATTR.IPV6);
   if (!bytes || (bytes.length !== 4 && bytes.length !== 16)) return undefined;
-  return ipaddr.fromByteArray([...bytes]).toString();
+  return bytesToAddr(bytes);
 }
 
 /**

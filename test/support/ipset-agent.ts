@@ -5,11 +5,14 @@
  * test talks to it with newline-delimited JSON (`IpsetAgent.call`).
  *
  * Requests: `{ id, cmd, args }` with cmd reconcile | ban | unban | unbanAll |
- * list | close; answers `{ id, ok, result }` or `{ id, ok: false, error: { name, code, message } }`.
+ * list | close, or `time` (`{ cmd, args, n }`: runs another command n times,
+ * answering each run's duration in µs, for benchmarks) and `spawnIpset`
+ * (`{ argv, n }`: times n runs of the `ipset` program from inside the
+ * namespace, `{}` in argv replaced by the run's index); answers `{ id, ok, result }` or `{ id, ok: false, error: { name, code, message } }`.
  */
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { systemClock } from '../../src/core/clock.js';
 import { F2bError } from '../../src/core/errors.js';
 import { IpsetDriver } from '../../src/fw/ipset/driver.js';
@@ -89,6 +92,26 @@ const HANDLERS: Record<string, Handler> = {
   unbanAll: (d, a) => d.unbanAll(a.jail as string),
   list: (d, a) => d.list(a.jail as string | undefined),
   close: (d) => d.close(),
+  time: async (d, a) => {
+    const handler = HANDLERS[a.cmd as string]!;
+    const out: number[] = [];
+    for (let i = 0; i < (a.n as number); i++) {
+      const t0 = process.hrtime.bigint();
+      await handler(d, a.args as Record<string, unknown>);
+      out.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+    return out;
+  },
+  spawnIpset: async (_d, a) => {
+    const out: number[] = [];
+    for (let i = 0; i < (a.n as number); i++) {
+      const argv = (a.argv as string[]).map((w) => w.replace('{}', String(i)));
+      const t0 = process.hrtime.bigint();
+      execFileSync('ipset', argv);
+      out.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+    return out;
+  },
 };
 
 async function serve(variant: IptablesVariant, fail2banSocket: string | undefined): Promise<void> {

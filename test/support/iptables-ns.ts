@@ -15,6 +15,7 @@ export function nsRun(ns: Netns): RunCommand {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
         resolve({ code, stdout, stderr });
       });
+      child.stdin?.on('error', () => undefined);
       child.stdin?.end(input ?? '');
     });
 }

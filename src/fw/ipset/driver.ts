@@ -105,10 +105,11 @@ export class IpsetDriver implements FirewallDriver {
     const staleSets = [...headers.values()].filter((h) => h.name.startsWith(PREFIX) && !wanted.has(h.name) && (force || !f2bRunning));
     for (const h of staleSets) changes.push({ action: 'delete', kind: 'ipset', object: h.name, reason: 'stale f2b set: not in config' });
 
-    const now = this.options.clock.now();
     const known = new Set(layout.jails.map((j) => j.name));
+    const ours = bans.filter((b) => known.has(b.jail));
     const wantElements = new Map<string, IpsetElement[]>(wantSets.map((s) => [s.name, []]));
-    for (const op of banOps(bans.filter((b) => known.has(b.jail)), now)) wantElements.get(op.set)!.push(op.element);
+    const plannedAt = this.options.clock.now();
+    for (const op of banOps(ours, plannedAt)) wantElements.get(op.set)!.push(op.element);
     const elementOps: IpsetOp[] = [];
     for (const s of wantSets) {
       const fresh = setActions.some((a) => a.set.name === s.name);
@@ -129,7 +130,7 @@ export class IpsetDriver implements FirewallDriver {
     for (const h of staleSets) {
       await this.session.destroy(h.name).catch((e: Error) => this.options.onWarning?.(`ipset ${h.name} not destroyed: ${e.message}`));
     }
-    throwFailures(await this.session.apply(elementOps));
+    throwFailures(await this.session.apply(retime(elementOps, Math.round((this.options.clock.now() - plannedAt) / 1000))));
     this.jails = layout.jails.map((j) => j.name);
     return { changes };
   }
@@ -200,6 +201,22 @@ function setAction(s: JailSet, h: IpsetInfo | undefined, maxelem: number): SetAc
 
 function describe(h: IpsetInfo): string {
   return `${h.type} family ${h.family}${h.timeout === undefined ? ' without timeout' : ''} maxelem ${h.maxelem ?? '?'}`;
+}
+
+/**
+ * Timeouts were computed when planning, and listing 100,000 elements takes
+ * seconds: take the time spent since off the adds' timeouts (dropping bans
+ * that expired meanwhile) so the kernel's expiry matches the store's.
+ */
+function retime(ops: readonly IpsetOp[], elapsed: number): IpsetOp[] {
+  if (elapsed <= 0) return [...ops];
+  const out: IpsetOp[] = [];
+  for (const op of ops) {
+    const t = op.element.timeout;
+    if (op.op === 'del' || t === undefined || t === 0) out.push(op);
+    else if (t > elapsed) out.push({ ...op, element: { ...op.element, timeout: t - elapsed } });
+  }
+  return out;
 }
 
 function throwFailures(failures: readonly IpsetOpFailure[]): void {

@@ -9,7 +9,8 @@ import type { Ban } from '../../core/records.js';
 import type { PlanChange } from '../plan.js';
 import type { IpsetElement, IpsetOp } from '../../../native/ipset/messages.js';
 import { IPSET_MAX_TIMEOUT } from '../../../native/ipset/protocol.js';
-import { jailNames, type JailSet } from './naming.js';
+import { canonicalAddr } from '../../../native/ipset/address.js';
+import { jailNames, type JailNames, type JailSet } from './naming.js';
 
 /** Where an address lives: the set and the element (without timeout). */
 export interface Placement {
@@ -23,8 +24,7 @@ export interface Placement {
  * `hash:net` set. IPv4-mapped IPv6 addresses count as IPv4. Throws for text
  * that is neither an address nor a prefix.
  */
-export function placement(jail: string, addr: string): Placement {
-  const names = jailNames(jail);
+export function placement(jail: string, addr: string, names: JailNames = jailNames(jail)): Placement {
   try {
     if (addr.includes('/')) {
       const [ip, prefix] = ipaddr.parseCIDR(addr);
@@ -34,8 +34,8 @@ export function placement(jail: string, addr: string): Placement {
       const net = (v4 ? ipaddr.IPv4 : ipaddr.IPv6).networkAddressFromCIDR(addr);
       return { set: v4 ? names.net4 : names.net6, element: { addr: net.toString(), cidr: prefix } };
     }
-    const ip = ipaddr.process(addr);
-    return { set: ip.kind() === 'ipv4' ? names.ip4 : names.ip6, element: { addr: ip.toString() } };
+    const ip = canonicalAddr(addr);
+    return { set: ip.includes(':') ? names.ip6 : names.ip4, element: { addr: ip } };
   } catch (e) {
     throw new KernelError(`not an IP address or prefix: ${JSON.stringify(addr)}`, `ban ${jail} ${addr}`, { cause: e });
   }
@@ -57,10 +57,13 @@ export function timeoutFor(expiresAt: number | null, now: number): number | unde
 /** The add operations for bans (expired ones skipped). */
 export function banOps(bans: readonly Ban[], now: number): IpsetOp[] {
   const ops: IpsetOp[] = [];
+  const names = new Map<string, JailNames>();
   for (const b of bans) {
     const timeout = timeoutFor(b.expiresAt, now);
     if (timeout === undefined) continue;
-    const p = placement(b.jail, b.addr);
+    let n = names.get(b.jail);
+    if (!n) names.set(b.jail, (n = jailNames(b.jail)));
+    const p = placement(b.jail, b.addr, n);
     ops.push({ op: 'add', set: p.set.name, element: { ...p.element, timeout } });
   }
   return ops;
