@@ -9,8 +9,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { loadFilterDefinition } from '../src/config/filter-load.js';
 import { compileFilter, type Filter } from '../src/filter/filter.js';
@@ -210,3 +213,36 @@ function pathological(name: string): string[] {
   }
   return lines;
 }
+
+describe('recidive reads what f2b-fw writes', () => {
+  it('counts Ban lines of other jails from the daemon logger, nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'f2b-rules-'));
+    try {
+      const logFile = join(dir, 'f2b-fw.log');
+      const logModule = fileURLToPath(new URL('../src/core/log.js', import.meta.url));
+      // The daemon's own logger in a child process (it also writes to stdout, which is dropped here).
+      const script = `
+        const { createLogger, logBanEvent } = await import(${JSON.stringify(logModule)});
+        const log = createLogger({ level: 'info', target: ${JSON.stringify(logFile)}, pretty: false });
+        logBanEvent(log, 'Found', 'sshd', '198.51.100.7');
+        logBanEvent(log, 'Ban', 'sshd', '198.51.100.7', { ttl: 600 });
+        logBanEvent(log, 'Ban', 'postfix-sasl', '2001:db8::7');
+        logBanEvent(log, 'already banned', 'sshd', '198.51.100.7');
+        logBanEvent(log, 'Ban', 'recidive', '198.51.100.7');
+        logBanEvent(log, 'Restore Ban', 'sshd', '198.51.100.8');
+        logBanEvent(log, 'Unban', 'sshd', '198.51.100.7');`;
+      const before = Date.now();
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+      const after = Date.now();
+      assert.equal(run.status, 0, run.stderr);
+      const lines = readFileSync(logFile, 'utf8').split('\n').filter(Boolean);
+      assert.equal(lines.length, 7);
+      const filter = load('recidive').filter;
+      const hits = lines.flatMap((text) => filter.feed({ source: logFile, text, readAt: after }));
+      assert.deepEqual(hits.map((h) => canonical(h.addr)), ['198.51.100.7', '2001:db8::7']);
+      for (const h of hits) assert.ok(h.time >= before - 1 && h.time <= after + 1, `time ${h.time} from the line, within the run`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
