@@ -158,6 +158,31 @@ test('a slow request is not cut off by the idle timeout', async () => {
   }
 });
 
+test('stop: the client gets its answer even though the daemon closes the socket right after', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'f2b-fw.sock');
+  const daemon = new MemoryDaemon();
+  let server: ControlServer | undefined;
+  let closing: Promise<void> | undefined;
+  daemon.stop = async () => {
+    setImmediate(() => (closing = server!.close()));
+  };
+  server = await ControlServer.listen({ path, handler: apiHandler(daemon, '1') });
+  const client = await ControlClient.connect(path);
+  const idle = await ControlClient.connect(path);
+  try {
+    assert.equal(await client.request('stop'), null);
+    await new Promise((r) => setTimeout(r, 50));
+    await closing;
+    await assert.rejects(idle.request('ping'), (e: F2bError) => e.code === 'not-running');
+    assert.throws(() => lstatSync(path), /ENOENT/);
+  } finally {
+    client.close();
+    idle.close();
+    rmSync(dir, { recursive: true });
+  }
+});
+
 test('a stale socket file is replaced; a live one or a non-socket is refused', async () => {
   const dir = tempDir();
   const path = join(dir, 'f2b-fw.sock');

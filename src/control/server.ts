@@ -24,6 +24,9 @@ import {
 /** Runs one request and resolves to its result (anything JSON-serialisable). */
 export type ControlHandler = (request: ControlRequest) => Promise<unknown>;
 
+/** How long `close()` lets a client read its last answer before cutting the connection (ms). */
+const CLOSE_GRACE_MS = 500;
+
 /** The longest unix socket path the kernel accepts (sun_path is 108 bytes with the NUL). */
 const MAX_SOCKET_PATH = 107;
 
@@ -91,10 +94,18 @@ export class ControlServer {
     return this.options.path;
   }
 
-  /** Stops listening, ends every connection and removes the socket file if it is still ours. */
+  /**
+   * Stops listening, ends every connection (answers already written still
+   * reach the client; a client that does not hang up is cut off after
+   * CLOSE_GRACE_MS) and removes the socket file if it is still ours.
+   */
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) {
+      s.end();
+      setTimeout(() => s.destroy(), CLOSE_GRACE_MS).unref();
+    }
+    await closed;
     try {
       if (lstatSync(this.options.path).ino === this.inode) unlinkSync(this.options.path);
     } catch {
