@@ -96,7 +96,8 @@ function expand(ctx: InterpolationContext, source: Source, stack: Source[], name
       if (ctx.keepUnknownKnown && name.startsWith('known/')) {
         out += m[0];
       } else {
-        throw new ConfigError(source.pos, `%(${name})s refers to a key not set in [${ctx.section}] or [DEFAULT]`);
+        const where = name.includes('/') ? `[${name.slice(0, name.indexOf('/'))}]` : `[${ctx.section}]`;
+        throw new ConfigError(source.pos, `%(${name})s refers to a key not set in ${where} or [DEFAULT]`);
       }
     } else {
       out += typeof found === 'string' ? found : expand(ctx, found, [...stack, source], [...names, name]);
@@ -111,9 +112,4 @@ export function resolveKey(ctx: InterpolationContext, key: string): { value: str
   const found = lookup(ctx, key, { value: '', pos: { file: '' } });
   if (found === undefined || typeof found === 'string') return found === undefined ? undefined : { value: found, pos: { file: '' } };
   return { value: expand(ctx, found, [], [key]), pos: found.pos };
-}
-
-/** Resolves a value that is not stored under a key (e.g. an `[INCLUDES]` line). */
-export function resolveValue(ctx: InterpolationContext, source: Layered | ExtraValue): string {
-  return expand(ctx, source, [], [source.pos.key ?? '?']);
 }

@@ -7,7 +7,7 @@ import { DEFAULTS } from '../core/defaults.js';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { parseDuration } from '../config/duration.js';
 import type { RawSection, Setting } from '../config/types.js';
-import { parseIgnoreEntry, type IgnoreEntry } from './ignore.js';
+import { parseIgnoreEntry } from './ignore.js';
 
 /** How a jail's logs are followed. */
 export type Backend = 'auto' | 'polling' | 'inotify' | 'systemd';
@@ -168,6 +168,3 @@ export function jailSettings(raw: RawSection): JailSettings {
   }
   return settings;
 }
-
-/** Re-exported so callers checking one ignoreip entry (`addignoreip`) use the same rules. */
-export type { IgnoreEntry };
