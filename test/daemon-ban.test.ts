@@ -25,7 +25,7 @@ test('attack lines become kernel bans, persist, and come back with their remaini
     assert.equal(ban?.jail, 'sshd');
     assert.ok(h.logs.some((l) => l.event === 'found' && l.msg === '[sshd] Found 203.0.113.9'));
 
-    const status = h.cli(['status', 'sshd', '--json']);
+    const status = await h.cli(['status', 'sshd', '--json']);
     assert.equal(status.status, 0, status.stderr);
     const st = JSON.parse(status.stdout) as { currentlyBanned: number; bannedList: string[]; totalFailed: number };
     assert.equal(st.currentlyBanned, 2);
@@ -42,9 +42,9 @@ test('attack lines become kernel bans, persist, and come back with their remaini
     const remaining = v4[0]!.expires!;
     assert.ok(remaining > 3500 - 60 && remaining <= 3600, `remaining time ${remaining}s is the rest of the hour`);
     assert.deepEqual(h.elements('web'), [], 'an expired ban is not restored');
-    const banned = JSON.parse(h.cli(['banned', '--json']).stdout) as { addr: string }[];
+    const banned = await h.cliJson<{ addr: string }[]>(['banned']);
     assert.deepEqual(banned.map((b) => b.addr).sort(), ['2001:db8::9', '203.0.113.9']);
-    const hist = JSON.parse(h.cli(['history', '198.51.100.5', '--json']).stdout) as { jail: string }[];
+    const hist = await h.cliJson<{ jail: string }[]>(['history', '198.51.100.5']);
     assert.deepEqual(hist.map((x) => x.jail), ['web'], 'the expired ban stays in history');
   } finally {
     await h.destroy();

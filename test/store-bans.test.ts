@@ -85,13 +85,22 @@ test('manual removal ends the history entry; purge drops old history but never a
   s.close();
 });
 
-test('read positions round-trip (PositionStore)', () => {
-  const s = BanStore.open(':memory:');
-  assert.equal(s.get('/var/log/auth.log'), undefined);
-  s.set('/var/log/auth.log', { offset: 123, firstLineHash: 'ab', inode: 42 });
-  s.set('/var/log/auth.log', { offset: 456, firstLineHash: 'cd' });
-  assert.deepEqual(s.get('/var/log/auth.log'), { offset: 456, firstLineHash: 'cd' });
-  s.close();
+test('read positions round-trip (PositionStore) and reach the file on the next turn or at close', async () => {
+  const t = tempDb();
+  try {
+    const s = BanStore.open(t.file);
+    assert.equal(s.get('/var/log/auth.log'), undefined);
+    s.set('/var/log/auth.log', { offset: 123, firstLineHash: 'ab', inode: 42 });
+    s.set('/var/log/auth.log', { offset: 456, firstLineHash: 'cd' });
+    assert.deepEqual(s.get('/var/log/auth.log'), { offset: 456, firstLineHash: 'cd' });
+    await new Promise((r) => setImmediate(r));
+    const other = BanStore.open(t.file);
+    assert.deepEqual(other.get('/var/log/auth.log'), { offset: 456, firstLineHash: 'cd' });
+    s.set('/var/log/syslog', { offset: 7, firstLineHash: 'ef' });
+    s.close();
+    assert.deepEqual(other.get('/var/log/syslog'), { offset: 7, firstLineHash: 'ef' });
+    other.close();
+  } finally { t.done(); }
 });
 
 test('imported bans keep their count and do not shorten a longer ban', () => {

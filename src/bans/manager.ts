@@ -76,7 +76,8 @@ export class BanManager {
       const d = p.decision;
       const key = `${d.jail} ${d.addr}`;
       const existing = store.currentBan(d.jail, d.addr, now);
-      if ((existing && existing.expiresAt === null) || (existing && d.ttl !== null && existing.expiresAt! >= now + d.ttl * 1000) || seen.has(key)) {
+      // As fail2ban: a ban in force is not extended by more failures (lines re-read after a crash included).
+      if (existing || seen.has(key)) {
         logBanEvent(log, 'already banned', d.jail, d.addr);
         const record = existing ?? fresh.find((f) => `${f.ban.jail} ${f.ban.addr}` === key)!.ban;
         p.resolve({ record: { banCount: 1, ...record, matches: [...record.matches] }, fresh: false });

@@ -50,6 +50,8 @@ export class BanStore {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly stmt;
+  private readonly pendingPositions = new Map<string, StoredPosition>();
+  private positionsScheduled = false;
 
   private constructor(file: string, db: Database.Database) {
     this.file = file;
@@ -210,13 +212,33 @@ export class BanStore {
 
   /** PositionStore: where reading `path` stopped. */
   get(path: string): StoredPosition | undefined {
+    const pending = this.pendingPositions.get(path);
+    if (pending) return pending;
     const r = this.stmt.getPos.get(path);
     return r && { offset: r.offset, firstLineHash: r.first_line_hash, ...(r.inode === null ? {} : { inode: r.inode }) };
   }
 
-  /** PositionStore: remembers where reading `path` stopped. */
+  /**
+   * PositionStore: remembers where reading `path` stopped. Written on the next
+   * event-loop turn, after the bans of the lines before it (queued earlier by the
+   * ban manager) are committed, so a crash re-reads lines rather than losing a ban.
+   */
   set(path: string, pos: StoredPosition): void {
-    this.stmt.setPos.run(path, pos.offset, pos.firstLineHash, pos.inode ?? null);
+    this.pendingPositions.set(path, pos);
+    if (this.positionsScheduled) return;
+    this.positionsScheduled = true;
+    setImmediate(() => this.flushPositions());
+  }
+
+  /** Writes buffered read positions in one transaction. */
+  flushPositions(): void {
+    this.positionsScheduled = false;
+    if (this.pendingPositions.size === 0 || !this.db.open) return;
+    const pending = [...this.pendingPositions];
+    this.pendingPositions.clear();
+    this.db.transaction(() => {
+      for (const [path, pos] of pending) this.stmt.setPos.run(path, pos.offset, pos.firstLineHash, pos.inode ?? null);
+    })();
   }
 
   /** Runs `fn` in one transaction (several store writes that belong together). */
@@ -224,8 +246,9 @@ export class BanStore {
     return this.db.transaction(fn)();
   }
 
-  /** Closes the database (checkpointing the WAL). */
+  /** Writes buffered positions and closes the database (checkpointing the WAL). */
   close(): void {
+    this.flushPositions();
     if (this.db.open) this.db.close();
   }
 }

@@ -45,7 +45,8 @@ const CONSOLE_TARGETS = new Set(['STDOUT', 'SYSLOG', 'SYSTEMD-JOURNAL', '']);
 export function createLogger(options: LogOptions): Logger {
   const target = options.target ?? 'STDOUT';
   const toStderr = target.toUpperCase() === 'STDERR';
-  const consoleDest = pinoDestination({ fd: toStderr ? 2 : 1, sync: true });
+  // Asynchronous: a slow reader of stdout (a full pipe) must never stall a ban.
+  const consoleDest = pinoDestination({ fd: toStderr ? 2 : 1, sync: false });
   const pretty = options.pretty ?? Boolean(toStderr ? process.stderr.isTTY : process.stdout.isTTY);
   const file = toStderr || CONSOLE_TARGETS.has(target.toUpperCase()) ? null : pinoDestination({ dest: target, mkdir: true, sync: true });
   const level = FAIL2BAN_LEVELS[options.level.toLowerCase()] ?? options.level.toLowerCase();

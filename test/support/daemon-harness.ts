@@ -4,7 +4,7 @@
  * a test filter), its own database, socket and pid file, log files written by
  * the test. Stdout (JSON log lines) is collected for assertions.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_ENTRY } from '../../src/core/paths.js';
@@ -88,10 +88,26 @@ export class DaemonHarness {
     return done;
   }
 
-  /** Runs a client command (`f2b-fw CMD … --socket`) and returns stdout, stderr and exit status. */
-  cli(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync('node', [CLI_ENTRY, ...args, '--socket', this.socket], { encoding: 'utf8' });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  /**
+   * Runs a client command (`f2b-fw CMD … --socket`) and returns stdout, stderr and exit status.
+   * Asynchronous, so the daemon's stdout keeps being drained meanwhile.
+   */
+  cli(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn('node', [CLI_ENTRY, ...args, '--socket', this.socket], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+      child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  }
+
+  /** Runs a client command with --json and parses its answer; throws with stderr when it fails. */
+  async cliJson<T>(args: readonly string[]): Promise<T> {
+    const r = await this.cli([...args, '--json']);
+    if (r.status !== 0) throw new Error(`f2b-fw ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
   }
 
   /** Appends lines to a log file (created if missing). */
