@@ -10,7 +10,7 @@ import type { PositionStore } from './source.js';
 import { Backoff } from './backoff.js';
 import { sourceErrorFrom } from './errors.js';
 import { FileReader, type ReaderEnv } from './file-reader.js';
-import { endOfLastLine, firstLineHash, resumeOffset } from './position.js';
+import { endOfLastLine, firstLineHash, headHash, resumeOffset } from './position.js';
 
 /** Settings one follower needs beyond the reader's. */
 export interface FollowerEnv extends ReaderEnv {
@@ -120,19 +120,31 @@ export class FileFollower {
 
   private async readCurrent(): Promise<void> {
     const reader = this.reader!;
-    const size = await reader.size();
-    const truncated =
-      size < reader.offset || // copytruncate: emptied, maybe written again
-      (size > reader.offset && reader.offset > 0 && this.hash !== '' &&
-        (await firstLineHash(reader.fh, this.env.lineBytes)) !== this.hash); // emptied and rewritten past our offset
-    if (truncated) {
+    const before = reader.consumed;
+    let replaced = (await reader.size()) < reader.offset; // copytruncate: emptied, maybe written again
+    if (!replaced) replaced = (await reader.readToEnd((bytes, at) => this.sameFile(reader, bytes, at))) === 'replaced';
+    if (replaced) {
       reader.seek(0);
       this.hash = '';
+      await reader.readToEnd((bytes, at) => this.sameFile(reader, bytes, at));
     }
-    const before = reader.consumed;
-    await reader.readToEnd();
     if (this.hash === '' && reader.consumed > 0) this.hash = await firstLineHash(reader.fh, this.env.lineBytes);
-    if (reader.consumed !== before || truncated) this.save(reader);
+    if (replaced || reader.consumed !== before) this.save(reader);
+  }
+
+  /**
+   * Checked after every read, before its lines go out: does the file still start with
+   * the first line we know? A file emptied and rewritten past our offset (even during
+   * the read) is thereby read again from 0. Learns the hash from a read at offset 0.
+   */
+  private async sameFile(reader: FileReader, bytes: Buffer, at: number): Promise<boolean> {
+    const cap = this.env.lineBytes;
+    const now = at === 0 ? headHash(bytes, cap) : this.hash === '' ? '' : await firstLineHash(reader.fh, cap);
+    if (this.hash === '') {
+      this.hash = now;
+      return true;
+    }
+    return now === this.hash;
   }
 
   private save(reader: FileReader): void {

@@ -70,17 +70,22 @@ export class FileReader {
     return (await this.fh.stat()).size;
   }
 
-  /** Reads from the offset to end of file, handing out every completed line. Returns bytes read. */
-  async readToEnd(): Promise<number> {
+  /**
+   * Reads from the offset to end of file, handing out every completed line. `unchanged`,
+   * if given, runs after each read (with the bytes and where they were read) before its
+   * lines go out: false means the file was replaced under us (truncated and rewritten),
+   * the chunk is dropped and 'replaced' returned.
+   */
+  async readToEnd(unchanged?: (bytes: Buffer, at: number) => Promise<boolean>): Promise<'eof' | 'replaced'> {
     const { chunk } = this.env;
-    let total = 0;
     for (;;) {
       const { bytesRead } = await this.fh.read(chunk, 0, chunk.length, this.offset);
-      if (bytesRead === 0) return total;
+      if (bytesRead === 0) return 'eof';
+      const bytes = chunk.subarray(0, bytesRead);
+      if (unchanged !== undefined && !(await unchanged(bytes, this.offset))) return 'replaced';
       this.readAt = this.env.clock.now();
       this.offset += bytesRead;
-      total += bytesRead;
-      this.splitter.feed(chunk.subarray(0, bytesRead));
+      this.splitter.feed(bytes);
     }
   }
 

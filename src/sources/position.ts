@@ -9,15 +9,21 @@ import type { FilePosition, PositionStore } from './source.js';
 const NL = 0x0a;
 
 /**
- * sha256 (hex) of the file's first line (at most `cap` bytes of it), or '' while the
- * first line is still incomplete (no newline yet and shorter than the cap).
+ * sha256 (hex) of the first line in `head` (the file's first bytes; at most `cap`
+ * bytes of the line count), or '' while the first line is still incomplete (no
+ * newline yet and shorter than the cap).
  */
+export function headHash(head: Buffer, cap: number): string {
+  const nl = head.subarray(0, cap).indexOf(NL);
+  if (nl === -1 && head.length < cap) return '';
+  return createHash('sha256').update(head.subarray(0, nl === -1 ? cap : nl)).digest('hex');
+}
+
+/** headHash of the file's first bytes, read from the open handle. */
 export async function firstLineHash(fh: FileHandle, cap: number): Promise<string> {
   const buf = Buffer.allocUnsafe(cap);
   const { bytesRead } = await fh.read(buf, 0, cap, 0);
-  const nl = buf.subarray(0, bytesRead).indexOf(NL);
-  if (nl === -1 && bytesRead < cap) return '';
-  return createHash('sha256').update(buf.subarray(0, nl === -1 ? bytesRead : nl)).digest('hex');
+  return headHash(buf.subarray(0, bytesRead), cap);
 }
 
 /**
