@@ -3,11 +3,12 @@
  * JSON: chains, sets with their elements and remaining timeouts, rules with
  * handles, and whether the ownership marker is there.
  */
+import { KernelError } from '../../core/errors.js';
 import type { NftContext } from '../../../native/nftables/context.js';
 import type { NftChain, NftCounter, NftOutputItem, NftRule, NftSet } from '../../../native/nftables/json.js';
 import { listTable } from '../../../native/nftables/table.js';
 import { elementExpires, elementText } from '../../../native/nftables/element.js';
-import { MARKER_NAME, TABLE, addrTarget } from './names.js';
+import { MARKER_NAME, TABLE } from './names.js';
 
 /** What the kernel holds in our table. */
 export interface ActualState {
@@ -26,12 +27,6 @@ export interface ActualState {
 /** The state of a kernel without our table. */
 export const ABSENT: ActualState = { exists: false, marked: false, chains: new Map(), sets: new Map(), rules: [], elements: new Map() };
 
-/** Lists table names of the whole ruleset (cheap: no elements). */
-async function tableExists(ctx: NftContext): Promise<boolean> {
-  const out = await ctx.run([{ list: { tables: null } }]);
-  return out.some((o) => 'table' in o && o.table.family === TABLE.family && o.table.name === TABLE.name);
-}
-
 /** Sorts a listing into an ActualState. */
 export function parseListing(items: readonly NftOutputItem[]): ActualState {
   const chains = new Map<string, NftChain>();
@@ -47,28 +42,24 @@ export function parseListing(items: readonly NftOutputItem[]): ActualState {
       const { elem, ...set } = item.set;
       sets.set(set.name, set);
       const els = new Map<string, number | null>();
-      for (const e of elem ?? []) {
-        const text = elementText(e);
-        // nft prints a full-length prefix as an address and IPv6 in its own spelling: canonicalise.
-        els.set(normalise(text), elementExpires(e));
-      }
+      // nft prints addresses as inet_ntop does (RFC 5952), the form addrTarget() produces.
+      for (const e of elem ?? []) els.set(elementText(e), elementExpires(e));
       elements.set(set.name, els);
     }
   }
   return { exists: true, marked, chains, sets, rules, elements };
 }
 
-function normalise(text: string): string {
-  if (/^[\d.]+$/.test(text)) return text;
-  try {
-    return addrTarget(text).text;
-  } catch {
-    return text;
-  }
-}
-
-/** Reads our table back from the kernel (ABSENT when it does not exist). */
+/**
+ * Reads our table back from the kernel (ABSENT when it does not exist).
+ * `list tables` is not used to test for it: libnftables 1.0.6 fills its whole
+ * cache, every element of every set, for that command.
+ */
 export async function readActual(ctx: NftContext): Promise<ActualState> {
-  if (!(await tableExists(ctx))) return ABSENT;
-  return parseListing(await ctx.run([listTable(TABLE)], { heavy: true }));
+  try {
+    return parseListing(await ctx.run([listTable(TABLE)], { heavy: true }));
+  } catch (e) {
+    if (e instanceof KernelError && /No such file or directory/.test(e.message)) return ABSENT;
+    throw e;
+  }
 }

@@ -16,8 +16,14 @@ import type { ActualState } from './actual.js';
 import { ruleKey, type DesiredState, type WantedTimeout } from './desired.js';
 import { MARKER_COMMENT, MARKER_NAME, TABLE, parseSetName, ruleJail } from './names.js';
 
-/** A remaining time this close to the wanted one (seconds) counts as equal. */
-export const TIMEOUT_SLACK_SEC = 5;
+/**
+ * A remaining time this close to the wanted one counts as equal: seconds, or
+ * this fraction of the wanted time if larger (a big transaction takes seconds,
+ * and the kernel starts each timeout when the transaction commits).
+ */
+export const TIMEOUT_SLACK_SEC = 10;
+/** See TIMEOUT_SLACK_SEC. */
+export const TIMEOUT_SLACK_RATIO = 0.01;
 /** Hooks whose base chains f2b-fw owns in its table. */
 const OWN_CHAINS = new Set(['input', 'forward', 'prerouting']);
 
@@ -39,7 +45,7 @@ function sameSet(a: NftSet, b: NftSet): boolean {
 
 function timeoutMatches(wanted: WantedTimeout, actual: number | null): boolean {
   if (wanted === null || actual === null) return wanted === actual;
-  return Math.abs(wanted - actual) <= TIMEOUT_SLACK_SEC;
+  return Math.abs(wanted - actual) <= Math.max(TIMEOUT_SLACK_SEC, wanted * TIMEOUT_SLACK_RATIO);
 }
 
 /**

@@ -45,6 +45,7 @@ export class NftDriver implements FirewallDriver {
   /** See FirewallDriver.reconcile: one transaction, plan returned (also on dry run). */
   async reconcile(layout: FirewallLayout, bans: readonly Ban[], options: ReconcileOptions = {}): Promise<Plan> {
     const actual = await readActual(this.ctx);
+    // Remaining times in the listing are as of its end: date the desired ones the same way.
     const desired = desiredState(layout, bans, this.clock.now());
     const { plan, commands } = reconcilePlan(desired, actual, options.force);
     if (!options.dryRun && commands.length > 0) await this.ctx.run(commands);
@@ -93,7 +94,6 @@ export class NftDriver implements FirewallDriver {
 
   /** Bans the kernel holds, with expiry computed from the remaining timeouts. */
   async list(jail?: string): Promise<Ban[]> {
-    const now = this.clock.now();
     let actual;
     if (jail === undefined) actual = await readActual(this.ctx);
     else {
@@ -102,6 +102,8 @@ export class NftDriver implements FirewallDriver {
       for (const { version, kind } of JAIL_SETS) items.push(...await this.ctx.run([listSet(setRef(TABLE, setName(jail, version, kind)))], { heavy: true }));
       actual = parseListing(items);
     }
+    // Remaining times are as of the end of the listing (a big one takes a while).
+    const now = this.clock.now();
     const bans: Ban[] = [];
     for (const [name, els] of actual.elements) {
       const parsed = parseSetName(name);
