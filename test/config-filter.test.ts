@@ -134,6 +134,9 @@ describe('loadFilterDefinition', () => {
       const def = loadFilterDefinition(empty.dir, name);
       assert.ok(val(def, 'failregex') !== undefined, `${name} has a failregex`);
       assert.ok(def.settings.get('failregex')!.pos.file.startsWith(RULES_DIR));
+      // A custom filter's `before = common.conf` finds the shipped common.conf.
+      empty.write('filter.d/custom.conf', '[INCLUDES]\nbefore = common.conf\n[Definition]\nfailregex = ^%(__prefix_line)sbad <HOST>$\n');
+      assert.doesNotMatch(val(loadFilterDefinition(empty.dir, 'custom'), 'failregex')!, /%\(/);
       // A .local in the config dir still overrides the shipped .conf.
       empty.write(`filter.d/${name}.local`, '[Definition]\nignoreregex = ^local override$\n');
       assert.equal(val(loadFilterDefinition(empty.dir, name), 'ignoreregex'), '^local override$');

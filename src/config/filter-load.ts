@@ -7,7 +7,7 @@
  * A filter missing from the config dir is read from RULES_DIR/filter.d.
  */
 import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { RULES_DIR } from '../core/paths.js';
 import { resolveKey, type ExtraValue } from './interpolate.js';
@@ -104,7 +104,11 @@ export function loadFilterDefinition(configDir: string, spec: string, jail?: Raw
   const pos: ConfigPosition = jail?.settings.get('filter')?.pos ?? { file: spec };
   if (spec.trim() === '') return jailOnlyFilter(jail, pos);
   const { name, args } = parseSpec(spec, pos);
-  const store: LayeredStore = readLayered(filterFiles(configDir, name, pos));
+  // An include missing from the config dir's filter.d (a custom filter's `before = common.conf`) comes from RULES_DIR.
+  const ownDir = join(configDir, 'filter.d');
+  const shipped = (missing: string): string | undefined =>
+    missing.startsWith(ownDir + sep) ? join(RULES_DIR, 'filter.d', relative(ownDir, missing)) : undefined;
+  const store: LayeredStore = readLayered(filterFiles(configDir, name, pos), shipped);
   const definition = store.sections.get('Definition');
   if (!definition) {
     throw new ConfigError({ file: store.files.at(-1) ?? name }, `filter ${name} has no [Definition] section`);

@@ -50,8 +50,17 @@ function withLocals(files: readonly string[]): string[] {
   return out;
 }
 
+/** Where a missing include may be found instead (the shipped copy of `common.conf`, say). */
+export type IncludeFallback = (missing: string) => string | undefined;
+
+interface Reading {
+  readonly cache: Map<string, IniFile | null>;
+  readonly fallback?: IncludeFallback;
+}
+
 /** The files one file pulls in, in read order (before-includes, itself, after-includes). */
-function expand(path: string, seen: readonly string[], cache: Map<string, IniFile | null>): IniFile[] {
+function expand(path: string, seen: readonly string[], r: Reading): IniFile[] {
+  const { cache } = r;
   if (!cache.has(path)) cache.set(path, readIni(path));
   const ini = cache.get(path)!;
   if (!ini) return [];
@@ -61,9 +70,10 @@ function expand(path: string, seen: readonly string[], cache: Map<string, IniFil
     if (!entry) return [];
     const out: IniFile[] = [];
     for (const name of entry.value.split('\n').map((s) => s.trim()).filter((s) => s !== '')) {
-      const target = isAbsolute(name) ? name : join(dirname(path), name);
+      let target = isAbsolute(name) ? name : join(dirname(path), name);
+      if (!existsSync(target)) target = r.fallback?.(target) ?? target;
       if (seen.includes(target) || target === path) continue;
-      for (const f of withLocals([target])) out.push(...expand(f, [...seen, path], cache));
+      for (const f of withLocals([target])) out.push(...expand(f, [...seen, path], r));
     }
     return out;
   };
@@ -84,12 +94,13 @@ function merge(into: LayeredSection, entries: ReadonlyMap<string, IniEntry>, fil
 
 /**
  * Reads `files` (missing ones skipped) with their `.local` siblings and
- * includes, layering each over the previous ones into `store`.
+ * includes, layering each over the previous ones into `store`. An include
+ * that does not exist is looked up through `fallback`, if given.
  */
-export function readLayered(files: readonly string[], store: LayeredStore = emptyStore()): LayeredStore {
-  const cache = new Map<string, IniFile | null>();
+export function readLayered(files: readonly string[], fallback?: IncludeFallback, store: LayeredStore = emptyStore()): LayeredStore {
+  const reading: Reading = { cache: new Map(), ...(fallback ? { fallback } : {}) };
   for (const top of withLocals(files)) {
-    for (const ini of expand(top, [], cache)) {
+    for (const ini of expand(top, [], reading)) {
       const order = store.files.length;
       store.files.push(ini.file);
       merge(store.defaults, ini.defaults, ini.file, 'DEFAULT', order);
