@@ -111,6 +111,16 @@ test('reconcile adds what the store has, refreshes differing timeouts, removes t
   assert.deepEqual(again.changes, []);
 });
 
+test('a fresh driver lists the bans the kernel holds (for the reconcile command without a store)', async () => {
+  const second = IpsetAgent.start(ns, 'nft');
+  try {
+    const all = await second.call<Ban[]>('list');
+    assert.deepEqual(all.map((b) => `${b.jail} ${b.addr}`).sort(), ['sshd 192.0.2.40', 'sshd 192.0.2.41', 'sshd 192.0.2.42', 'sshd 2001:db8:5::/48']);
+  } finally {
+    await second.stop();
+  }
+});
+
 test('the host has no ipset', () => {
   assert.equal(sh('ipset', ['list', '-n']), '');
 });

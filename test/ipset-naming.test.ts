@@ -90,3 +90,19 @@ test('the planner writes one script per table in a safe order and nothing when i
   const none = planChains({ tables: [parseFilterSave(synced, 'legacy', 'inet')], desired: [{ variant: 'legacy', rules }], fail2banRunning: false, force: false });
   assert.deepEqual([none.changes, none.scripts], [[], []]);
 });
+
+test('a chain a jail needs that a running fail2ban owns stops the run unless forced', () => {
+  const layout: FirewallLayout = { priority: 0, jails: [jail({ hooks: ['input'] })] };
+  const rules = desiredRules(layout, 'inet');
+  const save = '*filter\n:INPUT ACCEPT [0:0]\n:f2b-sshd - [0:0]\n-A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd\n-A f2b-sshd -j RETURN\nCOMMIT\n';
+  const tables = [parseFilterSave(save, 'nft', 'inet')];
+  const held = planChains({ tables, desired: [{ variant: 'nft', rules }], fail2banRunning: true, force: false });
+  assert.match(held.conflicts[0]!, /chain f2b-sshd is needed for jail sshd but belongs to the running fail2ban/);
+  const forced = planChains({ tables, desired: [{ variant: 'nft', rules }], fail2banRunning: true, force: true });
+  assert.deepEqual(forced.conflicts, []);
+  assert.deepEqual(forced.changes.map((c) => `${c.action} ${c.kind} ${c.reason}`), [
+    'replace chain taken over from fail2ban',
+    'remove jump not in config (ports, protocols or hooks changed)',
+    'add jump missing',
+  ]);
+});

@@ -173,8 +173,13 @@ export class IpsetDriver implements FirewallDriver {
     for (const s of jailSets(jailNames(jail))) await this.session.flush(s.name);
   }
 
+  /**
+   * Bans of one jail, or of every jail: those of the last reconcile, else the
+   * jails whose names can be read back from the `f2b-*` sets present (names
+   * in the plain `f2b-<jail>` form; call `list(jail)` for hashed ones).
+   */
   async list(jail?: string): Promise<Ban[]> {
-    const jails = jail !== undefined ? [jail] : this.jails;
+    const jails = jail !== undefined ? [jail] : this.jails.length > 0 ? this.jails : jailsFromSets(await this.session.headers());
     const now = this.options.clock.now();
     const out: Ban[] = [];
     for (const j of jails) {
@@ -189,6 +194,17 @@ export class IpsetDriver implements FirewallDriver {
   async close(): Promise<void> {
     this.session.close();
   }
+}
+
+/** Jails whose plain-form set names (`f2b-<jail>`, IPv4 hash:ip) are present. */
+function jailsFromSets(headers: readonly IpsetInfo[]): string[] {
+  const jails: string[] = [];
+  for (const h of headers) {
+    if (!h.name.startsWith(PREFIX) || h.type !== 'hash:ip' || h.family !== 'inet') continue;
+    const jail = h.name.slice(PREFIX.length);
+    if (jailNames(jail).ip4.name === h.name) jails.push(jail);
+  }
+  return jails;
 }
 
 /** What a wanted set needs given what exists: nothing, create, swap in a new one, or destroy and create. */
