@@ -1,0 +1,41 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { DaemonHarness, jailSection } from './support/daemon-harness.js';
+import { hostFirewallSnapshot, waitFor } from './support/netns.js';
+
+const hostBefore = hostFirewallSnapshot();
+after(() => assert.equal(hostFirewallSnapshot(), hostBefore, 'the host firewall is untouched'));
+
+test('nft flush ruleset or a deleted table is repaired within a second, with a log line saying what was repaired', async () => {
+  const h = new DaemonHarness('heal', '');
+  try {
+    const logfile = h.path('a.log');
+    h.touch(logfile);
+    h.config.write('jail.local', jailSection('sshd', logfile, { bantime: '1h' }));
+    await h.start();
+    h.append(logfile, ['FAIL login from 203.0.113.50', 'FAIL login from 2001:db8::50']);
+    assert.ok(await waitFor(() => h.elements('sshd').length === 1 && h.elements('sshd', 'v6').length === 1, 5000));
+
+    h.ns.run('nft', ['add', 'table', 'inet', 'someone-else']);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(h.events('repair').length, 0, 'a change to another table is not ours to repair');
+
+    for (const breakIt of [['flush', 'ruleset'], ['delete', 'table', 'inet', 'f2b-fw']]) {
+      const repairs = h.events('repair').length;
+      h.ns.run('nft', breakIt);
+      const t0 = Date.now();
+      assert.ok(await waitFor(() => h.elements('sshd').some((e) => e.addr === '203.0.113.50'), 1000, 20), `repaired within 1 s after nft ${breakIt.join(' ')}`);
+      assert.ok(Date.now() - t0 <= 1000);
+      assert.deepEqual(h.elements('sshd', 'v6').map((e) => e.addr), ['2001:db8::50']);
+      assert.ok(h.elements('sshd')[0]!.expires! > 3500, 'the remaining time is restored, not reset to zero');
+      assert.ok(await waitFor(() => h.events('repair').length > repairs, 1000));
+      const line = h.events('repair').at(-1)!;
+      assert.match(line.msg, /repaired the firewall \(foreign-change\).*(table|set|chain)/s);
+    }
+    // The rule that drops traffic is back too, not only the sets.
+    const ruleset = h.ns.run('nft', ['list', 'table', 'inet', 'f2b-fw']);
+    assert.match(ruleset, /@sshd-v4/);
+  } finally {
+    await h.destroy();
+  }
+});
