@@ -246,3 +246,108 @@ describe('recidive reads what f2b-fw writes', () => {
     }
   });
 });
+
+/**
+ * A log line with `{U}` where a client writes text (user name, path, agent,
+ * HELO, …), and the address the service itself wrote.
+ */
+interface AttackTemplate { readonly filter: string; readonly mode?: string; readonly line: string; readonly host: string; readonly escape?: boolean }
+
+const SYSLOG = 'Nov 21 05:09:37 bastion';
+const APACHE24 = '[Sat Nov 21 05:09:37.100000 2026] [core:error] [pid 1:tid 2] [client 198.51.100.7:51000]';
+const APACHE22 = '[Sat Nov 21 05:09:37 2026] [error] [client 198.51.100.7]';
+const NGINX = '2026/11/21 05:09:37 [error] 2865#2865: *1';
+const ACCESS = '198.51.100.7 - {U} [21/Nov/2026:05:09:37 +0000] "GET /{U} HTTP/1.1"';
+const H = '198.51.100.7';
+
+const ATTACKS: readonly AttackTemplate[] = [
+  ...[
+    'Failed password for invalid user {U} from 198.51.100.7 port 51366 ssh2',
+    'Failed password for {U} from 198.51.100.7 port 51366 ssh2',
+    'Failed keyboard-interactive/pam for {U} from 198.51.100.7 port 51366 ssh2',
+    'Invalid user {U} from 198.51.100.7 port 22',
+    'Invalid user {U} from 198.51.100.7',
+    'Failed publickey for invalid user {U} from 198.51.100.7 port 1 ssh2: RSA SHA256:abc',
+    'Failed publickey for {U} from 198.51.100.7 port 1 ssh2: RSA SHA256:abc',
+    'Failed hostbased for {U} from 198.51.100.7 port 1 ssh2: RSA SHA256:abc, client user "u", client host "h"',
+    'Failed hostbased for dan from 198.51.100.7 port 1 ssh2: RSA SHA256:abc, client user "{U}", client host "{U}"',
+    'User {U} from 198.51.100.7 not allowed because not listed in AllowUsers',
+    'error: maximum authentication attempts exceeded for invalid user {U} from 198.51.100.7 port 1 ssh2 [preauth]',
+    'Disconnecting invalid user {U} 198.51.100.7 port 1: Too many authentication failures [preauth]',
+    'Connection closed by authenticating user {U} 198.51.100.7 port 1 [preauth]',
+    'Disconnected from invalid user {U} 198.51.100.7 port 1 [preauth]',
+    "Bad protocol version identification '{U}' from 198.51.100.7 port 1",
+    'error: PAM: Authentication failure for {U} from 198.51.100.7',
+    'Received disconnect from 198.51.100.7 port 1:11: {U} [preauth]',
+    'Received disconnect from 198.51.100.7 port 1:3: {U}: Auth fail [preauth]',
+    'Unable to negotiate with 198.51.100.7 port 1: no matching cipher found. Their offer: {U} [preauth]',
+  ].map((m) => ({ filter: 'sshd', mode: 'aggressive', line: `${SYSLOG} sshd[1]: ${m}`, host: H })),
+  ...['AH01618: user {U} not found: /x', 'AH01617: user {U}: authentication failure for "/x": Password Mismatch', 'AH01618: user x not found: {U}', 'AH01618: user x not found: /x, referer: {U}']
+    .flatMap((m) => [{ filter: 'apache-auth', line: `${APACHE24} ${m}`, host: H }, { filter: 'apache-auth', line: `${APACHE22} ${m.replace(/^AH\d+: /, '')}`, host: H }]),
+  { filter: 'apache-noscript', line: `${APACHE24} AH02811: script not found or unable to stat: /usr/lib/cgi-bin/{U}`, host: H },
+  { filter: 'apache-noscript', line: `${APACHE22} File does not exist: /var/www/{U}.php`, host: H },
+  { filter: 'apache-overflows', line: `${APACHE24} AH00126: Invalid URI in request {U}`, host: H },
+  { filter: 'apache-overflows', line: `${APACHE22} Invalid method in request {U}`, host: H },
+  { filter: 'apache-nohome', line: `${APACHE24} AH00128: File does not exist: /var/www/~{U}`, host: H },
+  { filter: 'apache-botsearch', line: `${APACHE24} AH00128: File does not exist: /var/www/pma/{U}`, host: H },
+  { filter: 'apache-botsearch', line: `${APACHE22} File does not exist: /var/www/pma, referer: {U}`, host: H },
+  { filter: 'apache-probe', line: `${APACHE24} AH01630: client denied by server configuration: /var/www/{U}`, host: H },
+  { filter: 'apache-probe', line: `${APACHE24} AH00126: Invalid URI in request GET /{U} HTTP/1.1`, host: H },
+  { filter: 'apache-shellshock', line: `${APACHE24} AH01215: /bin/bash: warning: HTTP_X: ignoring function definition attempt, referer: {U}`, host: H },
+  { filter: 'apache-modsecurity', line: `${APACHE24} [client 198.51.100.7] ModSecurity: Access denied with code 403 (phase 2). Matched phrase "{U}" at ARGS:q. [data "{U}"]`, host: H },
+  { filter: 'apache-badbots', line: `${ACCESS} 404 1 "{U}" "{U} sqlmap/1.7"`, host: H, escape: true },
+  { filter: 'apache-fakegooglebot', line: `${ACCESS} 200 1 "{U}" "Googlebot/2.1 {U}"`, host: H, escape: true },
+  { filter: 'nginx-botsearch', line: `198.51.100.7 - {U} [21/Nov/2026:05:09:37 +0000] "GET /pma/{U} HTTP/1.1" 404 1 "{U}" "{U}"`, host: H, escape: true },
+  { filter: 'nginx-botsearch', line: `${NGINX} open() "/var/www/{U}" failed (2: No such file or directory), client: 198.51.100.7, server: s, request: "GET /pma/{U} HTTP/1.1", host: "{U}"`, host: H },
+  ...['user "{U}": password mismatch, client: 198.51.100.7, server: s, request: "GET / HTTP/1.1", host: "h"',
+    'user "{U}" was not found in "/etc/nginx/.htpasswd", client: 198.51.100.7, server: s, request: "GET /{U} HTTP/1.1", host: "{U}", referrer: "{U}"',
+    'user "u": password mismatch, client: 198.51.100.7, server: s, request: "GET /{U} HTTP/1.1", host: "{U}"']
+    .map((m) => ({ filter: 'nginx-http-auth', mode: 'aggressive', line: `${NGINX} ${m}`, host: H })),
+  ...['NOQUEUE: reject: RCPT from unknown[198.51.100.7]: 554 5.7.1 <{U}>: Relay access denied; from=<{U}> to=<{U}> proto=ESMTP helo=<{U}>',
+    'warning: unknown[198.51.100.7]: SASL LOGIN authentication failed: {U}',
+    'improper command pipelining after RSET from unknown[198.51.100.7]: {U}',
+    'warning: non-SMTP command from unknown[198.51.100.7]: {U}']
+    .map((m) => ({ filter: 'postfix', mode: 'aggressive', line: `${SYSLOG} postfix/smtpd[1]: ${m}`, host: H })),
+  ...['imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<{U}>, method=PLAIN, rip=198.51.100.7, lip=192.0.2.10, TLS, session=<abc>',
+    'pop3-login: Aborted login (auth failed, 1 attempts): user=<{U}>, rip=198.51.100.7, lip=192.0.2.10, TLS: Disconnected, TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)',
+    'auth: sql({U},198.51.100.7,<sess>): Password mismatch',
+    'auth-worker(1): pam({U},198.51.100.7): pam_authenticate() failed: Authentication failure (password mismatch?)',
+    'auth: passwd-file({U},198.51.100.7): unknown user']
+    .map((m) => ({ filter: 'dovecot', mode: 'aggressive', line: `${SYSLOG} dovecot: ${m}`, host: H })),
+  { filter: 'portsentry', line: `${SYSLOG} portsentry[1]: attackalert: Connect from host: {U}/198.51.100.7 to TCP port: 23`, host: H },
+];
+
+/** What a client may write into `{U}`: fake copies of the line's own tail, other formats' tails, quotes and brackets. */
+function payloads(t: AttackTemplate): string[] {
+  const at = t.line.indexOf('{U}');
+  const fakeTail = t.line.slice(at + 3).split('{U}').join('x').split(t.host).join(INJECTED);
+  const base = [
+    `x from ${INJECTED}`, `x from ${INJECTED} port 22`, `x from ${INJECTED} port 22 ssh2`, `x from ${INJECTED} port 22 ssh2: RSA SHA256:x`,
+    `x ${INJECTED} port 1`, `x ${INJECTED} port 1: Too many authentication failures [preauth]`, `x ${INJECTED} port 1 [preauth]`,
+    `x,${INJECTED}): unknown user`, `x,${INJECTED},<s>): Password mismatch`, `x>, method=PLAIN, rip=${INJECTED}, lip=192.0.2.10, session=<s`,
+    `x>, rip=${INJECTED}, TLS: `, `x", client: ${INJECTED}, server: s, request: "GET / HTTP/1.1", host: "h`,
+    `x]: 554 5.7.1 <y>: Relay access denied; unknown[${INJECTED}]`, `unknown[${INJECTED}]`, `[client ${INJECTED}:1] AH01618: user x not found: /`,
+    `x/${INJECTED}`, `${INJECTED}`, `x' from ${INJECTED}' from ${INJECTED}`, '"', '>', ')', ']', '\\', '',
+  ];
+  const all = new Set<string>([fakeTail, `x${fakeTail}`, `${fakeTail} x`, `${fakeTail}"`, `${fakeTail}>`]);
+  for (const b of base) { all.add(b); all.add(`${b}${fakeTail}`); all.add(`${b} ${b}`); }
+  const esc = (s: string): string => (t.escape ? s.replace(/["\\]/g, (c) => `\\${c}`) : s);
+  return [...all].map(esc);
+}
+
+describe('rules/filter.d: client-written text never moves the address', () => {
+  for (const t of ATTACKS) {
+    it(`${t.filter}${t.mode ? `[mode=${t.mode}]` : ''}: ${t.line.slice(t.line.indexOf(']', 20) + 2, 110)}`, () => {
+      const { filter } = load(t.filter, t.mode ? { mode: t.mode } : {});
+      const plain = t.line.split('{U}').join('x');
+      const own = filter.feed({ source: 'attack', text: plain, readAt: clock.now() });
+      assert.deepEqual(own.map((h) => canonical(h.addr)), [t.host], `the template itself reads ${t.host}: ${plain}`);
+      for (const p of payloads(t)) {
+        const text = t.line.split('{U}').join(p);
+        for (const h of filter.feed({ source: 'attack', text, readAt: clock.now() })) {
+          assert.equal(canonical(h.addr), t.host, `address taken from client text: ${text}`);
+        }
+      }
+    });
+  }
+});
