@@ -22,6 +22,8 @@ const LAYOUT: FirewallLayout = {
 };
 
 let ns: Netns;
+/** The IPv6 hash:ip set of the long-named jail. */
+let LONG_SET: string;
 let agent: IpsetAgent;
 const ban = (addr: string, ttl: number | null, jail = 'sshd'): Ban => ({ jail, addr, expiresAt: ttl === null ? null : Date.now() + ttl * 1000 });
 const listed = async (jail = 'sshd'): Promise<Map<string, number | null>> =>
@@ -53,6 +55,7 @@ test('reconcile replaces a set with other parameters and creates the rest with m
   for (const n of names) assert.ok(n.length <= 31, n);
   assert.ok(names.some((n) => /^f2b-a-very-long-jail-[0-9a-f]{6}-n6$/.test(n)), names.join());
   for (const n of names) assert.match(ns.run('ipset', ['list', '-t', n]), /maxelem 1048576 timeout 0/);
+  LONG_SET = names.find((n) => n.startsWith('f2b-a-very') && n.endsWith('-6'))!;
 });
 
 test('a re-ban refreshes the timeout, also to a shorter one; a permanent ban has timeout 0', async () => {
@@ -93,6 +96,16 @@ test('one call bans 5,750 addresses of both families (batched over one socket)',
   assert.equal(l.size, 750 + 5000);
   await agent.call('unbanAll', { jail: LONG });
   assert.equal((await listed(LONG)).size, 0);
+});
+
+test('in a batch of 2,000 element changes over several sendmsg() calls, exactly the refused ones are reported', async () => {
+  const ops = Array.from({ length: 2000 }, (_, i) => ({ op: 'add', set: LONG_SET, element: { addr: `2001:db8:7::${i.toString(16)}`, timeout: 600 } }));
+  ops[777] = { op: 'add', set: LONG_SET, element: { addr: '192.0.2.77', timeout: 600 } };
+  ops[1500] = { op: 'add', set: 'f2b-nosuch', element: { addr: '2001:db8:7::1', timeout: 600 } };
+  const failures = await agent.call<{ op: { element: { addr: string } }; errno: number; message: string }[]>('sessionApply', { ops });
+  assert.deepEqual(failures.map((f) => [f.op.element.addr, f.errno]), [['192.0.2.77', 4097], ['2001:db8:7::1', 2]]);
+  assert.equal((await listed(LONG)).size, 1998);
+  await agent.call('unbanAll', { jail: LONG });
 });
 
 test('reconcile adds what the store has, refreshes differing timeouts, removes the rest, then has nothing to do', async () => {

@@ -188,12 +188,21 @@ export function planChains(input: ChainPlanInput): ChainPlan {
   return out;
 }
 
-/** Reads every installed variant's filter table for both families. */
-export async function readAllFilters(run: RunCommand, variants: readonly IptablesVariant[] = VARIANTS): Promise<FilterTable[]> {
+/**
+ * Reads every installed variant's filter table for both families. A variant
+ * we do not write (`required` lacks it) that cannot be read is skipped with a
+ * warning: its leftovers stay, but our own backend still works.
+ */
+export async function readAllFilters(run: RunCommand, required: readonly IptablesVariant[], warnings: string[]): Promise<FilterTable[]> {
   const tables: FilterTable[] = [];
-  for (const v of variants) for (const f of FAMILIES) {
-    const t = await readFilter(run, v, f);
-    if (t) tables.push(t);
+  for (const v of VARIANTS) for (const f of FAMILIES) {
+    try {
+      const t = await readFilter(run, v, f);
+      if (t) tables.push(t);
+    } catch (e) {
+      if (required.includes(v)) throw e;
+      warnings.push(`${tableLabel(v, f)}: not checked for stale f2b chains: ${(e as Error).message}`);
+    }
   }
   return tables;
 }
@@ -235,10 +244,11 @@ export interface StaleCleanupResult {
  */
 export async function cleanupStaleChains(options: StaleCleanupOptions = {}): Promise<StaleCleanupResult> {
   const run = options.run ?? spawnCommand;
-  const tables = await readAllFilters(run);
+  const readWarnings: string[] = [];
+  const tables = await readAllFilters(run, (options.desired ?? []).map((d) => d.variant), readWarnings);
   const running = hasForeignF2bChains(tables) ? await fail2banRunning(options.fail2banSocket ?? FAIL2BAN_SOCKET) : false;
   const plan = planChains({ tables, desired: options.desired ?? [], fail2banRunning: running, force: options.force ?? false });
   if (plan.conflicts.length > 0) throw new EnvironmentError(`${plan.conflicts.join('\n')}\nstop fail2ban first, or run with --force to take the chains over`);
   if (!options.dryRun) await applyScripts(run, plan.scripts);
-  return { plan: { changes: plan.changes }, warnings: plan.warnings };
+  return { plan: { changes: plan.changes }, warnings: [...readWarnings, ...plan.warnings] };
 }

@@ -8,7 +8,9 @@
  * list | close, or `time` (`{ cmd, args, n }`: runs another command n times,
  * answering each run's duration in µs, for benchmarks) and `spawnIpset`
  * (`{ argv, n }`: times n runs of the `ipset` program from inside the
- * namespace, `{}` in argv replaced by the run's index); answers `{ id, ok, result }` or `{ id, ok: false, error: { name, code, message } }`.
+ * namespace, `{}` in argv replaced by the run's index), `sessionApply`
+ * (`{ ops }`: raw IpsetSession.apply on a second socket, answering the
+ * refused ops); answers `{ id, ok, result }` or `{ id, ok: false, error: { name, code, message } }`.
  */
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +18,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { systemClock } from '../../src/core/clock.js';
 import { F2bError } from '../../src/core/errors.js';
 import { IpsetDriver } from '../../src/fw/ipset/driver.js';
+import { IpsetSession } from '../../native/ipset/session.js';
 import type { IptablesVariant } from '../../src/fw/ipset/iptables.js';
 import type { Netns } from './netns.js';
 
@@ -101,6 +104,14 @@ const HANDLERS: Record<string, Handler> = {
       out.push(Number(process.hrtime.bigint() - t0) / 1000);
     }
     return out;
+  },
+  sessionApply: async (_d, a) => {
+    const session = IpsetSession.open();
+    try {
+      return await session.apply(a.ops as never);
+    } finally {
+      session.close();
+    }
   },
   spawnIpset: async (_d, a) => {
     const out: number[] = [];

@@ -78,13 +78,14 @@ export class IpsetDriver implements FirewallDriver {
     const force = options.force ?? false;
     const desired = FAMILIES.map((f) => ({ variant: this.variant, rules: desiredRules(layout, f) }));
     const headers = new Map((await this.session.headers()).map((h) => [h.name, h]));
-    const tables = await readAllFilters(this.run);
+    const readWarnings: string[] = [];
+    const tables = await readAllFilters(this.run, [this.variant], readWarnings);
     const f2bRunning = hasForeignF2bChains(tables) ? await fail2banRunning(this.options.fail2banSocket ?? FAIL2BAN_SOCKET) : false;
     const chains = planChains({ tables, desired, fail2banRunning: f2bRunning, force });
     if (chains.conflicts.length > 0) {
       throw new EnvironmentError(`${chains.conflicts.join('\n')}\nstop fail2ban first, or run with --force to take the chains over`);
     }
-    for (const w of chains.warnings) this.options.onWarning?.(w);
+    for (const w of [...readWarnings, ...chains.warnings]) this.options.onWarning?.(w);
 
     const wantSets = names.flatMap((n) => jailSets(n));
     const setActions: SetAction[] = [];
