@@ -17,7 +17,7 @@ import type { FirewallLayout } from '../layout.js';
 import type { Plan, PlanChange } from '../plan.js';
 import { applyScripts, hasForeignF2bChains, planChains, readAllFilters } from '../stale.js';
 import type { IpsetElement, IpsetInfo, IpsetOp } from '../../../native/ipset/messages.js';
-import { IpsetSession, type IpsetOpFailure } from '../../../native/ipset/session.js';
+import { IpsetKernelError, IpsetSession, type IpsetOpFailure } from '../../../native/ipset/session.js';
 import { banOps, diffSet, elementBan, placement } from './elements.js';
 import { FAIL2BAN_SOCKET, fail2banRunning } from './fail2ban-probe.js';
 import { FAMILIES, detectVariant, spawnCommand, type IptablesVariant, type RunCommand } from './iptables.js';
@@ -40,6 +40,9 @@ export interface IpsetDriverOptions {
   /** Receives warnings (chains left alone, sets still referenced). */
   readonly onWarning?: (message: string) => void;
 }
+
+/** The kernel's answer for a set that does not exist. */
+const ENOENT = 2;
 
 interface SetAction {
   readonly set: JailSet;
@@ -167,11 +170,16 @@ export class IpsetDriver implements FirewallDriver {
       const p = placement(k.jail, k.addr);
       return { op: 'del', set: p.set.name, element: p.element };
     });
-    throwFailures(await this.session.apply(ops));
+    // A set that does not exist holds no ban: nothing to remove.
+    throwFailures((await this.session.apply(ops)).filter((f) => f.errno !== ENOENT));
   }
 
   async unbanAll(jail: string): Promise<void> {
-    for (const s of jailSets(jailNames(jail))) await this.session.flush(s.name);
+    for (const s of jailSets(jailNames(jail))) {
+      await this.session.flush(s.name).catch((e: unknown) => {
+        if (!(e instanceof IpsetKernelError && e.errno === ENOENT)) throw e;
+      });
+    }
   }
 
   /**
