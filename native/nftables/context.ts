@@ -14,9 +14,7 @@ export const ASYNC_THRESHOLD = 16 * 1024;
 
 /** Options for one call. */
 export interface RunOptions {
-  /** Leave set elements out of listings (libnftables' terse output). */
-  readonly terse?: boolean;
-  /** Run on a worker thread even if the command is short (listings of big sets). */
+  /** Run on a worker thread even if the command is short. */
   readonly heavy?: boolean;
 }
 
@@ -25,7 +23,7 @@ export class NftContext {
   private readonly lib: LibNftables;
   private ctx: NftCtxPointer | null;
   private tail: Promise<unknown> = Promise.resolve();
-  private flags = -1;
+  private flagsSet = false;
 
   private constructor(lib: LibNftables, ctx: NftCtxPointer) {
     this.lib = lib;
@@ -64,10 +62,9 @@ export class NftContext {
   private async execute(text: string, options: RunOptions): Promise<NftOutputItem[]> {
     const ctx = this.ctx;
     if (!ctx) throw new KernelError('libnftables context is closed', text);
-    const flags = OUTPUT_FLAGS.json | OUTPUT_FLAGS.handle | (options.terse ? OUTPUT_FLAGS.terse : 0);
-    if (flags !== this.flags) {
-      this.lib.outputSetFlags(ctx, flags);
-      this.flags = flags;
+    if (!this.flagsSet) {
+      this.lib.outputSetFlags(ctx, OUTPUT_FLAGS.json | OUTPUT_FLAGS.handle);
+      this.flagsSet = true;
     }
     const rc = options.heavy || text.length > ASYNC_THRESHOLD
       ? await new Promise<number>((resolve, reject) => {

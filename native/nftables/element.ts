@@ -14,21 +14,6 @@ export function element(addr: string, timeoutSec: number | null): NftElem {
   return timeoutSec === null ? { elem: { val } } : { elem: { val, timeout: timeoutSec } };
 }
 
-/** Text of an element value as read back from the kernel (`addr` or `addr/len`). */
-export function elementText(e: NftElem): string {
-  const val: NftElemValue = typeof e === 'object' && 'elem' in e ? e.elem.val : e;
-  return typeof val === 'string' ? val : `${val.prefix.addr}/${val.prefix.len}`;
-}
-
-/** Remaining seconds of an element as read back (`null` = no timeout). */
-export function elementExpires(e: NftElem): number | null {
-  if (typeof e === 'object' && 'elem' in e) {
-    if (e.elem.expires !== undefined) return e.elem.expires;
-    if (e.elem.timeout !== undefined) return e.elem.timeout;
-  }
-  return null;
-}
-
 /** `add element` (an element already present keeps its old timeout). */
 export function addElements(s: NftSet, elem: readonly NftElem[]): NftCommand {
   return { add: { element: { family: s.family, table: s.table, name: s.name, elem } } };

@@ -85,8 +85,7 @@ export type NftObject =
 export type NftCommand =
   | { readonly add: NftObject }
   | { readonly delete: NftObject }
-  | { readonly flush: NftObject }
-  | { readonly list: NftObject | { readonly tables: null } };
+  | { readonly flush: NftObject };
 
 /** A whole document sent to libnftables. */
 export interface NftDocument {

@@ -17,8 +17,6 @@ export const OUTPUT_FLAGS = {
   json: 1 << 4,
   /** Print object handles (needed to delete single rules). */
   handle: 1 << 3,
-  /** Omit set elements from listings (structure only). */
-  terse: 1 << 11,
 } as const;
 
 koffi.opaque('nft_ctx');

@@ -38,8 +38,3 @@ export function deleteSet(s: NftSet): NftCommand {
 export function flushSet(s: NftSet): NftCommand {
   return { flush: { set: setRef({ family: s.family, name: s.table }, s.name) } };
 }
-
-/** `list set` with its elements. */
-export function listSet(s: NftSet): NftCommand {
-  return { list: { set: setRef({ family: s.family, name: s.table }, s.name) } };
-}

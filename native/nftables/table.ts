@@ -16,11 +16,6 @@ export function deleteTable(t: NftTable): NftCommand {
   return { delete: { table: t } };
 }
 
-/** `list table`: sets (with elements unless terse), chains, rules. */
-export function listTable(t: NftTable): NftCommand {
-  return { list: { table: t } };
-}
-
 /**
  * A named counter used as a marker: libnftables 1.0.6 neither takes nor prints
  * table comments in JSON, but it does print counter comments.

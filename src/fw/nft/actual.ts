@@ -1,13 +1,12 @@
 /**
- * The actual kernel state of table `inet f2b-fw`, read back as libnftables
- * JSON: chains, sets with their elements and remaining timeouts, rules with
- * handles, and whether the ownership marker is there.
+ * The actual kernel state of table `inet f2b-fw`, read over nfnetlink dumps
+ * (native/nftables/dump.ts): chains, sets with their elements and remaining
+ * times, rules with handles and comments, and whether the ownership marker is
+ * there. libnftables is not used for reading: on 1.0.6 any listing of rules
+ * makes it load every element of every set first.
  */
-import { KernelError } from '../../core/errors.js';
-import type { NftContext } from '../../../native/nftables/context.js';
-import type { NftChain, NftCounter, NftOutputItem, NftRule, NftSet } from '../../../native/nftables/json.js';
-import { listTable } from '../../../native/nftables/table.js';
-import { elementExpires, elementText } from '../../../native/nftables/element.js';
+import type { NftChain, NftRule, NftSet } from '../../../native/nftables/json.js';
+import { COUNTER_OBJECT, keyText, type DumpedElement, type TableDump } from '../../../native/nftables/dump.js';
 import { MARKER_NAME, TABLE } from './names.js';
 
 /** What the kernel holds in our table. */
@@ -20,46 +19,70 @@ export interface ActualState {
   readonly sets: ReadonlyMap<string, NftSet>;
   /** Every rule of the table, in listing order, with handles. */
   readonly rules: readonly (NftRule & { readonly handle: number })[];
-  /** Set name → element text → seconds left (null = no timeout). */
+  /** Set name → element text (`addr` or `addr/len`) → milliseconds left (null = no timeout). */
   readonly elements: ReadonlyMap<string, ReadonlyMap<string, number | null>>;
 }
 
 /** The state of a kernel without our table. */
 export const ABSENT: ActualState = { exists: false, marked: false, chains: new Map(), sets: new Map(), rules: [], elements: new Map() };
 
-/** Sorts a listing into an ActualState. */
-export function parseListing(items: readonly NftOutputItem[]): ActualState {
-  const chains = new Map<string, NftChain>();
-  const sets = new Map<string, NftSet>();
-  const rules: (NftRule & { handle: number })[] = [];
-  const elements = new Map<string, Map<string, number | null>>();
-  let marked = false;
-  for (const item of items) {
-    if ('chain' in item) chains.set(item.chain.name, item.chain);
-    else if ('rule' in item && item.rule.handle !== undefined) rules.push(item.rule as NftRule & { handle: number });
-    else if ('counter' in item) marked ||= (item.counter as NftCounter).name === MARKER_NAME;
-    else if ('set' in item) {
-      const { elem, ...set } = item.set;
-      sets.set(set.name, set);
-      const els = new Map<string, number | null>();
-      // nft prints addresses as inet_ntop does (RFC 5952), the form addrTarget() produces.
-      for (const e of elem ?? []) els.set(elementText(e), elementExpires(e));
-      elements.set(set.name, els);
-    }
-  }
-  return { exists: true, marked, chains, sets, rules, elements };
+/** A big-endian key as a number. */
+function toBigInt(key: Buffer): bigint {
+  return BigInt(`0x${key.toString('hex') || '0'}`);
 }
 
 /**
- * Reads our table back from the kernel (ABSENT when it does not exist).
- * `list tables` is not used to test for it: libnftables 1.0.6 fills its whole
- * cache, every element of every set, for that command.
+ * Turns the elements of an interval set back into prefixes: the kernel holds
+ * each prefix as a start element and an end element (the first address after
+ * it, flagged interval-end). Ranges that are not prefixes are shown as `a-b`.
  */
-export async function readActual(ctx: NftContext): Promise<ActualState> {
-  try {
-    return parseListing(await ctx.run([listTable(TABLE)], { heavy: true }));
-  } catch (e) {
-    if (e instanceof KernelError && /No such file or directory/.test(e.message)) return ABSENT;
-    throw e;
+export function intervalTexts(elements: readonly DumpedElement[]): Map<string, number | null> {
+  const sorted = [...elements].sort((a, b) => Buffer.compare(a.key, b.key));
+  const out = new Map<string, number | null>();
+  for (let i = 0; i < sorted.length; i++) {
+    const start = sorted[i] as DumpedElement;
+    if (start.intervalEnd) continue;
+    const bits = start.key.length * 8;
+    const next = sorted[i + 1];
+    const end = next?.intervalEnd ? toBigInt(next.key) : 1n << BigInt(bits);
+    const size = end - toBigInt(start.key);
+    const hostBits = size.toString(2).length - 1;
+    const text = size > 0n && 1n << BigInt(hostBits) === size
+      ? `${keyText(start.key)}/${bits - hostBits}`
+      : `${keyText(start.key)}-${next ? keyText(next.key) : 'end'}`;
+    out.set(text.endsWith(`/${bits}`) ? keyText(start.key) : text, start.expiresMs ?? null);
   }
+  return out;
+}
+
+/** Options for readActual. */
+export interface ReadOptions {
+  /** Read only the sets whose names pass (all others are left out of `sets`/`elements`). */
+  readonly sets?: (name: string) => boolean;
+  /** Skip chains, rules and the marker (for listing bans). */
+  readonly elementsOnly?: boolean;
+}
+
+/** Reads our table back from the kernel (ABSENT when it does not exist). */
+export async function readActual(dump: TableDump, options: ReadOptions = {}): Promise<ActualState> {
+  if (!(await dump.exists())) return ABSENT;
+  const chains = new Map<string, NftChain>();
+  const rules: (NftRule & { handle: number })[] = [];
+  let marked = false;
+  if (!options.elementsOnly) {
+    for (const c of await dump.chains()) chains.set(c.name, { family: TABLE.family, table: TABLE.name, ...c } as NftChain);
+    for (const r of await dump.rules()) rules.push({ family: TABLE.family, table: TABLE.name, ...r });
+    marked = (await dump.objects()).some((o) => o.type === COUNTER_OBJECT && o.name === MARKER_NAME);
+  }
+  const sets = new Map<string, NftSet>();
+  const elements = new Map<string, Map<string, number | null>>();
+  for (const s of await dump.sets()) {
+    if (options.sets && !options.sets(s.name)) continue;
+    if (s.type === 'other') continue;
+    sets.set(s.name, { family: TABLE.family, table: TABLE.name, name: s.name, type: s.type, flags: s.flags, handle: s.handle });
+    const els = await dump.elements(s.name);
+    if (s.flags.includes('interval')) elements.set(s.name, intervalTexts(els));
+    else elements.set(s.name, new Map(els.map((e) => [keyText(e.key), e.expiresMs ?? null])));
+  }
+  return { exists: true, marked, chains, sets, rules, elements };
 }

@@ -43,9 +43,10 @@ function sameSet(a: NftSet, b: NftSet): boolean {
   return a.type === b.type && [...(a.flags ?? [])].sort().join() === [...(b.flags ?? [])].sort().join();
 }
 
-function timeoutMatches(wanted: WantedTimeout, actual: number | null): boolean {
-  if (wanted === null || actual === null) return wanted === actual;
-  return Math.abs(wanted - actual) <= Math.max(TIMEOUT_SLACK_SEC, wanted * TIMEOUT_SLACK_RATIO);
+/** `wanted` in seconds, `actualMs` as the kernel reports it, in milliseconds. */
+function timeoutMatches(wanted: WantedTimeout, actualMs: number | null): boolean {
+  if (wanted === null || actualMs === null) return wanted === actualMs;
+  return Math.abs(wanted - actualMs / 1000) <= Math.max(TIMEOUT_SLACK_SEC, wanted * TIMEOUT_SLACK_RATIO);
 }
 
 /**

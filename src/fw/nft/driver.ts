@@ -12,8 +12,9 @@ import type { NftContext } from '../../../native/nftables/context.js';
 import type { NftCommand, NftElem } from '../../../native/nftables/json.js';
 import { NftBatch } from '../../../native/nftables/batch.js';
 import { element, refreshElements, removeElements } from '../../../native/nftables/element.js';
-import { flushSet, listSet, setRef } from '../../../native/nftables/set.js';
-import { readActual, parseListing } from './actual.js';
+import { flushSet, setRef } from '../../../native/nftables/set.js';
+import { readActual } from './actual.js';
+import { TableDump } from '../../../native/nftables/dump.js';
 import { desiredState, timeoutLeft } from './desired.js';
 import { reconcilePlan } from './diff.js';
 import { JAIL_SETS, TABLE, addrTarget, parseSetName, setName } from './names.js';
@@ -35,16 +36,27 @@ export class NftDriver implements FirewallDriver {
   readonly name = 'nftables';
   private readonly ctx: NftContext;
   private readonly clock: Clock;
+  private dump: TableDump | undefined;
 
-  /** `ctx` is the shared libnftables context (NftContext.open()); `clock` dates timeouts. */
-  constructor(ctx: NftContext, clock: Clock) {
+  /**
+   * `ctx` is the shared libnftables context (NftContext.open()) that writes;
+   * `clock` dates timeouts; `dump` reads the table back (default: a netlink
+   * socket opened on first use, in this process's network namespace).
+   */
+  constructor(ctx: NftContext, clock: Clock, dump?: TableDump) {
     this.ctx = ctx;
     this.clock = clock;
+    this.dump = dump;
+  }
+
+  private tableDump(): TableDump {
+    this.dump ??= TableDump.open(TABLE.family, TABLE.name);
+    return this.dump;
   }
 
   /** See FirewallDriver.reconcile: one transaction, plan returned (also on dry run). */
   async reconcile(layout: FirewallLayout, bans: readonly Ban[], options: ReconcileOptions = {}): Promise<Plan> {
-    const actual = await readActual(this.ctx);
+    const actual = await readActual(this.tableDump());
     // Remaining times in the listing are as of its end: date the desired ones the same way.
     const desired = desiredState(layout, bans, this.clock.now());
     const { plan, commands } = reconcilePlan(desired, actual, options.force);
@@ -92,29 +104,25 @@ export class NftDriver implements FirewallDriver {
     await this.ctx.run(commands);
   }
 
-  /** Bans the kernel holds, with expiry computed from the remaining timeouts. */
+  /** Bans the kernel holds, with expiry from the remaining timeouts (read over netlink). */
   async list(jail?: string): Promise<Ban[]> {
-    let actual;
-    if (jail === undefined) actual = await readActual(this.ctx);
-    else {
-      // libnftables 1.0.6 runs only one list command per call.
-      const items = [];
-      for (const { version, kind } of JAIL_SETS) items.push(...await this.ctx.run([listSet(setRef(TABLE, setName(jail, version, kind)))], { heavy: true }));
-      actual = parseListing(items);
-    }
-    // Remaining times are as of the end of the listing (a big one takes a while).
+    const actual = await readActual(this.tableDump(), {
+      elementsOnly: true,
+      ...(jail === undefined ? {} : { sets: (name: string) => parseSetName(name)?.jail === jail }),
+    });
     const now = this.clock.now();
     const bans: Ban[] = [];
     for (const [name, els] of actual.elements) {
       const parsed = parseSetName(name);
       if (!parsed || (jail !== undefined && parsed.jail !== jail)) continue;
-      for (const [addr, left] of els) bans.push({ jail: parsed.jail, addr, expiresAt: left === null ? null : now + left * 1000 });
+      for (const [addr, leftMs] of els) bans.push({ jail: parsed.jail, addr, expiresAt: leftMs === null ? null : now + leftMs });
     }
     return bans;
   }
 
-  /** Frees the libnftables context. */
+  /** Frees the libnftables context and the netlink socket. */
   async close(): Promise<void> {
+    this.dump?.close();
     await this.ctx.close();
   }
 }

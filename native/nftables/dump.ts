@@ -1,0 +1,197 @@
+/**
+ * Reads one nftables table straight from the kernel over nfnetlink dumps
+ * (chains, sets, named objects, rules, set elements), without libnftables.
+ * libnftables 1.0.6 fills its cache with every element of every set for any
+ * listing that shows rules, which costs seconds with 100,000 bans; these dumps
+ * cost what the kernel costs. Rules are read only as far as f2b-fw needs them
+ * (chain, handle, comment).
+ */
+import { NetlinkSocket, NETLINK_NETFILTER, NLM_F, type NetlinkMessage } from '../netlink/socket.js';
+import { decodeAttrs, nfgenmsg, readBe32, readString, stringAttr, encodeAttrs, NFGENMSG_LEN, type AttrsIn } from '../netlink/attributes.js';
+import { KernelError } from '../../src/core/errors.js';
+import type { NftFamily } from './json.js';
+
+const NFNL_SUBSYS_NFTABLES = 10;
+const MSG = { GETTABLE: 1, GETCHAIN: 4, GETRULE: 7, GETSET: 10, GETSETELEM: 13, GETOBJ: 19 } as const;
+const FAMILY: Readonly<Record<NftFamily, number>> = { inet: 1, ip: 2, arp: 3, netdev: 5, bridge: 7, ip6: 10 };
+const HOOKS = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
+const NFT_SET_INTERVAL = 0x4;
+const NFT_SET_TIMEOUT = 0x10;
+const NFT_SET_ELEM_INTERVAL_END = 0x1;
+const NFT_OBJECT_COUNTER = 1;
+const NFTNL_UDATA_RULE_COMMENT = 0;
+const ENOENT = 2;
+
+/** A base or regular chain as the kernel holds it. */
+export interface DumpedChain { readonly name: string; readonly handle: number; readonly type?: string; readonly hook?: string; readonly prio?: number; readonly policy?: 'accept' | 'drop' }
+/** A set: key length decides ipv4_addr (4) / ipv6_addr (16). */
+export interface DumpedSet { readonly name: string; readonly handle: number; readonly type: 'ipv4_addr' | 'ipv6_addr' | 'other'; readonly flags: readonly string[] }
+/** A rule: where it is and its comment. */
+export interface DumpedRule { readonly chain: string; readonly handle: number; readonly comment?: string }
+/** A named object (counter, quota…). */
+export interface DumpedObject { readonly name: string; readonly type: number }
+/** A set element: key bytes, flags, remaining time in ms (undefined = no timeout). */
+export interface DumpedElement { readonly key: Buffer; readonly intervalEnd: boolean; readonly expiresMs?: number }
+
+function u64(payload: Buffer | undefined): number | undefined {
+  return payload && payload.length >= 8 ? Number(payload.readBigUInt64BE(0)) : undefined;
+}
+
+function nested(attrs: AttrsIn, type: number): AttrsIn {
+  return decodeAttrs(attrs.get(type) ?? Buffer.alloc(0));
+}
+
+/** The comment in a rule's userdata (nftnl TLVs: u8 type, u8 length, value). */
+function ruleComment(udata: Buffer | undefined): string | undefined {
+  if (!udata) return undefined;
+  for (let off = 0; off + 2 <= udata.length;) {
+    const type = udata[off] as number;
+    const len = udata[off + 1] as number;
+    if (type === NFTNL_UDATA_RULE_COMMENT) return readString(udata.subarray(off + 2, off + 2 + len));
+    off += 2 + len;
+  }
+  return undefined;
+}
+
+/** Reads a table over nfnetlink. One socket, opened in the caller's network namespace. */
+export class TableDump {
+  private readonly sock: NetlinkSocket;
+  private readonly family: number;
+  private readonly table: string;
+
+  private constructor(sock: NetlinkSocket, family: NftFamily, table: string) {
+    this.sock = sock;
+    this.family = FAMILY[family];
+    this.table = table;
+  }
+
+  /** Opens the netlink socket for table `family table`. */
+  static open(family: NftFamily, table: string): TableDump {
+    return new TableDump(NetlinkSocket.open(NETLINK_NETFILTER, { recvBufferSize: 16 * 1024 * 1024, timeoutMs: 60_000 }), family, table);
+  }
+
+  /** Runs one dump (or GET) and returns the attributes of each answer; retries a dump a concurrent change interrupted. */
+  private async query(msg: number, attrs: Buffer, dump: boolean): Promise<AttrsIn[] | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const [reply] = await this.sock.exchange([{
+        type: (NFNL_SUBSYS_NFTABLES << 8) | msg,
+        flags: dump ? NLM_F.DUMP : NLM_F.ACK,
+        payload: Buffer.concat([nfgenmsg(this.family), attrs]),
+      }]);
+      if (!reply) throw new KernelError('no netlink answer', `nftables message ${msg}`);
+      if (reply.errno === ENOENT) return undefined;
+      if (reply.errno !== 0) throw new KernelError(`reading table ${this.table} failed: errno ${reply.errno}`, `nftables netlink message ${msg}`);
+      if (reply.interrupted && attempt < 5) continue;
+      return reply.messages.map((m: NetlinkMessage) => decodeAttrs(m.payload.subarray(NFGENMSG_LEN)));
+    }
+  }
+
+  private mine(attrs: AttrsIn, tableAttr: number): boolean {
+    return readString(attrs.get(tableAttr)) === this.table;
+  }
+
+  /** True when the table exists. */
+  async exists(): Promise<boolean> {
+    return (await this.query(MSG.GETTABLE, encodeAttrs([stringAttr(1, this.table)]), false)) !== undefined;
+  }
+
+  /** Chains of the table. */
+  async chains(): Promise<DumpedChain[]> {
+    const out: DumpedChain[] = [];
+    for (const a of await this.query(MSG.GETCHAIN, Buffer.alloc(0), true) ?? []) {
+      if (!this.mine(a, 1)) continue;
+      const hook = nested(a, 4);
+      const hooknum = readBe32(hook.get(1));
+      const prio = readBe32(hook.get(2));
+      const policy = readBe32(a.get(5));
+      out.push({
+        name: readString(a.get(3)) ?? '', handle: u64(a.get(2)) ?? 0, type: readString(a.get(7)),
+        ...(hooknum === undefined ? {} : { hook: HOOKS[hooknum] ?? String(hooknum) }),
+        ...(prio === undefined ? {} : { prio: prio | 0 }),
+        ...(policy === undefined ? {} : { policy: policy === 1 ? 'accept' : 'drop' }),
+      });
+    }
+    return out;
+  }
+
+  /** Sets of the table. */
+  async sets(): Promise<DumpedSet[]> {
+    const out: DumpedSet[] = [];
+    for (const a of await this.query(MSG.GETSET, Buffer.alloc(0), true) ?? []) {
+      if (!this.mine(a, 1)) continue;
+      const flags = readBe32(a.get(3)) ?? 0;
+      const keyLen = readBe32(a.get(5));
+      out.push({
+        name: readString(a.get(2)) ?? '', handle: u64(a.get(16)) ?? 0,
+        type: keyLen === 4 ? 'ipv4_addr' : keyLen === 16 ? 'ipv6_addr' : 'other',
+        flags: [...(flags & NFT_SET_INTERVAL ? ['interval'] : []), ...(flags & NFT_SET_TIMEOUT ? ['timeout'] : [])],
+      });
+    }
+    return out;
+  }
+
+  /** Named objects of the table. */
+  async objects(): Promise<DumpedObject[]> {
+    const out: DumpedObject[] = [];
+    for (const a of await this.query(MSG.GETOBJ, Buffer.alloc(0), true) ?? []) {
+      if (this.mine(a, 1)) out.push({ name: readString(a.get(2)) ?? '', type: readBe32(a.get(3)) ?? 0 });
+    }
+    return out;
+  }
+
+  /** Rules of the table: chain, handle, comment. */
+  async rules(): Promise<DumpedRule[]> {
+    const out: DumpedRule[] = [];
+    for (const a of await this.query(MSG.GETRULE, encodeAttrs([stringAttr(1, this.table)]), true) ?? []) {
+      if (!this.mine(a, 1)) continue;
+      const comment = ruleComment(a.get(7));
+      out.push({ chain: readString(a.get(2)) ?? '', handle: u64(a.get(3)) ?? 0, ...(comment === undefined ? {} : { comment }) });
+    }
+    return out;
+  }
+
+  /** Elements of one set. */
+  async elements(set: string): Promise<DumpedElement[]> {
+    const out: DumpedElement[] = [];
+    const req = encodeAttrs([stringAttr(1, this.table), stringAttr(2, set)]);
+    for (const a of await this.query(MSG.GETSETELEM, req, true) ?? []) {
+      for (const e of nested(a, 3).all) {
+        const el = decodeAttrs(e.payload);
+        const key = nested(el, 1).get(1);
+        if (!key) continue;
+        const flags = readBe32(el.get(3)) ?? 0;
+        const hasTimeout = el.get(4) !== undefined;
+        const expiresMs = hasTimeout ? u64(el.get(5)) ?? 0 : undefined;
+        out.push({ key: Buffer.from(key), intervalEnd: (flags & NFT_SET_ELEM_INTERVAL_END) !== 0, ...(expiresMs === undefined ? {} : { expiresMs }) });
+      }
+    }
+    return out;
+  }
+
+  /** Closes the socket. */
+  close(): void {
+    this.sock.close();
+  }
+}
+
+/** The counter type number, for callers looking for a marker counter. */
+export const COUNTER_OBJECT = NFT_OBJECT_COUNTER;
+
+/** Text of an address key: dotted quad, or RFC 5952 IPv6 (what inet_ntop and the URL serialiser print). */
+export function keyText(key: Buffer): string {
+  if (key.length === 4) return `${key[0]}.${key[1]}.${key[2]}.${key[3]}`;
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(key.readUInt16BE(i));
+  let bestAt = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (bestAt < 0) return hex.join(':');
+  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
+}
