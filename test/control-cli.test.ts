@@ -1,34 +1,14 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ControlServer } from '../src/control/server.js';
 import { apiHandler } from '../src/control/dispatch.js';
 import { EXIT } from '../src/cli/command.js';
 import { MemoryDaemon } from './support/memory-daemon.js';
+import { runCli as cli } from './support/cli-run.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-
-interface Run { readonly status: number | null; readonly stdout: string; readonly stderr: string }
-
-/** Runs the real CLI as a child process (asynchronously: the server lives in this process). */
-function cli(args: readonly string[], as?: { uid: number; gid: number }): Promise<Run> {
-  const argv = as
-    ? ['setpriv', `--reuid=${as.uid}`, `--regid=${as.gid}`, '--clear-groups', process.execPath, CLI, ...args]
-    : [process.execPath, CLI, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 let dir: string;
 let socket: string;

@@ -5,30 +5,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_ENTRY } from '../src/core/paths.js';
 import { EXIT } from '../src/cli/command.js';
 import { Netns, hostFirewallSnapshot, waitFor } from './support/netns.js';
+import { runCli as cli } from './support/cli-run.js';
 
-interface Run { readonly status: number | null; readonly stdout: string; readonly stderr: string }
-
-function cli(args: readonly string[], as?: { uid: number; gid: number }): Promise<Run> {
-  const argv = as
-    ? ['setpriv', `--reuid=${as.uid}`, `--regid=${as.gid}`, '--clear-groups', process.execPath, CLI_ENTRY, ...args]
-    : [process.execPath, CLI_ENTRY, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 const hostBefore = hostFirewallSnapshot();
 let ns: Netns;
