@@ -14,7 +14,6 @@ import { EXIT } from '../src/cli/command.js';
 import { Netns, hostFirewallSnapshot, waitFor } from './support/netns.js';
 import { runCli as cli } from './support/cli-run.js';
 
-
 const hostBefore = hostFirewallSnapshot();
 let ns: Netns;
 let dir: string;
