@@ -71,7 +71,8 @@ function fakeCommand(dir: string, exitAfter?: number): { command: JournalCommand
   if (exitAfter !== undefined) args.push(`--fake-exit-after=${exitAfter}`);
   return {
     command: { file: process.execPath, args },
-    calls: () => (existsSync(callsFile) ? readFileSync(callsFile, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as string[]) : []),
+    // Complete lines only: the child may be writing the last one right now.
+    calls: () => (existsSync(callsFile) ? readFileSync(callsFile, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as string[]) : []),
   };
 }
 
