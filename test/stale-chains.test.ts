@@ -120,6 +120,10 @@ for (const variant of ['legacy', 'nft'] as const) {
       load();
       const other = variant === 'nft' ? 'legacy' : 'nft';
       ns.run(`iptables-${other}-restore`, ['--noflush'], '*filter\n:f2b-old - [0:0]\n-A f2b-old -j RETURN\nCOMMIT\n');
+      // An unused leftover set goes; a set named like ours that the admin's own rule uses stays.
+      ns.run('ipset', ['create', 'f2b-leftover', 'hash:ip', '-exist']);
+      ns.run('ipset', ['create', 'f2b-user-kept', 'hash:ip', '-exist']);
+      ns.run(`iptables-${variant}`, ['-A', 'my-chain', '-m', 'set', '--match-set', 'f2b-user-kept', 'src', '-j', 'ACCEPT']);
       const agent = IpsetAgent.start(ns, variant, [noFail2ban]);
       try {
         const layout = { priority: -10, jails: [{ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop' }] };
@@ -127,6 +131,11 @@ for (const variant of ['legacy', 'nft'] as const) {
         const sshd = first.changes.find((c) => c.object === `iptables-${variant} filter f2b-sshd`);
         assert.deepEqual([sshd?.action, sshd?.reason], ['replace', 'taken over from fail2ban']);
         assert.ok(first.changes.some((c) => c.object === `iptables-${other} filter f2b-old` && c.action === 'delete'));
+        assert.deepEqual(first.changes.filter((c) => c.kind === 'ipset' && c.action === 'delete').map((c) => c.object), ['f2b-leftover']);
+        assert.ok(agent.warnings.some((w) => /ipset f2b-user-kept .* used by rules outside f2b-\* chains/.test(w)), agent.warnings.join('\n'));
+        const sets = ns.run('ipset', ['list', '-n']);
+        assert.match(sets, /^f2b-user-kept$/m);
+        assert.doesNotMatch(sets, /f2b-leftover/);
         const jump = '-A INPUT -p tcp -m multiport --dports 22 -m comment --comment f2b-fw -j f2b-sshd';
         const rule = '-A f2b-sshd -m set --match-set f2b-sshd src -m comment --comment f2b-fw -j DROP';
         // A crash between two writes: our rules and jump twice.

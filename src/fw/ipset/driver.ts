@@ -20,7 +20,7 @@ import type { IpsetElement, IpsetInfo, IpsetOp } from '../../../native/ipset/mes
 import { IpsetKernelError, IpsetSession, type IpsetOpFailure } from '../../../native/ipset/session.js';
 import { banOps, diffSet, elementBan, placement } from './elements.js';
 import { FAIL2BAN_SOCKET, fail2banRunning } from './fail2ban-probe.js';
-import { FAMILIES, detectVariant, spawnCommand, type IptablesVariant, type RunCommand } from './iptables.js';
+import { FAMILIES, detectVariant, ruleWords, spawnCommand, type FilterTable, type IptablesVariant, type RunCommand } from './iptables.js';
 import { jailNames, jailSets, PREFIX, type JailSet } from './naming.js';
 import { desiredRules, validateLayout } from './rules.js';
 
@@ -106,7 +106,13 @@ export class IpsetDriver implements FirewallDriver {
     changes.push(...chains.changes);
 
     const wanted = new Set(wantSets.map((s) => s.name));
-    const staleSets = [...headers.values()].filter((h) => h.name.startsWith(PREFIX) && !wanted.has(h.name) && (force || !f2bRunning));
+    const staleSets = [...headers.values()].filter((h) => {
+      if (!h.name.startsWith(PREFIX) || wanted.has(h.name) || (f2bRunning && !force)) return false;
+      // Every f2b-* chain not wanted goes, so references from them go too; others keep the set alive.
+      if (h.references <= setReferencesInF2bChains(tables, h.name)) return true;
+      this.options.onWarning?.(`ipset ${h.name} is not in the config but is used by rules outside f2b-* chains: left alone`);
+      return false;
+    });
     for (const h of staleSets) changes.push({ action: 'delete', kind: 'ipset', object: h.name, reason: 'stale f2b set: not in config' });
 
     const known = new Set(layout.jails.map((j) => j.name));
@@ -203,6 +209,21 @@ export class IpsetDriver implements FirewallDriver {
   async close(): Promise<void> {
     this.session.close();
   }
+}
+
+/** How many rules in `f2b-*` chains of all tables match on set `name`. */
+function setReferencesInF2bChains(tables: readonly FilterTable[], name: string): number {
+  let n = 0;
+  for (const t of tables) {
+    for (const [chain, rules] of t.chains) {
+      if (!chain.startsWith(PREFIX)) continue;
+      for (const r of rules) {
+        const w = ruleWords(r);
+        for (let i = 0; i < w.length - 1; i++) if (w[i] === '--match-set' && w[i + 1] === name) n++;
+      }
+    }
+  }
+  return n;
 }
 
 /** Jails whose plain-form set names (`f2b-<jail>`, IPv4 hash:ip) are present. */
