@@ -165,16 +165,23 @@ describe('rules/filter.d safety', () => {
   }
 
   for (const name of filterNames) {
-    it(`${name}: every failregex and prefregex is anchored at both ends, in every mode`, () => {
+    it(`${name}: every prefregex, failregex and ignoreregex is anchored at both ends, in every mode`, () => {
       for (const mode of modesOf(name)) {
         const { def } = load(name, mode ? { mode } : {});
-        for (const key of ['prefregex', 'failregex']) {
+        for (const key of ['prefregex', 'failregex', 'ignoreregex']) {
           const value = def.settings.get(key)?.value ?? '';
           for (const re of value.split('\n').map((l) => l.trim()).filter(Boolean)) {
             assert.ok(re.startsWith('^'), `${name}[mode=${mode}] ${key} not anchored at the start: ${re.slice(0, 80)}`);
             assert.ok(re.endsWith('$'), `${name}[mode=${mode}] ${key} not anchored at the end: …${re.slice(-80)}`);
           }
         }
+      }
+    });
+
+    it(`${name}: every regex can fall back to V8's linear-time engine (no lookarounds, no back-references)`, () => {
+      for (const mode of modesOf(name)) {
+        const filter = compileFilter(load(name, mode ? { mode } : {}).def, { clock, logtimezone: 'UTC' });
+        assert.deepEqual(filter.unguarded.map((r) => r.text), [], `${name}[mode=${mode}]`);
       }
     });
 
