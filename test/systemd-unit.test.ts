@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../src/core/paths.js';
+import { CLI_ENTRY, PACKAGE_ROOT } from '../src/core/paths.js';
 
 const UNIT = join(PACKAGE_ROOT, 'systemd', 'f2b-fw.service');
 const UNIT_IN_ROOT = '/etc/systemd/system/f2b-fw.service';
@@ -73,6 +73,17 @@ test('the unit is what the daemon needs: notify, watchdog, check-config first, r
     else assert.match(text, line);
   }
   assert.doesNotMatch(text, /^(CapabilityBoundingSet|AmbientCapabilities)=.*CAP_SYS_ADMIN/m, 'no CAP_SYS_ADMIN');
+});
+
+test('the sub-commands and flags the unit runs exist in this f2b-fw', () => {
+  const text = readFileSync(UNIT, 'utf8');
+  const lines = [...text.matchAll(/^Exec(?:StartPre|Start)=\/usr\/local\/bin\/f2b-fw (\S+)(.*)$/gm)];
+  assert.equal(lines.length, 2);
+  for (const [, sub, rest] of lines) {
+    const help = spawnSync(process.execPath, [CLI_ENTRY, sub!, '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, `f2b-fw ${sub} --help: ${help.stderr}`);
+    for (const flag of rest!.match(/--[\w-]+/g) ?? []) assert.ok(help.stdout.includes(flag), `f2b-fw ${sub} has no ${flag}`);
+  }
 });
 
 test('systemd-analyze security rates the sandbox exposure as low (below 4 of 10)', () => {
