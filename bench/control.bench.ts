@@ -1,0 +1,94 @@
+/**
+ * Control socket: what a script calling `f2b-fw` pays. Round trip of one
+ * request on an open connection, a `banned` answer listing 100,000 bans, and
+ * the wall time of a whole `f2b-fw ping` process (Node start-up included).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BenchModule, BenchSection } from './types.js';
+import { ControlServer, type ControlHandler } from '../src/control/server.js';
+import { ControlClient } from '../src/control/client.js';
+import { CLI_ENTRY } from '../src/core/paths.js';
+import type { BanRecord } from '../src/daemon/api.js';
+
+const ROUND_TRIPS = 5000;
+const BANS = 100_000;
+const CLI_RUNS = 10;
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function fakeBans(): BanRecord[] {
+  const now = Date.now();
+  return Array.from({ length: BANS }, (_, i) => ({
+    jail: 'sshd',
+    addr: i < 65536 ? `198.51.100.${i % 256}` : `2001:db8::${i.toString(16)}`,
+    bannedAt: now,
+    expiresAt: now + 600_000,
+    banCount: 1,
+    reason: 'maxretry reached',
+    matches: [],
+  }));
+}
+
+/** Runs `f2b-fw ping` as a process (asynchronously: the server answers from this process). */
+function pingProcess(path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_ENTRY, 'ping', '--socket', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`f2b-fw ping exited ${code}: ${stderr}`))));
+  });
+}
+
+async function timeMs(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** `npm run bench -- control` */
+export const bench: BenchModule = {
+  name: 'control',
+  async run(): Promise<BenchSection> {
+    const dir = mkdtempSync(join(tmpdir(), 'f2b-bench-control-'));
+    const path = join(dir, 'f2b-fw.sock');
+    const bans = fakeBans();
+    const handler: ControlHandler = async (req) => (req.cmd === 'banned' ? bans : { pong: true, pid: process.pid, protocol: 1, version: 'bench' });
+    const server = await ControlServer.listen({ path, handler });
+    try {
+      const client = await ControlClient.connect(path);
+      const trips: number[] = [];
+      for (let i = 0; i < ROUND_TRIPS; i++) trips.push(await timeMs(() => client.request('ping')));
+      trips.sort((a, b) => a - b);
+      const listing: number[] = [];
+      for (let i = 0; i < 5; i++) listing.push(await timeMs(() => client.request('banned')));
+      listing.sort((a, b) => a - b);
+      client.close();
+      const cli: number[] = [];
+      for (let i = 0; i < CLI_RUNS; i++) cli.push(await timeMs(() => pingProcess(path)));
+      cli.sort((a, b) => a - b);
+      return {
+        title: 'Control socket and client',
+        command: 'npm run bench -- control',
+        figures: [
+          { name: `request round trip on an open connection, median of ${ROUND_TRIPS}`, value: quantile(trips, 0.5) * 1000, unit: 'µs' },
+          { name: `request round trip, p99`, value: quantile(trips, 0.99) * 1000, unit: 'µs' },
+          { name: `\`banned\` answer with ${BANS.toLocaleString('en-US')} bans (serialise, send, parse), median of 5`, value: quantile(listing, 0.5), unit: 'ms' },
+          { name: `\`f2b-fw ping\` as a process (Node start-up included), median of ${CLI_RUNS}`, value: quantile(cli, 0.5), unit: 'ms' },
+        ],
+        notes: [
+          'Server and client in one process over a unix socket; the handler answers from memory, so this is the protocol\'s cost, not the daemon\'s work.',
+          'The process figure is the wall time from spawning `node dist/src/cli/main.js ping` to its exit; most of it is Node start-up and loading the CLI\'s modules.',
+        ],
+      };
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
