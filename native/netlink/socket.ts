@@ -85,6 +85,13 @@ export interface NetlinkSocketOptions {
   readonly maxSendBytes?: number;
   /** How long to wait for the kernel's answers to one sendmsg(), in ms (default 10 s). */
   readonly timeoutMs?: number;
+  /**
+   * Receive with a fixed buffer of this many bytes instead of peeking at each
+   * message's size. The kernel sizes dump chunks after the reader's buffer (up
+   * to 32 KiB), and an nftables set-element dump restarts its walk for every
+   * chunk: with 4 KiB chunks 100,000 elements take ~10x longer.
+   */
+  readonly msgBufferSize?: number;
 }
 
 interface Pending {
@@ -124,7 +131,8 @@ export class NetlinkSocket {
   /** Opens a socket for `protocol` (e.g. NETLINK_NETFILTER) in the caller's network namespace. */
   static open(protocol: number, options: NetlinkSocketOptions = {}): NetlinkSocket {
     const recv = options.recvBufferSize ?? 4 * 1024 * 1024;
-    const raw = new RawNetlinkSocket(protocol, { recvBufferSize: recv, sendBufferSize: 1024 * 1024 });
+    const peek = options.msgBufferSize === undefined ? {} : { messagePeeking: false, msgBufferSize: options.msgBufferSize };
+    const raw = new RawNetlinkSocket(protocol, { recvBufferSize: recv, sendBufferSize: 1024 * 1024, ...peek });
     return new NetlinkSocket(raw, options);
   }
 

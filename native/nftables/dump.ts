@@ -21,6 +21,12 @@ const NFT_SET_ELEM_INTERVAL_END = 0x1;
 const NFT_OBJECT_COUNTER = 1;
 const NFTNL_UDATA_RULE_COMMENT = 0;
 const ENOENT = 2;
+/**
+ * Receive buffer: the kernel makes dump chunks as big as the reader's buffer
+ * (at most 32 KiB), and a set-element dump walks the set from the start for
+ * every chunk, so small chunks make big dumps quadratic.
+ */
+const DUMP_CHUNK = 32 * 1024;
 
 /** A base or regular chain as the kernel holds it. */
 export interface DumpedChain { readonly name: string; readonly handle: number; readonly type?: string; readonly hook?: string; readonly prio?: number; readonly policy?: 'accept' | 'drop' }
@@ -67,7 +73,7 @@ export class TableDump {
 
   /** Opens the netlink socket for table `family table`. */
   static open(family: NftFamily, table: string): TableDump {
-    return new TableDump(NetlinkSocket.open(NETLINK_NETFILTER, { recvBufferSize: 16 * 1024 * 1024, timeoutMs: 60_000 }), family, table);
+    return new TableDump(NetlinkSocket.open(NETLINK_NETFILTER, { recvBufferSize: 16 * 1024 * 1024, timeoutMs: 60_000, msgBufferSize: DUMP_CHUNK }), family, table);
   }
 
   /** Runs one dump (or GET) and returns the attributes of each answer; retries a dump a concurrent change interrupted. */
