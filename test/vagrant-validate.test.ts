@@ -1,14 +1,16 @@
 /**
  * The router lab's Vagrantfile: `vagrant validate` accepts it (provider settings aside, as CI has
- * no hypervisor), its provisioning scripts are valid bash, and a broken copy is caught.
+ * no hypervisor), a broken copy is caught, the provisioning scripts are valid bash, and what the
+ * router gets — its nftables ruleset and jail.local — is accepted by nft and by check-config.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../src/core/paths.js';
+import { CLI_ENTRY, PACKAGE_ROOT } from '../src/core/paths.js';
+import { Netns } from './support/netns.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'f2bt-vagrant-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -36,7 +38,7 @@ test('vagrant validate accepts the three-machine lab without warnings', { skip }
 
 test('a Vagrantfile whose provisioning scripts are missing is refused', { skip }, () => {
   const copy = join(scratch, 'copy');
-  spawnSync('mkdir', ['-p', copy]);
+  mkdirSync(copy, { recursive: true });
   copyFileSync(join(PACKAGE_ROOT, 'Vagrantfile'), join(copy, 'Vagrantfile'));
   const r = validate(copy);
   assert.notEqual(r.status, 0);
@@ -50,8 +52,31 @@ test('the lab uses documentation ranges only and the scripts parse as bash', () 
   const dir = join(PACKAGE_ROOT, 'vagrant');
   const scripts = readdirSync(dir).filter((f) => f.endsWith('.sh'));
   assert.deepEqual(scripts.sort(), ['provision-attacker.sh', 'provision-lan.sh', 'provision-router.sh', 'scenario.sh']);
+  assert.match(readFileSync(join(dir, 'provision-router.sh'), 'utf8'), /router-nftables\.conf > \/etc\/nftables\.conf/);
   for (const s of scripts) {
     const r = spawnSync('bash', ['-n', join(dir, s)], { encoding: 'utf8' });
     assert.equal(r.status, 0, `${s}: ${r.stderr}`);
   }
+});
+
+test('the router\'s base ruleset is accepted by nft (checked in a namespace) and a typo is not', () => {
+  const ns = Netns.create('lab-nft');
+  try {
+    const file = join(PACKAGE_ROOT, 'vagrant', 'router-nftables.conf');
+    ns.run('nft', ['-c', '-f', file]);
+    const broken = join(scratch, 'broken.conf');
+    writeFileSync(broken, readFileSync(file, 'utf8').replace('dnat to', 'dnatt to'));
+    assert.throws(() => ns.run('nft', ['-c', '-f', broken]), /dnatt/);
+  } finally {
+    ns.destroy();
+  }
+});
+
+test('the router\'s jail.local passes f2b-fw check-config with both lab jails enabled', () => {
+  const etc = join(scratch, 'etc');
+  mkdirSync(etc, { recursive: true });
+  copyFileSync(join(PACKAGE_ROOT, 'vagrant', 'jail.local'), join(etc, 'jail.local'));
+  const r = spawnSync(process.execPath, [CLI_ENTRY, 'check-config', '--config-dir', etc], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /2 enabled jail\(s\): sshd, ufw-port-scan/);
 });

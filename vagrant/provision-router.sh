@@ -26,24 +26,7 @@ fi
 echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/90-lab-forward.conf
 sysctl -q --system
 OUT_IF=$(ip -o -4 addr show to 198.51.100.254 | cut -d' ' -f2)
-cat > /etc/nftables.conf <<NFT
-#!/usr/sbin/nft -f
-# Router lab base ruleset (loaded by nftables.service). f2b-fw keeps its own table
-# (inet f2b-fw) and restores it whenever this ruleset is reloaded or flushed.
-flush ruleset
-table ip lab-nat {
-  chain prerouting {
-    type nat hook prerouting priority dstnat; policy accept;
-    iifname "$OUT_IF" tcp dport 8080 dnat to 192.0.2.10:80
-  }
-}
-table inet lab-filter {
-  chain input {
-    type filter hook input priority filter; policy accept;
-    iifname "$OUT_IF" tcp dport { 23, 25, 110, 143, 445, 1433, 3306, 3389, 5900, 6379 } log prefix "[UFW BLOCK] " drop
-  }
-}
-NFT
+sed "s/^define OUT_IF = .*/define OUT_IF = \"$OUT_IF\"/" /vagrant/vagrant/router-nftables.conf > /etc/nftables.conf
 systemctl enable nftables
 systemctl restart nftables
 
@@ -56,20 +39,8 @@ chmod +x dist/src/cli/main.js
 ln -sf /opt/f2b-fw/dist/src/cli/main.js /usr/local/bin/f2b-fw
 
 install -d -m 0755 /etc/f2b-fw
-cat > /etc/f2b-fw/jail.local <<CONF
-[DEFAULT]
-bantime  = ${LAB_BANTIME}
-findtime = 10m
-ignoreip = 127.0.0.0/8 ::1
-
-[sshd]
-enabled  = true
-maxretry = 3
-
-[ufw-port-scan]
-enabled  = true
-maxretry = 5
-CONF
+install -m 0644 /vagrant/vagrant/jail.local /etc/f2b-fw/jail.local
+sed -i "s/^bantime  = .*/bantime  = ${LAB_BANTIME}/" /etc/f2b-fw/jail.local
 
 install -m 0644 /opt/f2b-fw/systemd/f2b-fw.service /etc/systemd/system/f2b-fw.service
 systemctl daemon-reload
