@@ -11,13 +11,16 @@ import type { Plan } from '../plan.js';
 import type { NftContext } from '../../../native/nftables/context.js';
 import type { NftCommand, NftElem } from '../../../native/nftables/json.js';
 import { NftBatch } from '../../../native/nftables/batch.js';
-import { element, refreshElements, removeElements } from '../../../native/nftables/element.js';
+import { addElements, element, refreshElements, removeElements } from '../../../native/nftables/element.js';
 import { flushSet, setRef } from '../../../native/nftables/set.js';
 import { readActual } from './actual.js';
 import { TableDump } from '../../../native/nftables/dump.js';
 import { desiredState, timeoutLeft } from './desired.js';
 import { reconcilePlan } from './diff.js';
 import { JAIL_SETS, TABLE, addrTarget, parseSetName, setName } from './names.js';
+
+/** Ban batches at least this big read the target sets first (see NftDriver.ban). */
+export const BULK_BAN = 10_000;
 
 /** Groups items by set name, keeping first-seen order. */
 function bySet<T>(items: readonly T[], setOf: (t: T) => string): Map<string, T[]> {
@@ -67,20 +70,31 @@ export class NftDriver implements FirewallDriver {
   /**
    * Adds bans with fresh timeouts (add, delete, add in one transaction, so a
    * re-ban refreshes and an absent address cannot fail the delete). Expired
-   * bans are skipped. The jails' sets must exist (reconcile first).
+   * bans are skipped. The jails' sets must exist (reconcile first). A batch of
+   * BULK_BAN or more first reads the target sets, and addresses not in them
+   * are only added: a third of the kernel work for a big first load.
    */
   async ban(bans: readonly Ban[]): Promise<void> {
     const now = this.clock.now();
-    const items: { set: string; elem: NftElem }[] = [];
+    const items: { set: string; text: string; elem: NftElem }[] = [];
     for (const b of bans) {
       const left = timeoutLeft(b, now);
       if (left === undefined) continue;
       const t = addrTarget(b.addr);
-      items.push({ set: setName(b.jail, t.version, t.kind), elem: element(t.text, left) });
+      items.push({ set: setName(b.jail, t.version, t.kind), text: t.text, elem: element(t.text, left) });
     }
+    const groups = bySet(items, (i) => i.set);
+    const present = items.length >= BULK_BAN
+      ? (await readActual(this.tableDump(), { elementsOnly: true, sets: (n) => groups.has(n) })).elements
+      : undefined;
     const batch = new NftBatch();
-    for (const [name, group] of bySet(items, (i) => i.set)) {
-      batch.push(...refreshElements(setRef(TABLE, name), group.map((g) => g.elem)));
+    for (const [name, group] of groups) {
+      const set = setRef(TABLE, name);
+      const have = present?.get(name);
+      const fresh = have ? group.filter((g) => !have.has(g.text)) : [];
+      const known = have ? group.filter((g) => have.has(g.text)) : group;
+      if (fresh.length) batch.push(addElements(set, fresh.map((g) => g.elem)));
+      if (known.length) batch.push(...refreshElements(set, known.map((g) => g.elem)));
     }
     await batch.flush(this.ctx);
   }
