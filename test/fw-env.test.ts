@@ -1,0 +1,58 @@
+/**
+ * Environment errors: a missing libnftables names the Debian package; no
+ * CAP_NET_ADMIN names the capability (checked for real: the CLI runs in a
+ * namespace with the capability dropped by setpriv); libnftables' own
+ * permission and missing-kernel-support texts are translated.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadLibNftables } from '../native/nftables/library.js';
+import { environmentErrorFor, hasNetAdmin } from '../native/env.js';
+import { EnvironmentError } from '../src/core/errors.js';
+import { CLI_ENTRY } from '../src/core/paths.js';
+import { Netns, hostFirewallSnapshot } from './support/netns.js';
+
+const hostBefore = hostFirewallSnapshot();
+after(() => assert.equal(hostFirewallSnapshot(), hostBefore, 'host firewall untouched'));
+
+test('a missing libnftables names the Debian package', () => {
+  assert.throws(() => loadLibNftables('libnftables-f2b-missing.so.1'), (e: unknown) => {
+    assert.ok(e instanceof EnvironmentError);
+    assert.match(e.message, /cannot load libnftables-f2b-missing\.so\.1.*apt-get install libnftables1/s);
+    return true;
+  });
+});
+
+test('libnftables error texts about permission and kernel support become EnvironmentErrors', () => {
+  assert.match(environmentErrorFor('internal:0:0-0: Error: Could not process rule: Operation not permitted')?.message ?? '', /CAP_NET_ADMIN/);
+  assert.match(environmentErrorFor('Error: Could not process rule: Protocol not supported')?.message ?? '', /no nf_tables support/);
+  assert.equal(environmentErrorFor('Error: Could not process rule: No such file or directory'), undefined);
+  assert.equal(hasNetAdmin('CapEff:\t0000000000001000\n'), true);
+  assert.equal(hasNetAdmin('CapEff:\t0000000000000000\n'), false);
+});
+
+test('f2b-fw reconcile without CAP_NET_ADMIN says which capability is missing and changes nothing', () => {
+  const ns = Netns.create('nocap');
+  const dir = mkdtempSync(join(tmpdir(), 'f2b-env-'));
+  try {
+    writeFileSync(join(dir, 'jail.conf'), '[sshd]\nenabled = true\nport = ssh\n');
+    let status = 0;
+    let stderr = '';
+    try {
+      execFileSync('ip', ['netns', 'exec', ns.name, 'setpriv', '--inh-caps=-net_admin', '--bounding-set=-net_admin',
+        process.execPath, CLI_ENTRY, 'reconcile', '--config-dir', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      ({ status, stderr } = e as { status: number; stderr: string });
+    }
+    assert.equal(status, 5, stderr);
+    assert.match(stderr, /CAP_NET_ADMIN/);
+    assert.equal(ns.run('nft', ['list', 'ruleset']), '');
+  } finally {
+    ns.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
