@@ -5,6 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../src/core/paths.js';
 
 /** One run's environment. */
 export interface MachineInfo {
@@ -14,6 +16,8 @@ export interface MachineInfo {
   readonly kernel: string;
   readonly debian: string;
   readonly node: string;
+  /** f2b-fw's version and the git commit measured (`+` when the tree had uncommitted changes). */
+  readonly f2bfw: string;
   readonly nft: string;
   /** `not installed` when Debian's fail2ban is absent (the bench then runs f2b-fw alone). */
   readonly fail2ban: string;
@@ -37,6 +41,13 @@ function commandOutput(cmd: string, args: readonly string[]): string | undefined
   }
 }
 
+function f2bfwVersion(): string {
+  const pkg = JSON.parse(readOr(join(PACKAGE_ROOT, 'package.json'), '{}')) as { version?: string };
+  const commit = commandOutput('git', ['-C', PACKAGE_ROOT, 'rev-parse', '--short', 'HEAD']);
+  const dirty = commandOutput('git', ['-C', PACKAGE_ROOT, 'status', '--porcelain', '--untracked-files=no']);
+  return `${pkg.version ?? 'unknown'}${commit ? ` (commit ${commit}${dirty ? '+' : ''})` : ''}`;
+}
+
 /** Collects the machine info now; `now` is the run's start time. */
 export function machineInfo(now: Date): MachineInfo {
   const cpuinfo = readOr('/proc/cpuinfo', '');
@@ -52,6 +63,7 @@ export function machineInfo(now: Date): MachineInfo {
     kernel: release(),
     debian: debianVersion === '' ? pretty : `${pretty} (${debianVersion})`,
     node: process.version,
+    f2bfw: f2bfwVersion(),
     nft: commandOutput('nft', ['--version'])?.split('\n')[0] ?? 'not installed',
     fail2ban: f2b?.startsWith('install ok installed') ? `fail2ban ${f2b.split(' ').pop()}` : 'not installed',
     date: now.toISOString(),

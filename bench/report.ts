@@ -93,6 +93,7 @@ function machineBlock(m: MachineInfo, ran: readonly string[], all: readonly stri
     `| Kernel | ${cell(m.kernel)} |`,
     `| OS | ${cell(m.debian)} |`,
     `| Node.js | ${m.node} |`,
+    `| f2b-fw | ${cell(m.f2bfw)} |`,
     `| nftables | ${cell(m.nft)} |`,
     `| fail2ban (for comparison) | ${cell(m.fail2ban)}${m.fail2ban === 'not installed' ? ' — f2b-fw measured alone' : ''} |`,
     `| Last run | ${m.date}: ${ran.join(', ') || 'nothing'} |`,

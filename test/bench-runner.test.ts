@@ -50,7 +50,7 @@ test('the runner writes machine info and a table per module, and records a faili
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /bench boom: FAILED: Error: kernel said no/);
   const doc = readFileSync(out, 'utf8');
-  for (const label of ['CPU', 'Cores', 'Memory', 'Kernel', 'OS', 'Node.js', 'fail2ban (for comparison)']) assert.match(doc, new RegExp(`^\\| ${label.replace(/[()]/g, '\\$&')} \\| .+ \\|$`, 'm'));
+  for (const label of ['CPU', 'Cores', 'Memory', 'Kernel', 'OS', 'Node.js', 'f2b-fw', 'nftables', 'fail2ban (for comparison)']) assert.match(doc, new RegExp(`^\\| ${label.replace(/[()]/g, '\\$&')} \\| .+ \\|$`, 'm'));
   assert.match(doc, new RegExp(`\\| Node\\.js \\| ${process.version} \\|`));
   assert.match(doc, /## Ban latency\n\nCommand: `npm run bench -- ok`/);
   assert.match(doc, /\| single ban, median \| 2\.5 ms \| ≤ 5 ms ✓ \| 250 ms \(fail2ban 1\.0\.2\) \| 0\.01× \|/);
