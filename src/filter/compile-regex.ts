@@ -5,8 +5,9 @@
  * ConfigError naming the key, the regex and the construct.
  */
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
+import { groupTable, type GroupTable } from './groups.js';
 import { enableBacktrackGuard, linearEligible } from './guard.js';
-import { requiredLiterals, type Literal } from './literals.js';
+import { requiredLiterals } from './literals.js';
 import { walk } from './pyregex-ast.js';
 import { RegexSyntaxError } from './pyregex-parse.js';
 import { translatePython } from './pyregex.js';
@@ -21,10 +22,12 @@ export interface FilterRegex {
   readonly groups: ReadonlySet<string>;
   /** Renamed duplicate groups → the name they stand for. */
   readonly aliases: ReadonlyMap<string, string>;
+  /** Capture names → fail2ban names, for extracting a match's groups. */
+  readonly table: GroupTable;
   /** V8 falls back to its linear engine on excessive backtracking for this regex. */
   readonly linear: boolean;
   /** Literals one of which occurs in every match; null if none is required. */
-  readonly literals: readonly Literal[] | null;
+  readonly literals: readonly string[] | null;
 }
 
 /** How to compile: where the regex came from (for errors), `usedns`, multi-line. */
@@ -62,6 +65,7 @@ export function compileFilterRegex(text: string, ctx: RegexContext): FilterRegex
     re,
     groups,
     aliases: translated.aliases,
+    table: groupTable(groups, translated.aliases),
     linear: linearEligible(translated.source, translated.flags),
     literals: requiredLiterals(translated.tree),
   };

@@ -69,6 +69,8 @@ export class DateDetector {
   readonly stats: TemplateStats[];
   /** `{NONE}`: lines carry no date. */
   readonly none: boolean;
+  /** Every template finds dates at the line start only (`^\W{0,2}` before them). */
+  readonly lineStartOnly: boolean;
   private last: TemplateStats | null = null;
   private lastStart = -1;
 
@@ -89,6 +91,7 @@ export class DateDetector {
     const seen = new Set<DateTemplate>();
     this.stats = templates.filter((t) => !seen.has(t) && seen.add(t)).map((template) => ({ template, hits: 0 }));
     this.none = none && templates.length === 0;
+    this.lineStartOnly = this.stats.every((s) => s.template.lineStart);
   }
 
   /** The date in `line`, or null when no template matches. */
@@ -117,7 +120,12 @@ export class DateDetector {
     s.hits++;
     this.last = s;
     this.lastStart = m.index;
-    const span = m.indices?.[1] ?? [m.index, m.index + m[0].length];
-    return { template: s.template, match: m, start: span[0], end: span[1] };
+    const t = s.template;
+    if (t.dateGroup === null) {
+      const span = m.indices?.[1] ?? [m.index, m.index + m[0].length];
+      return { template: t, match: m, start: span[0], end: span[1] };
+    }
+    const start = m.index + m.groups!.__pre!.length;
+    return { template: t, match: m, start, end: start + (m.groups![t.dateGroup] ?? '').length };
   }
 }

@@ -11,8 +11,12 @@ import { translatePython } from './pyregex.js';
 export interface DateTemplate {
   /** Pattern as written (`{^LN-BEG}%b %d %H:%M:%S`, `EPOCH`…), for reports. */
   readonly name: string;
-  /** Search regex (`d` flag: group 1's span is the date text). */
+  /** Search regex; the date text is group `dateGroup`, after `__pre` (or, with the `d` flag, group 1). */
   readonly regex: RegExp;
+  /** Name of the group holding the date text; null: use group 1's indices (`d` flag). */
+  readonly dateGroup: string | null;
+  /** The date can only be preceded by `^\W{0,2}` (fail2ban's `{^LN-BEG}` form). */
+  readonly lineStart: boolean;
   /** Anchored at line begin or end: a match is final, no better candidate is searched. */
   readonly anchored: boolean;
   /** The time for a match, or null if the fields make no valid date. */
@@ -28,10 +32,49 @@ const LINE_BOUND_BEGIN = /^(?:\(\?\w+\))?(?:\^|\((?:\?:)?\^(?!\|))/;
 const LINE_BOUND_END = /(?<![\\|])(?:\$\)?)$/;
 const HAS_GROUP = /(?<!\(\?)(?<!\\)\((?!\?)/;
 
-function compile(pyRegex: string, name: string): RegExp {
-  const t = translatePython(pyRegex);
+/**
+ * Splits `src` (Python) at its first capturing group when that group is at
+ * the top level with no alternation before it: the text before becomes group
+ * `__pre`, so the date's span is known without the costly `d` flag.
+ */
+function splitAtDateGroup(src: string): { source: string; group: string; pre: string } | null {
+  let depth = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') { i++; continue; }
+    if (c === '[') {
+      i++;
+      if (src[i] === '^') i++;
+      if (src[i] === ']') i++;
+      while (i < src.length && src[i] !== ']') { if (src[i] === '\\') i++; i++; }
+      continue;
+    }
+    if (c === '|' && depth === 0) return null;
+    if (c === ')') { depth--; continue; }
+    if (c !== '(') continue;
+    const named = /^\(\?P<(\w+)>/.exec(src.slice(i));
+    if (src[i + 1] !== '?' || named) {
+      if (depth !== 0) return null;
+      const pre = `(?P<__pre>${src.slice(0, i)})`;
+      if (named) return { source: pre + src.slice(i), group: named[1]!, pre: src.slice(0, i) };
+      return { source: `${pre}(?P<__date>${src.slice(i + 1)}`, group: '__date', pre: src.slice(0, i) };
+    }
+    depth++;
+  }
+  return null;
+}
+
+const LINE_START_PRE = /^(?:\(\?\w+\))?\^(?:\(\?:\\W\{0,2\}\)\?)?$/;
+
+function compile(pyRegex: string, name: string): { regex: RegExp; dateGroup: string | null; lineStart: boolean } {
+  const split = splitAtDateGroup(pyRegex);
+  const t = translatePython(split?.source ?? pyRegex);
   try {
-    return new RegExp(t.source, 'd');
+    return {
+      regex: new RegExp(t.source, split ? '' : 'd'),
+      dateGroup: split?.group ?? null,
+      lineStart: split !== null && LINE_START_PRE.test(split.pre),
+    };
   } catch (e) {
     throw new DatePatternError(`${name}: ${(e as Error).message}`);
   }
@@ -60,15 +103,14 @@ function bounded(regex: string, wordBegin: boolean | 'start', wordEnd: boolean):
   return { source: (gf ? gf[0].replace(/^[^(]*/, '') : '') + re, anchored };
 }
 
-function epochTemplate(name: string, source: string, anchored: boolean, group: number, long: boolean): DateTemplate {
-  const regex = compile(source, name);
+function epochTemplate(name: string, source: string, anchored: boolean, long: boolean): DateTemplate {
   return {
-    name, regex, anchored,
+    name, anchored, ...compile(source, name),
     time(m) {
-      const v = m[group]!;
+      const v = m.groups?.__epoch ?? '';
       let seconds = Number(v);
       if (long && v.length >= 13) seconds = v.length >= 16 && !v.includes('.') ? seconds / 1e6 : seconds / 1e3;
-      return Number.isFinite(seconds) ? Math.round(seconds * 1000) : null;
+      return v !== '' && Number.isFinite(seconds) ? Math.round(seconds * 1000) : null;
     },
   };
 }
@@ -83,29 +125,27 @@ export function dateTemplate(pattern: string): DateTemplate {
   const lineBegin = upper !== key;
   if (key === 'EPOCH' || key === 'LEPOCH') {
     const re = key === 'LEPOCH' ? LONG_EPOCH_RE : EPOCH_RE;
-    if (lineBegin) return epochTemplate(pattern, String.raw`^(?:\W{0,2})?(${re})(?=\b|\W|$)`, true, 1, key === 'LEPOCH');
-    return epochTemplate(pattern, String.raw`(?:^\[?|(?<=\baudit\())(${re})(?=\b|\W|$)`, false, 1, key === 'LEPOCH');
+    if (lineBegin) return epochTemplate(pattern, String.raw`^(?:\W{0,2})?(?P<__epoch>${re})(?=\b|\W|$)`, true, key === 'LEPOCH');
+    return epochTemplate(pattern, String.raw`(?:^\[?|(?<=\baudit\())(?P<__epoch>${re})(?=\b|\W|$)`, false, key === 'LEPOCH');
   }
   if (key === 'TAI64N') {
-    const b = bounded('@[0-9a-f]{24}', lineBegin ? 'start' : false, true);
-    const regex = compile(b.source, pattern);
+    const b = bounded('(?P<__tai>@[0-9a-f]{24})', lineBegin ? 'start' : false, true);
     return {
-      name: pattern, regex, anchored: b.anchored,
-      time: (m) => parseInt(m[1]!.slice(2, 17), 16) * 1000,
+      name: pattern, anchored: b.anchored, ...compile(b.source, pattern),
+      time: (m) => parseInt(m.groups!.__tai!.slice(2, 17), 16) * 1000,
     };
   }
   if (/\{L?EPOCH\}/i.test(p)) {
     const long = /\{LEPOCH\}/i.test(p);
-    const inner = p.replace(/(?<!\\)\{L?EPOCH\}/gi, `(${long ? LONG_EPOCH_RE : EPOCH_RE})`);
+    const inner = p.replace(/(?<!\\)\{L?EPOCH\}/gi, `(?P<__epoch>${long ? LONG_EPOCH_RE : EPOCH_RE})`);
     const b = bounded(`(${inner})`, true, true);
-    return epochTemplate(pattern, b.source, b.anchored, 2, long);
+    return epochTemplate(pattern, b.source, b.anchored, long);
   }
   if (p.startsWith('{UNB}')) { p = p.slice(5); wordBegin = false; wordEnd = false; }
   if (wordBegin && p.startsWith('{^LN-BEG}')) { p = p.slice(9); wordBegin = 'start'; }
   const b = bounded(expandDateFields(p), wordBegin, wordEnd);
-  const regex = compile(b.source, pattern);
   return {
-    name: pattern, regex, anchored: b.anchored,
+    name: pattern, anchored: b.anchored, ...compile(b.source, pattern),
     time: (m, ctx) => fieldsToTime(m.groups ?? {}, ctx),
   };
 }

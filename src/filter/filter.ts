@@ -16,7 +16,7 @@ import { compileFilterRegex, hasGroup, type FilterRegex } from './compile-regex.
 import { DateDetector, type DateMatch } from './date-detector.js';
 import { DatePatternError } from './strftime.js';
 import { matchGroups, publicFields } from './groups.js';
-import { literalPrefilter, type Literal } from './literals.js';
+import { literalPrefilter, type DateCut } from './literals.js';
 import { MlfidCache } from './mlfid.js';
 import { journalMatch, logTimeZone, maxLines, regexLines } from './options.js';
 import { LineBuffer } from './line-buffer.js';
@@ -131,7 +131,8 @@ export class CompiledFilter implements Filter {
     this.defaultOffset = logTimeZone(options.logtimezone, { file: def.name });
     this.journalmatch = journalMatch(def);
     this.buffer = new LineBuffer(this.maxlines);
-    this.prefilter = multiline || options.noPrefilter ? null : prefilterOf(this.failregex);
+    const cut: DateCut = this.dates.none || this.dates.lineStartOnly ? 'line-start' : 'anywhere';
+    this.prefilter = multiline || options.noPrefilter ? null : prefilterOf(this.failregex, cut);
   }
 
   /** Regexes V8 cannot move to its linear engine (back-references, lookarounds). */
@@ -170,9 +171,12 @@ export class CompiledFilter implements Filter {
     if (this.prefregex !== null) {
       const pm = this.prefregex.re.exec(buf);
       if (pm === null) return EMPTY;
-      pre = matchGroups(pm, this.prefregex);
-      if (pre.content) { buf = pre.content; content = true; }
-      delete pre.content;
+      const c = pm.groups?.content;
+      if (c) { buf = c; content = true; }
+      if (this.prefregex.table.names.length > (c === undefined ? 0 : 1)) {
+        pre = matchGroups(pm, this.prefregex.table, {});
+        delete pre.content;
+      }
     }
     for (let i = 0; i < this.failregex.length; i++) {
       const r = this.failregex[i]!;
@@ -184,7 +188,7 @@ export class CompiledFilter implements Filter {
       if (ig >= 0) { this.last.ignoreregex = ig; return EMPTY; }
       this.last.failregex = i;
       if (multi && content) this.buffer.clear();
-      const groups = matchGroups(m, r, pre === null ? {} : { ...pre });
+      const groups = matchGroups(m, r.table, pre === null ? {} : Object.assign({}, pre));
       return this.hits(i, groups, matched !== null ? matched.map((l) => l.text) : [line.text], line, date);
     }
     return EMPTY;
@@ -247,13 +251,13 @@ export class CompiledFilter implements Filter {
   }
 }
 
-function prefilterOf(regexes: readonly FilterRegex[]): RegExp | null {
-  const all: Literal[] = [];
+function prefilterOf(regexes: readonly FilterRegex[], cut: DateCut): RegExp | null {
+  const all: string[] = [];
   for (const r of regexes) {
     if (r.literals === null) return null;
     all.push(...r.literals);
   }
-  return literalPrefilter(all);
+  return literalPrefilter(all, cut);
 }
 
 /**

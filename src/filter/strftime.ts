@@ -82,6 +82,17 @@ function num(v: string | undefined): number | undefined {
   return v === undefined ? undefined : Number(v.trim());
 }
 
+/** Year, month, day of `t` in the zone `offset` (null: local time). */
+function localDate(t: number, offset: number | null): { y: number; m: number; d: number } {
+  if (offset === null) { const d = new Date(t); return { y: d.getFullYear(), m: d.getMonth() + 1, d: d.getDate() }; }
+  const d = new Date(t + offset * 60_000);
+  return { y: d.getUTCFullYear(), m: d.getUTCMonth() + 1, d: d.getUTCDate() };
+}
+
+function timeOf(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number, offset: number | null): number {
+  return offset === null ? new Date(y, mo - 1, d, h, mi, s, ms).getTime() : Date.UTC(y, mo - 1, d, h, mi, s, ms) - offset * 60_000;
+}
+
 /** Converts matched strptime fields to ms since the epoch, or null if they make no date. */
 export function fieldsToTime(g: DateFields, ctx: DateContext): number | null {
   let year = num(g.Y);
@@ -104,13 +115,8 @@ export function fieldsToTime(g: DateFields, ctx: DateContext): number | null {
     offset = zoneOffset(zone);
     if (offset === null) return null;
   }
-  const local = (t: number): { y: number; m: number; d: number } => {
-    const d = offset === null ? new Date(t) : new Date(t + offset * 60_000);
-    return offset === null ? { y: d.getFullYear(), m: d.getMonth() + 1, d: d.getDate() }
-      : { y: d.getUTCFullYear(), m: d.getUTCMonth() + 1, d: d.getUTCDate() };
-  };
   const assumeYear = year === undefined;
-  if (year === undefined) year = local(ctx.now).y;
+  if (year === undefined) year = localDate(ctx.now, offset).y;
   const julian = num(g.j);
   if ((month === undefined || day === undefined) && julian !== undefined) {
     const jd = new Date(Date.UTC(year, 0, julian));
@@ -118,13 +124,10 @@ export function fieldsToTime(g: DateFields, ctx: DateContext): number | null {
     day = jd.getUTCDate();
   }
   const assumeToday = month === undefined && day === undefined;
-  if (assumeToday) { const t = local(ctx.now); month = t.m; day = t.d; }
+  if (assumeToday) { const t = localDate(ctx.now, offset); month = t.m; day = t.d; }
   if (month === undefined || day === undefined || month < 1 || day < 1 || day > 31) return null;
-  const make = (y: number): number => offset === null
-    ? new Date(y, month! - 1, day!, hour, minute, second, ms).getTime()
-    : Date.UTC(y, month! - 1, day!, hour, minute, second, ms) - offset * 60_000;
-  let t = make(year);
+  let t = timeOf(year, month, day, hour, minute, second, ms, offset);
   if (assumeToday && t > ctx.now) t -= DAY_MS;
-  if (assumeYear && t > ctx.now + DAY_MS) t = make(year - 1);
+  if (assumeYear && t > ctx.now + DAY_MS) t = timeOf(year - 1, month, day, hour, minute, second, ms, offset);
   return Number.isFinite(t) ? t : null;
 }
