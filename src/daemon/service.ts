@@ -17,7 +17,7 @@ import { formatPlan, isEmptyPlan, type Plan } from '../fw/plan.js';
 import { BanStore } from '../bans/store.js';
 import { BanManager } from '../bans/manager.js';
 import { watchRuleset, isOwnThread, type RulesetChange, type RulesetWatch } from '../../native/netlink/ruleset-watch.js';
-import type { Notifier } from './notify.js';
+import { releaseFreedMemory, type Notifier } from './notify.js';
 import { RuntimeJail, isEnabled, type JailDeps } from './jails.js';
 import { canonicalAddr, covers } from './address.js';
 import { jailGet, jailSet } from './settings-api.js';
@@ -92,7 +92,8 @@ export class Daemon implements DaemonApi {
     const started = clock.now();
     const plan = await this.reconcileKernel({});
     const restored = this.store.countCurrent(clock.now());
-    log.info({ event: 'restore', restored, ended, changes: plan.changes.length, ms: clock.now() - started },
+    const mem = process.memoryUsage();
+    log.info({ event: 'restore', restored, ended, changes: plan.changes.length, ms: clock.now() - started, rssMb: Math.round(mem.rss / 1048576), heapMb: Math.round(mem.heapUsed / 1048576), externalMb: Math.round(mem.external / 1048576) },
       `restored ${restored} ban(s) into the kernel${ended ? `, dropped ${ended} of jails no longer configured` : ''}`);
     for (const j of this.jails.values()) await j.start();
     this.startTimers();
@@ -147,12 +148,22 @@ export class Daemon implements DaemonApi {
     return this.store.removeBans(keys, this.deps.clock.now()).length;
   }
 
-  /** Kernel := layout + store bans, one transaction, in the kernel queue. */
+  /**
+   * Kernel := layout + store bans, one transaction, in the kernel queue. The
+   * ruleset watcher is paused meanwhile: our own transaction is no news, and a
+   * restore of 100,000 bans would otherwise echo back 100,000 notifications.
+   */
   private reconcileKernel(opts: ReconcileOptions): Promise<Plan> {
-    return this.manager.enqueueKernel(() => {
+    return this.manager.enqueueKernel(async () => {
       const now = this.deps.clock.now();
       if (!opts.dryRun) this.manager.sweep();
-      return this.driver.reconcile(this.layout, this.store.bansForKernel(now), opts);
+      this.watch?.pause();
+      try {
+        return await this.driver.reconcile(this.layout, this.store.bansForKernel(now), opts);
+      } finally {
+        this.watch?.resume();
+        releaseFreedMemory();
+      }
     });
   }
 
