@@ -129,12 +129,27 @@ test('the socket group lets its members in, and only them', async () => {
   }
 });
 
+test('--timeout bounds the wait for a daemon that does not answer', async () => {
+  const hungSocket = join(dir, 'hung.sock');
+  const hung = await ControlServer.listen({ path: hungSocket, handler: () => new Promise(() => undefined) });
+  try {
+    const r = await cli(['ping', '--timeout', '0.5', '--socket', hungSocket]);
+    assert.equal(r.status, EXIT.failure);
+    assert.match(r.stderr, /did not answer "ping" within 500 ms/);
+    const bad = await cli(['ping', '--timeout', 'soon', '--socket', hungSocket]);
+    assert.equal(bad.status, EXIT.usage);
+  } finally {
+    await hung.close();
+  }
+});
+
 test('every client command has --help with its usage and exit codes', async () => {
   for (const name of ['status', 'ban', 'unban', 'banned', 'history', 'reload', 'stop', 'ping', 'get', 'set']) {
     const r = await cli([name, '--help']);
     assert.equal(r.status, EXIT.ok);
     assert.match(r.stdout, new RegExp(`^Usage: f2b-fw ${name}`));
     assert.match(r.stdout, /--socket PATH/);
+    assert.match(r.stdout, /--timeout SECONDS/);
     assert.match(r.stdout, /6 no daemon on the socket, 7 permission denied/);
   }
 });

@@ -14,6 +14,7 @@ export const CLIENT_OPTIONS = {
   socket: COMMON_OPTIONS.socket,
   'config-dir': COMMON_OPTIONS['config-dir'],
   json: COMMON_OPTIONS.json,
+  timeout: { type: 'string' },
 } as const satisfies OptionTable;
 
 /** The help lines for CLIENT_OPTIONS, appended to each command's help. */
@@ -22,9 +23,10 @@ export const CLIENT_OPTIONS_HELP = [
   `  --socket PATH      control socket (default: \`socket\` in f2b-fw.conf, else ${DEFAULTS.socket})`,
   `  --config-dir DIR   where f2b-fw.conf is (default ${DEFAULTS.configDir})`,
   '  --json             print the daemon\'s answer as JSON',
+  `  --timeout SECONDS  how long to wait for the daemon's answer (default ${DEFAULTS.controlTimeoutMs / 1000})`,
   '  -h, --help         this help',
   '',
-  'Exit codes: 0 ok, 1 refused/failed, 2 usage, 6 no daemon on the socket, 7 permission denied.',
+  'Exit codes: 0 ok, 1 refused/failed/timed out, 2 usage, 6 no daemon on the socket, 7 permission denied.',
 ].join('\n');
 
 /** The control socket a command talks to: --socket, else `socket` in the config dir's f2b-fw.conf. */
@@ -35,9 +37,18 @@ export function socketPath(args: CommandArgs): string {
   return loadDaemonSettings(typeof dir === 'string' && dir !== '' ? dir : DEFAULTS.configDir).socket;
 }
 
+/** The answer timeout from --timeout (seconds), in ms. */
+function timeoutMs(args: CommandArgs): number {
+  const text = args.values.timeout;
+  if (text === undefined) return DEFAULTS.controlTimeoutMs;
+  const seconds = Number(text);
+  if (typeof text !== 'string' || !(seconds > 0)) throw new F2bError('usage', `--timeout must be a positive number of seconds, got ${JSON.stringify(text)}`);
+  return seconds * 1000;
+}
+
 /** Sends one request to the daemon the command line points at. */
 export function ask(args: CommandArgs, cmd: string, request: RequestArgs = {}): Promise<unknown> {
-  return callDaemon(socketPath(args), cmd, request);
+  return callDaemon(socketPath(args), cmd, request, { timeoutMs: timeoutMs(args) });
 }
 
 /** A usage error: the CLI prints it and exits with EXIT.usage. */
