@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync, chmodSync, closeSync, copyFileSync, mkdirSync, openSync, renameSync, rmdirSync,
-  truncateSync, unlinkSync, writeFileSync, writeSync,
+  symlinkSync, truncateSync, unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,6 +141,92 @@ for (const backend of ['inotify', 'polling'] as const) {
       assert.deepEqual(c.texts(later), ['later']);
       appendFileSync(later, 'and more\n');
       assert.ok(await c.waitLines(4));
+    } finally {
+      await src.stop();
+      t.cleanup();
+    }
+  });
+}
+
+for (const backend of ['inotify', 'polling'] as const) {
+  test(`[${backend}] a glob that also matches the rotated name (app.log*): rename rotation still reads every line once`, async () => {
+    const t = tempDir('glob-rename');
+    const path = join(t.dir, 'app.log');
+    writeFileSync(path, 'before start\n');
+    const c = new Collector();
+    const src = createSources({ logpath: [join(t.dir, 'app.log*')], backend }, c.deps(new MemoryPositionStore()));
+    let oldFd = openSync(path, 'a');
+    try {
+      await src.start();
+      writeSync(oldFd, numbered('a', 50));
+      assert.ok(await c.waitLines(50));
+      renameSync(path, `${path}.1`);
+      writeSync(oldFd, numbered('late', 3));
+      const newFd = openSync(path, 'a');
+      writeSync(newFd, numbered('b', 20));
+      assert.ok(await c.waitLines(73), `got ${c.lines.length}`);
+      await pause(1000); // past the rotation grace: app.log.1 is now only a glob match
+      writeSync(oldFd, numbered('late', 2, 3)); // very late writes still count, once
+      closeSync(oldFd);
+      oldFd = newFd;
+      assert.ok(await c.waitLines(75), `got ${c.lines.length}`);
+      await pause(500);
+      expectEachOnce(c.texts(), [numbered('a', 50), numbered('late', 5), numbered('b', 20)].join('').trimEnd().split('\n'));
+      assert.deepEqual(c.errors, []);
+    } finally {
+      closeSync(oldFd);
+      await src.stop();
+      t.cleanup();
+    }
+  });
+
+  test(`[${backend}] a glob that also matches the copy (app.log*): copytruncate still reads every line once`, async () => {
+    const t = tempDir('glob-copy');
+    const path = join(t.dir, 'app.log');
+    writeFileSync(path, '');
+    const c = new Collector();
+    const src = createSources({ logpath: [join(t.dir, 'app.log*')], backend }, c.deps(new MemoryPositionStore()));
+    const fd = openSync(path, 'a');
+    try {
+      await src.start();
+      writeSync(fd, numbered('one', 40));
+      assert.ok(await c.waitLines(40));
+      copyFileSync(path, `${path}.1`);
+      truncateSync(path, 0);
+      writeSync(fd, numbered('two', 10));
+      assert.ok(await c.waitLines(50), `got ${c.lines.length}`);
+      await pause(800);
+      expectEachOnce(c.texts(), [numbered('one', 40), numbered('two', 10)].join('').trimEnd().split('\n'));
+    } finally {
+      closeSync(fd);
+      await src.stop();
+      t.cleanup();
+    }
+  });
+
+  test(`[${backend}] a glob match that is deleted is dropped quietly; a symlink to a followed file is not read twice`, async () => {
+    const t = tempDir('glob-delete');
+    const a = join(t.dir, 'a.log');
+    const b = join(t.dir, 'b.log');
+    writeFileSync(a, '');
+    writeFileSync(b, '');
+    symlinkSync(a, join(t.dir, 'link.log'));
+    const c = new Collector();
+    const src = createSources({ logpath: [join(t.dir, '*.log')], backend }, c.deps(new MemoryPositionStore()));
+    try {
+      await src.start();
+      appendFileSync(a, 'a1\n');
+      appendFileSync(b, 'b1\n');
+      assert.ok(await c.waitLines(2));
+      unlinkSync(b);
+      appendFileSync(a, 'a2\n');
+      assert.ok(await c.waitLines(3));
+      await pause(600);
+      assert.deepEqual(c.errors, [], 'a vanished glob match is not an error');
+      assert.deepEqual(c.texts().sort(), ['a1', 'a2', 'b1']);
+      writeFileSync(b, 'b again\n');
+      assert.ok(await c.waitLines(4));
+      assert.deepEqual(c.texts(b), ['b1', 'b again']);
     } finally {
       await src.stop();
       t.cleanup();

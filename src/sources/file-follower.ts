@@ -20,11 +20,20 @@ export interface FollowerEnv extends ReaderEnv {
   readonly retryMaxMs: number;
   /** Asks the owner to run `check()` again later (the owner serialises checks). */
   schedule(follower: FileFollower, delayMs: number): void;
+  /**
+   * Before reading a newly opened file: is it already read under another path (a rotated
+   * file that now matches a glob, a symlink)? Returns where to start ('busy' when another
+   * path reads it now), or undefined when nobody knows it.
+   */
+  claim(claimant: FileFollower, dev: number, ino: number, hash: string, size: number): number | 'busy' | undefined;
+  /** A rotated-away file was read to its end at `offset`: remembered for a later claim. */
+  retire(dev: number, ino: number, offset: number, hash: string): void;
 }
 
 interface Draining {
   readonly reader: FileReader;
   readonly until: number;
+  readonly hash: string;
 }
 
 /** One followed path. */
@@ -36,6 +45,8 @@ export class FileFollower {
   private failure: string | null = null;
   private retryAt = 0;
   private opened = false;
+  /** First line and offset of the current file before its last truncation (to recognise its copy). */
+  private beforeTruncate: { readonly hash: string; readonly offset: number } | null = null;
 
   /**
    * `required`: a literal logpath (missing is an error) rather than a glob match.
@@ -78,15 +89,39 @@ export class FileFollower {
       else this.opened = true;
       return;
     }
-    if (this.reader !== null && this.reader.inode !== current.ino) await this.lose(now);
+    if (this.reader !== null && !this.reader.is(current.dev, current.ino)) await this.lose(now);
     try {
       if (this.reader === null) await this.openCurrent();
+      if (this.reader === null) return; // read under another path for now
       await this.readCurrent();
       this.recover();
     } catch (err) {
       await this.lose(now);
       this.fail(err);
     }
+  }
+
+  /**
+   * Another path found the file `dev`/`ino`: 'busy' if it is our current file, else if it
+   * is one we are draining, hand it over (where its complete lines end) and stop reading it.
+   */
+  release(dev: number, ino: number): number | 'busy' | undefined {
+    if (this.reader?.is(dev, ino)) return 'busy';
+    const i = this.draining.findIndex((d) => d.reader.is(dev, ino));
+    if (i === -1) return undefined;
+    const [d] = this.draining.splice(i, 1);
+    void d!.reader.close();
+    return d!.reader.consumed;
+  }
+
+  /**
+   * Where a copy of our current file would continue (copytruncate's copy matching a glob):
+   * our offset if `hash` is our first line's (or was, before the last truncation), else undefined.
+   */
+  copyOffset(hash: string): number | undefined {
+    if (this.reader === null || hash === '') return undefined;
+    if (hash === this.hash) return this.reader.consumed;
+    return hash === this.beforeTruncate?.hash ? this.beforeTruncate.offset : undefined;
   }
 
   /** Reads what is left, saves the position and closes everything. */
@@ -110,7 +145,13 @@ export class FileFollower {
     // Only the first open consults the store; a file appearing later (rotation, creation) is new.
     const saved = this.opened ? undefined : this.env.positions.get(this.path);
     const resume = resumeOffset(saved, { size, firstLineHash: this.hash });
-    const start = resume ?? (this.startAtEnd ? await endOfLastLine(reader.fh, size, this.env.lineBytes) : 0);
+    const claimed = this.env.claim(this, reader.dev, reader.inode, this.hash, size);
+    if (claimed === 'busy') {
+      await reader.close();
+      this.env.schedule(this, this.backoff.next());
+      return;
+    }
+    const start = claimed ?? resume ?? (this.startAtEnd ? await endOfLastLine(reader.fh, size, this.env.lineBytes) : 0);
     reader.seek(start);
     this.reader = reader;
     this.opened = true;
@@ -124,6 +165,7 @@ export class FileFollower {
     let replaced = (await reader.size()) < reader.offset; // copytruncate: emptied, maybe written again
     if (!replaced) replaced = (await reader.readToEnd((bytes, at) => this.sameFile(reader, bytes, at))) === 'replaced';
     if (replaced) {
+      this.beforeTruncate = { hash: this.hash, offset: reader.consumed };
       reader.seek(0);
       this.hash = '';
       await reader.readToEnd((bytes, at) => this.sameFile(reader, bytes, at));
@@ -156,8 +198,8 @@ export class FileFollower {
     if (this.reader === null) return;
     const reader = this.reader;
     this.reader = null;
+    this.draining.push({ reader, until: now + this.env.rotationGraceMs, hash: this.hash });
     this.hash = '';
-    this.draining.push({ reader, until: now + this.env.rotationGraceMs });
     await this.drain(now);
   }
 
@@ -167,6 +209,7 @@ export class FileFollower {
       await d.reader.readToEnd().catch(() => undefined);
       if (now >= d.until) {
         d.reader.splitter.flush();
+        this.env.retire(d.reader.dev, d.reader.inode, d.reader.offset, d.hash);
         await d.reader.close();
         this.draining.splice(i, 1);
       } else i++;

@@ -26,6 +26,7 @@ export class FileReader {
   private constructor(
     readonly path: string,
     readonly fh: FileHandle,
+    readonly dev: number,
     readonly inode: number,
     public offset: number,
     private readonly env: ReaderEnv,
@@ -47,11 +48,16 @@ export class FileReader {
       if (!st.isFile()) {
         throw Object.assign(new Error(`${path} is not a regular file`), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
       }
-      return new FileReader(path, fh, st.ino, 0, env);
+      return new FileReader(path, fh, st.dev, st.ino, 0, env);
     } catch (err) {
       await fh.close();
       throw err;
     }
+  }
+
+  /** True when this reader has the file `dev`/`ino` open. */
+  is(dev: number, ino: number): boolean {
+    return this.dev === dev && this.inode === ino;
   }
 
   /** Offset just after the last complete line handed out. */

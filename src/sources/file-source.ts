@@ -13,6 +13,9 @@ import { DirWatchSet } from './dir-watch.js';
 import { FileFollower, type FollowerEnv } from './file-follower.js';
 import { expandGlob, hasMagic, segmentMatches, segmentRegExp } from './glob.js';
 
+/** How many rotated-away files are remembered for `claim`. */
+const RETIRED_KEPT = 256;
+
 interface Pattern {
   readonly text: string;
   /** Last segment as a matcher, to tell which created names may be new matches. */
@@ -30,6 +33,8 @@ export class FileSource implements LogSource {
   /** Followers waiting for a check; the flag says whether the check is a mere poll tick. */
   private readonly pending = new Map<FileFollower, boolean>();
   private readonly timers = new Map<FileFollower, NodeJS.Timeout>();
+  /** Rotated-away files read to their end, by `dev:ino`, so a glob matching them later does not read them twice. */
+  private readonly retired = new Map<string, { offset: number; hash: string }>();
   private rescanWanted = false;
   private pump: Promise<void> | null = null;
   private ticker: NodeJS.Timeout | null = null;
@@ -54,6 +59,11 @@ export class FileSource implements LogSource {
       retryMinMs: this.tuning.retryMinMs,
       retryMaxMs: this.tuning.retryMaxMs,
       schedule: (f, ms) => this.schedule(f, ms),
+      claim: (claimant, dev, ino, hash, size) => this.claim(claimant, dev, ino, hash, size),
+      retire: (dev, ino, offset, hash) => {
+        this.retired.set(`${dev}:${ino}`, { offset, hash });
+        if (this.retired.size > RETIRED_KEPT) this.retired.delete(this.retired.keys().next().value!);
+      },
     };
     this.watches = backend === 'polling' ? null : new DirWatchSet(
       (dir, name, kind) => this.onDirEvent(dir, name, kind),
@@ -80,6 +90,27 @@ export class FileSource implements LogSource {
     await this.pump?.catch(() => undefined);
     for (const f of this.followers.values()) await f.close();
     this.followers.clear();
+  }
+
+  private claim(claimant: FileFollower, dev: number, ino: number, hash: string, size: number): number | 'busy' | undefined {
+    for (const f of this.followers.values()) {
+      if (f === claimant) continue;
+      const found = f.release(dev, ino);
+      if (found !== undefined) return found;
+    }
+    // A rotated copy (copytruncate: `app.log.1`, `app.log-20261121` next to `app.log`) with the
+    // first line of a file we read: go on from where we are instead of reading it twice.
+    for (const f of this.followers.values()) {
+      if (f === claimant || dirname(f.path) !== dirname(claimant.path) || !claimant.path.startsWith(f.path)) continue;
+      const at = f.copyOffset(hash);
+      if (at !== undefined) return Math.min(at, size);
+    }
+    const key = `${dev}:${ino}`;
+    const old = this.retired.get(key);
+    // The same inode number with another first line or a shorter size is a new file.
+    if (old === undefined || old.hash !== hash || size < old.offset) return undefined;
+    this.retired.delete(key);
+    return old.offset;
   }
 
   private tick(): void {
