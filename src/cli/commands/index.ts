@@ -1,6 +1,7 @@
 /** Every `f2b-fw` sub-command, in the order `--help` lists them. */
 import type { Command } from '../command.js';
 import { versionCommand } from './version.js';
+import { testFilterCommand } from './test-filter.js';
 import { runCommand } from './run.js';
 import { checkConfigCommand } from './check-config.js';
 import { importFail2banDbCommand } from './import-fail2ban-db.js';
@@ -34,4 +35,5 @@ export const COMMANDS: readonly Command[] = [
   setCommand,
   reconcileCommand,
   demoCommand,
+  testFilterCommand,
 ];
