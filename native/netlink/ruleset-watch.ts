@@ -33,6 +33,8 @@ export interface RulesetWatchOptions {
   onChange(reason: RulesetChange): void;
   /** Period of the fallback tick in ms (0 = none). */
   readonly periodMs: number;
+  /** Subscribe to ruleset events (false: the periodic tick only, e.g. for the iptables backend). */
+  readonly events: boolean;
   /** Coalescing delay for events in ms (a flush sends hundreds of messages). */
   readonly debounceMs?: number;
 }
@@ -97,6 +99,24 @@ export function isOwnThread(pid: number): boolean {
   return pid === process.pid || existsSync(`/proc/${process.pid}/task/${pid}`);
 }
 
+/** Opens the event socket, or returns null when the kernel or our privileges do not allow it. */
+function subscribe(options: RulesetWatchOptions, changed: () => void, lost: () => void): NetlinkSocket | null {
+  let socket: NetlinkSocket | null = null;
+  try {
+    const tracker = new TransactionTracker(options.table, options.isOwn);
+    socket = createNetlink(NETLINK_NETFILTER, { ref: false, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 65536 });
+    socket.addMembership(NFNLGRP_NFTABLES);
+    socket.on('message', (msgs) => {
+      for (const m of msgs) if (tracker.feed(m)) changed();
+    });
+    socket.on('error', lost);
+    return socket;
+  } catch {
+    socket?.close();
+    return null;
+  }
+}
+
 /** Starts watching; never throws (falls back to the periodic tick). */
 export function watchRuleset(options: RulesetWatchOptions): RulesetWatch {
   const debounceMs = options.debounceMs ?? 20;
@@ -113,19 +133,7 @@ export function watchRuleset(options: RulesetWatchOptions): RulesetWatch {
     }, debounceMs);
   };
 
-  let socket: NetlinkSocket | null = null;
-  try {
-    const tracker = new TransactionTracker(options.table, options.isOwn);
-    socket = createNetlink(NETLINK_NETFILTER, { ref: false, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 65536 });
-    socket.addMembership(NFNLGRP_NFTABLES);
-    socket.on('message', (msgs) => {
-      for (const m of msgs) if (tracker.feed(m)) report('foreign-change');
-    });
-    socket.on('error', () => report('events-lost'));
-  } catch {
-    socket?.close();
-    socket = null;
-  }
+  const socket = options.events ? subscribe(options, () => report('foreign-change'), () => report('events-lost')) : null;
   const tick = options.periodMs > 0 ? setInterval(() => report('periodic'), options.periodMs) : null;
   tick?.unref();
   let paused = 0;

@@ -35,6 +35,8 @@ export interface DaemonConfig {
   readonly table: string;
   /** Fallback check period (ms) when ruleset events work / do not. */
   readonly checkMs?: { readonly withEvents: number; readonly withoutEvents: number };
+  /** Listen to nftables ruleset events (nftables backend); otherwise only the periodic check runs. */
+  readonly rulesetEvents: boolean;
 }
 
 /** Side effects, passed in. */
@@ -187,15 +189,13 @@ export class Daemon implements DaemonApi {
     this.store.purge(clock.now(), this.cfg.settings.dbpurgeage);
     if (notifier.watchdogMs !== null) this.timers.push(setInterval(() => notifier.send('WATCHDOG=1'), notifier.watchdogMs));
     const check = this.cfg.checkMs ?? { withEvents: 60_000, withoutEvents: 5000 };
-    let periodMs = check.withEvents;
-    this.watch = watchRuleset({
-      table: this.cfg.table, isOwn: isOwnThread, periodMs,
-      onChange: (reason) => this.repair(reason),
+    const watch = (periodMs: number, events: boolean): RulesetWatch => watchRuleset({
+      table: this.cfg.table, isOwn: isOwnThread, periodMs, events, onChange: (reason) => this.repair(reason),
     });
-    if (this.watch.mode === 'periodic' && periodMs !== check.withoutEvents) {
+    this.watch = watch(check.withEvents, this.cfg.rulesetEvents);
+    if (this.watch.mode === 'periodic' && check.withEvents !== check.withoutEvents) {
       this.watch.close();
-      periodMs = check.withoutEvents;
-      this.watch = watchRuleset({ table: this.cfg.table, isOwn: isOwnThread, periodMs, onChange: (reason) => this.repair(reason) });
+      this.watch = watch(check.withoutEvents, false);
     }
     for (const t of this.timers) t.unref();
   }

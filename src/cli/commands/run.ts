@@ -68,7 +68,7 @@ export const runCommand: Command = {
     };
     try {
       daemon = await Daemon.start(
-        { configDir: instance.configDir, dbFile: settings.dbfile, settings, table: DEFAULTS.table },
+        { configDir: instance.configDir, dbFile: settings.dbfile, settings, table: DEFAULTS.table, rulesetEvents: backend === 'nftables' },
         {
           clock: systemClock, log, notifier: createNotifier(process.env), ownAddresses: ownAddresses(),
           openDriver: () => openDriver(backend, systemClock, (m) => log.warn({ event: 'backend' }, m)),

@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Daemon } from '../src/daemon/service.js';
+import { NullDriver } from '../src/fw/null.js';
+import { ApiError } from '../src/daemon/api.js';
+import { DEFAULTS } from '../src/core/defaults.js';
+import { loadDaemonSettings } from '../src/config/daemon-conf.js';
+import type { Clock } from '../src/core/clock.js';
+import { tempConfigDir } from './support/config-files.js';
+import { TEST_FILTER, jailSection } from './support/daemon-harness.js';
+import { waitFor } from './support/netns.js';
+
+/** An in-process daemon on the null backend with a clock the test moves. */
+async function start(jails: (dir: string) => string) {
+  const cfg = tempConfigDir({ 'filter.d/f2btest.conf': TEST_FILTER });
+  cfg.write('jail.local', jails(cfg.dir));
+  let now = Date.now();
+  const clock: Clock = { now: () => now };
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => { lines.push(JSON.parse(l) as Record<string, unknown>); } });
+  const driver = new NullDriver(clock);
+  let stopRequested = false;
+  const daemon = await Daemon.start(
+    { configDir: cfg.dir, dbFile: join(cfg.dir, 'db.sqlite3'), settings: loadDaemonSettings(cfg.dir), table: DEFAULTS.table, rulesetEvents: false },
+    { clock, log, notifier: { send: () => undefined, watchdogMs: null }, ownAddresses: [], openDriver: async () => driver, requestStop: () => { stopRequested = true; } },
+  );
+  return {
+    cfg, daemon, driver, lines,
+    advance: (ms: number) => { now += ms; },
+    stopRequested: () => stopRequested,
+    async close() { await daemon.shutdown(); cfg.remove(); },
+  };
+}
+
+async function rejects(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => e instanceof ApiError && e.code === code);
+}
+
+test('manual ban/unban through the API: canonical addresses, prefixes, already-banned, unknown jail and bad address refused', async () => {
+  const t = await start((dir) => jailSection('sshd', join(dir, 'a.log'), { bantime: '1h' }) + jailSection('web', join(dir, 'b.log')));
+  try {
+    const r = await t.daemon.ban('sshd', ['2001:DB8::0:1', '203.0.113.7', '198.51.100.0/24']);
+    assert.deepEqual([...r.banned].sort(), ['198.51.100.0/24', '2001:db8::1', '203.0.113.7']);
+    assert.deepEqual((await t.daemon.ban('sshd', ['203.0.113.7'])).already, ['203.0.113.7']);
+    assert.deepEqual((await t.driver.list('sshd')).map((b) => b.addr).sort(), ['198.51.100.0/24', '2001:db8::1', '203.0.113.7']);
+    await rejects(t.daemon.ban('nope', ['203.0.113.7']), 'unknown-jail');
+    await rejects(t.daemon.ban('sshd', ['203.0.113.300']), 'bad-address');
+    await rejects(t.daemon.ban('sshd', ['2001:db8::g']), 'bad-address');
+
+    const holding = await t.daemon.banned('198.51.100.42');
+    assert.deepEqual(holding.map((b) => b.addr), ['198.51.100.0/24'], 'an address is reported under the prefix that covers it');
+    await t.daemon.ban('web', ['203.0.113.7']);
+    const un = await t.daemon.unban(undefined, ['203.0.113.7', '192.0.2.99']);
+    assert.deepEqual(un.unbanned.map((k) => k.jail).sort(), ['sshd', 'web'], 'unban without a jail frees the address everywhere');
+    assert.deepEqual(un.notBanned, ['192.0.2.99']);
+    const all = await t.daemon.unban('sshd', 'all');
+    assert.equal(all.unbanned.length, 2);
+    assert.deepEqual(await t.driver.list('sshd'), []);
+    const hist = await t.daemon.history('203.0.113.7');
+    assert.equal(hist.length, 2);
+    assert.ok(hist.every((h) => h.endedAt !== null && h.reason === 'manual'));
+    assert.ok(t.lines.some((l) => l.msg === '[web] Unban 203.0.113.7'));
+  } finally {
+    await t.close();
+  }
+});
+
+test('get/set change a running jail; status counts failures; bans expire from current into history', async () => {
+  const t = await start((dir) => jailSection('sshd', join(dir, 'a.log'), { maxretry: '3', bantime: '10m' }));
+  try {
+    const logfile = join(t.cfg.dir, 'a.log');
+    writeFileSync(logfile, '');
+    assert.equal(await t.daemon.get('sshd', 'maxretry'), 3);
+    assert.equal(await t.daemon.set('sshd', 'bantime', '1m'), 60);
+    assert.equal(await t.daemon.set('sshd', 'maxretry', '2'), 2);
+    assert.deepEqual(await t.daemon.set('sshd', 'addignoreip', '192.0.2.0/24'), ['192.0.2.0/24']);
+    await rejects(t.daemon.set('sshd', 'maxretry', 'lots'), 'bad-value');
+    await rejects(t.daemon.set('sshd', 'bantime', 'soon'), 'bad-value');
+    await rejects(t.daemon.set('sshd', 'delignoreip', '198.51.100.1'), 'bad-value');
+    await rejects(t.daemon.get('sshd', 'frobs' as never), 'bad-key');
+
+    appendFileSync(logfile, 'FAIL login from 192.0.2.5\nFAIL login from 192.0.2.5\nFAIL login from 203.0.113.8\nFAIL login from 203.0.113.8\n');
+    assert.ok(await waitFor(async () => (await t.daemon.banned()).length === 1, 5000), 'maxretry 2 bans, ignoreip spares 192.0.2.5');
+    const st = await t.daemon.status('sshd');
+    assert.deepEqual([st.currentlyBanned, st.totalBanned, st.bannedList], [1, 1, ['203.0.113.8']]);
+    assert.equal(st.totalFailed, 4);
+    const [ban] = await t.daemon.banned();
+    assert.equal(ban!.expiresAt! - ban!.bannedAt, 60_000, 'the bantime set at run time applies');
+    assert.equal(ban!.matches.length, 2, 'the lines behind the ban are kept');
+
+    t.advance(61_000);
+    await new Promise((r) => setTimeout(r, 1200)); // the 1 s expiry sweep
+    assert.deepEqual(await t.daemon.banned(), []);
+    assert.ok(t.lines.some((l) => l.msg === '[sshd] Unban 203.0.113.8' && l.reason === 'expired'));
+    const [h] = await t.daemon.history('203.0.113.8');
+    assert.equal(h!.endedAt, null, 'a ban that ran its course has no early end');
+    const overview = await t.daemon.status();
+    assert.deepEqual([overview.jails, overview.currentlyBanned, overview.backend], [['sshd'], 0, 'null']);
+    await t.daemon.stop();
+    await new Promise((r) => setImmediate(r));
+    assert.ok(t.stopRequested());
+  } finally {
+    await t.close();
+  }
+});
