@@ -65,20 +65,25 @@ test('a prefix ban blocks the whole network; a permanent ban has no expiry', asy
   assert.deepEqual(await agent.list('sshd'), [{ jail: 'sshd', addr: '192.0.2.0/28', expiresAt: null }]);
   await agent.unbanAll('sshd');
   assert.ok(canConnect(client, '192.0.2.1', PORT));
+  assert.doesNotMatch(server.run('nft', ['list', 'ruleset']), /f2b-fw-probe/, 'the refresh probe cleans up after itself');
 });
 
-test('re-banning refreshes the timeout; the kernel expires a ban without the process', async () => {
-  await agent.ban([{ jail: 'sshd', addr: '192.0.2.2', expiresAt: Date.now() + 2_000 }]);
-  await agent.ban([{ jail: 'sshd', addr: '192.0.2.2', expiresAt: Date.now() + 600_000 }]);
-  const [refreshed] = await agent.list('sshd');
-  assert.ok(refreshed!.expiresAt! > Date.now() + 590_000, 'timeout refreshed to the new ban');
-  // A short ban, then the process goes away: the kernel alone lifts it.
-  await agent.ban([{ jail: 'sshd', addr: '192.0.2.2', expiresAt: Date.now() + 2_000 }]);
-  const [shortened] = await agent.list('sshd');
-  assert.ok(shortened!.expiresAt! < Date.now() + 3_000, 'a shorter re-ban replaces the longer timeout');
-  assert.equal(canConnect(client, '192.0.2.1', PORT), false);
-  await agent.stop();
-  assert.ok(await waitFor(() => canConnect(client, '192.0.2.1', PORT), 8_000, 200), 'ban expired in the kernel');
-  agent = NftAgent.start(server);
-  assert.deepEqual(await agent.list(), []);
-});
+for (const refresh of ['add', 'delete+add'] as const) {
+  test(`re-banning refreshes the timeout (${refresh}); the kernel expires a ban without the process`, async () => {
+    await agent.stop();
+    agent = NftAgent.start(server, refresh);
+    await agent.ban([{ jail: 'sshd', addr: '192.0.2.2', expiresAt: Date.now() + 2_000 }]);
+    await agent.ban([{ jail: 'sshd', addr: '192.0.2.2', expiresAt: Date.now() + 600_000 }]);
+    const [refreshed] = await agent.list('sshd');
+    assert.ok(refreshed!.expiresAt! > Date.now() + 590_000, 'timeout refreshed to the new ban');
+    // A short ban, then the process goes away: the kernel alone lifts it.
+    await agent.ban([{ jail: 'sshd', addr: '192.0.2.2', expiresAt: Date.now() + 2_000 }]);
+    const [shortened] = await agent.list('sshd');
+    assert.ok(shortened!.expiresAt! < Date.now() + 3_000, 'a shorter re-ban replaces the longer timeout');
+    assert.equal(canConnect(client, '192.0.2.1', PORT), false);
+    await agent.stop();
+    assert.ok(await waitFor(() => canConnect(client, '192.0.2.1', PORT), 8_000, 200), 'ban expired in the kernel');
+    agent = NftAgent.start(server);
+    assert.deepEqual(await agent.list(), []);
+  });
+}

@@ -50,9 +50,14 @@ export class NftAgent {
     });
   }
 
-  /** Starts an agent inside `ns`. */
-  static start(ns: Netns): NftAgent {
-    const child = ns.spawn(process.execPath, [fileURLToPath(import.meta.url)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /**
+   * Starts an agent inside `ns`. `refresh` forces how re-bans refresh
+   * timeouts (`add`, or `delete+add` as on kernels before timeout updates);
+   * by default the driver probes the kernel.
+   */
+  static start(ns: Netns, refresh?: 'add' | 'delete+add'): NftAgent {
+    const args = [fileURLToPath(import.meta.url), ...(refresh ? [refresh] : [])];
+    const child = ns.spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     return new NftAgent(child);
   }
 
@@ -92,7 +97,8 @@ async function serve(): Promise<void> {
   const { NftContext } = await import('../../native/nftables/context.js');
   const { NftDriver } = await import('../../src/fw/nft/driver.js');
   const { systemClock } = await import('../../src/core/clock.js');
-  const driver = new NftDriver(NftContext.open(), systemClock);
+  const refresh = process.argv[2];
+  const driver = new NftDriver(NftContext.open(), systemClock, refresh === undefined ? {} : { refreshByAdd: refresh === 'add' });
   const run = async (req: Request): Promise<unknown> => {
     switch (req.op) {
       case 'reconcile': return driver.reconcile(req.layout, req.bans, req.options);

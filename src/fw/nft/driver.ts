@@ -15,6 +15,7 @@ import { addElements, element, refreshElements, removeElements } from '../../../
 import { flushSet, setRef } from '../../../native/nftables/set.js';
 import { readActual } from './actual.js';
 import { TableDump } from '../../../native/nftables/dump.js';
+import { kernelRefreshesOnAdd } from './probe.js';
 import { desiredState, timeoutLeft } from './desired.js';
 import { reconcilePlan } from './diff.js';
 import { JAIL_SETS, TABLE, addrTarget, parseSetName, setName } from './names.js';
@@ -40,16 +41,19 @@ export class NftDriver implements FirewallDriver {
   private readonly ctx: NftContext;
   private readonly clock: Clock;
   private dump: TableDump | undefined;
+  private refreshProbe: Promise<boolean> | undefined;
 
   /**
    * `ctx` is the shared libnftables context (NftContext.open()) that writes;
-   * `clock` dates timeouts; `dump` reads the table back (default: a netlink
-   * socket opened on first use, in this process's network namespace).
+   * `clock` dates timeouts; `options.dump` reads the table back (default: a
+   * netlink socket opened on first use, in this process's network namespace);
+   * `options.refreshByAdd` skips the kernel probe (tests of both paths).
    */
-  constructor(ctx: NftContext, clock: Clock, dump?: TableDump) {
+  constructor(ctx: NftContext, clock: Clock, options: { readonly dump?: TableDump; readonly refreshByAdd?: boolean } = {}) {
     this.ctx = ctx;
     this.clock = clock;
-    this.dump = dump;
+    this.dump = options.dump;
+    if (options.refreshByAdd !== undefined) this.refreshProbe = Promise.resolve(options.refreshByAdd);
   }
 
   private tableDump(): TableDump {
@@ -68,35 +72,49 @@ export class NftDriver implements FirewallDriver {
   }
 
   /**
-   * Adds bans with fresh timeouts (add, delete, add in one transaction, so a
-   * re-ban refreshes and an absent address cannot fail the delete). Expired
-   * bans are skipped. The jails' sets must exist (reconcile first). A batch of
-   * BULK_BAN or more first reads the target sets, and addresses not in them
-   * are only added: a third of the kernel work for a big first load.
+   * Adds bans with fresh timeouts. Where the kernel refreshes a timeout on a
+   * repeated add (probed once, see probe.ts) an add is all it takes; elsewhere
+   * add, delete, add in one transaction, so a re-ban refreshes and an absent
+   * address cannot fail the delete — and a batch of BULK_BAN or more first
+   * reads the target sets so that new addresses are only added. Prefixes
+   * (interval sets) always take add, delete, add. Expired bans are skipped.
+   * The jails' sets must exist (reconcile first).
    */
   async ban(bans: readonly Ban[]): Promise<void> {
     const now = this.clock.now();
-    const items: { set: string; text: string; elem: NftElem }[] = [];
+    const items: { set: string; text: string; net: boolean; elem: NftElem }[] = [];
     for (const b of bans) {
       const left = timeoutLeft(b, now);
       if (left === undefined) continue;
       const t = addrTarget(b.addr);
-      items.push({ set: setName(b.jail, t.version, t.kind), text: t.text, elem: element(t.text, left) });
+      items.push({ set: setName(b.jail, t.version, t.kind), text: t.text, net: t.kind === 'net', elem: element(t.text, left) });
     }
+    if (items.length === 0) return;
+    const addRefreshes = await this.addRefreshes();
     const groups = bySet(items, (i) => i.set);
-    const present = items.length >= BULK_BAN
+    const present = !addRefreshes && items.length >= BULK_BAN
       ? (await readActual(this.tableDump(), { elementsOnly: true, sets: (n) => groups.has(n) })).elements
       : undefined;
     const batch = new NftBatch();
     for (const [name, group] of groups) {
       const set = setRef(TABLE, name);
       const have = present?.get(name);
-      const fresh = have ? group.filter((g) => !have.has(g.text)) : [];
-      const known = have ? group.filter((g) => have.has(g.text)) : group;
+      const addOnly = addRefreshes && !group[0]?.net;
+      const fresh = addOnly ? group : have ? group.filter((g) => !have.has(g.text)) : [];
+      const known = addOnly ? [] : have ? group.filter((g) => have.has(g.text)) : group;
       if (fresh.length) batch.push(addElements(set, fresh.map((g) => g.elem)));
       if (known.length) batch.push(...refreshElements(set, known.map((g) => g.elem)));
     }
     await batch.flush(this.ctx);
+  }
+
+  /** Whether a plain add refreshes timeouts on this kernel (probed on first use; a failed probe is retried later). */
+  private async addRefreshes(): Promise<boolean> {
+    this.refreshProbe ??= kernelRefreshesOnAdd(this.ctx, this.tableDump()).catch(() => {
+      this.refreshProbe = undefined;
+      return false;
+    });
+    return this.refreshProbe;
   }
 
   /** Removes bans; absent ones are not an error. */

@@ -3,13 +3,13 @@
  * marker, per-jail set names, rule comments, and which set an address goes to.
  */
 import { createHash } from 'node:crypto';
-import { isIPv4, isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { DEFAULTS } from '../../core/defaults.js';
 import { F2bError } from '../../core/errors.js';
 import { table } from '../../../native/nftables/table.js';
 import type { NftExpr, NftTable } from '../../../native/nftables/json.js';
 import type { IpVersion } from '../../../native/nftables/set.js';
+import { ipv6Text } from '../../../native/nftables/dump.js';
 
 /** The one table f2b-fw owns. */
 export const TABLE: NftTable = table(DEFAULTS.family, DEFAULTS.table);
@@ -65,9 +65,32 @@ export interface AddrTarget {
   readonly text: string;
 }
 
-/** RFC 5952 text of an IPv6 address (the WHATWG URL serialiser is native and fast). */
-function canonicalV6(addr: string): string {
-  return new URL(`http://[${addr}]/`).hostname.slice(1, -1);
+const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
+const DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** The eight groups of an IPv6 address text, or undefined when it is not one (zones refused). */
+function ipv6Groups(addr: string): number[] | undefined {
+  let s = addr;
+  const lastColon = s.lastIndexOf(':');
+  if (lastColon < 0) return undefined;
+  if (s.includes('.', lastColon)) {
+    const v4 = s.slice(lastColon + 1);
+    if (!DOTTED.test(v4)) return undefined;
+    const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number];
+    s = `${s.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const dbl = s.indexOf('::');
+  let parts: string[];
+  if (dbl < 0) parts = s.split(':');
+  else {
+    if (s.indexOf('::', dbl + 1) >= 0) return undefined;
+    const head = dbl === 0 ? [] : s.slice(0, dbl).split(':');
+    const tail = dbl + 2 === s.length ? [] : s.slice(dbl + 2).split(':');
+    if (head.length + tail.length > 7) return undefined;
+    parts = [...head, ...new Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
+  }
+  if (parts.length !== 8 || !parts.every((p) => HEX_GROUP.test(p))) return undefined;
+  return parts.map((h) => parseInt(h, 16));
 }
 
 /**
@@ -78,12 +101,14 @@ function canonicalV6(addr: string): string {
 export function addrTarget(addr: string): AddrTarget {
   try {
     if (!addr.includes('/')) {
-      if (isIPv4(addr)) return { version: 4, kind: 'addr', text: addr };
-      if (!isIPv6(addr) || addr.includes('%')) throw new Error('not an address');
-      const text = canonicalV6(addr);
-      const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(text);
-      if (mapped) return addrTarget(ipaddr.fromByteArray(ipaddr.parse(text).toByteArray().slice(12)).toString());
-      return { version: 6, kind: 'addr', text };
+      if (DOTTED.test(addr)) return { version: 4, kind: 'addr', text: addr };
+      const g = ipv6Groups(addr);
+      if (!g) throw new Error('not an address');
+      if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
+        const [hi, lo] = [g[6] as number, g[7] as number];
+        return { version: 4, kind: 'addr', text: `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}` };
+      }
+      return { version: 6, kind: 'addr', text: ipv6Text(g) };
     }
     const [ip, len] = ipaddr.parseCIDR(addr);
     const version: IpVersion = ip.kind() === 'ipv4' ? 4 : 6;
