@@ -15,13 +15,15 @@ const NETLINK_NETFILTER = 12;
 const NFNLGRP_NFTABLES = 7;
 const NFNL_SUBSYS_NFTABLES = 10;
 const NFT_MSG_NEWGEN = 15;
+const NFT_MSG_GETGEN = 16;
+const NFTA_GEN_ID = 1;
 /** In every nftables object message (table, chain, rule, set, element list, obj), attribute 1 is the table name. */
 const ATTR_TABLE_NAME = 1;
 const NFTA_GEN_PROC_PID = 2;
 const NFGENMSG_LEN = 4;
 
 /** Why the watcher calls back. */
-export type RulesetChange = 'foreign-change' | 'events-lost' | 'periodic';
+export type RulesetChange = 'foreign-change' | 'events-lost' | 'generation-changed' | 'periodic';
 
 /** Options of watchRuleset. */
 export interface RulesetWatchOptions {
@@ -31,8 +33,14 @@ export interface RulesetWatchOptions {
   isOwn(pid: number): boolean;
   /** Called (coalesced) when the ruleset may no longer match what we put there. */
   onChange(reason: RulesetChange): void;
-  /** Period of the fallback tick in ms (0 = none). */
+  /** Without events: period of the fallback tick in ms (0 = none); the daemon then checks the whole ruleset. */
   readonly periodMs: number;
+  /**
+   * With events: how often (ms) the ruleset generation is asked for (one small
+   * netlink round trip) and compared with the last one the events announced,
+   * which catches events the socket dropped. 0 = never.
+   */
+  readonly generationCheckMs: number;
   /** Subscribe to ruleset events (false: the periodic tick only, e.g. for the iptables backend). */
   readonly events: boolean;
   /** Coalescing delay for events in ms (a flush sends hundreds of messages). */
@@ -73,6 +81,8 @@ function findAttr(data: Buffer, offset: number, type: number): Buffer | undefine
  */
 export class TransactionTracker {
   private touched = false;
+  /** The ruleset generation the last NEWGEN announced. */
+  lastGeneration: number | undefined;
   private readonly tableName: Buffer;
   constructor(table: string, private readonly isOwn: (pid: number) => boolean) {
     this.tableName = Buffer.from(`${table}\0`);
@@ -83,6 +93,8 @@ export class TransactionTracker {
     if (msg.type >> 8 !== NFNL_SUBSYS_NFTABLES) return false;
     const kind = msg.type & 0xff;
     if (kind === NFT_MSG_NEWGEN) {
+      const gen = findAttr(msg.data, NFGENMSG_LEN, NFTA_GEN_ID);
+      if (gen && gen.length >= 4) this.lastGeneration = gen.readUInt32BE(0);
       const pid = findAttr(msg.data, NFGENMSG_LEN, NFTA_GEN_PROC_PID);
       const foreign = this.touched && (pid === undefined || !this.isOwn(pid.readUInt32BE(0)));
       this.touched = false;
@@ -99,8 +111,14 @@ export function isOwnThread(pid: number): boolean {
   return pid === process.pid || existsSync(`/proc/${process.pid}/task/${pid}`);
 }
 
+/** The subscribed socket and the tracker that reads its messages. */
+interface Subscription {
+  readonly socket: NetlinkSocket;
+  readonly tracker: TransactionTracker;
+}
+
 /** Opens the event socket, or returns null when the kernel or our privileges do not allow it. */
-function subscribe(options: RulesetWatchOptions, changed: () => void, lost: () => void): NetlinkSocket | null {
+function subscribe(options: RulesetWatchOptions, changed: () => void, lost: () => void): Subscription | null {
   let socket: NetlinkSocket | null = null;
   try {
     const tracker = new TransactionTracker(options.table, options.isOwn);
@@ -110,11 +128,19 @@ function subscribe(options: RulesetWatchOptions, changed: () => void, lost: () =
       for (const m of msgs) if (tracker.feed(m)) changed();
     });
     socket.on('error', lost);
-    return socket;
+    return { socket, tracker };
   } catch {
     socket?.close();
     return null;
   }
+}
+
+/** Asks the kernel for the current ruleset generation (NFT_MSG_GETGEN); undefined when it does not answer. */
+async function currentGeneration(socket: NetlinkSocket): Promise<number | undefined> {
+  const nfgenmsg = Buffer.alloc(NFGENMSG_LEN); // family AF_UNSPEC, version 0, res_id 0
+  const [msgs] = await socket.request((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN, nfgenmsg, { timeout: 1000 });
+  const gen = msgs[0] && findAttr(msgs[0].data, NFGENMSG_LEN, NFTA_GEN_ID);
+  return gen && gen.length >= 4 ? gen.readUInt32BE(0) : undefined;
 }
 
 /** Starts watching; never throws (falls back to the periodic tick). */
@@ -133,22 +159,39 @@ export function watchRuleset(options: RulesetWatchOptions): RulesetWatch {
     }, debounceMs);
   };
 
-  const socket = options.events ? subscribe(options, () => report('foreign-change'), () => report('events-lost')) : null;
-  const tick = options.periodMs > 0 ? setInterval(() => report('periodic'), options.periodMs) : null;
-  tick?.unref();
+  const sub = options.events ? subscribe(options, () => report('foreign-change'), () => report('events-lost')) : null;
   let paused = 0;
+  /** Compares the kernel's generation with the last one announced; `quiet` only records it. */
+  const checkGeneration = (quiet: boolean): void => {
+    if (!sub) return;
+    currentGeneration(sub.socket).then((gen) => {
+      if (gen === undefined || paused > 0) return;
+      const known = sub.tracker.lastGeneration;
+      sub.tracker.lastGeneration = gen;
+      if (!quiet && known !== undefined && gen !== known) report('generation-changed');
+    }, () => undefined);
+  };
+  checkGeneration(true);
+  const tick = sub
+    ? (options.generationCheckMs > 0 ? setInterval(() => { if (paused === 0) checkGeneration(false); }, options.generationCheckMs) : null)
+    : (options.periodMs > 0 ? setInterval(() => report('periodic'), options.periodMs) : null);
+  tick?.unref();
   return {
-    mode: socket ? 'netlink' : 'periodic',
+    mode: sub ? 'netlink' : 'periodic',
     pause() {
-      if (paused++ === 0) socket?.dropMembership(NFNLGRP_NFTABLES);
+      if (paused++ === 0) sub?.socket.dropMembership(NFNLGRP_NFTABLES);
     },
     resume() {
-      if (paused > 0 && --paused === 0) socket?.addMembership(NFNLGRP_NFTABLES);
+      if (paused > 0 && --paused === 0 && sub) {
+        sub.socket.addMembership(NFNLGRP_NFTABLES);
+        // Our own transaction moved the generation on while we were not listening.
+        checkGeneration(true);
+      }
     },
     close() {
       if (tick) clearInterval(tick);
       if (timer) clearTimeout(timer);
-      socket?.close();
+      sub?.socket.close();
     },
   };
 }

@@ -33,7 +33,7 @@ export interface DaemonConfig {
   readonly settings: DaemonSettings;
   /** Our nftables table name (for the ruleset watcher). */
   readonly table: string;
-  /** Fallback check period (ms) when ruleset events work / do not. */
+  /** Fallback checks (ms): generation comparison when events work, a full reconcile when they do not. */
   readonly checkMs?: { readonly withEvents: number; readonly withoutEvents: number };
   /** Listen to nftables ruleset events (nftables backend); otherwise only the periodic check runs. */
   readonly rulesetEvents: boolean;
@@ -188,15 +188,12 @@ export class Daemon implements DaemonApi {
     this.timers.push(sweep, purge);
     this.store.purge(clock.now(), this.cfg.settings.dbpurgeage);
     if (notifier.watchdogMs !== null) this.timers.push(setInterval(() => notifier.send('WATCHDOG=1'), notifier.watchdogMs));
-    const check = this.cfg.checkMs ?? { withEvents: 60_000, withoutEvents: 5000 };
-    const watch = (periodMs: number, events: boolean): RulesetWatch => watchRuleset({
-      table: this.cfg.table, isOwn: isOwnThread, periodMs, events, onChange: (reason) => this.repair(reason),
+    const check = this.cfg.checkMs ?? { withEvents: 1000, withoutEvents: 5000 };
+    this.watch = watchRuleset({
+      table: this.cfg.table, isOwn: isOwnThread, events: this.cfg.rulesetEvents,
+      generationCheckMs: check.withEvents, periodMs: check.withoutEvents,
+      onChange: (reason) => this.repair(reason),
     });
-    this.watch = watch(check.withEvents, this.cfg.rulesetEvents);
-    if (this.watch.mode === 'periodic' && check.withEvents !== check.withoutEvents) {
-      this.watch.close();
-      this.watch = watch(check.withoutEvents, false);
-    }
     for (const t of this.timers) t.unref();
   }
 
