@@ -32,6 +32,7 @@ test('attack lines become kernel bans, persist, and come back with their remaini
     assert.deepEqual([...st.bannedList].sort(), ['2001:db8::9', '203.0.113.9']);
     assert.equal(st.totalFailed, 4);
 
+    assert.equal(h.events('repair').length, 0, 'our own bans are not mistaken for foreign changes');
     assert.equal(await h.signal('SIGTERM'), 0);
     assert.ok(h.elements('sshd').some((e) => e.addr === '203.0.113.9'), 'on_stop = keep leaves bans in the kernel');
     h.ns.run('nft', ['flush', 'ruleset']);
