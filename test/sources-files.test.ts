@@ -85,6 +85,23 @@ for (const backend of ['inotify', 'polling'] as const) {
     }
   });
 
+  test(`[${backend}] a glob that matches nothing at start picks up the first matching file; no error meanwhile`, async () => {
+    const t = tempDir('glob-empty');
+    const c = new Collector();
+    const src = createSources({ logpath: [join(t.dir, '*.log')], backend }, c.deps(new MemoryPositionStore()));
+    try {
+      await src.start();
+      await pause(300);
+      writeFileSync(join(t.dir, 'first.log'), 'hello\n');
+      assert.ok(await c.waitLines(1));
+      assert.deepEqual(c.texts(), ['hello']);
+      assert.deepEqual(c.errors, []);
+    } finally {
+      await src.stop();
+      t.cleanup();
+    }
+  });
+
   test(`[${backend}] positions survive a restart: lines written while stopped are read exactly once`, async () => {
     const t = tempDir('resume');
     const path = join(t.dir, 'auth.log');

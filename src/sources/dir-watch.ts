@@ -30,6 +30,11 @@ export class DirWatchSet {
     return this.watched.has(dir);
   }
 
+  /** True when every wanted directory has a live watch. */
+  get watchesAll(): boolean {
+    return this.unwatched.size === 0;
+  }
+
   /**
    * Makes the watched set equal to `dirs`: drops watches no longer needed, re-creates
    * watches whose directory was replaced or removed, and retries failed ones.

@@ -119,7 +119,10 @@ export class FileSource implements LogSource {
     for (const f of this.followers.values()) {
       if (full || !this.watches!.has(dirname(f.path))) this.mark(f, true);
     }
-    this.rescanWanted = true;
+    // With inotify, new files show up as events; a rescan on every tick is only needed for
+    // directories without a watch (and, on full ticks, for directories matched by a wildcard).
+    if (full || !this.watches!.watchesAll) this.rescanWanted = true;
+    this.kick();
   }
 
   private onDirEvent(dir: string, name: string | null, kind: 'rename' | 'change'): void {
