@@ -15,6 +15,7 @@ const layout: FirewallLayout = {
   jails: [
     { name: 'sshd', ports: [{ from: PORT, to: PORT }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop' },
     { name: 'other', ports: [{ from: 9999, to: 9999 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop' },
+    { name: 'rejector', ports: [{ from: PORT, to: PORT }], protocols: ['tcp', 'udp'], hooks: ['input'], verdict: 'reject' },
   ],
 };
 
@@ -58,6 +59,21 @@ for (const [label, addr, host] of [['IPv4', '192.0.2.2', '192.0.2.1'], ['IPv6', 
     assert.deepEqual(await agent.list(), []);
   });
 }
+
+test('verdict reject answers with a TCP reset (connection refused), IPv4 and IPv6', async () => {
+  for (const [addr, host] of [['192.0.2.2', '192.0.2.1'], ['2001:db8:1::2', '2001:db8:1::1']] as const) {
+    await agent.ban([{ jail: 'rejector', addr, expiresAt: Date.now() + 600_000 }]);
+    let stderr = '';
+    try {
+      client.run('nc', ['-v', '-z', '-w', '3', host, String(PORT)]);
+    } catch (e) {
+      stderr = (e as Error).message;
+    }
+    assert.match(stderr, /Connection refused/, `${addr} refused, not timed out`);
+    await agent.unbanAll('rejector');
+    assert.ok(canConnect(client, host, PORT));
+  }
+});
 
 test('a prefix ban blocks the whole network; a permanent ban has no expiry', async () => {
   await agent.ban([{ jail: 'sshd', addr: '192.0.2.0/28', expiresAt: null }]);

@@ -15,6 +15,7 @@ const layout: FirewallLayout = {
   jails: [
     { name: 'web8080', ports: [{ from: 8080, to: 8080 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop' },
     { name: 'other', ports: [{ from: 9999, to: 9999 }], protocols: ['tcp', 'udp'], hooks: ['input', 'forward'], verdict: 'reject' },
+    { name: 'early', ports: [{ from: 8080, to: 8080 }], protocols: ['tcp'], hooks: ['prerouting'], verdict: 'drop' },
   ],
 };
 const NAT = 'table ip nat {\n chain pre {\n  type nat hook prerouting priority dstnat; policy accept;\n  tcp dport 8080 dnat to 192.0.2.10:80\n }\n}\n';
@@ -60,4 +61,11 @@ test('a jail on port 8080 with hook forward blocks the connection DNATed to port
   await agent.unban([{ jail: 'web8080', addr: '203.0.113.2' }]);
   assert.ok(canConnect(client, '203.0.113.1', 8080), 'works again after unban');
   assert.equal(router.run('nft', ['list', 'table', 'ip', 'nat']), natBefore, 'foreign nat table untouched');
+});
+
+test('a jail on hook prerouting blocks the DNATed connection before routing', async () => {
+  await agent.ban([{ jail: 'early', addr: '203.0.113.2', expiresAt: Date.now() + 600_000 }]);
+  assert.equal(canConnect(client, '203.0.113.1', 8080), false);
+  await agent.unbanAll('early');
+  assert.ok(canConnect(client, '203.0.113.1', 8080));
 });
