@@ -158,18 +158,32 @@ test('a reader that cannot start at all is reported and retried with growing del
 });
 
 const journald = existsSync('/run/systemd/journal/socket') && spawnSync('systemd-cat', ['--help']).status === 0;
-test('the real journal: a line sent to journald arrives through journalctl', {
+test('the real journal: lines sent to journald arrive through journalctl; the cursor resumes after a restart', {
   skip: journald ? false : 'journald is not running here (no /run/systemd/journal/socket or systemd-cat); the reader was tested above with a child printing journal JSON',
 }, async () => {
   const tag = `f2bt-${randomBytes(4).toString('hex')}`;
+  const send = (msg: string): void => {
+    spawnSync('systemd-cat', ['-t', tag], { input: `${msg}\n` });
+  };
+  const spec = { logpath: [], backend: 'systemd' as const, journalmatch: [`SYSLOG_IDENTIFIER=${tag}`] };
+  const store = new MemoryPositionStore();
   const c = new Collector();
-  const src = createSources({ logpath: [], backend: 'systemd', journalmatch: [`SYSLOG_IDENTIFIER=${tag}`] }, c.deps(new MemoryPositionStore()));
+  let src = createSources(spec, c.deps(store));
   try {
+    send('sent before start, not read');
     await src.start();
-    await pause(500);
-    spawnSync('systemd-cat', ['-t', tag], { input: 'Failed password for root from 203.0.113.77 port 22 ssh2\n' });
+    await pause(1000); // journalctl has seeked to the end
+    send('Failed password for root from 203.0.113.77 port 22 ssh2');
     assert.ok(await c.waitLines(1, 10_000));
-    assert.match(c.lines[0]!.text, new RegExp(`${tag}(\\[\\d+\\])?: Failed password for root from 203\\.0\\.113\\.77`));
+    assert.match(c.lines[0]!.text, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\S+ ${tag}(\\[\\d+\\])?: Failed password for root from 203\\.0\\.113\\.77 port 22 ssh2$`));
+    await src.stop();
+    assert.match(store.get(src.name)!.firstLineHash, /^s=/);
+    send('sent while stopped');
+    src = createSources(spec, c.deps(store));
+    await src.start();
+    assert.ok(await c.waitLines(2, 10_000));
+    await pause(500);
+    assert.deepEqual(c.texts().map((l) => l.replace(/^.*?: /, '')), ['Failed password for root from 203.0.113.77 port 22 ssh2', 'sent while stopped']);
   } finally {
     await src.stop();
   }
