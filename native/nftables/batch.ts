@@ -1,5 +1,5 @@
 /** A batch of commands collected by the caller and sent as one transaction. */
-import type { NftContext, RunOptions } from './context.js';
+import type { NftContext } from './context.js';
 import type { NftCommand, NftOutputItem } from './json.js';
 
 /** Commands to run together: all or nothing. */
@@ -23,8 +23,8 @@ export class NftBatch {
   }
 
   /** Sends everything as one transaction (nothing when empty). */
-  async flush(ctx: NftContext, options?: RunOptions): Promise<NftOutputItem[]> {
+  async flush(ctx: NftContext): Promise<NftOutputItem[]> {
     if (this.commands.length === 0) return [];
-    return ctx.run(this.commands, options);
+    return ctx.run(this.commands);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * One shared libnftables context. Commands are JSON documents in, JSON
- * documents out; calls are queued so only one runs at a time, and heavy ones
- * (large batches, full listings) run on a worker thread through koffi's
+ * documents out; calls are queued so only one runs at a time, and large
+ * batches run on a worker thread through koffi's
  * `.async` so the event loop keeps serving.
  */
 import { KernelError, EnvironmentError } from '../../src/core/errors.js';
@@ -12,18 +12,11 @@ import type { NftCommand, NftDocument, NftOutputItem } from './json.js';
 /** Commands longer than this (characters of JSON) run asynchronously. */
 export const ASYNC_THRESHOLD = 16 * 1024;
 
-/** Options for one call. */
-export interface RunOptions {
-  /** Run on a worker thread even if the command is short. */
-  readonly heavy?: boolean;
-}
-
 /** A libnftables context owned by one process. */
 export class NftContext {
   private readonly lib: LibNftables;
   private ctx: NftCtxPointer | null;
   private tail: Promise<unknown> = Promise.resolve();
-  private flagsSet = false;
 
   private constructor(lib: LibNftables, ctx: NftCtxPointer) {
     this.lib = lib;
@@ -34,6 +27,8 @@ export class NftContext {
   static open(lib: LibNftables = loadLibNftables()): NftContext {
     const ctx = lib.ctxNew(0);
     if (!ctx) throw new EnvironmentError('libnftables could not allocate a context (nft_ctx_new returned NULL)');
+    // On libnftables 1.0.6 JSON input is only parsed when JSON output is on.
+    lib.outputSetFlags(ctx, OUTPUT_FLAGS.json);
     lib.bufferOutput(ctx);
     lib.bufferError(ctx);
     return new NftContext(lib, ctx);
@@ -44,10 +39,10 @@ export class NftContext {
    * printed (listings), or [] for changes. Throws KernelError with
    * libnftables' error text and the command, or EnvironmentError.
    */
-  run(commands: readonly NftCommand[], options: RunOptions = {}): Promise<NftOutputItem[]> {
+  run(commands: readonly NftCommand[]): Promise<NftOutputItem[]> {
     const doc: NftDocument = { nftables: commands };
     const text = JSON.stringify(doc);
-    const result = this.tail.then(() => this.execute(text, options));
+    const result = this.tail.then(() => this.execute(text));
     this.tail = result.catch(() => undefined);
     return result;
   }
@@ -59,14 +54,10 @@ export class NftContext {
     this.ctx = null;
   }
 
-  private async execute(text: string, options: RunOptions): Promise<NftOutputItem[]> {
+  private async execute(text: string): Promise<NftOutputItem[]> {
     const ctx = this.ctx;
     if (!ctx) throw new KernelError('libnftables context is closed', text);
-    if (!this.flagsSet) {
-      this.lib.outputSetFlags(ctx, OUTPUT_FLAGS.json | OUTPUT_FLAGS.handle);
-      this.flagsSet = true;
-    }
-    const rc = options.heavy || text.length > ASYNC_THRESHOLD
+    const rc = text.length > ASYNC_THRESHOLD
       ? await new Promise<number>((resolve, reject) => {
         this.lib.runCmdFromBuffer.async(ctx, text, (err, res) => (err ? reject(err as Error) : resolve(res)));
       })

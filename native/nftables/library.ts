@@ -15,8 +15,6 @@ export const LIBNFTABLES_PACKAGE = 'libnftables1';
 export const OUTPUT_FLAGS = {
   /** JSON output; on 1.0.6 it is also what makes JSON *input* parse. */
   json: 1 << 4,
-  /** Print object handles (needed to delete single rules). */
-  handle: 1 << 3,
 } as const;
 
 koffi.opaque('nft_ctx');
@@ -35,7 +33,6 @@ export interface LibNftables {
   readonly ctxNew: NativeFunction<[number], NftCtxPointer | null>;
   readonly ctxFree: NativeFunction<[NftCtxPointer], void>;
   readonly outputSetFlags: NativeFunction<[NftCtxPointer, number], void>;
-  readonly outputGetFlags: NativeFunction<[NftCtxPointer], number>;
   readonly bufferOutput: NativeFunction<[NftCtxPointer], number>;
   readonly bufferError: NativeFunction<[NftCtxPointer], number>;
   readonly getOutputBuffer: NativeFunction<[NftCtxPointer], string | null>;
@@ -65,7 +62,6 @@ export function loadLibNftables(path: string = LIBNFTABLES): LibNftables {
     ctxNew: f('nft_ctx *nft_ctx_new(uint32_t flags)'),
     ctxFree: f('void nft_ctx_free(nft_ctx *ctx)'),
     outputSetFlags: f('void nft_ctx_output_set_flags(nft_ctx *ctx, unsigned int flags)'),
-    outputGetFlags: f('unsigned int nft_ctx_output_get_flags(nft_ctx *ctx)'),
     bufferOutput: f('int nft_ctx_buffer_output(nft_ctx *ctx)'),
     bufferError: f('int nft_ctx_buffer_error(nft_ctx *ctx)'),
     getOutputBuffer: f('const char *nft_ctx_get_output_buffer(nft_ctx *ctx)'),
