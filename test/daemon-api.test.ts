@@ -12,10 +12,21 @@ import type { Clock } from '../src/core/clock.js';
 import { tempConfigDir } from './support/config-files.js';
 import { TEST_FILTER, jailSection } from './support/daemon-harness.js';
 import { waitFor } from './support/netns.js';
+import { get } from 'node:http';
+import { parseMetricsAddress } from '../src/daemon/metrics.js';
+
+function fetchUnix(socketPath: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get({ socketPath, path }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
 
 /** An in-process daemon on the null backend with a clock the test moves. */
-async function start(jails: (dir: string) => string) {
-  const cfg = tempConfigDir({ 'filter.d/f2btest.conf': TEST_FILTER });
+async function start(jails: (dir: string) => string, daemonConf = '') {
+  const cfg = tempConfigDir({ 'filter.d/f2btest.conf': TEST_FILTER, 'f2b-fw.conf': `[Definition]\n${daemonConf}` });
   cfg.write('jail.local', jails(cfg.dir));
   let now = Date.now();
   const clock: Clock = { now: () => now };
@@ -104,5 +115,32 @@ test('get/set change a running jail; status counts failures; bans expire from cu
     assert.ok(t.stopRequested());
   } finally {
     await t.close();
+  }
+});
+
+test('metrics (opt-in) on a unix socket: bans, failures, lines, kernel latency; public addresses refused', async () => {
+  assert.throws(() => parseMetricsAddress('0.0.0.0:9191'), /only served on a loopback address/);
+  assert.throws(() => parseMetricsAddress('9191'), /HOST:PORT/);
+  assert.deepEqual(parseMetricsAddress('[::1]:9191'), { host: '::1', port: 9191 });
+  const sockDir = tempConfigDir();
+  const sock = join(sockDir.dir, 'metrics.sock');
+  const t = await start((dir) => jailSection('sshd', join(dir, 'a.log')), `metrics = ${sock}\n`);
+  try {
+    const logfile = join(t.cfg.dir, 'a.log');
+    writeFileSync(logfile, '');
+    appendFileSync(logfile, 'hello\nFAIL login from 203.0.113.9\n');
+    assert.ok(await waitFor(async () => (await t.daemon.banned()).length === 1, 5000));
+    const m = await fetchUnix(sock, '/metrics');
+    assert.equal(m.status, 200);
+    assert.match(m.body, /^f2b_fw_banned\{jail="sshd"\} 1$/m);
+    assert.match(m.body, /^f2b_fw_bans_total\{jail="sshd"\} 1$/m);
+    assert.match(m.body, /^f2b_fw_failures_total\{jail="sshd"\} 1$/m);
+    assert.match(m.body, /^f2b_fw_lines_read_total\{jail="sshd"\} 2$/m);
+    assert.match(m.body, /^f2b_fw_kernel_transaction_seconds_count [1-9]\d*$/m);
+    assert.match(m.body, /^f2b_fw_repairs_total 0$/m);
+    assert.equal((await fetchUnix(sock, '/')).status, 404);
+  } finally {
+    await t.close();
+    sockDir.remove();
   }
 });

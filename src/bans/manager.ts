@@ -22,6 +22,8 @@ export interface BanManagerDeps {
   driver(): FirewallDriver;
   /** Told when the kernel refused a change that the store holds (the daemon reconciles). */
   onKernelError(err: Error): void;
+  /** Told how long each kernel transaction took (seconds), for metrics. */
+  onKernelTime?(seconds: number): void;
 }
 
 /** Outcome of one decision. */
@@ -110,7 +112,14 @@ export class BanManager {
 
   /** Runs kernel work after every earlier kernel change (order = store order). */
   enqueueKernel<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.kernel.then(work);
+    const next = this.kernel.then(async () => {
+      const started = performance.now();
+      try {
+        return await work();
+      } finally {
+        this.deps.onKernelTime?.((performance.now() - started) / 1000);
+      }
+    });
     this.kernel = next.then(() => undefined, () => undefined);
     return next;
   }

@@ -58,6 +58,8 @@ export class RuntimeJail {
   private source: LogSource | null = null;
   /** Failures seen since start (status: Total failed). */
   totalFailed = 0;
+  /** Log lines read since start (metrics). */
+  linesRead = 0;
 
   constructor(readonly raw: RawSection, configDir: string, private readonly deps: JailDeps) {
     const compiled = compileJail(raw, configDir, deps.clock);
@@ -79,6 +81,7 @@ export class RuntimeJail {
 
   /** One log line through filter and jail. Never throws: a bad line must not stop the daemon. */
   feed(line: Line): void {
+    this.linesRead++;
     for (const hit of this.filter.feed(line)) {
       if (hit.nofail) continue;
       const failure: Failure = { jail: this.name, addr: hit.addr, time: hit.time, matches: hit.matches, fields: hit.fields };

@@ -19,6 +19,8 @@ import { BanManager } from '../bans/manager.js';
 import { watchRuleset, isOwnThread, type RulesetChange, type RulesetWatch } from '../../native/netlink/ruleset-watch.js';
 import { releaseFreedMemory, type Notifier } from './notify.js';
 import { RuntimeJail, isEnabled, type JailDeps } from './jails.js';
+import { LatencyHistogram, parseMetricsAddress, serveMetrics, type MetricsSnapshot } from './metrics.js';
+import type { Server } from 'node:http';
 import { canonicalAddr, covers } from './address.js';
 import { jailGet, jailSet } from './settings-api.js';
 import {
@@ -68,6 +70,8 @@ export class Daemon implements DaemonApi {
   private stopping = false;
   /** Repairs done since start (metrics/status). */
   repairs = 0;
+  private readonly kernelTimes = new LatencyHistogram();
+  private metrics: Server | null = null;
 
   private constructor(private readonly cfg: DaemonConfig, private readonly deps: DaemonDeps) {}
 
@@ -81,6 +85,7 @@ export class Daemon implements DaemonApi {
   private async boot(): Promise<void> {
     const { log, clock, notifier } = this.deps;
     const loaded = loadJailConfig(this.cfg.configDir);
+    const metricsAt = this.cfg.settings.metrics === undefined ? null : parseMetricsAddress(this.cfg.settings.metrics);
     this.store = BanStore.open(this.cfg.dbFile);
     const jails = this.buildJails(loaded);
     this.layout = firewallLayout(loaded);
@@ -88,6 +93,7 @@ export class Daemon implements DaemonApi {
     this.manager = new BanManager({
       store: this.store, clock, log, driver: () => this.driver,
       onKernelError: (e) => this.onKernelError(e),
+      onKernelTime: (s) => this.kernelTimes.observe(s),
     });
     this.jails = new Map(jails.map((j) => [j.name, j]));
     const ended = this.dropBansOfUnknownJails();
@@ -99,9 +105,25 @@ export class Daemon implements DaemonApi {
       `restored ${restored} ban(s) into the kernel${ended ? `, dropped ${ended} of jails no longer configured` : ''}`);
     for (const j of this.jails.values()) await j.start();
     this.startTimers();
+    if (metricsAt) {
+      this.metrics = await serveMetrics(metricsAt, () => this.metricsSnapshot());
+      log.info({ event: 'metrics', at: this.cfg.settings.metrics }, `metrics on ${this.cfg.settings.metrics}`);
+    }
     this.startedAt = clock.now();
     notifier.send(`READY=1\nSTATUS=${this.statusLine()}`);
     log.info({ event: 'ready', jails: [...this.jails.keys()], backend: this.driver.name }, `f2b-fw ready: ${this.statusLine()}`);
+  }
+
+  private metricsSnapshot(): MetricsSnapshot {
+    const now = this.deps.clock.now();
+    return {
+      repairsTotal: this.repairs,
+      kernel: this.kernelTimes,
+      jails: [...this.jails.values()].map((j) => ({
+        jail: j.name, banned: this.store.countCurrent(now, j.name), bansTotal: this.manager.totals.get(j.name) ?? 0,
+        failuresTotal: j.totalFailed, linesTotal: j.linesRead,
+      })),
+    };
   }
 
   private statusLine(): string {
@@ -311,6 +333,8 @@ export class Daemon implements DaemonApi {
     notifier.send('STOPPING=1');
     this.watch?.close();
     for (const t of this.timers) clearInterval(t);
+    const metrics = this.metrics;
+    if (metrics) await new Promise((r) => metrics.close(r));
     for (const j of this.jails.values()) await j.stop();
     await this.manager.idle();
     if (this.cfg.settings.onStop === 'flush') {

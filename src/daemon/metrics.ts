@@ -1,0 +1,114 @@
+/**
+ * Optional Prometheus metrics (off unless f2b-fw.conf sets `metrics`): served
+ * on a loopback address (`127.0.0.1:9191`, `[::1]:9191`, `localhost:9191`) or
+ * a unix socket path, never on a public address. Text exposition format 0.0.4
+ * at GET /metrics.
+ */
+import { createServer, type Server } from 'node:http';
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { ConfigError } from '../core/errors.js';
+
+/** Upper bounds (s) of the kernel transaction latency histogram. */
+const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** Kernel transaction latencies, as a Prometheus histogram. */
+export class LatencyHistogram {
+  private readonly counts = BUCKETS.map(() => 0);
+  private sum = 0;
+  private count = 0;
+
+  /** Records one transaction of `seconds`. */
+  observe(seconds: number): void {
+    this.sum += seconds;
+    this.count++;
+    BUCKETS.forEach((b, i) => { if (seconds <= b) this.counts[i]!++; });
+  }
+
+  /** Exposition lines for metric `name`. */
+  lines(name: string): string[] {
+    return [
+      ...BUCKETS.map((b, i) => `${name}_bucket{le="${b}"} ${this.counts[i]}`),
+      `${name}_bucket{le="+Inf"} ${this.count}`,
+      `${name}_sum ${this.sum}`,
+      `${name}_count ${this.count}`,
+    ];
+  }
+}
+
+/** Per-jail figures at one moment. */
+export interface JailFigures {
+  readonly jail: string;
+  readonly banned: number;
+  readonly bansTotal: number;
+  readonly failuresTotal: number;
+  readonly linesTotal: number;
+}
+
+/** Everything /metrics shows. */
+export interface MetricsSnapshot {
+  readonly jails: readonly JailFigures[];
+  readonly repairsTotal: number;
+  readonly kernel: LatencyHistogram;
+}
+
+function label(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** Renders the snapshot in Prometheus' text format. */
+export function renderMetrics(s: MetricsSnapshot): string {
+  const perJail = (name: string, help: string, type: string, pick: (j: JailFigures) => number): string[] => [
+    `# HELP ${name} ${help}`, `# TYPE ${name} ${type}`,
+    ...s.jails.map((j) => `${name}{jail="${label(j.jail)}"} ${pick(j)}`),
+  ];
+  return [
+    ...perJail('f2b_fw_banned', 'Bans in force.', 'gauge', (j) => j.banned),
+    ...perJail('f2b_fw_bans_total', 'Bans made since start.', 'counter', (j) => j.bansTotal),
+    ...perJail('f2b_fw_failures_total', 'Failures found since start.', 'counter', (j) => j.failuresTotal),
+    ...perJail('f2b_fw_lines_read_total', 'Log lines read since start.', 'counter', (j) => j.linesTotal),
+    '# HELP f2b_fw_repairs_total Firewall repairs after something else changed our table.', '# TYPE f2b_fw_repairs_total counter',
+    `f2b_fw_repairs_total ${s.repairsTotal}`,
+    '# HELP f2b_fw_kernel_transaction_seconds Duration of kernel transactions (bans, reconciles).', '# TYPE f2b_fw_kernel_transaction_seconds histogram',
+    ...s.kernel.lines('f2b_fw_kernel_transaction_seconds'),
+    '',
+  ].join('\n');
+}
+
+/** Where to listen: a unix socket path or a loopback host and port. */
+export type MetricsAddress = { readonly path: string } | { readonly host: string; readonly port: number };
+
+/** Parses the `metrics` setting; anything but loopback or a socket path is refused. */
+export function parseMetricsAddress(text: string): MetricsAddress {
+  const t = text.trim();
+  if (t.startsWith('/')) return { path: t };
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(t);
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  const pos = { file: 'f2b-fw.conf', section: 'Definition', key: 'metrics', value: text };
+  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConfigError(pos, 'expected HOST:PORT on loopback (127.0.0.1:9191, [::1]:9191) or an absolute unix socket path');
+  }
+  if (!['127.0.0.1', '::1', 'localhost'].includes(host) && !/^127\./.test(host)) {
+    throw new ConfigError(pos, 'metrics are only served on a loopback address or a unix socket, never on a public address');
+  }
+  return { host, port };
+}
+
+/** Serves /metrics until closed. */
+export async function serveMetrics(address: MetricsAddress, snapshot: () => MetricsSnapshot): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(snapshot()));
+  });
+  if ('path' in address && existsSync(address.path)) unlinkSync(address.path);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    if ('path' in address) server.listen(address.path, resolve);
+    else server.listen(address.port, address.host, resolve);
+  });
+  if ('path' in address) chmodSync(address.path, 0o600);
+  return server;
+}
