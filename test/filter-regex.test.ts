@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { translatePython } from '../src/filter/pyregex.js';
 import { compileFilterRegex } from '../src/filter/compile-regex.js';
 import { expandTags } from '../src/filter/tags.js';
+import { matchGroups } from '../src/filter/groups.js';
 import { ConfigError } from '../src/core/errors.js';
 
 function js(py: string, multiline = false): RegExp {
@@ -84,8 +85,10 @@ test('fail2ban sshd conditional failregex matches like Python', () => {
   const r = compileFilterRegex(py, { pos: { file: 'sshd.conf' }, usedns: 'no', multiline: false });
   const m = r.re.exec('Failed password for invalid user r00t from 192.0.2.7 port 22 ssh2');
   assert.ok(m);
-  const g = m.groups!;
-  assert.equal(g.ip4 ?? g['ip4__c1'] ?? g['ip4__c2'] ?? g['ip4__c1__c3'], '192.0.2.7');
+  const g = matchGroups(m, r.table, {});
+  assert.deepEqual([g.ip4, g.user, g.cond_inv], ['192.0.2.7', 'r00t', 'invalid user ']);
+  const other = matchGroups(r.re.exec('Failed password for root from 192.0.2.8 port 22 ssh2')!, r.table, {});
+  assert.deepEqual([other.ip4, other.user, other.cond_inv], ['192.0.2.8', 'root', undefined]);
 });
 
 test('untranslatable constructs are refused with a ConfigError naming regex and construct', () => {

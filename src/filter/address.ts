@@ -6,17 +6,27 @@
  * (no allocation-heavy library calls): this runs once per failure.
  */
 
-const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
+/** Four decimal octets (leading zeros read as decimal), or null. */
 function v4Octets(text: string): number[] | null {
-  const m = V4.exec(text);
-  if (!m) return null;
-  const o = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
-  return o.every((x) => x <= 255) ? o : null;
+  const o = [0, 0, 0, 0];
+  let k = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++k > 3) return null;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      o[k] = o[k]! * 10 + (c - 48);
+      if (o[k]! > 255) return null;
+      digits++;
+    } else return null;
+  }
+  return k === 3 && digits > 0 ? o : null;
 }
 
 function v4Text(o: readonly number[], prefix: number): string {
-  if (prefix >= 32) return o.join('.');
+  if (prefix >= 32) return `${o[0]}.${o[1]}.${o[2]}.${o[3]}`;
   const n = ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0;
   const masked = prefix === 0 ? 0 : (n & (~0 << (32 - prefix))) >>> 0;
   return `${[masked >>> 24, (masked >>> 16) & 255, (masked >>> 8) & 255, masked & 255].join('.')}/${prefix}`;

@@ -45,7 +45,7 @@ export function compileFilterRegex(text: string, ctx: RegexContext): FilterRegex
   if (expanded.trim() === '') throw new ConfigError(where, 'empty regex');
   let translated;
   try {
-    translated = translatePython(expanded, ctx.multiline);
+    translated = translatePython(expanded, ctx.multiline, true);
   } catch (e) {
     if (e instanceof RegexSyntaxError) {
       throw new ConfigError(where, `regex cannot be used: ${e.construct} (Python construct without a JavaScript equivalent or invalid)`);
@@ -65,7 +65,7 @@ export function compileFilterRegex(text: string, ctx: RegexContext): FilterRegex
     re,
     groups,
     aliases: translated.aliases,
-    table: groupTable(groups, translated.aliases),
+    table: groupTable(translated.index, translated.aliases),
     linear: linearEligible(translated.source, translated.flags),
     literals: requiredLiterals(translated.tree),
   };

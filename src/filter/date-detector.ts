@@ -125,7 +125,7 @@ export class DateDetector {
       const span = m.indices?.[1] ?? [m.index, m.index + m[0].length];
       return { template: t, match: m, start: span[0], end: span[1] };
     }
-    const start = m.index + m.groups!.__pre!.length;
-    return { template: t, match: m, start, end: start + (m.groups![t.dateGroup] ?? '').length };
+    const start = m.index + m[t.preGroup]!.length;
+    return { template: t, match: m, start, end: start + (m[t.dateGroup] ?? '').length };
   }
 }

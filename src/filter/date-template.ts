@@ -11,10 +11,12 @@ import { translatePython } from './pyregex.js';
 export interface DateTemplate {
   /** Pattern as written (`{^LN-BEG}%b %d %H:%M:%S`, `EPOCH`…), for reports. */
   readonly name: string;
-  /** Search regex; the date text is group `dateGroup`, after `__pre` (or, with the `d` flag, group 1). */
+  /** Search regex; the date text is group `dateGroup`, after group `preGroup` (or, with the `d` flag, group 1). */
   readonly regex: RegExp;
-  /** Name of the group holding the date text; null: use group 1's indices (`d` flag). */
-  readonly dateGroup: string | null;
+  /** Number of the group holding the date text; null: use group 1's indices (`d` flag). */
+  readonly dateGroup: number | null;
+  /** Number of the group holding the text before the date. */
+  readonly preGroup: number;
   /** The date can only be preceded by `^\W{0,2}` (fail2ban's `{^LN-BEG}` form). */
   readonly lineStart: boolean;
   /** Anchored at line begin or end: a match is final, no better candidate is searched. */
@@ -66,14 +68,25 @@ function splitAtDateGroup(src: string): { source: string; group: string; pre: st
 
 const LINE_START_PRE = /^(?:\(\?\w+\))?\^(?:\(\?:\\W\{0,2\}\)\?)?$/;
 
-function compile(pyRegex: string, name: string): { regex: RegExp; dateGroup: string | null; lineStart: boolean } {
+interface Compiled {
+  readonly regex: RegExp;
+  readonly dateGroup: number | null;
+  readonly preGroup: number;
+  readonly lineStart: boolean;
+  /** Capture name → group number (strptime fields, `__epoch`, `__tai`). */
+  readonly fields: ReadonlyMap<string, number>;
+}
+
+function compile(pyRegex: string, name: string): Compiled {
   const split = splitAtDateGroup(pyRegex);
-  const t = translatePython(split?.source ?? pyRegex);
+  const t = translatePython(split?.source ?? pyRegex, false, split !== null);
   try {
     return {
       regex: new RegExp(t.source, split ? '' : 'd'),
-      dateGroup: split?.group ?? null,
+      dateGroup: split === null ? null : t.index.get(split.group) ?? null,
+      preGroup: t.index.get('__pre') ?? 0,
       lineStart: split !== null && LINE_START_PRE.test(split.pre),
+      fields: t.index,
     };
   } catch (e) {
     throw new DatePatternError(`${name}: ${(e as Error).message}`);
@@ -103,11 +116,18 @@ function bounded(regex: string, wordBegin: boolean | 'start', wordEnd: boolean):
   return { source: (gf ? gf[0].replace(/^[^(]*/, '') : '') + re, anchored };
 }
 
+/** The text of capture `name` in `m`, if it took part. */
+function field(m: RegExpExecArray, fields: ReadonlyMap<string, number>, name: string): string | undefined {
+  const i = fields.get(name);
+  return i === undefined ? undefined : m[i];
+}
+
 function epochTemplate(name: string, source: string, anchored: boolean, long: boolean): DateTemplate {
+  const c = compile(source, name);
   return {
-    name, anchored, ...compile(source, name),
+    name, anchored, ...c,
     time(m) {
-      const v = m.groups?.__epoch ?? '';
+      const v = field(m, c.fields, '__epoch') ?? '';
       let seconds = Number(v);
       if (long && v.length >= 13) seconds = v.length >= 16 && !v.includes('.') ? seconds / 1e6 : seconds / 1e3;
       return v !== '' && Number.isFinite(seconds) ? Math.round(seconds * 1000) : null;
@@ -130,9 +150,10 @@ export function dateTemplate(pattern: string): DateTemplate {
   }
   if (key === 'TAI64N') {
     const b = bounded('(?P<__tai>@[0-9a-f]{24})', lineBegin ? 'start' : false, true);
+    const c = compile(b.source, pattern);
     return {
-      name: pattern, anchored: b.anchored, ...compile(b.source, pattern),
-      time: (m) => parseInt(m.groups!.__tai!.slice(2, 17), 16) * 1000,
+      name: pattern, anchored: b.anchored, ...c,
+      time: (m) => parseInt((field(m, c.fields, '__tai') ?? '').slice(2, 17), 16) * 1000,
     };
   }
   if (/\{L?EPOCH\}/i.test(p)) {
@@ -144,8 +165,14 @@ export function dateTemplate(pattern: string): DateTemplate {
   if (p.startsWith('{UNB}')) { p = p.slice(5); wordBegin = false; wordEnd = false; }
   if (wordBegin && p.startsWith('{^LN-BEG}')) { p = p.slice(9); wordBegin = 'start'; }
   const b = bounded(expandDateFields(p), wordBegin, wordEnd);
+  const c = compile(b.source, pattern);
+  const names = [...c.fields.keys()].filter((k) => !k.startsWith('_'));
   return {
-    name: pattern, anchored: b.anchored, ...compile(b.source, pattern),
-    time: (m, ctx) => fieldsToTime(m.groups ?? {}, ctx),
+    name: pattern, anchored: b.anchored, ...c,
+    time(m, ctx) {
+      const g: Record<string, string | undefined> = {};
+      for (const k of names) g[k] = field(m, c.fields, k);
+      return fieldsToTime(g, ctx);
+    },
   };
 }

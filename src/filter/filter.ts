@@ -171,9 +171,10 @@ export class CompiledFilter implements Filter {
     if (this.prefregex !== null) {
       const pm = this.prefregex.re.exec(buf);
       if (pm === null) return EMPTY;
-      const c = pm.groups?.content;
+      const t = this.prefregex.table;
+      const c = t.content === undefined ? undefined : pm[t.content];
       if (c) { buf = c; content = true; }
-      if (this.prefregex.table.names.length > (c === undefined ? 0 : 1)) {
+      if (t.indices.length > (t.content === undefined ? 0 : 1)) {
         pre = matchGroups(pm, this.prefregex.table, {});
         delete pre.content;
       }
@@ -182,7 +183,7 @@ export class CompiledFilter implements Filter {
       const r = this.failregex[i]!;
       const m = r.re.exec(buf);
       if (m === null) continue;
-      const matched = multi && !content ? this.buffer.take(m) : null;
+      const matched = multi && !content ? this.buffer.take(m, r.table.skiplines) : null;
       const ignoreText = matched !== null ? `${matched.map((l) => l.rest).join('\n')}\n` : buf;
       const ig = this.ignoreregex.findIndex((x) => x.re.test(ignoreText));
       if (ig >= 0) { this.last.ignoreregex = ig; return EMPTY; }

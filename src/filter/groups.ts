@@ -7,37 +7,41 @@
 
 const INTERNAL = new Set(['ip4', 'ip6', 'dns', 'cidr', 'fid', 'mlfid', 'nofail', 'mlfforget', 'mlfgained', 'mlfpending', 'content']);
 
-/** For one regex: each capture name with the fail2ban name it stands for. */
+/** For one regex: each capture's group number with the fail2ban name it stands for. */
 export interface GroupTable {
-  readonly names: readonly string[];
+  readonly indices: readonly number[];
   readonly bases: readonly string[];
   /** `alt_user` → `user` merges, applied after the plain names. */
   readonly alts: ReadonlyArray<readonly [string, string]>;
+  /** Group number of `<F-CONTENT>` (prefregex), if any. */
+  readonly content: number | undefined;
+  /** Group numbers of `<SKIPLINES>` captures. */
+  readonly skiplines: readonly number[];
 }
 
-/** Builds the table for a regex's capture names and its renamed duplicates. */
-export function groupTable(groups: Iterable<string>, aliases: ReadonlyMap<string, string>): GroupTable {
-  const names: string[] = [];
+/** Builds the table from capture name → group number and the renamed duplicates. */
+export function groupTable(index: ReadonlyMap<string, number>, aliases: ReadonlyMap<string, string>): GroupTable {
+  const indices: number[] = [];
   const bases: string[] = [];
   const alts: Array<[string, string]> = [];
-  for (const name of groups) {
+  const skiplines: number[] = [];
+  for (const [name, i] of index) {
     const base = aliases.get(name) ?? name;
     if (base.startsWith('__')) continue;
-    names.push(name);
+    if (base.startsWith('skiplines')) skiplines.push(i);
+    indices.push(i);
     bases.push(base);
     const alt = /^alt_(.+?)(?:_\d+)?$/.exec(base);
     if (alt !== null && !alts.some(([a]) => a === base)) alts.push([base, alt[1]!]);
   }
-  return { names, bases, alts };
+  return { indices, bases, alts, content: index.get('content'), skiplines };
 }
 
 /** The defined groups of `m` by fail2ban name, added to `into` (later values win). */
 export function matchGroups(m: RegExpExecArray, t: GroupTable, into: Record<string, string>): Record<string, string> {
-  const g = m.groups;
-  if (g === undefined) return into;
-  const { names, bases } = t;
-  for (let i = 0; i < names.length; i++) {
-    const v = g[names[i]!];
+  const { indices, bases } = t;
+  for (let i = 0; i < indices.length; i++) {
+    const v = m[indices[i]!];
     if (v !== undefined) into[bases[i]!] = v;
   }
   for (const [alt, target] of t.alts) {

@@ -31,8 +31,8 @@ export class LineBuffer {
 
   clear(): void { this.lines = []; }
 
-  /** Removes and returns the lines `m` (a match on `text()`) spans, except skipped ones. */
-  take(m: RegExpExecArray): BufferedLine[] {
+  /** Removes and returns the lines `m` (a match on `text()`) spans, except skipped ones (groups `skiplines`). */
+  take(m: RegExpExecArray, skiplines: readonly number[]): BufferedLine[] {
     const buf = m.input;
     const start = m.index;
     const end = start + m[0].length;
@@ -41,9 +41,7 @@ export class LineBuffer {
     const after = nl < 0 ? this.lines.length : countNewlines(buf, nl + 1);
     const matched = this.lines.slice(first, after);
     const kept = this.lines.slice(0, first);
-    const skipped = Object.entries(m.groups ?? {})
-      .filter(([k, v]) => k.startsWith('skiplines') && v !== undefined)
-      .flatMap(([, v]) => v!.split('\n').filter((l) => l !== ''));
+    const skipped = skiplines.flatMap((i) => (m[i] ?? '').split('\n').filter((l) => l !== ''));
     for (const s of skipped) {
       const i = matched.findIndex((l) => l.rest === s);
       if (i >= 0) kept.push(...matched.splice(i, 1));

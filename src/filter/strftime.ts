@@ -82,11 +82,18 @@ function num(v: string | undefined): number | undefined {
   return v === undefined ? undefined : Number(v.trim());
 }
 
-/** Year, month, day of `t` in the zone `offset` (null: local time). */
-function localDate(t: number, offset: number | null): { y: number; m: number; d: number } {
-  if (offset === null) { const d = new Date(t); return { y: d.getFullYear(), m: d.getMonth() + 1, d: d.getDate() }; }
-  const d = new Date(t + offset * 60_000);
-  return { y: d.getUTCFullYear(), m: d.getUTCMonth() + 1, d: d.getUTCDate() };
+interface YMD { readonly y: number; readonly m: number; readonly d: number }
+let lastLocal: { minute: number; offset: number | null; ymd: YMD } | null = null;
+
+/** Year, month, day of `t` in the zone `offset` (null: local time); remembered for the minute. */
+function localDate(t: number, offset: number | null): YMD {
+  const minute = Math.floor(t / 60_000);
+  if (lastLocal !== null && lastLocal.minute === minute && lastLocal.offset === offset) return lastLocal.ymd;
+  let ymd: YMD;
+  if (offset === null) { const d = new Date(t); ymd = { y: d.getFullYear(), m: d.getMonth() + 1, d: d.getDate() }; }
+  else { const d = new Date(t + offset * 60_000); ymd = { y: d.getUTCFullYear(), m: d.getUTCMonth() + 1, d: d.getUTCDate() }; }
+  lastLocal = { minute, offset, ymd };
+  return ymd;
 }
 
 function timeOf(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number, offset: number | null): number {
