@@ -141,6 +141,32 @@ test('a reader that dies is reported and restarted after its cursor with backoff
   }
 });
 
+test('a saved cursor journalctl cannot seek to is dropped: the reader starts at the end instead of failing forever', async () => {
+  const t = tempDir('journal-badcursor');
+  const journal = join(t.dir, 'journal.jsonl');
+  writeFileSync(journal, '');
+  appendEntries(journal, 0, 2);
+  const fake = fakeCommand(t.dir);
+  const store = new MemoryPositionStore();
+  store.set('journal:', { offset: 0, firstLineHash: 'not-a-cursor' });
+  const c = new Collector();
+  const src = createSources({ logpath: [], backend: 'systemd' }, c.deps(store, { journalCommand: fake.command }));
+  try {
+    await src.start();
+    assert.ok(await c.waitError('cursor'));
+    assert.match(c.errors[0]!.err.message, /Failed to seek to cursor.*saved cursor is dropped/s);
+    assert.ok(await waitFor(() => fake.calls().length === 2));
+    await pause(200);
+    appendEntries(journal, 2, 1);
+    assert.ok(await c.waitLines(1));
+    assert.deepEqual(fake.calls().map((a) => a[4]), ['--after-cursor=not-a-cursor', '--lines=0']);
+    assert.match(c.lines[0]!.text, /203\.0\.113\.2 /);
+  } finally {
+    await src.stop();
+    t.cleanup();
+  }
+});
+
 test('a reader that cannot start at all is reported and retried with growing delays; stop ends it', async () => {
   const c = new Collector();
   const src = createSources({ logpath: [], backend: 'systemd' }, c.deps(new MemoryPositionStore(), {

@@ -80,6 +80,7 @@ export class JournalSource implements LogSource {
   }
 
   private launch(): Promise<void> {
+    const usedCursor = this.cursor;
     const child = spawn(this.command.file, this.args(), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let stderr = '';
@@ -102,7 +103,12 @@ export class JournalSource implements LogSource {
       if (this.child === child) this.child = null;
       if (this.stopped) return;
       const delay = this.backoff.next();
-      const why = stderr.trim() === '' ? '' : `: ${stderr.trim()}`;
+      let why = stderr.trim() === '' ? '' : `: ${stderr.trim()}`;
+      if (usedCursor !== undefined && this.cursor === usedCursor && /cursor/i.test(stderr)) {
+        // A cursor journalctl cannot seek to (damaged store, other machine): start at the end instead.
+        this.cursor = undefined;
+        why += ' (the saved cursor is dropped: reading from the end of the journal)';
+      }
       this.deps.onError(new SourceError('journal', `${this.command.file} ${problem}${why}; restarting in ${delay} ms`, { cause }), this.name);
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;
