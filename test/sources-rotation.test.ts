@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  appendFileSync, chmodSync, closeSync, copyFileSync, mkdirSync, openSync, renameSync, rmdirSync,
+  appendFileSync, chmodSync, rmSync, closeSync, copyFileSync, mkdirSync, openSync, renameSync, rmdirSync,
   symlinkSync, truncateSync, unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -227,6 +227,34 @@ for (const backend of ['inotify', 'polling'] as const) {
       writeFileSync(b, 'b again\n');
       assert.ok(await c.waitLines(4));
       assert.deepEqual(c.texts(b), ['b1', 'b again']);
+    } finally {
+      await src.stop();
+      t.cleanup();
+    }
+  });
+}
+
+for (const backend of ['inotify', 'polling'] as const) {
+  test(`[${backend}] the log directory removed and re-created: reported, then the new file is read from 0`, async () => {
+    const t = tempDir('dir-gone');
+    const dir = join(t.dir, 'app');
+    const path = join(dir, 'app.log');
+    mkdirSync(dir);
+    writeFileSync(path, '');
+    const c = new Collector();
+    const src = createSources({ logpath: [path], backend }, c.deps(new MemoryPositionStore()));
+    try {
+      await src.start();
+      appendFileSync(path, 'first\n');
+      assert.ok(await c.waitLines(1));
+      rmSync(dir, { recursive: true });
+      assert.ok(await c.waitError(path));
+      mkdirSync(dir);
+      writeFileSync(path, numbered('again', 2));
+      assert.ok(await c.waitLines(3), `got ${JSON.stringify(c.texts())}`);
+      appendFileSync(path, 'more\n');
+      assert.ok(await c.waitLines(4));
+      assert.deepEqual(c.texts(), ['first', 'again-0', 'again-1', 'more']);
     } finally {
       await src.stop();
       t.cleanup();
