@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadFilterDefinition } from '../src/config/filter-load.js';
 import { compileFilter } from '../src/filter/filter.js';
+import { BACKTRACKS_BEFORE_FALLBACK } from '../src/filter/guard.js';
+import { LIMITS } from '../src/core/defaults.js';
 import { fetchFail2ban } from '../test/compat/samples.js';
 import { generateAuthLog } from './auth-log.js';
 import type { BenchFigure, BenchModule } from './types.js';
@@ -29,6 +31,32 @@ function ours(lines: readonly string[], end: number, configDir: string): { rate:
   }
   const seconds = (performance.now() - t0) / 1000;
   return { rate: lines.length / seconds, hits, seconds, examined };
+}
+
+/** A failregex with nested quantifiers and a line crafted to make it backtrack exponentially. */
+const EVIL_REGEX = String.raw`^auth failure for (?:\w+\s?)+ from <HOST>$`;
+const EVIL_LINE = `auth failure for ${'a'.repeat(32)}!`;
+const UNGUARDED_LIMIT_MS = 10_000;
+
+/** ms to feed the crafted line through our filter (linear-engine fallback on). */
+function guardedMs(): { ms: number; source: string } {
+  const def = { name: 'evil', settings: new Map([['failregex', { value: EVIL_REGEX, pos: { file: 'evil.conf' } }]]) };
+  const filter = compileFilter(def, { clock: { now: () => Date.now() } });
+  const t0 = performance.now();
+  filter.feed({ source: 'crafted', text: EVIL_LINE, readAt: Date.now() });
+  return { ms: performance.now() - t0, source: filter.failregex[0]!.re.source };
+}
+
+/** ms for the same JavaScript regex in a Node process without the fallback (killed at the limit). */
+function unguardedMs(source: string): number {
+  const script = `new RegExp(${JSON.stringify(source)}).test(${JSON.stringify(EVIL_LINE)})`;
+  const t0 = performance.now();
+  try {
+    execFileSync(process.execPath, ['-e', script], { stdio: 'ignore', timeout: UNGUARDED_LIMIT_MS });
+  } catch {
+    return UNGUARDED_LIMIT_MS;
+  }
+  return performance.now() - t0;
 }
 
 /** fail2ban-regex's lines/s on `file`, or the reason it could not run. */
@@ -62,12 +90,20 @@ export const bench: BenchModule = {
       lines.pop();
       const r = ours(lines, log.end, dir);
       const f2b = fail2banRegex(file, LINES);
+      const guarded = guardedMs();
+      const unguarded = unguardedMs(guarded.source);
       const figures: BenchFigure[] = [{
         name: 'sshd filter, 1,000,000-line auth.log, one core',
         value: Math.round(r.rate),
         unit: 'lines/s',
         target: '≥ 1,000,000 lines/s',
         ...(typeof f2b === 'number' ? { compare: { label: 'fail2ban-regex (fail2ban 1.0.2, its sshd filter)', value: Math.round(f2b) } } : {}),
+      }, {
+        name: 'crafted catastrophic-backtracking line, one feed',
+        value: Math.round(guarded.ms * 100) / 100,
+        unit: 'ms',
+        target: `≤ ${LIMITS.matchBudgetMs} ms (LIMITS.matchBudgetMs)`,
+        compare: { label: `same regex, V8 without the linear fallback${unguarded >= UNGUARDED_LIMIT_MS ? ' (killed at the limit)' : ''}`, value: Math.round(unguarded) },
       }];
       return {
         title: 'Filter throughput (sshd)',
@@ -76,6 +112,7 @@ export const bench: BenchModule = {
         notes: [
           `${LINES.toLocaleString('en')} generated syslog lines, ${log.failures.toLocaleString('en')} sshd failures (IPv4 and IPv6); ${r.hits.toLocaleString('en')} hits found; ${r.examined.toLocaleString('en')} lines passed the literal prefilter; ${r.seconds.toFixed(2)} s, measured on a second pass over the file (the first warms up the JIT, as a long-running daemon is).`,
           'Per line: a literal prefilter derived from the failregexes (one RegExp test), then date detection, prefregex and failregexes only for candidate lines; a Line record is built per line as a source would.',
+          `Backtracking defence: failregex ${JSON.stringify(EVIL_REGEX)} against ${JSON.stringify(EVIL_LINE)}; the guarded figure includes V8's switch to its linear-time engine after ${BACKTRACKS_BEFORE_FALLBACK.toLocaleString('en')} backtracks.`,
           typeof f2b === 'number' ? 'fail2ban-regex runs on the same file from the unpacked Debian package (python3), including its start-up.' : `fail2ban-regex: ${f2b}`,
         ],
       };
