@@ -13,7 +13,7 @@ import type { NftCommand, NftElem } from '../../../native/nftables/json.js';
 import { NftBatch } from '../../../native/nftables/batch.js';
 import { addElements, element, refreshElements, removeElements } from '../../../native/nftables/element.js';
 import { flushSet, setRef } from '../../../native/nftables/set.js';
-import { readActual } from './actual.js';
+import { readActual, type ActualState } from './actual.js';
 import { TableDump } from '../../../native/nftables/dump.js';
 import { kernelRefreshesOnAdd } from './probe.js';
 import { desiredState, timeoutLeft } from './desired.js';
@@ -22,6 +22,17 @@ import { JAIL_SETS, TABLE, addrTarget, parseSetName, setName } from './names.js'
 
 /** Ban batches at least this big read the target sets first (see NftDriver.ban). */
 export const BULK_BAN = 10_000;
+
+/** The bans held in our sets, dated from `now` (when the listing ended). */
+function bansOf(actual: ActualState, now: number): Ban[] {
+  const bans: Ban[] = [];
+  for (const [name, els] of actual.elements) {
+    const parsed = parseSetName(name);
+    if (!parsed) continue;
+    for (const [addr, leftMs] of els) bans.push({ jail: parsed.jail, addr, expiresAt: leftMs === null ? null : now + leftMs });
+  }
+  return bans;
+}
 
 /** Groups items by set name, keeping first-seen order. */
 function bySet<T>(items: readonly T[], setOf: (t: T) => string): Map<string, T[]> {
@@ -142,14 +153,7 @@ export class NftDriver implements FirewallDriver {
       elementsOnly: true,
       ...(jail === undefined ? {} : { sets: (name: string) => parseSetName(name)?.jail === jail }),
     });
-    const now = this.clock.now();
-    const bans: Ban[] = [];
-    for (const [name, els] of actual.elements) {
-      const parsed = parseSetName(name);
-      if (!parsed || (jail !== undefined && parsed.jail !== jail)) continue;
-      for (const [addr, leftMs] of els) bans.push({ jail: parsed.jail, addr, expiresAt: leftMs === null ? null : now + leftMs });
-    }
-    return bans;
+    return bansOf(actual, this.clock.now());
   }
 
   /** Frees the libnftables context and the netlink socket. */
