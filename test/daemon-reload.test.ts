@@ -47,6 +47,16 @@ test('reload with a jail added and one removed keeps the bans of the others', as
     assert.match(bad.stderr, /bantime/);
     assert.deepEqual((await h.cliJson<{ jails: string[] }>(['status'])).jails.sort(), ['alpha', 'gamma']);
     assert.equal(h.elements('alpha').length, 2);
+
+    // `reload alpha` re-reads alpha only: a jail added to the files meanwhile waits for a full reload.
+    h.touch(h.path('d.log'));
+    h.config.write('jail.local', jailSection('alpha', a!, { bantime: '2h' }) + jailSection('gamma', c!) + jailSection('delta', h.path('d.log')));
+    const one = await h.cliJson<{ added: string[]; removed: string[]; kept: string[] }>(['reload', 'alpha']);
+    assert.deepEqual([one.added, one.removed, [...one.kept].sort()], [[], [], ['alpha', 'gamma']]);
+    assert.equal((await h.cliJson<{ value: number }>(['get', 'alpha', 'bantime'])).value, 7200);
+    assert.equal(h.elements('alpha').length, 2, 'alpha keeps its bans');
+    assert.equal(h.elements('gamma').length, 1, 'gamma is untouched');
+    assert.deepEqual(h.elements('delta'), [], 'delta is not created by a one-jail reload');
   } finally {
     await h.destroy();
   }

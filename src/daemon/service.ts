@@ -284,11 +284,12 @@ export class Daemon implements DaemonApi {
     const loaded = loadJailConfig(this.cfg.configDir);
     const fresh = this.buildJails(loaded, only === undefined ? undefined : (n) => n === only);
     if (only !== undefined && fresh.length === 0) throw new ApiError('unknown-jail', `jail ${JSON.stringify(only)} is no longer enabled in ${this.cfg.configDir}; reload without a jail name to remove it`);
-    const layout = firewallLayout(loaded);
-    notifier.send('RELOADING=1');
     const before = new Set(this.jails.keys());
     const next = new Map(only === undefined ? [] : [...this.jails].filter(([n]) => n !== only));
     for (const j of fresh) next.set(j.name, j);
+    // The kernel layout of exactly the jails that will run (a one-jail reload leaves the others as they are).
+    const layout = firewallLayout({ ...loaded, jails: [...next.values()].map((j) => j.raw) });
+    notifier.send('RELOADING=1');
     const removed = [...before].filter((n) => !next.has(n));
     const added = [...next.keys()].filter((n) => !before.has(n));
     const kept = [...next.keys()].filter((n) => before.has(n));

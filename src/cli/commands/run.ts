@@ -3,7 +3,6 @@
  * config → store → kernel reconcile → sources → READY=1, then the control
  * socket. SIGHUP reloads, SIGTERM/SIGINT stop cleanly.
  */
-import { networkInterfaces } from 'node:os';
 import { EXIT, type Command } from '../command.js';
 import { systemClock } from '../../core/clock.js';
 import { DEFAULTS } from '../../core/defaults.js';
@@ -16,11 +15,7 @@ import { backendName, openDriver } from '../../daemon/driver.js';
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
 import { removePidFile, writePidFile } from '../../daemon/pidfile.js';
 import { packageVersion } from './version.js';
-
-/** Addresses of this host's interfaces (for ignoreself). */
-function ownAddresses(): string[] {
-  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
-}
+import { hostAddresses } from '../../jail/ignore.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -70,7 +65,7 @@ export const runCommand: Command = {
       daemon = await Daemon.start(
         { configDir: instance.configDir, dbFile: settings.dbfile, settings, table: DEFAULTS.table, rulesetEvents: backend === 'nftables' },
         {
-          clock: systemClock, log, notifier: createNotifier(process.env), ownAddresses: ownAddresses(),
+          clock: systemClock, log, notifier: createNotifier(process.env), ownAddresses: hostAddresses(),
           openDriver: () => openDriver(backend, systemClock, (m) => log.warn({ event: 'backend' }, m)),
           requestStop: () => { void stop('stop command'); },
         },
