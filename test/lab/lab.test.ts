@@ -13,7 +13,7 @@ test('router lab: attack â†’ ban on the router port and the forwarded service â†
   const lab = buildLab();
   const events: LabEvent[] = [];
   try {
-    await runScenario(lab, { workDir: dir, bantime: 12, report: (e) => events.push(e) });
+    await runScenario(lab, { workDir: dir, bantime: 30, report: (e) => events.push(e) });
   } finally {
     lab.destroy();
     rmSync(dir, { recursive: true, force: true });
