@@ -76,6 +76,7 @@ function fail2banRegex(file: string, lines: number): number | string {
   return lines / ((performance.now() - t0) / 1000);
 }
 
+/** The `filter` benchmark module. */
 export const bench: BenchModule = {
   name: 'filter',
   async run() {

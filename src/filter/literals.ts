@@ -7,7 +7,7 @@
  * JavaScript loop over the characters could).
  */
 import type { Alt, Node, Seq } from './pyregex-ast.js';
-import { jsLiteral } from './pyregex-parse.js';
+import { jsLiteral } from './pyregex-chars.js';
 
 /** Alternatives of which one must occur; null when nothing is required. */
 type Need = readonly string[] | null;

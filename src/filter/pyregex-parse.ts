@@ -7,6 +7,8 @@
  * RegexSyntaxError naming the construct.
  */
 import type { Alt, Node, ParsedRegex, Seq } from './pyregex-ast.js';
+import { caseFoldedRanges, classLiteral, otherCase } from './pyregex-chars.js';
+
 
 /** A construct the translator cannot handle, with its offset in the pattern. */
 export class RegexSyntaxError extends Error {
@@ -19,25 +21,7 @@ interface Flags { readonly i: boolean; readonly s: boolean; readonly x: boolean 
 
 const SIMPLE_ESCAPES: Record<string, string> = { a: '\x07', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 const CLASS_ESCAPES = new Set(['d', 'D', 's', 'S', 'w', 'W']);
-const JS_SPECIAL = new Set([...'\\^$.|?*+()[]{}/']);
 const FLAG_LETTERS = /^[aiLmsux]+$/;
-
-/** Escapes one character for a JavaScript pattern outside a class. */
-export function jsLiteral(c: string): string {
-  return JS_SPECIAL.has(c) ? `\\${c}` : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : c;
-}
-
-function classLiteral(c: string): string {
-  return c === '\\' || c === ']' || c === '[' || c === '^' || c === '-' ? `\\${c}`
-    : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : c;
-}
-
-function otherCase(c: string): string | null {
-  const lo = c.toLowerCase();
-  const up = c.toUpperCase();
-  if (lo === up || lo.length !== 1 || up.length !== 1) return null;
-  return c === lo ? up : lo;
-}
 
 class Parser {
   private pos = 0;
@@ -292,26 +276,6 @@ class Parser {
     if (this.peek() !== c) throw new RegexSyntaxError('missing ")", unterminated subpattern', at);
     this.pos++;
   }
-}
-
-/** The other-case counterparts of the ASCII letters inside `ranges`, as class items. */
-function caseFoldedRanges(ranges: Array<[string, string]>): string {
-  let out = '';
-  for (const [lo, hi] of ranges) {
-    for (const [a, z, shift] of [['a', 'z', -32], ['A', 'Z', 32]] as const) {
-      const from = lo > a ? lo : a;
-      const to = hi < z ? hi : z;
-      if (from > to) continue;
-      const f = String.fromCharCode(from.charCodeAt(0) + shift);
-      const t = String.fromCharCode(to.charCodeAt(0) + shift);
-      out += f === t ? f : `${f}-${t}`;
-    }
-    if (lo === hi && lo.charCodeAt(0) > 127) {
-      const o = otherCase(lo);
-      if (o !== null) out += classLiteral(o);
-    }
-  }
-  return out;
 }
 
 /**

@@ -7,7 +7,8 @@
  */
 import { walk, type Alt, type Node } from './pyregex-ast.js';
 import { expandConditionals } from './pyregex-cond.js';
-import { jsLiteral, parsePython, RegexSyntaxError } from './pyregex-parse.js';
+import { jsLiteral } from './pyregex-chars.js';
+import { parsePython, RegexSyntaxError } from './pyregex-parse.js';
 
 /** A translated pattern. */
 export interface Translated {
