@@ -2,9 +2,10 @@
  * fail2ban compatibility measure: Debian's fail2ban package (downloaded with
  * `apt-get download`, unpacked with `dpkg -x`, never installed) ships its
  * filters and sample logs annotated with `# failJSON: {...}` (match, host,
- * time). Each filter.d file is loaded with our loader and compiled with our
- * engine, every annotated line is fed and checked, in the order and with the
- * variants (`# filterOptions:`) fail2ban's own test suite uses.
+ * time, and the captured fields such as `user` and `attempts`). Each
+ * filter.d file is loaded with our loader and compiled with our engine, every
+ * annotated line is fed and checked, in the order and with the variants
+ * (`# filterOptions:`) fail2ban's own test suite uses.
  * fail2ban's tests run at 2005-08-14 12:00 CEST in Europe/Zurich time.
  */
 import { execFileSync } from 'node:child_process';
@@ -135,6 +136,14 @@ function checkLine(v: Variant, line: string, faildata: Record<string, unknown>):
   if (!want) return `matched (failregex ${hits[0]!.failregex}, host ${hits[0]!.addr}) but should not`;
   const hit = hits[0]!;
   if (typeof faildata.host === 'string' && hit.addr !== faildata.host) return `host ${hit.addr}, expected ${faildata.host}`;
+  for (const [k, want] of Object.entries(faildata)) {
+    // `users` is fail2ban's internal set of users of one connection, not a result.
+    if (['time', 'match', 'desc', 'constraint', 'host', 'users'].includes(k)) continue;
+    const got = k === 'attempts' ? hit.matches.length
+      : k === 'ip4' || k === 'ip6' ? hit.addr
+        : k === 'dns' ? (/^[\d.]+$|:/.test(hit.addr) ? null : hit.addr) : hit.fields[k];
+    if (JSON.stringify(got) !== JSON.stringify(want)) return `${k} ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`;
+  }
   if (typeof faildata.time === 'string' && !journal) {
     const t = localTime(faildata.time);
     if (Math.abs(hit.time - t) >= 1000) return `time ${new Date(hit.time).toISOString()}, expected ${new Date(t).toISOString()}`;
