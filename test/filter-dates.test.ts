@@ -69,6 +69,9 @@ test('{DATE} puts the default templates inside a pattern; {NONE} turns dates off
   const r = parse('host x [22/Nov/2021:10:19:34 +0000] y', '^[^\\[]*\\[({DATE})')!;
   assert.equal(r.time, Date.UTC(2021, 10, 22, 10, 19, 34));
   assert.equal(new DateDetector('{NONE}').none, true);
+  const both = new DateDetector('^L %d/%m/%Y - %H:%M:%S\n{DEFAULT}');
+  assert.equal(both.find('Nov 21 05:09:37 x')?.template.name, '{^LN-BEG}(?:%a )?%b %d %k:%M:%S(?:\\.%f)?(?: %ExY)?');
+  assert.equal(both.find('L 22/11/2021 - 10:19:34: x')?.template.name, '^L %d/%m/%Y - %H:%M:%S');
 });
 
 test('time-only dates are today, or yesterday when ahead of the clock', () => {
