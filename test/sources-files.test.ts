@@ -9,7 +9,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSources, type LogSource } from '../src/sources/source.js';
 import { MemoryPositionStore } from '../src/sources/position.js';
-import { Collector, JsonFilePositionStore, numbered, pause, tempDir } from './support/source-harness.js';
+import { Collector, JsonFilePositionStore, TEST_TUNING, numbered, pause, tempDir } from './support/source-harness.js';
 
 for (const backend of ['inotify', 'polling'] as const) {
   test(`[${backend}] a file never seen starts at its end; appended lines arrive with path and clock time`, async () => {
@@ -156,6 +156,29 @@ for (const backend of ['inotify', 'polling'] as const) {
     }
   });
 }
+
+test('[inotify] a new directory matching a wildcard directory segment is watched at once (no waiting for the safety poll)', async () => {
+  const t = tempDir('glob-dir');
+  const c = new Collector();
+  const src = createSources({ logpath: [join(t.dir, 'site-*', 'access.log')], backend: 'inotify' },
+    c.deps(new MemoryPositionStore(), { tuning: { ...TEST_TUNING, safetyPollMs: 600_000 } }));
+  try {
+    await src.start();
+    mkdirSync(join(t.dir, 'site-a'));
+    writeFileSync(join(t.dir, 'site-a', 'access.log'), 'a1\n');
+    assert.ok(await c.waitLines(1, 5000), 'picked up');
+    mkdirSync(join(t.dir, 'site-b'));
+    await pause(200);
+    writeFileSync(join(t.dir, 'site-b', 'access.log'), 'b1\n');
+    assert.ok(await c.waitLines(2, 5000));
+    appendFileSync(join(t.dir, 'site-a', 'access.log'), 'a2\n');
+    assert.ok(await c.waitLines(3, 5000));
+    assert.deepEqual(c.texts().sort(), ['a1', 'a2', 'b1']);
+  } finally {
+    await src.stop();
+    t.cleanup();
+  }
+});
 
 test('a 10 MB line without newline in a real file is cut, memory stays bounded, the next line is whole', async () => {
   const t = tempDir('long');

@@ -38,8 +38,10 @@ export class DirWatchSet {
   /**
    * Makes the watched set equal to `dirs`: drops watches no longer needed, re-creates
    * watches whose directory was replaced or removed, and retries failed ones.
+   * True when a watch was set up that did not exist before.
    */
-  sync(dirs: Iterable<string>): void {
+  sync(dirs: Iterable<string>): boolean {
+    let added = false;
     const want = new Set(dirs);
     for (const dir of [...this.watched.keys()]) if (!want.has(dir)) this.drop(dir);
     for (const dir of [...this.unwatched]) if (!want.has(dir)) this.unwatched.delete(dir);
@@ -47,8 +49,9 @@ export class DirWatchSet {
       const w = this.watched.get(dir);
       if (w !== undefined && inode(dir) === w.ino) continue;
       if (w !== undefined) this.drop(dir);
-      this.add(dir);
+      added = this.add(dir) || added;
     }
+    return added;
   }
 
   /** Closes every watch. */
@@ -57,7 +60,7 @@ export class DirWatchSet {
     this.unwatched.clear();
   }
 
-  private add(dir: string): void {
+  private add(dir: string): boolean {
     const ino = inode(dir);
     try {
       if (ino === undefined) throw Object.assign(new Error(`${dir}: no such directory`), { code: 'ENOENT' });
@@ -71,10 +74,12 @@ export class DirWatchSet {
       });
       this.watched.set(dir, { watcher, ino });
       this.unwatched.delete(dir);
+      return true;
     } catch (err) {
       const wasUnwatched = this.unwatched.has(dir);
       this.unwatched.add(dir);
       if (!wasUnwatched && (err as NodeJS.ErrnoException).code !== 'ENOENT') this.onWatchError(dir, err as Error);
+      return false;
     }
   }
 

@@ -35,6 +35,8 @@ export class FileSource implements LogSource {
   private readonly timers = new Map<FileFollower, NodeJS.Timeout>();
   /** Rotated-away files read to their end, by `dev:ino`, so a glob matching them later does not read them twice. */
   private readonly retired = new Map<string, { offset: number; hash: string }>();
+  /** Directories holding candidates for a wildcard directory segment: a new entry there means a rescan. */
+  private readonly parents = new Set<string>();
   private rescanWanted = false;
   private pump: Promise<void> | null = null;
   private ticker: NodeJS.Timeout | null = null;
@@ -134,7 +136,8 @@ export class FileSource implements LogSource {
     }
     const f = this.followers.get(join(dir, name));
     if (f !== undefined) this.mark(f, false);
-    if (kind === 'rename' && this.patterns.some((p) => p.last !== null && segmentMatches(p.last.text, p.last.re, name))) {
+    const newMatch = this.patterns.some((p) => p.last !== null && segmentMatches(p.last.text, p.last.re, name));
+    if (kind === 'rename' && (newMatch || this.parents.has(dir))) {
       this.rescanWanted = true;
       this.kick();
     }
@@ -190,9 +193,14 @@ export class FileSource implements LogSource {
   private async rescan(initial: boolean): Promise<void> {
     const dirs = new Set<string>();
     const seen = new Set<string>();
+    this.parents.clear();
     for (const p of this.patterns) {
-      const { dirs: ds, files } = await expandGlob(p.text);
+      const { dirs: ds, files, parents } = await expandGlob(p.text);
       for (const d of ds) dirs.add(d);
+      for (const d of parents) {
+        dirs.add(d);
+        this.parents.add(d);
+      }
       for (const file of files) {
         seen.add(file);
         if (this.followers.has(file)) continue;
@@ -209,6 +217,8 @@ export class FileSource implements LogSource {
         await f.close();
       } else if (!seen.has(path) && !f.failing) this.pending.set(f, this.pending.get(f) ?? false);
     }
-    this.watches?.sync(dirs);
+    // A directory watched only from now on may have got files between the expansion and
+    // the watch: expand once more.
+    if (this.watches?.sync(dirs) === true) this.rescanWanted = true;
   }
 }

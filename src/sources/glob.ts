@@ -47,6 +47,8 @@ export interface GlobExpansion {
   readonly dirs: readonly string[];
   /** Matching regular files (for a literal path: the path itself, existing or not). */
   readonly files: readonly string[];
+  /** Directories searched for a wildcard directory segment (watched for new subdirectories). */
+  readonly parents: readonly string[];
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -68,10 +70,11 @@ async function names(dir: string): Promise<string[]> {
 /** Expands a pattern (relative ones against the working directory). */
 export async function expandGlob(pattern: string): Promise<GlobExpansion> {
   const abs = isAbsolute(pattern) ? pattern : resolve(pattern);
-  if (!hasMagic(abs)) return { dirs: [join(abs, '..')], files: [abs] };
+  if (!hasMagic(abs)) return { dirs: [join(abs, '..')], files: [abs], parents: [] };
   const segments = abs.split(sep).filter((s) => s !== '');
   const last = segments.pop()!;
   let dirs: string[] = [sep];
+  const parents: string[] = [];
   for (const seg of segments) {
     if (!hasMagic(seg)) {
       dirs = dirs.map((d) => join(d, seg));
@@ -79,6 +82,7 @@ export async function expandGlob(pattern: string): Promise<GlobExpansion> {
     }
     const re = segmentRegExp(seg);
     const next: string[] = [];
+    parents.push(...dirs);
     for (const d of dirs) {
       for (const name of (await names(d)).sort()) {
         if (segmentMatches(seg, re, name) && (await isDir(join(d, name)))) next.push(join(d, name));
@@ -86,7 +90,7 @@ export async function expandGlob(pattern: string): Promise<GlobExpansion> {
     }
     dirs = next;
   }
-  if (!hasMagic(last)) return { dirs, files: dirs.map((d) => join(d, last)) };
+  if (!hasMagic(last)) return { dirs, files: dirs.map((d) => join(d, last)), parents };
   const re = segmentRegExp(last);
   const files: string[] = [];
   for (const d of dirs) {
@@ -100,5 +104,5 @@ export async function expandGlob(pattern: string): Promise<GlobExpansion> {
       }
     }
   }
-  return { dirs, files };
+  return { dirs, files, parents };
 }
