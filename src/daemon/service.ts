@@ -209,7 +209,7 @@ export class Daemon implements DaemonApi {
     const purge = setInterval(() => this.store.purge(clock.now(), this.cfg.settings.dbpurgeage), PURGE_MS);
     this.timers.push(sweep, purge);
     this.store.purge(clock.now(), this.cfg.settings.dbpurgeage);
-    if (notifier.watchdogMs !== null) this.timers.push(setInterval(() => notifier.send('WATCHDOG=1'), notifier.watchdogMs));
+    if (notifier.watchdogMs !== null) this.timers.push(setInterval(() => notifier.send(`WATCHDOG=1\nSTATUS=${this.statusLine()}`), notifier.watchdogMs));
     const check = this.cfg.checkMs ?? { withEvents: 1000, withoutEvents: 5000 };
     this.watch = watchRuleset({
       table: this.cfg.table, isOwn: isOwnThread, events: this.cfg.rulesetEvents,
