@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  appendFileSync, chmodSync, rmSync, closeSync, copyFileSync, mkdirSync, openSync, renameSync, rmdirSync,
+  appendFileSync, chmodSync, cpSync, rmSync, closeSync, copyFileSync, mkdirSync, openSync, renameSync, rmdirSync,
   symlinkSync, truncateSync, unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -262,17 +262,38 @@ for (const backend of ['inotify', 'polling'] as const) {
   });
 }
 
-const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0 && process.getuid?.() === 0;
+const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+const readableByNobody = (file: string): boolean =>
+  spawnSync('setpriv', [...NOBODY, process.execPath, '-e', `require('fs').readFileSync(${JSON.stringify(file)})`]).status === 0;
+/** Root, setpriv, and a node binary `nobody` may run. */
+const canDrop = process.getuid?.() === 0 && spawnSync('setpriv', [...NOBODY, process.execPath, '-e', '']).status === 0;
 
-test('permission denied (child dropped to nobody) is reported and retried; readable files keep flowing; fixed, it is read', { skip: hasSetpriv ? false : 'needs root and setpriv to drop privileges' }, async () => {
+/**
+ * The child script where `nobody` can load it: in place, or (checkout under a 0700 /root)
+ * a copy of the compiled src/ and test/support/ in `dir`.
+ */
+function childFor(dir: string): string {
+  const here = fileURLToPath(new URL('./support/source-child.js', import.meta.url));
+  if (readableByNobody(here)) return here;
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  cpSync(join(root, 'src'), join(dir, 'src'), { recursive: true });
+  cpSync(join(root, 'test', 'support'), join(dir, 'test', 'support'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+  spawnSync('chmod', ['-R', 'a+rX', dir]);
+  return join(dir, 'test', 'support', 'source-child.js');
+}
+
+test('permission denied (child dropped to nobody) is reported and retried; readable files keep flowing; fixed, it is read', {
+  skip: canDrop ? false : 'needs root, setpriv and a node binary that nobody may run, to drop privileges',
+}, async () => {
   const t = tempDir('eacces');
   chmodSync(t.dir, 0o755);
+  const CHILD = childFor(join(t.dir, 'code'));
   const secret = join(t.dir, 'secret.log');
   const open = join(t.dir, 'open.log');
   writeFileSync(secret, 'old\n', { mode: 0o600 });
   writeFileSync(open, '', { mode: 0o644 });
-  const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath,
-    fileURLToPath(new URL('./support/source-child.js', import.meta.url)), 'auto', secret, open], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('setpriv', [...NOBODY, process.execPath, CHILD, 'auto', secret, open], { stdio: ['ignore', 'pipe', 'inherit'] });
   const events: { type: string; source?: string; text?: string; message?: string }[] = [];
   let buf = '';
   child.stdout.setEncoding('utf8');
