@@ -84,7 +84,8 @@ test('host names match only with usedns, resolved through the injected resolver'
   assert.deepEqual(compileFilter(def, opts).feed(line('bad evil.example')), []);
   const f = compileFilter(def, { ...opts, usedns: 'yes', resolve: (n) => (n === 'evil.example' ? ['192.0.2.99', '2001:db8::99'] : []) });
   assert.deepEqual(f.feed(line('bad evil.example')).map((h) => h.addr), ['192.0.2.99', '2001:db8::99']);
-  const raw = compileFilter(def, { ...opts, usedns: 'raw' });
+  assert.deepEqual(compileFilter(def, { ...opts, usedns: 'raw' }).feed(line('bad evil.example')), [], 'a name never reaches the firewall');
+  const raw = compileFilter(def, { ...opts, usedns: 'raw', rawHosts: true });
   assert.deepEqual(raw.feed(line('bad evil.example')).map((h) => h.addr), ['evil.example']);
 });
 

@@ -51,13 +51,17 @@ export interface FilterOptions {
   readonly clock: Clock;
   /** Zone for dates without one (`UTC`, `UTC+0200`, `CET`…); default: system local time. */
   readonly logtimezone?: string;
-  /** `no` (default): `<HOST>` matches addresses only; else host names match too. */
+  /**
+   * `no` (default): `<HOST>` matches addresses only; else host names match too
+   * and become addresses through `resolve` (without it, and with `raw`, a
+   * name is no failure: only addresses reach the firewall).
+   */
   readonly usedns?: UseDns;
   /** Synchronous name → addresses lookup (a cache) used for host names when usedns is yes/warn. */
   readonly resolve?: (name: string) => readonly string[];
   /** Overrides the filter's `maxlines`. */
   readonly maxlines?: number;
-  /** Report the raw matched host text instead of a canonical address (fail2ban's raw mode, tests). */
+  /** Report the matched host text as written (names too) instead of a canonical address (test-filter, tests). */
   readonly rawHosts?: boolean;
   /** Also return `<F-NOFAIL>` hits, flagged (for `test-filter`). */
   readonly reportNofail?: boolean;
@@ -229,7 +233,7 @@ export class CompiledFilter implements Filter {
   }
 
   private addresses(g: Record<string, string>): readonly string[] {
-    const raw = this.options.rawHosts === true || this.options.usedns === 'raw';
+    const raw = this.options.rawHosts === true;
     const ip = g.ip4 ?? g.ip6;
     if (ip !== undefined) {
       if (raw) return [ip];
@@ -240,7 +244,7 @@ export class CompiledFilter implements Filter {
       if (raw) return [g.dns];
       const literal = canonicalAddress(g.dns);
       if (literal !== null) return [literal];
-      const resolved = this.options.resolve?.(g.dns) ?? [];
+      const resolved = this.options.usedns === 'raw' ? [] : this.options.resolve?.(g.dns) ?? [];
       return resolved.map((a) => canonicalAddress(a)).filter((a): a is string => a !== null);
     }
     if (g.fid !== undefined) {

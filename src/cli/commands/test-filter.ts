@@ -149,6 +149,7 @@ export const testFilterCommand: Command = {
       logtimezone: v.logtimezone as string | undefined,
       usedns: usedns as UseDns,
       ...(maxlinesText === undefined ? {} : { maxlines: Number(maxlinesText) }),
+      rawHosts: usedns === 'raw',
       reportNofail: true,
       noPrefilter: true,
     });
