@@ -11,7 +11,10 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { ConfigError } from '../src/core/errors.js';
+import { loadFilterDefinition } from '../src/config/filter-load.js';
+import { compileFilter } from '../src/filter/filter.js';
 import { createSources } from '../src/sources/source.js';
 import { MemoryPositionStore } from '../src/sources/position.js';
 import { journalMatchArgs, parseJournalLine, realtimeIso } from '../src/sources/journal-entry.js';
@@ -56,6 +59,15 @@ test('journal fields as bytes, several values, newlines, missing parts and junk 
   assert.equal(parseJournalLine('not json', 4096), null);
   assert.equal(parseJournalLine('[1,2]', 4096), null);
   assert.equal(parseJournalLine('{"MESSAGE":"no cursor"}', 4096), null);
+});
+
+test('journal lines go through the shipped sshd filter with the entry\'s own time', () => {
+  const filter = compileFilter(loadFilterDefinition(join(tmpdir(), 'no-such-config-dir'), 'sshd'), { clock: { now: () => 1_763_701_800_000 } });
+  const e = parseJournalLine(JSON.stringify(entry(9)), 4096)!;
+  const hits = filter.feed({ source: 'journal', text: e.text, readAt: 0 });
+  assert.equal(hits.length, 1);
+  assert.equal(hits[0]!.addr, '203.0.113.9');
+  assert.equal(hits[0]!.time, Math.floor((1_763_701_777_000_000 + 9_000_009) / 1000));
 });
 
 test('journalmatch tokens are FIELD=value or +; anything else is a ConfigError naming it', () => {
