@@ -13,7 +13,7 @@ import { loadFilterDefinition } from '../src/config/filter-load.js';
 import { compileFilter } from '../src/filter/filter.js';
 import { BACKTRACKS_BEFORE_FALLBACK } from '../src/filter/guard.js';
 import { LIMITS } from '../src/core/defaults.js';
-import { fetchFail2ban } from '../test/compat/samples.js';
+import { fetchFail2ban, removeFail2ban } from '../test/compat/samples.js';
 import { generateAuthLog } from './auth-log.js';
 import type { BenchFigure, BenchModule } from './types.js';
 
@@ -79,6 +79,8 @@ function fail2banRegex(file: string, lines: number): number | string {
     });
   } catch (e) {
     return `fail2ban-regex failed: ${(e as Error).message.split('\n')[0]}`;
+  } finally {
+    removeFail2ban(tree);
   }
   return lines / ((performance.now() - t0) / 1000);
 }

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkAll, fetchFail2ban } from './samples.js';
+import { checkAll, fetchFail2ban, removeFail2ban } from './samples.js';
 import { passRate } from './report.js';
 
 process.env.TZ = 'Europe/Zurich';
@@ -20,7 +20,12 @@ test('fail2ban sample logs pass with fail2ban filters', (t) => {
     t.skip(tree);
     return;
   }
-  const results = checkAll(tree);
+  let results;
+  try {
+    results = checkAll(tree);
+  } finally {
+    removeFail2ban(tree);
+  }
   const total = passRate(results);
   const failures = results.flatMap((r) => r.failures.map((f) => `${f.filter}:${f.line} ${f.reason}`));
   t.diagnostic(`fail2ban ${tree.version}: ${total.passed}/${total.checks} = ${total.rate.toFixed(1)} %`);

@@ -9,7 +9,7 @@
  * fail2ban's tests run at 2005-08-14 12:00 CEST in Europe/Zurich time.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFilterDefinition } from '../../src/config/filter-load.js';
@@ -18,8 +18,13 @@ import { compileFilter, type CompiledFilter } from '../../src/filter/filter.js';
 /** fail2ban's TEST_NOW (s). */
 export const TEST_NOW = 1124013600;
 
-/** Where the unpacked package keeps what we need. */
-export interface Fail2banTree { readonly configDir: string; readonly logsDir: string; readonly version: string }
+/** Where the unpacked package keeps what we need; `root` is the temporary directory to remove. */
+export interface Fail2banTree { readonly root: string; readonly configDir: string; readonly logsDir: string; readonly version: string }
+
+/** Removes the temporary directory of an unpacked package. */
+export function removeFail2ban(tree: Fail2banTree): void {
+  rmSync(tree.root, { recursive: true, force: true });
+}
 
 /** Downloads and unpacks Debian's fail2ban, or returns the reason it could not. */
 export function fetchFail2ban(): Fail2banTree | string {
@@ -27,12 +32,13 @@ export function fetchFail2ban(): Fail2banTree | string {
   try {
     execFileSync('apt-get', ['download', '-q', 'fail2ban'], { cwd: dir, stdio: 'pipe' });
     const deb = readdirSync(dir).find((f) => f.endsWith('.deb'));
-    if (deb === undefined) return 'apt-get download fail2ban produced no .deb';
+    if (deb === undefined) throw new Error('apt-get download fail2ban produced no .deb');
     execFileSync('dpkg', ['-x', deb, 'x'], { cwd: dir, stdio: 'pipe' });
     const base = join(dir, 'x/usr/lib/python3/dist-packages/fail2ban/tests/files/logs');
-    if (!existsSync(base)) return 'the fail2ban package has no tests/files/logs';
-    return { configDir: join(dir, 'x/etc/fail2ban'), logsDir: base, version: deb.replace(/^fail2ban_|_all\.deb$/g, '') };
+    if (!existsSync(base)) throw new Error('the fail2ban package has no tests/files/logs');
+    return { root: dir, configDir: join(dir, 'x/etc/fail2ban'), logsDir: base, version: deb.replace(/^fail2ban_|_all\.deb$/g, '') };
   } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
     return `fail2ban package unavailable: ${(e as Error).message.split('\n')[0]}`;
   }
 }
