@@ -35,12 +35,15 @@ test('expansion: literal paths stay (existing or not), wildcards find regular fi
     writeFileSync(join(t.dir, 'a', 'x.log'), '');
     writeFileSync(join(t.dir, 'b', 'y.log'), '');
     writeFileSync(join(t.dir, 'b', 'z.txt'), '');
-    assert.deepEqual(await expandGlob(join(t.dir, 'missing.log')), { dirs: [t.dir], files: [join(t.dir, 'missing.log')], parents: [] });
+    assert.deepEqual(await expandGlob(join(t.dir, 'missing.log')), { dirs: [t.dir], files: [join(t.dir, 'missing.log')], parents: [], failed: new Map() });
     const e = await expandGlob(join(t.dir, '*', '*.log'));
     assert.deepEqual(e.files, [join(t.dir, 'a', 'x.log'), join(t.dir, 'b', 'y.log')]);
     assert.deepEqual(e.dirs, [join(t.dir, 'a'), join(t.dir, 'b')]);
     assert.deepEqual(e.parents, [t.dir]);
-    assert.deepEqual((await expandGlob(join(t.dir, 'nope', '*.log'))).files, []);
+    const none = await expandGlob(join(t.dir, 'nope', '*.log'));
+    assert.deepEqual([none.files, none.failed.size], [[], 0], 'a missing directory is no listing failure');
+    const notDir = await expandGlob(join(t.dir, 'b', 'z.txt', '*.log'));
+    assert.deepEqual([...notDir.failed.keys()], [join(t.dir, 'b', 'z.txt')]);
   } finally {
     t.cleanup();
   }

@@ -262,6 +262,34 @@ for (const backend of ['inotify', 'polling'] as const) {
   });
 }
 
+test('a glob whose directory cannot be listed is reported once with the directory, and the other paths keep flowing', async () => {
+  const t = tempDir('glob-unlistable');
+  const notDir = join(t.dir, 'logs');
+  const fine = join(t.dir, 'fine.log');
+  writeFileSync(notDir, 'a file where a directory should be\n');
+  writeFileSync(fine, '');
+  const c = new Collector();
+  const src = createSources({ logpath: [join(notDir, '*.log'), fine], backend: 'polling' }, c.deps(new MemoryPositionStore()));
+  try {
+    await src.start();
+    assert.ok(await c.waitError(notDir));
+    assert.equal(c.errors[0]!.source, join(notDir, '*.log'));
+    assert.match(c.errors[0]!.err.message, /not a directory/);
+    appendFileSync(fine, 'still here\n');
+    assert.ok(await c.waitLines(1));
+    await pause(500);
+    assert.equal(c.errors.length, 1, 'reported once');
+    unlinkSync(notDir);
+    mkdirSync(notDir);
+    writeFileSync(join(notDir, 'new.log'), 'listed now\n');
+    assert.ok(await c.waitLines(2));
+    assert.deepEqual(c.texts(), ['still here', 'listed now']);
+  } finally {
+    await src.stop();
+    t.cleanup();
+  }
+});
+
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
 const readableByNobody = (file: string): boolean =>
   spawnSync('setpriv', [...NOBODY, process.execPath, '-e', `require('fs').readFileSync(${JSON.stringify(file)})`]).status === 0;

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import type { LogSource, SourceDeps, SourceTuning } from './source.js';
 import { resolveTuning } from './source.js';
 import { LIMITS } from '../core/defaults.js';
-import { SourceError } from './errors.js';
+import { SourceError, sourceErrorFrom } from './errors.js';
 import { DirWatchSet } from './dir-watch.js';
 import { FileFollower, type FollowerEnv } from './file-follower.js';
 import { expandGlob, hasMagic, segmentMatches, segmentRegExp } from './glob.js';
@@ -37,6 +37,8 @@ export class FileSource implements LogSource {
   private readonly retired = new Map<string, { offset: number; hash: string }>();
   /** Directories holding candidates for a wildcard directory segment: a new entry there means a rescan. */
   private readonly parents = new Set<string>();
+  /** The listing problems last reported per pattern. */
+  private readonly listingFailures = new Map<string, string>();
   private rescanWanted = false;
   private pump: Promise<void> | null = null;
   private ticker: NodeJS.Timeout | null = null;
@@ -92,6 +94,17 @@ export class FileSource implements LogSource {
     await this.pump?.catch(() => undefined);
     for (const f of this.followers.values()) await f.close();
     this.followers.clear();
+  }
+
+  /** Reports a directory a glob cannot list, once per pattern and problem; forgets it once listable. */
+  private reportListing(pattern: string, failed: ReadonlyMap<string, Error>): void {
+    const problems = [...failed].map(([dir, err]) => sourceErrorFrom(dir, err));
+    const key = problems.map((e) => e.message).join('\n');
+    if (key !== '' && this.listingFailures.get(pattern) !== key) {
+      for (const e of problems) this.deps.onError(e, pattern);
+    }
+    if (key === '') this.listingFailures.delete(pattern);
+    else this.listingFailures.set(pattern, key);
   }
 
   private claim(claimant: FileFollower, dev: number, ino: number, hash: string, size: number): number | 'busy' | undefined {
@@ -195,7 +208,8 @@ export class FileSource implements LogSource {
     const seen = new Set<string>();
     this.parents.clear();
     for (const p of this.patterns) {
-      const { dirs: ds, files, parents } = await expandGlob(p.text);
+      const { dirs: ds, files, parents, failed } = await expandGlob(p.text);
+      this.reportListing(p.text, failed);
       for (const d of ds) dirs.add(d);
       for (const d of parents) {
         dirs.add(d);

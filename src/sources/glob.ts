@@ -49,6 +49,8 @@ export interface GlobExpansion {
   readonly files: readonly string[];
   /** Directories searched for a wildcard directory segment (watched for new subdirectories). */
   readonly parents: readonly string[];
+  /** Directories that exist but could not be listed (permission denied, not a directory). */
+  readonly failed: ReadonlyMap<string, Error>;
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -59,10 +61,12 @@ async function isDir(path: string): Promise<boolean> {
   }
 }
 
-async function names(dir: string): Promise<string[]> {
+/** Entries of `dir`; a directory that cannot be listed (other than missing) goes to `failed`. */
+async function names(dir: string, failed: Map<string, Error>): Promise<string[]> {
   try {
     return await readdir(dir);
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') failed.set(dir, err as Error);
     return [];
   }
 }
@@ -70,7 +74,8 @@ async function names(dir: string): Promise<string[]> {
 /** Expands a pattern (relative ones against the working directory). */
 export async function expandGlob(pattern: string): Promise<GlobExpansion> {
   const abs = isAbsolute(pattern) ? pattern : resolve(pattern);
-  if (!hasMagic(abs)) return { dirs: [join(abs, '..')], files: [abs], parents: [] };
+  const failed = new Map<string, Error>();
+  if (!hasMagic(abs)) return { dirs: [join(abs, '..')], files: [abs], parents: [], failed };
   const segments = abs.split(sep).filter((s) => s !== '');
   const last = segments.pop()!;
   let dirs: string[] = [sep];
@@ -84,17 +89,17 @@ export async function expandGlob(pattern: string): Promise<GlobExpansion> {
     const next: string[] = [];
     parents.push(...dirs);
     for (const d of dirs) {
-      for (const name of (await names(d)).sort()) {
+      for (const name of (await names(d, failed)).sort()) {
         if (segmentMatches(seg, re, name) && (await isDir(join(d, name)))) next.push(join(d, name));
       }
     }
     dirs = next;
   }
-  if (!hasMagic(last)) return { dirs, files: dirs.map((d) => join(d, last)), parents };
+  if (!hasMagic(last)) return { dirs, files: dirs.map((d) => join(d, last)), parents, failed };
   const re = segmentRegExp(last);
   const files: string[] = [];
   for (const d of dirs) {
-    for (const name of (await names(d)).sort()) {
+    for (const name of (await names(d, failed)).sort()) {
       if (!segmentMatches(last, re, name)) continue;
       const path = join(d, name);
       try {
@@ -104,5 +109,5 @@ export async function expandGlob(pattern: string): Promise<GlobExpansion> {
       }
     }
   }
-  return { dirs, files, parents };
+  return { dirs, files, parents, failed };
 }
