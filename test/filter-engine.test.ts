@@ -4,6 +4,7 @@ import { compileFilter, type FilterOptions } from '../src/filter/filter.js';
 import { ConfigError } from '../src/core/errors.js';
 import { LIMITS } from '../src/core/defaults.js';
 import { filterDef, line } from './support/filter-def.js';
+import { canonicalAddress } from '../src/filter/address.js';
 
 process.env.TZ = 'UTC';
 const NOW = Date.UTC(2026, 10, 21, 6, 0, 0);
@@ -157,4 +158,14 @@ test('the literal prefilter never hides a failure whose literal spans the cut-ou
   const hits = f.feed(line('192.0.2.30 - bob [22/Nov/2021:10:19:34 +0000] "GET /login" 401 12'));
   assert.deepEqual(hits.map((h) => h.addr), ['192.0.2.30']);
   assert.deepEqual(f.feed(line('192.0.2.30 - bob [22/Nov/2021:10:19:34 +0000] "GET /" 200 12')), []);
+});
+
+test('IPv6 text is parsed strictly and written in RFC 5952 form', () => {
+  const cases: Array<[string, string | null]> = [
+    ['2001:DB8:0:0::7', '2001:db8::7'], ['2001:0:0:1:0:0:0:1', '2001:0:0:1::1'], ['2001:db8:0:0:1:0:0:0', '2001:db8:0:0:1::'],
+    ['::', '::'], ['::1', '::1'], ['::ffff:c000:0203', '192.0.2.3'], ['2001:db8::192.0.2.1', '2001:db8::c000:201'],
+    ['12345::1', null], ['1::2::3', null], ['1:2:3:4:5:6:7:8:9', null], ['1.2.3.4::', null], ['::ffff:1.2.3', null],
+    ['g::1', null], ['1:2:3:4:5:6:7:8:', null], ['fe80::1%eth0', null],
+  ];
+  for (const [text, want] of cases) assert.equal(canonicalAddress(text), want, text);
 });

@@ -32,33 +32,48 @@ function v4Text(o: readonly number[], prefix: number): string {
   return `${[masked >>> 24, (masked >>> 16) & 255, (masked >>> 8) & 255, masked & 255].join('.')}/${prefix}`;
 }
 
+/** Appends the hextets of the `a:b:c` run text[from, to) (an IPv4 tail allowed at its end); false if malformed. */
+function hextetRun(text: string, from: number, to: number, out: number[]): boolean {
+  if (from === to) return true;
+  let value = 0;
+  let digits = 0;
+  for (let i = from; i <= to; i++) {
+    const c = i === to ? 58 : text.charCodeAt(i);
+    if (c === 58) {
+      if (digits === 0) return false;
+      out.push(value);
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : c === 46 ? -1 : -2;
+    if (d === -2) return false;
+    if (d === -1) {
+      const o = v4Octets(text.slice(i - digits, to));
+      if (o === null) return false;
+      out.push((o[0]! << 8) | o[1]!, (o[2]! << 8) | o[3]!);
+      return true;
+    }
+    if (++digits > 4) return false;
+    value = value * 16 + d;
+  }
+  return true;
+}
+
 /** The eight hextets of an IPv6 text (with an optional dotted IPv4 tail), or null. */
 function v6Hextets(text: string): number[] | null {
   const dbl = text.indexOf('::');
   if (dbl >= 0 && text.indexOf('::', dbl + 1) >= 0) return null;
-  const parse = (part: string): number[] | null => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const pieces = part.split(':');
-    for (let i = 0; i < pieces.length; i++) {
-      const p = pieces[i]!;
-      if (i === pieces.length - 1 && p.includes('.')) {
-        const o = v4Octets(p);
-        if (o === null) return null;
-        out.push((o[0]! << 8) | o[1]!, (o[2]! << 8) | o[3]!);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) out.push(parseInt(p, 16));
-      else return null;
-    }
-    return out;
-  };
   if (dbl < 0) {
-    const all = parse(text);
-    return all !== null && all.length === 8 ? all : null;
+    const all: number[] = [];
+    return hextetRun(text, 0, text.length, all) && all.length === 8 ? all : null;
   }
-  const head = parse(text.slice(0, dbl));
-  const tail = parse(text.slice(dbl + 2));
-  if (head === null || tail === null || head.length + tail.length > 7) return null;
-  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  const head: number[] = [];
+  const tail: number[] = [];
+  if (text.lastIndexOf('.', dbl) >= 0) return null;
+  if (!hextetRun(text, 0, dbl, head) || !hextetRun(text, dbl + 2, text.length, tail) || head.length + tail.length > 7) return null;
+  while (head.length + tail.length < 8) head.push(0);
+  return head.concat(tail);
 }
 
 /** RFC 5952 text of eight hextets: lower case, longest zero run (≥ 2) as `::`. */

@@ -166,12 +166,12 @@ export function dateTemplate(pattern: string): DateTemplate {
   if (wordBegin && p.startsWith('{^LN-BEG}')) { p = p.slice(9); wordBegin = 'start'; }
   const b = bounded(expandDateFields(p), wordBegin, wordEnd);
   const c = compile(b.source, pattern);
-  const names = [...c.fields.keys()].filter((k) => !k.startsWith('_'));
+  const entries = [...c.fields].filter(([k]) => !k.startsWith('_'));
   return {
     name: pattern, anchored: b.anchored, ...c,
     time(m, ctx) {
       const g: Record<string, string | undefined> = {};
-      for (const k of names) g[k] = field(m, c.fields, k);
+      for (const [k, i] of entries) g[k] = m[i];
       return fieldsToTime(g, ctx);
     },
   };
