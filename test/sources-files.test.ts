@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSources, type LogSource } from '../src/sources/source.js';
 import { MemoryPositionStore } from '../src/sources/position.js';
@@ -127,6 +127,36 @@ for (const backend of ['inotify', 'polling'] as const) {
       assert.ok(await c2.waitLines(4));
       await pause(300);
       assert.deepEqual(c2.texts(), ['half done', 'stopped-0', 'stopped-1', 'stopped-2']);
+    } finally {
+      await second.stop();
+      t.cleanup();
+    }
+  });
+
+  test(`[${backend}] rotated while stopped: the rest of the old file (found by inode) and then the new file, each line once`, async () => {
+    const t = tempDir('rotated-stopped');
+    const path = join(t.dir, 'auth.log');
+    const store = new MemoryPositionStore();
+    writeFileSync(path, numbered('gen1', 3));
+    const c1 = new Collector();
+    const first = createSources({ logpath: [path, join(t.dir, 'auth.log.*')], backend }, c1.deps(store));
+    await first.start();
+    await first.stop();
+    appendFileSync(path, numbered('gen1-late', 2)); // logged after our stop, before the rotation
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, numbered('gen2', 4));
+    const c2 = new Collector();
+    const second = createSources({ logpath: [path, join(t.dir, 'auth.log.*')], backend }, c2.deps(store));
+    try {
+      await second.start();
+      assert.ok(await c2.waitLines(6));
+      await pause(400);
+      assert.deepEqual(c2.texts(`${path}.1`), ['gen1-late-0', 'gen1-late-1']);
+      assert.deepEqual(c2.texts(path), ['gen2-0', 'gen2-1', 'gen2-2', 'gen2-3']);
+      appendFileSync(`${path}.1`, 'very late\n');
+      assert.ok(await c2.waitLines(7), 'the rotated file, matched by the glob, is followed from where the rest ended');
+      await pause(300);
+      assert.equal(c2.lines.length, 7);
     } finally {
       await second.stop();
       t.cleanup();

@@ -6,11 +6,11 @@
  * problem and are retried with backoff.
  */
 import { stat } from 'node:fs/promises';
-import type { PositionStore } from './source.js';
+import type { FilePosition, PositionStore } from './source.js';
 import { Backoff } from './backoff.js';
 import { sourceErrorFrom } from './errors.js';
 import { FileReader, type ReaderEnv } from './file-reader.js';
-import { endOfLastLine, firstLineHash, headHash, resumeOffset } from './position.js';
+import { endOfLastLine, findRotated, firstLineHash, headHash, resumeOffset } from './position.js';
 
 /** Settings one follower needs beyond the reader's. */
 export interface FollowerEnv extends ReaderEnv {
@@ -145,6 +145,7 @@ export class FileFollower {
     // Only the first open consults the store; a file appearing later (rotation, creation) is new.
     const saved = this.opened ? undefined : this.env.positions.get(this.path);
     const resume = resumeOffset(saved, { size, firstLineHash: this.hash });
+    if (saved?.inode !== undefined && saved.inode !== reader.inode) await this.readRotatedRest(saved);
     const claimed = this.env.claim(this, reader.dev, reader.inode, this.hash, size);
     if (claimed === 'busy') {
       await reader.close();
@@ -157,6 +158,27 @@ export class FileFollower {
     this.opened = true;
     this.startAtEnd = false;
     this.save(reader);
+  }
+
+  /**
+   * At start, the path names another file than the remembered one: if the remembered
+   * file is still next to it under a rotated name, read what was written to it after
+   * our last position (lines logged between our stop and the rotation).
+   */
+  private async readRotatedRest(saved: FilePosition): Promise<void> {
+    const rotated = await findRotated(this.path, saved.inode!);
+    if (rotated === undefined) return;
+    const reader = await FileReader.open(rotated, this.env).catch(() => null);
+    if (reader === null) return;
+    try {
+      if ((await firstLineHash(reader.fh, this.env.lineBytes)) !== saved.firstLineHash || (await reader.size()) < saved.offset) return;
+      reader.seek(saved.offset);
+      await reader.readToEnd();
+      reader.splitter.flush();
+      this.env.retire(reader.dev, reader.inode, reader.offset, saved.firstLineHash);
+    } finally {
+      await reader.close();
+    }
   }
 
   private async readCurrent(): Promise<void> {

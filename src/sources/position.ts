@@ -3,7 +3,8 @@
  * remembers (offset, first-line hash, inode) and what the file holds now.
  */
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import { readdir, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { FilePosition, PositionStore } from './source.js';
 
 const NL = 0x0a;
@@ -56,6 +57,30 @@ export function resumeOffset(saved: FilePosition | undefined, now: FileNow): num
   if (saved.firstLineHash !== now.firstLineHash) return 0;
   if (saved.offset > now.size) return 0;
   return saved.offset;
+}
+
+/**
+ * The file `path` was rotated to while we were stopped: a sibling whose name starts
+ * with the file's name (`auth.log.1`, `auth.log-20261121`) and has the remembered inode.
+ */
+export async function findRotated(path: string, inode: number): Promise<string | undefined> {
+  const dir = dirname(path);
+  const base = basename(path);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    if (name === base || !name.startsWith(base)) continue;
+    try {
+      if ((await stat(join(dir, name))).ino === inode) return join(dir, name);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return undefined;
 }
 
 /** A PositionStore held in memory (dry runs, `test-filter`, tests). */
