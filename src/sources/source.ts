@@ -29,7 +29,7 @@ export interface FilePosition {
   readonly offset: number;
   /** sha256 (hex) of the file's first line; a different hash means the file was replaced. */
   readonly firstLineHash: string;
-  /** Inode number when the position was taken. */
+  /** Inode number when the position was taken: at start, finds the file again after a rotation (`auth.log.1`). */
   readonly inode?: number;
 }
 
