@@ -19,7 +19,7 @@ export interface MachineInfo {
   /** f2b-fw's version and the git commit measured (`+` when the tree had uncommitted changes). */
   readonly f2bfw: string;
   readonly nft: string;
-  /** `not installed` when Debian's fail2ban is absent (the bench then runs f2b-fw alone). */
+  /** The fail2ban compared with: installed, or Debian's package the modules unpack; FAIL2BAN_NONE if neither. */
   readonly fail2ban: string;
   /** ISO date of the run. */
   readonly date: string;
@@ -48,6 +48,15 @@ function f2bfwVersion(): string {
   return `${pkg.version ?? 'unknown'}${commit ? ` (commit ${commit}${dirty ? '+' : ''})` : ''}`;
 }
 
+/** What `fail2ban` reads when no fail2ban is at hand: the modules then measure f2b-fw alone. */
+export const FAIL2BAN_NONE = 'not available';
+
+function fail2banVersion(dpkgStatus: string | undefined): string {
+  if (dpkgStatus?.startsWith('install ok installed')) return `fail2ban ${dpkgStatus.split(' ').pop()} (installed)`;
+  const candidate = /^Version: (\S+)$/m.exec(commandOutput('apt-cache', ['show', '--no-all-versions', 'fail2ban']) ?? '')?.[1];
+  return candidate ? `fail2ban ${candidate} (Debian's package, unpacked by the modules that compare, not installed)` : FAIL2BAN_NONE;
+}
+
 /** Collects the machine info now; `now` is the run's start time. */
 export function machineInfo(now: Date): MachineInfo {
   const cpuinfo = readOr('/proc/cpuinfo', '');
@@ -65,7 +74,7 @@ export function machineInfo(now: Date): MachineInfo {
     node: process.version,
     f2bfw: f2bfwVersion(),
     nft: commandOutput('nft', ['--version'])?.split('\n')[0] ?? 'not installed',
-    fail2ban: f2b?.startsWith('install ok installed') ? `fail2ban ${f2b.split(' ').pop()}` : 'not installed',
+    fail2ban: fail2banVersion(f2b),
     date: now.toISOString(),
   };
 }

@@ -4,7 +4,7 @@
  * (`npm run bench -- nft`) replaces those and keeps the others' last figures.
  */
 import type { BenchFigure, BenchSection } from './types.js';
-import type { MachineInfo } from './machine.js';
+import { FAIL2BAN_NONE, type MachineInfo } from './machine.js';
 
 /** What one module's run produced: its section, or the error that stopped it. */
 export type ModuleOutcome =
@@ -95,7 +95,7 @@ function machineBlock(m: MachineInfo, ran: readonly string[], all: readonly stri
     `| Node.js | ${m.node} |`,
     `| f2b-fw | ${cell(m.f2bfw)} |`,
     `| nftables | ${cell(m.nft)} |`,
-    `| fail2ban (for comparison) | ${cell(m.fail2ban)}${m.fail2ban === 'not installed' ? ' — f2b-fw measured alone' : ''} |`,
+    `| fail2ban (for comparison) | ${cell(m.fail2ban)}${m.fail2ban === FAIL2BAN_NONE ? ' — f2b-fw measured alone' : ''} |`,
     `| Last run | ${m.date}: ${ran.join(', ') || 'nothing'} |`,
     '',
     `Modules: ${all.join(', ')}. Reproduce all with \`npm run bench\`, one with \`npm run bench -- NAME\`.`,
