@@ -11,6 +11,7 @@
  * capped at FAIL2BAN_CAP_S and the figure is extrapolated, and says so.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import type { BenchFigure, BenchModule, BenchSection } from './types.js';
 import { BENCH_JAIL, f2bfwContender, fail2banContender, type Contender } from './support/contenders.js';
 import { fail2banInstalled } from './support/fail2ban-config.js';
@@ -24,6 +25,8 @@ const BIG = 100_000;
 const FAIL2BAN_CAP_S = 120;
 /** A phase of f2b-fw never needs this long; it guards against a hang. */
 const F2BFW_CAP_S = 300;
+/** Idle time before the loaded RSS is read, so both runtimes' collectors have given back the bulk phase's garbage. */
+const SETTLE_S = 30;
 
 /** What one tool measured. */
 interface ToolFigures {
@@ -101,14 +104,19 @@ async function apply(c: Contender, addrs: readonly string[], already: number, ca
   return { wanted: addrs.length, done, s: (performance.now() - t0) / 1000, cut: done < addrs.length };
 }
 
-/** Stop, empty the namespace's ruleset, start again: time from start until `count` elements are back. */
-async function restore(c: Contender, count: number, capS: number): Promise<Phase> {
+/**
+ * Stop, empty the namespace's ruleset, start again: time from start until the
+ * `count` bans the daemon holds are back. `wanted` is the phase's size: when a
+ * capped apply left fewer bans than that, the restore is extrapolated to it.
+ */
+async function restore(c: Contender, count: number, wanted: number, capS: number): Promise<Phase> {
   await c.stop();
   c.ns.run('nft', ['flush', 'ruleset']);
   const t0 = performance.now();
   await c.start();
   const r = await waitForSize(c.ns, c.set.family, c.set.table, c.set.name, count, t0, capS * 1000);
-  return { wanted: count, done: Math.min(r.size, count), s: r.ms / 1000, cut: r.size < count };
+  const done = Math.min(r.size, count);
+  return { wanted, done, s: r.ms / 1000, cut: done < wanted };
 }
 
 function addresses(tag: number, n: number): string[] {
@@ -130,7 +138,7 @@ async function measure(make: (label: string) => Contender, capS: number): Promis
     const before = setSize(small.ns, small.set.family, small.set.table, small.set.name);
     const a = await apply(small, addresses(0xa1, SMALL), before, capS);
     phasesApply.push(a);
-    phasesRestore.push(await restore(small, before + a.done, capS));
+    phasesRestore.push(await restore(small, before + a.done, before + SMALL, capS));
   } finally {
     await small.destroy();
   }
@@ -139,9 +147,9 @@ async function measure(make: (label: string) => Contender, capS: number): Promis
     await big.start();
     const a = await apply(big, addresses(0xb1, BIG), 0, capS);
     phasesApply.push(a);
-    await sleep(5000);
+    await sleep(SETTLE_S * 1000);
     const rssLoaded = rssMb(big.pid());
-    phasesRestore.push(await restore(big, a.done, capS));
+    phasesRestore.push(await restore(big, a.done, BIG, capS));
     return { latencyMedian: latencyFigures.median, latencyP99: latencyFigures.p99, latencyMissed: latencyFigures.missed, rssIdle, apply: phasesApply, restore: phasesRestore, rssLoaded, loadedBans: a.done };
   } finally {
     await big.destroy();
@@ -155,7 +163,7 @@ function phaseSeconds(p: Phase): number {
 
 function phaseNote(label: string, what: string, p: Phase): string | undefined {
   if (!p.cut) return undefined;
-  return `${label}, ${what} of ${p.wanted.toLocaleString('en-US')}: cut after ${round(p.s, 1)} s with ${p.done.toLocaleString('en-US')} in the kernel (${round(p.done / p.s, 1)} bans/s); the figure is extrapolated linearly to ${p.wanted.toLocaleString('en-US')}.`;
+  return `${label}, ${what} of ${p.wanted.toLocaleString('en-US')}: measured with ${p.done.toLocaleString('en-US')} bans in the kernel after ${round(p.s, 1)} s (${round(p.done / p.s, 1)} bans/s; phase capped in time); the figure is extrapolated linearly to ${p.wanted.toLocaleString('en-US')}.`;
 }
 
 function compare(label: string, value: number | undefined): BenchFigure['compare'] {
@@ -166,9 +174,11 @@ export const bench: BenchModule = {
   name: 'fail2ban',
   async run(): Promise<BenchSection> {
     const withFail2ban = fail2banInstalled();
+    const loadBefore = loadavg();
     const ours = await measure(f2bfwContender, F2BFW_CAP_S);
     const theirs = withFail2ban ? await measure(fail2banContender, FAIL2BAN_CAP_S) : undefined;
     const packets = await packetPath(withFail2ban);
+    const loadAfter = loadavg();
     const label = 'fail2ban';
     const figures: BenchFigure[] = [
       { name: `log line → kernel set, median (${LATENCY_BANS} bans)`, value: ours.latencyMedian, unit: 'ms', compare: compare(label, theirs?.latencyMedian) },
@@ -210,9 +220,10 @@ export const bench: BenchModule = {
         `Bulk bans through each tool's client: \`f2b-fw ban ${BENCH_JAIL} IP…\` with 10,000 addresses per call, \`fail2ban-client set ${BENCH_JAIL} banip IP…\` with 1,000 per call; timed until the kernel set holds them all (\`nft -j list set\`). fail2ban runs one \`nft add element\` shell per address.`,
         'Restore: daemon stopped (SIGTERM / `fail2ban-client stop`), the namespace\'s ruleset flushed so nothing is left in the kernel, daemon started again; timed from the start command until the set holds every ban again (both restore from their database).',
         `fail2ban's bulk phases are capped at ${FAIL2BAN_CAP_S} s each; a capped figure is extrapolated at the measured rate (labelled "extrapolated"), and its loaded RSS is with the bans it reached, not 100,000.`,
-        'RSS: VmRSS from /proc/PID/status of the server process (node for f2b-fw, python3 for fail2ban-server); idle = 2 s after start, loaded = 5 s after the 100,000-ban run.',
+        `RSS: VmRSS from /proc/PID/status of the server process (node for f2b-fw, python3 for fail2ban-server); idle = 2 s after start, loaded = ${SETTLE_S} s after the 100,000-ban run.`,
         ...packets.notes,
         ...notes,
+        `Machine load (1/5/15-min load average) at the start: ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, at the end: ${loadAfter.map((l) => l.toFixed(2)).join(' / ')} (other work ran in parallel; both tools saw the same machine within minutes).`,
       ],
     };
   },
