@@ -22,15 +22,16 @@ test('nft flush ruleset or a deleted table is repaired within a second, with a l
 
     for (const breakIt of [['flush', 'ruleset'], ['delete', 'table', 'inet', 'f2b-fw']]) {
       const repairs = h.events('repair').length;
-      h.ns.run('nft', breakIt);
       const t0 = Date.now();
-      assert.ok(await waitFor(() => h.elements('sshd').some((e) => e.addr === '203.0.113.50'), 1000, 20), `repaired within 1 s after nft ${breakIt.join(' ')}`);
-      assert.ok(Date.now() - t0 <= 1000);
+      h.ns.run('nft', breakIt);
+      // The daemon logs `repair` once the kernel committed the rebuilt table; its timestamp is what counts.
+      assert.ok(await waitFor(() => h.events('repair').length > repairs, 5000, 10), `repaired after nft ${breakIt.join(' ')}`);
+      const line = h.events('repair').at(-1)!;
+      assert.ok((line.time as number) - t0 <= 1000, `repaired within 1 s of nft ${breakIt.join(' ')} (took ${(line.time as number) - t0} ms)`);
+      assert.match(line.msg, /repaired the firewall \(foreign-change\).*(table|set|chain)/s);
+      assert.ok(h.elements('sshd').some((e) => e.addr === '203.0.113.50'));
       assert.deepEqual(h.elements('sshd', 'v6').map((e) => e.addr), ['2001:db8::50']);
       assert.ok(h.elements('sshd')[0]!.expires! > 3500, 'the remaining time is restored, not reset to zero');
-      assert.ok(await waitFor(() => h.events('repair').length > repairs, 1000));
-      const line = h.events('repair').at(-1)!;
-      assert.match(line.msg, /repaired the firewall \(foreign-change\).*(table|set|chain)/s);
     }
     // The rule that drops traffic is back too, not only the sets.
     const ruleset = h.ns.run('nft', ['list', 'table', 'inet', 'f2b-fw']);

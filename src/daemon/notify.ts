@@ -1,12 +1,11 @@
 /**
- * sd_notify(3) without libsystemd: one AF_UNIX datagram to $NOTIFY_SOCKET
- * (plus glibc's malloc_trim, the other libc call the daemon needs).
+ * sd_notify(3) without libsystemd: one AF_UNIX datagram to $NOTIFY_SOCKET.
  * Node has no AF_UNIX datagram socket, so the three libc calls (socket,
  * sendto, close) go through koffi, which f2b-fw already loads for libnftables.
  * Chosen over spawning `systemd-notify`: no process per watchdog ping, and the
  * message comes from the daemon's own PID, so the unit needs no NotifyAccess=all.
  */
-import koffi from 'koffi';
+import { loadLibc } from './libc.js';
 import { EnvironmentError } from '../core/errors.js';
 
 const AF_UNIX = 1;
@@ -14,39 +13,6 @@ const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const MSG_NOSIGNAL = 0x4000;
 const SUN_PATH_MAX = 108;
-
-interface Libc {
-  malloc_trim(pad: number): number;
-  socket(domain: number, type: number, protocol: number): number;
-  sendto(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, addrlen: number): number;
-  close(fd: number): number;
-}
-
-let libc: Libc | undefined;
-function loadLibc(): Libc {
-  if (libc) return libc;
-  const lib = koffi.load('libc.so.6');
-  libc = {
-    malloc_trim: lib.func('int malloc_trim(size_t)') as Libc['malloc_trim'],
-    socket: lib.func('int socket(int, int, int)') as Libc['socket'],
-    sendto: lib.func('long sendto(int, const void *, size_t, int, const void *, uint32_t)') as Libc['sendto'],
-    close: lib.func('int close(int)') as Libc['close'],
-  };
-  return libc;
-}
-
-/**
- * Hands memory that C code freed back to the kernel (glibc's malloc_trim). A
- * transaction of 100,000 elements makes libnftables build and free a large JSON
- * tree, often in a worker thread's arena that glibc would otherwise keep.
- */
-export function releaseFreedMemory(): void {
-  try {
-    loadLibc().malloc_trim(0);
-  } catch {
-    /* not glibc: nothing to trim */
-  }
-}
 
 /** Builds a `struct sockaddr_un` for `path` (`@name` = abstract namespace). */
 function sockaddrUn(path: string): Buffer {

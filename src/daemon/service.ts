@@ -17,7 +17,8 @@ import { formatPlan, isEmptyPlan, type Plan } from '../fw/plan.js';
 import { BanStore } from '../bans/store.js';
 import { BanManager } from '../bans/manager.js';
 import { watchRuleset, isOwnThread, type RulesetChange, type RulesetWatch } from '../../native/netlink/ruleset-watch.js';
-import { releaseFreedMemory, type Notifier } from './notify.js';
+import type { Notifier } from './notify.js';
+import { compactMemory } from './memory.js';
 import { RuntimeJail, isEnabled, type JailDeps } from './jails.js';
 import { LatencyHistogram, parseMetricsAddress, serveMetrics, type MetricsSnapshot } from './metrics.js';
 import type { Server } from 'node:http';
@@ -55,7 +56,13 @@ export interface DaemonDeps {
 }
 
 const SWEEP_MS = 1000;
+/** A reconcile of at least this many bans is followed by a memory compaction. */
+const BIG_TRANSACTION = 10_000;
 const PURGE_MS = 3600_000;
+
+function mb(bytes: number): number {
+  return Math.round(bytes / 1048576);
+}
 
 /** The running service. */
 export class Daemon implements DaemonApi {
@@ -98,10 +105,9 @@ export class Daemon implements DaemonApi {
     this.jails = new Map(jails.map((j) => [j.name, j]));
     const ended = this.dropBansOfUnknownJails();
     const started = clock.now();
-    const plan = await this.reconcileKernel({});
+    const changes = (await this.reconcileKernel({})).changes.length;
     const restored = this.store.countCurrent(clock.now());
-    const mem = process.memoryUsage();
-    log.info({ event: 'restore', restored, ended, changes: plan.changes.length, ms: clock.now() - started, rssMb: Math.round(mem.rss / 1048576), heapMb: Math.round(mem.heapUsed / 1048576), externalMb: Math.round(mem.external / 1048576) },
+    log.info({ event: 'restore', restored, ended, changes, ms: clock.now() - started },
       `restored ${restored} ban(s) into the kernel${ended ? `, dropped ${ended} of jails no longer configured` : ''}`);
     for (const j of this.jails.values()) await j.start();
     this.startTimers();
@@ -181,14 +187,24 @@ export class Daemon implements DaemonApi {
     return this.manager.enqueueKernel(async () => {
       const now = this.deps.clock.now();
       if (!opts.dryRun) this.manager.sweep();
+      const bans = this.store.bansForKernel(now);
       this.watch?.pause();
       try {
-        return await this.driver.reconcile(this.layout, this.store.bansForKernel(now), opts);
+        return await this.driver.reconcile(this.layout, bans, opts);
       } finally {
         this.watch?.resume();
-        releaseFreedMemory();
+        // Once the caller is done with the plan, give the transaction's memory back.
+        if (bans.length >= BIG_TRANSACTION) for (const ms of [100, 2000]) setTimeout(() => this.compact(), ms).unref();
       }
     });
+  }
+
+  private compact(): void {
+    const before = process.memoryUsage().rss;
+    compactMemory();
+    const after = process.memoryUsage();
+    this.deps.log.debug({ event: 'memory', rssBeforeMb: mb(before), rssMb: mb(after.rss), heapMb: mb(after.heapTotal), externalMb: mb(after.external) },
+      `memory compacted after a big transaction: ${mb(before)} → ${mb(after.rss)} MB resident`);
   }
 
   /** Self-healing: reconcile and say what was repaired. */
