@@ -322,7 +322,10 @@ export class Daemon implements DaemonApi {
   }
 
   async reconcile(opts: ReconcileOptions): Promise<Plan> {
-    return this.reconcileKernel(opts);
+    const plan = await this.reconcileKernel(opts);
+    this.deps.log.info({ event: 'reconcile', dryRun: opts.dryRun === true, changes: plan.changes.length },
+      `reconcile requested${opts.dryRun ? ' (dry run)' : ''}: ${formatPlan(plan).split('\n')[0]}`);
+    return plan;
   }
 
   async get(jail: string, key: JailKey): Promise<JailValue> {
