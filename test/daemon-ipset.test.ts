@@ -19,6 +19,7 @@ test('the daemon on the ipset + iptables backend bans into ipsets and repairs a 
     assert.match(h.ns.run('iptables-save', []), /-A INPUT .*-j f2b-sshd/);
     h.ns.run('ipset', ['flush', 'f2b-sshd']);
     assert.ok(await waitFor(() => members('f2b-sshd').includes('203.0.113.9'), 12_000), 'repaired by the periodic check');
+    assert.ok(await waitFor(() => h.events('repair').length > 0, 2000));
     assert.match(h.events('repair')[0]!.msg, /repaired the firewall \(periodic\).*203\.0\.113\.9/s);
   } finally {
     await h.destroy();

@@ -13,12 +13,11 @@ import type { DaemonSettings } from '../config/daemon-conf.js';
 import type { FirewallDriver, ReconcileOptions } from '../fw/driver.js';
 import type { FirewallLayout } from '../fw/layout.js';
 import { firewallLayout } from '../fw/spec.js';
-import { formatPlan, isEmptyPlan, type Plan } from '../fw/plan.js';
+import { formatPlan, type Plan } from '../fw/plan.js';
 import { BanStore } from '../bans/store.js';
 import { BanManager } from '../bans/manager.js';
-import { watchRuleset, isOwnThread, type RulesetChange, type RulesetWatch } from '../../native/netlink/ruleset-watch.js';
 import type { Notifier } from './notify.js';
-import { compactMemory } from './memory.js';
+import { KernelKeeper } from './kernel-keeper.js';
 import { RuntimeJail, isEnabled, type JailDeps } from './jails.js';
 import { LatencyHistogram, parseMetricsAddress, serveMetrics, type MetricsSnapshot } from './metrics.js';
 import type { Server } from 'node:http';
@@ -56,13 +55,7 @@ export interface DaemonDeps {
 }
 
 const SWEEP_MS = 1000;
-/** A reconcile of at least this many bans is followed by a memory compaction. */
-const BIG_TRANSACTION = 10_000;
 const PURGE_MS = 3600_000;
-
-function mb(bytes: number): number {
-  return Math.round(bytes / 1048576);
-}
 
 /** The running service. */
 export class Daemon implements DaemonApi {
@@ -71,12 +64,10 @@ export class Daemon implements DaemonApi {
   private driver!: FirewallDriver;
   private manager!: BanManager;
   private store!: BanStore;
-  private watch: RulesetWatch | null = null;
+  private keeper!: KernelKeeper;
   private timers: NodeJS.Timeout[] = [];
   private startedAt = 0;
   private stopping = false;
-  /** Repairs done since start (metrics/status). */
-  repairs = 0;
   private readonly kernelTimes = new LatencyHistogram();
   private metrics: Server | null = null;
 
@@ -102,10 +93,13 @@ export class Daemon implements DaemonApi {
       onKernelError: (e) => this.onKernelError(e),
       onKernelTime: (s) => this.kernelTimes.observe(s),
     });
+    this.keeper = new KernelKeeper({
+      store: this.store, manager: this.manager, clock, log, driver: () => this.driver, layout: () => this.layout,
+    });
     this.jails = new Map(jails.map((j) => [j.name, j]));
     const ended = this.dropBansOfUnknownJails();
     const started = clock.now();
-    const changes = (await this.reconcileKernel({})).changes.length;
+    const changes = (await this.keeper.reconcile({})).changes.length;
     const restored = this.store.countCurrent(clock.now());
     log.info({ event: 'restore', restored, ended, changes, ms: clock.now() - started },
       `restored ${restored} ban(s) into the kernel${ended ? `, dropped ${ended} of jails no longer configured` : ''}`);
@@ -123,7 +117,7 @@ export class Daemon implements DaemonApi {
   private metricsSnapshot(): MetricsSnapshot {
     const now = this.deps.clock.now();
     return {
-      repairsTotal: this.repairs,
+      repairsTotal: this.keeper.repairs,
       kernel: this.kernelTimes,
       jails: [...this.jails.values()].map((j) => ({
         jail: j.name, banned: this.store.countCurrent(now, j.name), bansTotal: this.manager.totals.get(j.name) ?? 0,
@@ -168,7 +162,7 @@ export class Daemon implements DaemonApi {
 
   private onKernelError(e: Error): void {
     this.deps.log.error({ err: e.message }, `kernel change failed, reconciling from the store: ${e.message}`);
-    this.repair('kernel-error');
+    this.keeper.repair('kernel-error');
   }
 
   /** Bans in the store of jails that are not configured any more end now. */
@@ -178,47 +172,6 @@ export class Daemon implements DaemonApi {
     return this.store.removeBans(keys, this.deps.clock.now()).length;
   }
 
-  /**
-   * Kernel := layout + store bans, one transaction, in the kernel queue. The
-   * ruleset watcher is paused meanwhile: our own transaction is no news, and a
-   * restore of 100,000 bans would otherwise echo back 100,000 notifications.
-   */
-  private reconcileKernel(opts: ReconcileOptions): Promise<Plan> {
-    return this.manager.enqueueKernel(async () => {
-      const now = this.deps.clock.now();
-      if (!opts.dryRun) this.manager.sweep();
-      const bans = this.store.bansForKernel(now);
-      this.watch?.pause();
-      try {
-        return await this.driver.reconcile(this.layout, bans, opts);
-      } finally {
-        this.watch?.resume();
-        // Once the caller is done with the plan, give the transaction's memory back.
-        if (bans.length >= BIG_TRANSACTION) for (const ms of [100, 2000]) setTimeout(() => this.compact(), ms).unref();
-      }
-    });
-  }
-
-  private compact(): void {
-    const before = process.memoryUsage().rss;
-    compactMemory();
-    const after = process.memoryUsage();
-    this.deps.log.debug({ event: 'memory', rssBeforeMb: mb(before), rssMb: mb(after.rss), heapMb: mb(after.heapTotal), externalMb: mb(after.external) },
-      `memory compacted after a big transaction: ${mb(before)} → ${mb(after.rss)} MB resident`);
-  }
-
-  /** Self-healing: reconcile and say what was repaired. */
-  private repair(reason: RulesetChange | 'kernel-error'): void {
-    if (this.stopping) return;
-    const started = this.deps.clock.now();
-    this.reconcileKernel({}).then((plan) => {
-      if (isEmptyPlan(plan)) return;
-      this.repairs++;
-      this.deps.log.warn({ event: 'repair', reason, changes: plan.changes.length, ms: this.deps.clock.now() - started },
-        `repaired the firewall (${reason}): ${formatPlan(plan)}`);
-    }, (e: Error) => this.deps.log.error({ event: 'repair', reason, err: e.message }, `repair failed (${reason}): ${e.message}`));
-  }
-
   private startTimers(): void {
     const { clock, notifier } = this.deps;
     const sweep = setInterval(() => this.manager.sweep(), SWEEP_MS);
@@ -226,12 +179,7 @@ export class Daemon implements DaemonApi {
     this.timers.push(sweep, purge);
     this.store.purge(clock.now(), this.cfg.settings.dbpurgeage);
     if (notifier.watchdogMs !== null) this.timers.push(setInterval(() => notifier.send(`WATCHDOG=1\nSTATUS=${this.statusLine()}`), notifier.watchdogMs));
-    const check = this.cfg.checkMs ?? { withEvents: 1000, withoutEvents: 5000 };
-    this.watch = watchRuleset({
-      table: this.cfg.table, isOwn: isOwnThread, events: this.cfg.rulesetEvents,
-      generationCheckMs: check.withEvents, periodMs: check.withoutEvents,
-      onChange: (reason) => this.repair(reason),
-    });
+    this.keeper.watch({ table: this.cfg.table, events: this.cfg.rulesetEvents, checkMs: this.cfg.checkMs ?? { withEvents: 1000, withoutEvents: 5000 } });
     for (const t of this.timers) t.unref();
   }
 
@@ -313,7 +261,7 @@ export class Daemon implements DaemonApi {
     this.jails = next;
     this.layout = layout;
     const ended = this.dropBansOfUnknownJails();
-    const plan = await this.reconcileKernel({});
+    const plan = await this.keeper.reconcile({});
     for (const j of fresh) await j.start();
     notifier.send(`READY=1\nSTATUS=${this.statusLine()}`);
     log.info({ event: 'reload', added, removed, kept, changes: plan.changes.length, ended, at: clock.now() },
@@ -322,7 +270,7 @@ export class Daemon implements DaemonApi {
   }
 
   async reconcile(opts: ReconcileOptions): Promise<Plan> {
-    const plan = await this.reconcileKernel(opts);
+    const plan = await this.keeper.reconcile(opts);
     this.deps.log.info({ event: 'reconcile', dryRun: opts.dryRun === true, changes: plan.changes.length },
       `reconcile requested${opts.dryRun ? ' (dry run)' : ''}: ${formatPlan(plan).split('\n')[0]}`);
     return plan;
@@ -351,7 +299,7 @@ export class Daemon implements DaemonApi {
     this.stopping = true;
     const { log, notifier } = this.deps;
     notifier.send('STOPPING=1');
-    this.watch?.close();
+    this.keeper.close();
     for (const t of this.timers) clearInterval(t);
     const metrics = this.metrics;
     if (metrics) await new Promise((r) => metrics.close(r));

@@ -1,0 +1,109 @@
+/**
+ * Keeps the kernel in line with configuration + store: the reconcile (one
+ * transaction, in the ban manager's kernel queue so it never interleaves with
+ * bans), self-healing when the ruleset watcher reports a foreign change, and
+ * memory compaction after big transactions.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import type { FirewallDriver, ReconcileOptions } from '../fw/driver.js';
+import type { FirewallLayout } from '../fw/layout.js';
+import { formatPlan, isEmptyPlan, type Plan } from '../fw/plan.js';
+import type { BanStore } from '../bans/store.js';
+import type { BanManager } from '../bans/manager.js';
+import { watchRuleset, isOwnThread, type RulesetChange, type RulesetWatch } from '../../native/netlink/ruleset-watch.js';
+import { compactMemory } from './memory.js';
+
+/** A reconcile of at least this many bans is followed by a memory compaction. */
+const BIG_TRANSACTION = 10_000;
+
+/** What the keeper works with, passed in (driver and layout change on reload). */
+export interface KeeperDeps {
+  readonly store: BanStore;
+  readonly manager: BanManager;
+  readonly clock: Clock;
+  readonly log: Logger;
+  driver(): FirewallDriver;
+  layout(): FirewallLayout;
+}
+
+/** How the keeper watches the ruleset. */
+export interface WatchOptions {
+  /** Our nftables table. */
+  readonly table: string;
+  /** Subscribe to nftables events (nftables backend only). */
+  readonly events: boolean;
+  /** Generation check period with events, full reconcile period without (ms). */
+  readonly checkMs: { readonly withEvents: number; readonly withoutEvents: number };
+}
+
+function mb(bytes: number): number {
+  return Math.round(bytes / 1048576);
+}
+
+/** Reconciles, repairs and watches. */
+export class KernelKeeper {
+  /** Repairs done since start (metrics). */
+  repairs = 0;
+  private watcher: RulesetWatch | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: KeeperDeps) {}
+
+  /**
+   * Kernel := layout + store bans, one transaction. The ruleset watcher is
+   * paused meanwhile: our own transaction is no news, and a restore of 100,000
+   * bans would otherwise echo back 100,000 notifications.
+   */
+  reconcile(opts: ReconcileOptions): Promise<Plan> {
+    const { manager, store, clock } = this.deps;
+    return manager.enqueueKernel(async () => {
+      if (!opts.dryRun) manager.sweep();
+      const bans = store.bansForKernel(clock.now());
+      this.watcher?.pause();
+      try {
+        return await this.deps.driver().reconcile(this.deps.layout(), bans, opts);
+      } finally {
+        this.watcher?.resume();
+        // Once the caller is done with the plan, give the transaction's memory back.
+        if (bans.length >= BIG_TRANSACTION) for (const ms of [100, 2000]) setTimeout(() => this.compact(), ms).unref();
+      }
+    });
+  }
+
+  private compact(): void {
+    const before = process.memoryUsage().rss;
+    compactMemory();
+    const after = process.memoryUsage();
+    this.deps.log.debug({ event: 'memory', rssBeforeMb: mb(before), rssMb: mb(after.rss), heapMb: mb(after.heapTotal), externalMb: mb(after.external) },
+      `memory compacted after a big transaction: ${mb(before)} → ${mb(after.rss)} MB resident`);
+  }
+
+  /** Self-healing: reconcile and say what was repaired (nothing is logged when all was in place). */
+  repair(reason: RulesetChange | 'kernel-error'): void {
+    if (this.stopped) return;
+    const { log, clock } = this.deps;
+    const started = clock.now();
+    this.reconcile({}).then((plan) => {
+      if (isEmptyPlan(plan)) return;
+      this.repairs++;
+      log.warn({ event: 'repair', reason, changes: plan.changes.length, ms: clock.now() - started },
+        `repaired the firewall (${reason}): ${formatPlan(plan)}`);
+    }, (e: Error) => log.error({ event: 'repair', reason, err: e.message }, `repair failed (${reason}): ${e.message}`));
+  }
+
+  /** Starts watching the ruleset; foreign changes are repaired. */
+  watch(options: WatchOptions): void {
+    this.watcher = watchRuleset({
+      table: options.table, isOwn: isOwnThread, events: options.events,
+      generationCheckMs: options.checkMs.withEvents, periodMs: options.checkMs.withoutEvents,
+      onChange: (reason) => this.repair(reason),
+    });
+  }
+
+  /** Stops watching and repairing. */
+  close(): void {
+    this.stopped = true;
+    this.watcher?.close();
+  }
+}
