@@ -7,6 +7,7 @@ import { F2bError } from '../core/errors.js';
 import type { FirewallDriver } from '../fw/driver.js';
 import { NftDriver } from '../fw/nft/driver.js';
 import { NftContext } from '../../native/nftables/context.js';
+import { assertFirewallEnvironment } from '../../native/env.js';
 import { IpsetDriver } from '../fw/ipset/driver.js';
 import { NullDriver } from '../fw/null.js';
 
@@ -26,7 +27,9 @@ export function backendName(text: string | undefined): BackendName {
 /** Opens the backend; `warn` receives the backend's warnings (chains left alone, …). */
 export async function openDriver(name: BackendName, clock: Clock, warn: (message: string) => void): Promise<FirewallDriver> {
   switch (name) {
-    case 'nftables': return new NftDriver(NftContext.open(), clock);
+    case 'nftables':
+      assertFirewallEnvironment();
+      return new NftDriver(NftContext.open(), clock);
     case 'ipset': return IpsetDriver.open({ clock, onWarning: warn });
     case 'null': return new NullDriver(clock);
   }
