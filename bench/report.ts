@@ -25,9 +25,9 @@ function convert(value: number, from: string, to: string): number | undefined {
   return undefined;
 }
 
-/** `✓`/`✗` against a target like `≤ 5 ms` or `>= 100000 lines/s`; '' when it cannot be read. */
+/** `✓`/`✗` against a target like `≤ 5 ms` or `>= 100000 lines/s (note)`; '' when it cannot be read. */
 export function meetsTarget(figure: BenchFigure): '✓' | '✗' | '' {
-  const m = /^\s*(≤|<=|<|≥|>=|>)\s*([\d.,_]+)\s*(\S.*)?$/.exec(figure.target ?? '');
+  const m = /^\s*(≤|<=|<|≥|>=|>)\s*([\d.,_]+)\s*([^\s(]+)?/.exec(figure.target ?? '');
   if (!m) return '';
   const limit = Number(m[2]!.replace(/[,_]/g, ''));
   const value = convert(figure.value, figure.unit, (m[3] ?? figure.unit).trim());

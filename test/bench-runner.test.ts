@@ -36,6 +36,7 @@ test('targets are checked across units and numbers are rounded sensibly', () => 
   assert.equal(meetsTarget({ name: 'x', value: 900, unit: 'µs', target: '≤ 5 ms' }), '✓');
   assert.equal(meetsTarget({ name: 'x', value: 2.5, unit: 's', target: '<= 2 s' }), '✗');
   assert.equal(meetsTarget({ name: 'x', value: 120000, unit: 'lines/s', target: '≥ 100,000 lines/s' }), '✓');
+  assert.equal(meetsTarget({ name: 'x', value: 8.41, unit: 'ms', target: '≤ 50 ms (LIMITS.matchBudgetMs)' }), '✓');
   assert.equal(meetsTarget({ name: 'x', value: 1, unit: 'ms', target: 'fast' }), '');
   assert.equal(meetsTarget({ name: 'x', value: 1, unit: 'ms', target: '≤ 1 MB' }), '');
   assert.equal(formatNumber(1234567.8), '1,234,568');
