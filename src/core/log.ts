@@ -48,7 +48,16 @@ export function createLogger(options: LogOptions): Logger {
   // Asynchronous: a slow reader of stdout (a full pipe) must never stall a ban.
   const consoleDest = pinoDestination({ fd: toStderr ? 2 : 1, sync: false });
   const pretty = options.pretty ?? Boolean(toStderr ? process.stderr.isTTY : process.stdout.isTTY);
-  const file = toStderr || CONSOLE_TARGETS.has(target.toUpperCase()) ? null : pinoDestination({ dest: target, mkdir: true, sync: true });
+  let file: DestinationStream | null = null;
+  let fileError: string | null = null;
+  if (!toStderr && !CONSOLE_TARGETS.has(target.toUpperCase())) {
+    try {
+      file = pinoDestination({ dest: target, mkdir: true, sync: true });
+    } catch (e) {
+      // A read-only /var/log (systemd's ProtectSystem=strict) must not keep the daemon from running.
+      fileError = (e as Error).message;
+    }
+  }
   const level = FAIL2BAN_LEVELS[options.level.toLowerCase()] ?? options.level.toLowerCase();
   const stream: DestinationStream = {
     write: (line: string) => {
@@ -56,7 +65,9 @@ export function createLogger(options: LogOptions): Logger {
       file?.write(line);
     },
   };
-  return pino({ level, base: { pid: process.pid }, timestamp: stdTimeFunctions.epochTime }, stream);
+  const logger = pino({ level, base: { pid: process.pid }, timestamp: stdTimeFunctions.epochTime }, stream);
+  if (fileError) logger.warn({ event: 'logtarget', target, err: fileError }, `cannot write the log file ${target} (${fileError}); logging to stdout only`);
+  return logger;
 }
 
 /** What happened to an address, in fail2ban's words. */
