@@ -144,3 +144,19 @@ test('metrics (opt-in) on a unix socket: bans, failures, lines, kernel latency; 
     sockDir.remove();
   }
 });
+
+test('bantime.increment: a repeat offender (manual or from the log) is banned for longer, using the store\'s history', async () => {
+  const t = await start((dir) => jailSection('inc', join(dir, 'a.log'), { bantime: '1m', 'bantime.increment': 'true' }));
+  try {
+    await t.daemon.ban('inc', ['203.0.113.5']);
+    const [first] = await t.daemon.banned('203.0.113.5');
+    assert.equal(first!.expiresAt! - first!.bannedAt, 60_000);
+    await t.daemon.unban('inc', ['203.0.113.5']);
+    await t.daemon.ban('inc', ['203.0.113.5']);
+    const [second] = await t.daemon.banned('203.0.113.5');
+    assert.equal(second!.banCount, 2);
+    assert.equal(second!.expiresAt! - second!.bannedAt, 120_000, 'doubled for the second ban');
+  } finally {
+    await t.close();
+  }
+});

@@ -210,7 +210,7 @@ export class Daemon implements DaemonApi {
     const j = this.jail(jail);
     const canon = addrs.map(canonicalAddr);
     const applied = await Promise.all(canon.map((addr) => this.manager.submit({
-      op: 'ban', jail, addr, ttl: j.settings.bantime, reason: 'manual', matches: [],
+      op: 'ban', jail, addr, ttl: j.jail.banTime(addr), reason: 'manual', matches: [],
     })));
     return {
       banned: applied.filter((a) => a.fresh).map((a) => a.record.addr),
