@@ -27,3 +27,9 @@ test('version --json is machine-readable', () => {
   const out = JSON.parse(execFileSync('node', [CLI, 'version', '--json'], { encoding: 'utf8' })) as { version: string };
   assert.match(out.version, /^\d+\.\d+\.\d+/);
 });
+
+test('a negative number is a value, not an option (set JAIL bantime -1)', () => {
+  const r = spawnSync('node', [CLI, 'set', 'sshd', 'bantime', '-1', '--socket', '/nonexistent/f2b-fw.sock'], { encoding: 'utf8' });
+  assert.doesNotMatch(r.stderr, /Unknown option/);
+  assert.equal(r.status, 6, 'reaches the client, which finds no daemon');
+});

@@ -38,7 +38,7 @@ export interface Command {
 /** Exit codes scripts can rely on. */
 export const EXIT = {
   ok: 0,
-  /** The operation ran and reports failure (e.g. `ping` with no daemon, address not banned). */
+  /** The operation ran and reports failure (e.g. `banned IP` for an address no jail holds). */
   failure: 1,
   /** Bad command line. */
   usage: 2,

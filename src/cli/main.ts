@@ -17,6 +17,18 @@ const ERROR_EXIT: Record<string, number> = {
   usage: EXIT.usage,
 };
 
+/** A negative number (`-1`, `-1.5`, `-1d`): a value such as a permanent bantime, never an option. */
+const NEGATIVE = /^-\d/;
+const NEGATIVE_MARK = '\u0000';
+
+/** Undoes the marking that kept negative numbers away from parseArgs' option parsing. */
+function restoreNegatives<T extends { values: Record<string, unknown>; positionals: string[] }>(parsed: T): T {
+  const unmark = (v: unknown): unknown => (typeof v === 'string' && v.startsWith(NEGATIVE_MARK) ? v.slice(1) : v);
+  for (const [k, v] of Object.entries(parsed.values)) parsed.values[k] = Array.isArray(v) ? v.map(unmark) : unmark(v);
+  parsed.positionals = parsed.positionals.map((p) => unmark(p) as string);
+  return parsed;
+}
+
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
@@ -38,12 +50,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   }
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...rest],
+    parsed = restoreNegatives(parseArgs({
+      args: rest.map((a) => (NEGATIVE.test(a) ? `${NEGATIVE_MARK}${a}` : a)),
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
       strict: true,
-    });
+    }));
   } catch (e) {
     io.err(`f2b-fw ${name}: ${(e as Error).message}\n\n${command.help}`);
     return EXIT.usage;

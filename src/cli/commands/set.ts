@@ -11,7 +11,7 @@ export const setCommand: Command = {
     'Usage: f2b-fw set JAIL KEY VALUE... [--json] [--socket PATH]',
     '',
     'KEY and VALUE:',
-    '  bantime DURATION      e.g. 600, 10m, 1h; permanent: `f2b-fw set JAIL bantime -- -1`',
+    '  bantime DURATION      e.g. 600, 10m, 1h; -1 = permanent',
     '  findtime DURATION',
     '  maxretry N',
     '  addignoreip IP|PREFIX / delignoreip IP|PREFIX',
