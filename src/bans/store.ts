@@ -13,6 +13,8 @@ import { EnvironmentError } from '../core/errors.js';
 import type { Ban } from '../core/records.js';
 import type { BanKey } from '../fw/driver.js';
 import type { BanRecord, HistoryEntry } from '../daemon/api.js';
+import type { BanHistory } from '../jail/jail.js';
+import type { FilePosition, PositionStore } from '../sources/source.js';
 import { migrate } from './schema.js';
 
 /** A ban to record: what the manager hands the store before the kernel. */
@@ -25,12 +27,8 @@ export interface NewBan {
   readonly matches: readonly string[];
 }
 
-/** Read position of one log file (the SOURCES helper's FilePosition shape). */
-export interface StoredPosition {
-  readonly offset: number;
-  readonly firstLineHash: string;
-  readonly inode?: number;
-}
+/** Read position of one log file. */
+export type StoredPosition = FilePosition;
 
 interface BanRow {
   jail: string; addr: string; banned_at: number; expires_at: number | null;
@@ -46,7 +44,7 @@ function toRecord(r: BanRow): BanRecord {
 }
 
 /** The SQLite store. Implements the jail's BanHistory and the sources' PositionStore. */
-export class BanStore {
+export class BanStore implements BanHistory, PositionStore {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly stmt;
