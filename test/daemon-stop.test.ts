@@ -39,6 +39,12 @@ test('on_stop = flush empties the kernel on SIGTERM, the store keeps the bans fo
     assert.ok(!existsSync(h.socket), 'control socket removed');
     await h.start();
     assert.deepEqual(h.elements('sshd').map((e) => e.addr), ['203.0.113.77'], 'restored from the store at the next start');
+    // `f2b-fw stop` gets its answer, then the daemon exits cleanly.
+    const exited = new Promise<number | null>((r) => h.child!.once('exit', (code) => r(code)));
+    const stop = await h.cli(['stop']);
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.equal(await exited, 0);
+    assert.equal((await h.cli(['ping'])).status, 6, 'no daemon answers afterwards');
   } finally {
     await h.destroy();
   }
