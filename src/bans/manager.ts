@@ -33,6 +33,17 @@ export interface Applied {
   readonly fresh: boolean;
 }
 
+/** A decision that makes a new ban, with its caller. */
+interface Fresh {
+  readonly p: Pending;
+  readonly ban: NewBan;
+}
+
+/** The ban a decision asks for, starting `now`. */
+function newBan(d: Decision, now: number): NewBan {
+  return { jail: d.jail, addr: d.addr, bannedAt: now, expiresAt: d.ttl === null ? null : now + d.ttl * 1000, reason: d.reason, matches: d.matches };
+}
+
 interface Pending {
   readonly decision: Decision;
   resolve(a: Applied): void;
@@ -70,37 +81,22 @@ export class BanManager {
     this.scheduled = false;
     const batch = this.queue;
     this.queue = [];
-    const { store, clock, log } = this.deps;
-    const now = clock.now();
-    const fresh: { p: Pending; ban: NewBan }[] = [];
-    const seen = new Set<string>();
-    for (const p of batch) {
-      const d = p.decision;
-      const key = `${d.jail} ${d.addr}`;
-      const existing = store.currentBan(d.jail, d.addr, now);
-      // As fail2ban: a ban in force is not extended by more failures (lines re-read after a crash included).
-      if (existing || seen.has(key)) {
-        logBanEvent(log, 'already banned', d.jail, d.addr);
-        const record = existing ?? fresh.find((f) => `${f.ban.jail} ${f.ban.addr}` === key)!.ban;
-        p.resolve({ record: { banCount: 1, ...record, matches: [...record.matches] }, fresh: false });
-        continue;
-      }
-      seen.add(key);
-      fresh.push({ p, ban: { jail: d.jail, addr: d.addr, bannedAt: now, expiresAt: d.ttl === null ? null : now + d.ttl * 1000, reason: d.reason, matches: d.matches } });
-    }
-    if (fresh.length === 0) return;
+    const now = this.deps.clock.now();
+    let fresh: Fresh[];
     let records: BanRecord[];
     try {
-      records = store.addBans(fresh.map((f) => f.ban));
+      fresh = this.withoutBanned(batch, now);
+      if (fresh.length === 0) return;
+      records = this.deps.store.addBans(fresh.map((f) => f.ban));
     } catch (e) {
-      for (const f of fresh) f.p.reject(e as Error);
+      this.storeFailed(batch, now, e as Error);
       return;
     }
     const bans: Ban[] = records.map((r) => ({ jail: r.jail, addr: r.addr, expiresAt: r.expiresAt }));
     this.enqueueKernel(() => this.deps.driver().ban(bans)).then(() => {
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
-        logBanEvent(log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason });
+        logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason });
         fresh[i]!.p.resolve({ record: r, fresh: true });
       });
     }, (e: Error) => {
@@ -108,6 +104,36 @@ export class BanManager {
       this.deps.onKernelError(e);
       records.forEach((r, i) => fresh[i]!.p.resolve({ record: r, fresh: true }));
     });
+  }
+
+  /** The decisions that make new bans; the others (in force already, or twice in the batch) are answered here. */
+  private withoutBanned(batch: readonly Pending[], now: number): Fresh[] {
+    const fresh: Fresh[] = [];
+    const seen = new Map<string, NewBan>();
+    for (const p of batch) {
+      const d = p.decision;
+      const key = `${d.jail} ${d.addr}`;
+      // As fail2ban: a ban in force is not extended by more failures (lines re-read after a crash included).
+      const existing = seen.get(key) ?? this.deps.store.currentBan(d.jail, d.addr, now);
+      if (existing) {
+        logBanEvent(this.deps.log, 'already banned', d.jail, d.addr);
+        p.resolve({ record: { banCount: 1, ...existing, matches: [...existing.matches] }, fresh: false });
+        continue;
+      }
+      const ban = newBan(d, now);
+      seen.set(key, ban);
+      fresh.push({ p, ban });
+    }
+    return fresh;
+  }
+
+  /** The database refused (disk full, I/O error): the host is protected anyway; these bans will not survive a restart. */
+  private storeFailed(batch: readonly Pending[], now: number, e: Error): void {
+    this.deps.log.error({ event: 'store-error', err: e.message, bans: batch.length },
+      `cannot record ${batch.length} ban(s) in the database, banning in the kernel only: ${e.message}`);
+    const bans = batch.map((p) => newBan(p.decision, now)).map((b) => ({ jail: b.jail, addr: b.addr, expiresAt: b.expiresAt }));
+    this.enqueueKernel(() => this.deps.driver().ban(bans)).catch((k: Error) => this.deps.onKernelError(k));
+    for (const p of batch) p.reject(e);
   }
 
   /** Runs kernel work after every earlier kernel change (order = store order). */

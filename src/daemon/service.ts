@@ -174,8 +174,16 @@ export class Daemon implements DaemonApi {
 
   private startTimers(): void {
     const { clock, notifier } = this.deps;
-    const sweep = setInterval(() => this.manager.sweep(), SWEEP_MS);
-    const purge = setInterval(() => this.store.purge(clock.now(), this.cfg.settings.dbpurgeage), PURGE_MS);
+    // A database error in housekeeping is logged and retried next time; it must not stop the daemon.
+    const guarded = (what: string, fn: () => unknown) => () => {
+      try {
+        fn();
+      } catch (e) {
+        this.deps.log.error({ event: 'store-error', err: (e as Error).message }, `${what} failed: ${(e as Error).message}`);
+      }
+    };
+    const sweep = setInterval(guarded('expiry sweep', () => this.manager.sweep()), SWEEP_MS);
+    const purge = setInterval(guarded('history purge', () => this.store.purge(clock.now(), this.cfg.settings.dbpurgeage)), PURGE_MS);
     this.timers.push(sweep, purge);
     this.store.purge(clock.now(), this.cfg.settings.dbpurgeage);
     if (notifier.watchdogMs !== null) this.timers.push(setInterval(() => notifier.send(`WATCHDOG=1\nSTATUS=${this.statusLine()}`), notifier.watchdogMs));
