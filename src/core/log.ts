@@ -71,10 +71,20 @@ export function createLogger(options: LogOptions): Logger {
 }
 
 /** What happened to an address, in fail2ban's words. */
-export type BanEvent = 'Found' | 'Ban' | 'Unban' | 'Restore Ban' | 'already banned' | 'Ignore';
+export type BanEvent = 'Found' | 'Ban' | 'Unban' | 'already banned';
 
-/** Logs one ban/unban/found event: `{jail, addr, event}` fields and `[jail] Event addr`. */
-export function logBanEvent(log: Logger, event: BanEvent, jail: string, addr: string, fields: Record<string, unknown> = {}): void {
-  const msg = event === 'already banned' ? `[${jail}] ${addr} already banned` : `[${jail}] ${event} ${addr}`;
+/** fail2ban's time format in its log lines: `2026-01-01 12:00:00`, local time. */
+export function fail2banTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/**
+ * Logs one ban/unban/found event: `{jail, addr, event}` fields and the message
+ * `[jail] Event addr` (`[jail] Found addr - time` when `at` is given).
+ */
+export function logBanEvent(log: Logger, event: BanEvent, jail: string, addr: string, fields: Record<string, unknown> = {}, at?: number): void {
+  const msg = event === 'already banned' ? `[${jail}] ${addr} already banned` : `[${jail}] ${event} ${addr}${at === undefined ? '' : ` - ${fail2banTime(at)}`}`;
   log.info({ jail, addr, event: event.toLowerCase().replace(' ', '-'), ...fields }, msg);
 }

@@ -148,7 +148,7 @@ export class Daemon implements DaemonApi {
   }
 
   private onFailure(j: RuntimeJail, f: Failure): void {
-    logBanEvent(this.deps.log, 'Found', j.name, f.addr, { time: new Date(f.time).toISOString() });
+    logBanEvent(this.deps.log, 'Found', j.name, f.addr, {}, f.time);
   }
 
   private onDecision(d: Decision): void {
