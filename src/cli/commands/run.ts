@@ -61,6 +61,21 @@ export const runCommand: Command = {
       })();
       return stopping;
     };
+    // Signals are handled from the start: one arriving while a large restore runs is acted on once it is done.
+    let signalled: string | null = null;
+    const onStopSignal = (sig: string) => () => {
+      signalled ??= sig;
+      if (server) void stop(sig);
+    };
+    process.on('SIGTERM', onStopSignal('SIGTERM'));
+    process.on('SIGINT', onStopSignal('SIGINT'));
+    process.on('SIGHUP', () => {
+      if (!server || !daemon) {
+        log.warn({ event: 'reload' }, 'SIGHUP during start-up ignored: the configuration is being read right now');
+        return;
+      }
+      daemon.reload().catch((e: Error) => log.error({ event: 'reload', err: e.message }, `reload failed, previous configuration kept: ${e.message}`));
+    });
     try {
       daemon = await Daemon.start(
         { configDir: instance.configDir, dbFile: settings.dbfile, settings, table: DEFAULTS.table, rulesetEvents: backend === 'nftables' },
@@ -81,12 +96,7 @@ export const runCommand: Command = {
       removePidFile(settings.pidfile);
       throw e;
     }
-    const d = daemon;
-    process.on('SIGTERM', () => { void stop('SIGTERM'); });
-    process.on('SIGINT', () => { void stop('SIGINT'); });
-    process.on('SIGHUP', () => {
-      d.reload().catch((e: Error) => log.error({ event: 'reload', err: e.message }, `reload failed, previous configuration kept: ${e.message}`));
-    });
+    if (signalled) void stop(`${signalled} during start-up`);
     await done;
     return EXIT.ok;
   },
