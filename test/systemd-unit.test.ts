@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CLI_ENTRY, PACKAGE_ROOT } from '../src/core/paths.js';
+import { DEFAULTS } from '../src/core/defaults.js';
 
 const UNIT = join(PACKAGE_ROOT, 'systemd', 'f2b-fw.service');
 const UNIT_IN_ROOT = '/etc/systemd/system/f2b-fw.service';
@@ -73,6 +74,15 @@ test('the unit is what the daemon needs: notify, watchdog, check-config first, r
     else assert.match(text, line);
   }
   assert.doesNotMatch(text, /^(CapabilityBoundingSet|AmbientCapabilities)=.*CAP_SYS_ADMIN/m, 'no CAP_SYS_ADMIN');
+});
+
+test('the default logtarget lies in the unit\'s LogsDirectory, and the recidive jail reads that file', () => {
+  const text = readFileSync(UNIT, 'utf8');
+  const dir = /^LogsDirectory=(\S+)$/m.exec(text)?.[1];
+  assert.ok(dir, 'no LogsDirectory= (ProtectSystem=strict makes /var/log read-only)');
+  assert.equal(dirname(DEFAULTS.logTarget), `/var/log/${dir}`);
+  const jailConf = readFileSync(join(PACKAGE_ROOT, 'rules', 'jail.conf'), 'utf8');
+  assert.match(jailConf, new RegExp(`^f2b_fw_log = ${DEFAULTS.logTarget.replace(/[.]/g, '\\.')}$`, 'm'));
 });
 
 test('the sub-commands and flags the unit runs exist in this f2b-fw', () => {

@@ -27,8 +27,11 @@ export const DEFAULTS = {
   bantimeFactor: 1,
   /** fail2ban's default formula caps the doubling at 2^20. */
   bantimeMaxShift: 20,
-  /** Where the daemon logs (fail2ban's logtarget; the recidive jail reads it). */
-  logTarget: '/var/log/f2b-fw.log',
+  /**
+   * Where the daemon logs (fail2ban's logtarget; the recidive jail reads it), in addition to stdout.
+   * A directory of its own so the systemd unit can grant it (`LogsDirectory=f2b-fw`) under ProtectSystem=strict.
+   */
+  logTarget: '/var/log/f2b-fw/f2b-fw.log',
   /** What `f2b-fw stop` does with the kernel's bans: keep them (they expire by timeout) or flush them. */
   onStop: 'keep',
   /** nftables table and family owned by f2b-fw. */

@@ -4,6 +4,8 @@
  * message in fail2ban's wording (`[sshd] Ban 203.0.113.9`) so existing log
  * tooling (and the recidive jail) keeps working.
  */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { pino, destination as pinoDestination, stdTimeFunctions, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger } from 'pino';
@@ -41,6 +43,16 @@ export function prettyLine(json: string): string {
 
 const CONSOLE_TARGETS = new Set(['STDOUT', 'SYSLOG', 'SYSTEMD-JOURNAL', '']);
 
+/**
+ * Opens the log file for appending. Creates its directory (one level, as a
+ * missing `/var/log/f2b-fw` outside systemd), never a whole tree: Node's
+ * recursive mkdir can spin forever on a path under /proc.
+ */
+function openLogFile(target: string): DestinationStream {
+  if (!existsSync(dirname(target))) mkdirSync(dirname(target), { mode: 0o750 });
+  return pinoDestination({ dest: target, sync: true });
+}
+
 /** Creates the process logger. */
 export function createLogger(options: LogOptions): Logger {
   const target = options.target ?? 'STDOUT';
@@ -52,7 +64,7 @@ export function createLogger(options: LogOptions): Logger {
   let fileError: string | null = null;
   if (!toStderr && !CONSOLE_TARGETS.has(target.toUpperCase())) {
     try {
-      file = pinoDestination({ dest: target, mkdir: true, sync: true });
+      file = openLogFile(target);
     } catch (e) {
       // A read-only /var/log (systemd's ProtectSystem=strict) must not keep the daemon from running.
       fileError = (e as Error).message;
