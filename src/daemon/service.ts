@@ -13,11 +13,12 @@ import type { DaemonSettings } from '../config/daemon-conf.js';
 import type { FirewallDriver, ReconcileOptions } from '../fw/driver.js';
 import type { FirewallLayout } from '../fw/layout.js';
 import { firewallLayout } from '../fw/spec.js';
-import { formatPlan, type Plan } from '../fw/plan.js';
+import { formatPlan, isEmptyPlan, type Plan } from '../fw/plan.js';
 import { BanStore } from '../bans/store.js';
 import { BanManager } from '../bans/manager.js';
 import type { Notifier } from './notify.js';
 import { KernelKeeper } from './kernel-keeper.js';
+import { mergePlans, sweepStaleChains } from './stale-sweep.js';
 import { RuntimeJail, isEnabled, type JailDeps } from './jails.js';
 import { LatencyHistogram, parseMetricsAddress, serveMetrics, type MetricsSnapshot } from './metrics.js';
 import type { Server } from 'node:http';
@@ -37,8 +38,11 @@ export interface DaemonConfig {
   readonly table: string;
   /** Fallback checks (ms): generation comparison when events work, a full reconcile when they do not. */
   readonly checkMs?: { readonly withEvents: number; readonly withoutEvents: number };
-  /** Listen to nftables ruleset events (nftables backend); otherwise only the periodic check runs. */
-  readonly rulesetEvents: boolean;
+  /**
+   * Listen to nftables ruleset events; otherwise only the periodic check runs.
+   * Default: when the opened backend is nftables.
+   */
+  readonly rulesetEvents?: boolean;
 }
 
 /** Side effects, passed in. */
@@ -46,8 +50,10 @@ export interface DaemonDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly notifier: Notifier;
-  /** Opens the firewall backend (after config validation). */
-  openDriver(): Promise<FirewallDriver>;
+  /** Opens the firewall backend (after config validation; may choose it from the config's banaction). */
+  openDriver(config: LoadedConfig, layout: FirewallLayout): Promise<FirewallDriver>;
+  /** Refuses a reloaded configuration the running backend cannot serve (ConfigError), before anything changes. */
+  checkBackend?(config: LoadedConfig, layout: FirewallLayout): void;
   /** Called when a client asks the daemon to stop. */
   requestStop(): void;
   /** Addresses of this host (ignoreself). */
@@ -87,7 +93,7 @@ export class Daemon implements DaemonApi {
     this.store = BanStore.open(this.cfg.dbFile);
     const jails = this.buildJails(loaded);
     this.layout = firewallLayout(loaded);
-    this.driver = await this.deps.openDriver();
+    this.driver = await this.deps.openDriver(loaded, this.layout);
     this.manager = new BanManager({
       store: this.store, clock, log, driver: () => this.driver,
       onKernelError: (e) => this.onKernelError(e),
@@ -103,6 +109,8 @@ export class Daemon implements DaemonApi {
     const restored = this.store.countCurrent(clock.now());
     log.info({ event: 'restore', restored, ended, changes, ms: clock.now() - started },
       `restored ${restored} ban(s) into the kernel${ended ? `, dropped ${ended} of jails no longer configured` : ''}`);
+    // fail2ban's debris in iptables is housekeeping: a failure is logged, the daemon still starts.
+    await this.sweepStale({}).catch((e: Error) => log.error({ event: 'stale-chains', err: e.message }, `stale f2b-* chain cleanup failed: ${e.message}`));
     for (const j of this.jails.values()) await j.start();
     this.startTimers();
     if (metricsAt) {
@@ -187,7 +195,7 @@ export class Daemon implements DaemonApi {
     this.timers.push(sweep, purge);
     this.store.purge(clock.now(), this.cfg.settings.dbpurgeage);
     if (notifier.watchdogMs !== null) this.timers.push(setInterval(() => notifier.send(`WATCHDOG=1\nSTATUS=${this.statusLine()}`), notifier.watchdogMs));
-    this.keeper.watch({ table: this.cfg.table, events: this.cfg.rulesetEvents, checkMs: this.cfg.checkMs ?? { withEvents: 1000, withoutEvents: 5000 } });
+    this.keeper.watch({ table: this.cfg.table, events: this.cfg.rulesetEvents ?? this.driver.name === 'nftables', checkMs: this.cfg.checkMs ?? { withEvents: 1000, withoutEvents: 5000 } });
     for (const t of this.timers) t.unref();
   }
 
@@ -261,6 +269,7 @@ export class Daemon implements DaemonApi {
     for (const j of fresh) next.set(j.name, j);
     // The kernel layout of exactly the jails that will run (a one-jail reload leaves the others as they are).
     const layout = firewallLayout({ ...loaded, jails: [...next.values()].map((j) => j.raw) });
+    this.deps.checkBackend?.(loaded, layout);
     notifier.send('RELOADING=1');
     const removed = [...before].filter((n) => !next.has(n));
     const added = [...next.keys()].filter((n) => !before.has(n));
@@ -277,8 +286,20 @@ export class Daemon implements DaemonApi {
     return { added, removed, kept, plan };
   }
 
+  /** Stale `f2b-*` iptables chains (nftables backend): removed unless dry run, each repair and warning logged. */
+  private async sweepStale(opts: ReconcileOptions): Promise<Plan> {
+    const { log } = this.deps;
+    const { plan, warnings } = await sweepStaleChains(this.driver.name, opts);
+    for (const w of warnings) log.warn({ event: 'stale-chains' }, w);
+    if (!isEmptyPlan(plan)) {
+      log.info({ event: 'stale-chains', dryRun: opts.dryRun === true, changes: plan.changes.length },
+        `${opts.dryRun ? 'would remove' : 'removed'} stale f2b-* iptables chains: ${formatPlan(plan)}`);
+    }
+    return plan;
+  }
+
   async reconcile(opts: ReconcileOptions): Promise<Plan> {
-    const plan = await this.keeper.reconcile(opts);
+    const plan = mergePlans(await this.keeper.reconcile(opts), await this.sweepStale(opts));
     this.deps.log.info({ event: 'reconcile', dryRun: opts.dryRun === true, changes: plan.changes.length },
       `reconcile requested${opts.dryRun ? ' (dry run)' : ''}: ${formatPlan(plan).split('\n')[0]}`);
     return plan;

@@ -8,6 +8,7 @@ import { systemClock } from '../../core/clock.js';
 import { loadJailConfig } from '../../config/load.js';
 import { firewallLayout } from '../../fw/spec.js';
 import { compileJail, isEnabled } from '../../daemon/jails.js';
+import { chooseBackend } from '../../daemon/driver.js';
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
 
 export const checkConfigCommand: Command = {
@@ -17,7 +18,7 @@ export const checkConfigCommand: Command = {
     'Usage: f2b-fw check-config [--config-dir DIR] [--json]',
     '',
     'Reads f2b-fw.conf and the jail files, checks every enabled jail (settings,',
-    'filter, ports, hooks) and exits 0 when the daemon would start, 3 with the',
+    'filter, ports, hooks, banaction) and exits 0 when the daemon would start, 3 with the',
     'file, line, section, key and value of the first bad setting otherwise.',
     '',
     'Options:',
@@ -30,15 +31,18 @@ export const checkConfigCommand: Command = {
     const loaded = loadJailConfig(configDir);
     const jails = loaded.jails.filter(isEnabled).map((raw) => compileJail(raw, configDir, systemClock).settings);
     const layout = firewallLayout(loaded);
+    const backend = chooseBackend(undefined, loaded, layout);
     const summary = {
       configDir, files: loaded.files, db: settings.dbfile, socket: settings.socket,
       jails: jails.map((j) => ({ name: j.name, filter: j.filter, logpath: j.backend === 'systemd' ? ['journal'] : j.logpath, bantime: j.bantime, maxretry: j.maxretry, findtime: j.findtime })),
       hooks: [...new Set(layout.jails.flatMap((j) => j.hooks))],
+      backend: backend.backend, backendWhy: backend.why,
     };
     io.out(args.values.json ? JSON.stringify(summary) : [
       `configuration OK: ${configDir} (${loaded.files.length} file(s) read)`,
       `${jails.length} enabled jail(s): ${jails.map((j) => j.name).join(', ') || 'none'}`,
       `database ${settings.dbfile}, control socket ${settings.socket}`,
+      `firewall backend ${backend.backend}: ${backend.why}`,
     ].join('\n'));
     return EXIT.ok;
   },

@@ -11,7 +11,8 @@ import { ControlServer } from '../../control/server.js';
 import { apiHandler } from '../../control/dispatch.js';
 import { Daemon } from '../../daemon/service.js';
 import { createNotifier } from '../../daemon/notify.js';
-import { backendName, openDriver } from '../../daemon/driver.js';
+import { backendName, chooseBackend, openDriver, type BackendName } from '../../daemon/driver.js';
+import { ConfigError } from '../../core/errors.js';
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
 import { removePidFile, writePidFile } from '../../daemon/pidfile.js';
 import { packageVersion } from './version.js';
@@ -30,7 +31,8 @@ export const runCommand: Command = {
     '',
     'Options:',
     INSTANCE_OPTIONS_HELP,
-    '  --backend NAME     nftables (default), ipset (ipset + iptables) or null (dry run)',
+    '  --backend NAME     overrides banaction in jail.conf [DEFAULT]: nftables, ipset',
+    '                     (= iptables-ipset: ipset + iptables) or null (dry run)',
     '  --loglevel LEVEL   overrides loglevel in f2b-fw.conf',
     '  --logtarget T      overrides logtarget: STDOUT, STDERR or a file (logged in addition to stdout)',
     '  --pretty           readable log lines instead of JSON',
@@ -39,7 +41,8 @@ export const runCommand: Command = {
   async run(args) {
     const instance = resolveInstance(args);
     const { settings } = instance;
-    const backend = backendName(args.values.backend as string | undefined);
+    const flag = args.values.backend as string | undefined;
+    if (flag !== undefined) backendName(flag);
     const log = createLogger({
       level: (args.values.loglevel as string | undefined) ?? settings.loglevel,
       target: (args.values.logtarget as string | undefined) ?? settings.logtarget,
@@ -50,6 +53,7 @@ export const runCommand: Command = {
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => { resolveDone = r; });
     let daemon: Daemon | null = null;
+    let running: BackendName | null = null;
     let server: ControlServer | null = null;
     const stop = (why: string): Promise<void> => {
       stopping ??= (async () => {
@@ -78,10 +82,22 @@ export const runCommand: Command = {
     });
     try {
       daemon = await Daemon.start(
-        { configDir: instance.configDir, dbFile: settings.dbfile, settings, table: DEFAULTS.table, rulesetEvents: backend === 'nftables' },
+        { configDir: instance.configDir, dbFile: settings.dbfile, settings, table: DEFAULTS.table },
         {
           clock: systemClock, log, notifier: createNotifier(process.env), ownAddresses: hostAddresses(),
-          openDriver: () => openDriver(backend, systemClock, (m) => log.warn({ event: 'backend' }, m)),
+          openDriver: (loaded, layout) => {
+            const choice = chooseBackend(flag, loaded, layout);
+            log.info({ event: 'backend', backend: choice.backend, why: choice.why }, `firewall backend ${choice.backend}: ${choice.why}`);
+            running = choice.backend;
+            return openDriver(choice.backend, systemClock, (m) => log.warn({ event: 'backend' }, m));
+          },
+          // One backend per daemon: a reload may not ask for another one (restart for that).
+          checkBackend: (loaded, layout) => {
+            const next = chooseBackend(flag, loaded, layout, () => ({ usable: running === 'nftables', why: 'as chosen at start-up' }));
+            if (running !== null && next.backend !== running) {
+              throw new ConfigError(next.pos, `asks for the ${next.backend} backend but the daemon runs ${running}; restart f2b-fw to switch backends`);
+            }
+          },
           requestStop: () => { void stop('stop command'); },
         },
       );

@@ -1,0 +1,35 @@
+/**
+ * Stale `f2b-*` iptables chains on hosts where f2b-fw runs on nftables:
+ * fail2ban's leftovers live in iptables' filter table whatever our backend
+ * is. The ipset backend cleans them in its own reconcile; for nftables this
+ * runs src/fw/stale.ts's cleanup at start-up and on `f2b-fw reconcile` (one
+ * `*-save` per installed variant and family; never per ban or repair).
+ */
+import type { ReconcileOptions } from '../fw/driver.js';
+import type { Plan } from '../fw/plan.js';
+import { cleanupStaleChains, type StaleCleanupOptions } from '../fw/stale.js';
+
+/** Backends whose own reconcile does not look at iptables. */
+const NEEDS_SWEEP = new Set(['nftables']);
+
+/** What the sweep found (and removed, unless dry run). */
+export interface StaleSweep {
+  readonly plan: Plan;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Runs the stale-chain cleanup when `driverName` needs it (nftables);
+ * nothing for the ipset backend (its reconcile does it) or the null backend.
+ * Tables of iptables variants that are not installed are skipped.
+ */
+export async function sweepStaleChains(driverName: string, opts: ReconcileOptions,
+  extra: Omit<StaleCleanupOptions, 'dryRun' | 'force' | 'desired'> = {}): Promise<StaleSweep> {
+  if (!NEEDS_SWEEP.has(driverName)) return { plan: { changes: [] }, warnings: [] };
+  return cleanupStaleChains({ ...extra, dryRun: opts.dryRun ?? false, force: opts.force ?? false });
+}
+
+/** One plan holding both plans' changes (ours first). */
+export function mergePlans(a: Plan, b: Plan): Plan {
+  return b.changes.length === 0 ? a : { changes: [...a.changes, ...b.changes] };
+}
