@@ -124,6 +124,13 @@ test('daemon start-up on nftables (banaction from the config) removes the leftov
     const real = await h.cliJson<{ changes: PlanChange[] }>(['reconcile']);
     assert.equal(real.changes.length, 1);
     assert.doesNotMatch(saveIn(h.ns, 'nft'), /f2b/);
+    // One backend per daemon: a reload asking for another one is refused and the daemon keeps running.
+    h.config.write('jail.local', `[DEFAULT]\nbanaction = iptables-ipset\n\n${jailSection('sshd', h.path('a.log'), { port: 'ssh' })}`);
+    const reload = await h.cli(['reload']);
+    assert.equal(reload.status, 3, reload.stderr);
+    assert.match(reload.stderr, /jail\.local:2 \[DEFAULT\] banaction = "iptables-ipset": asks for the ipset backend but the daemon runs nftables; restart f2b-fw to switch backends/);
+    assert.equal((await h.cliJson<{ backend: string }>(['status'])).backend, 'nftables');
+    assert.deepEqual(ipsetNames(h.ns), []);
   } finally {
     await h.destroy();
   }
