@@ -82,3 +82,20 @@ export const SOURCE_DEFAULTS = {
   /** Longest JSON line accepted from `journalctl -o json` (bytes); longer entries are dropped. */
   journalEntryBytes: 1_048_576,
 } as const;
+
+/**
+ * Host-name lookups for `usedns = yes|warn` (src/daemon/dns-cache.ts). Lookups run in the
+ * background; a name is usable once cached, so a hostile log with slow names never stalls a line.
+ */
+export const DNS_DEFAULTS = {
+  /** How long a resolved name is used before it is looked up again (ms; the old answer serves meanwhile). */
+  ttlMs: 300_000,
+  /** How long a name that did not resolve (or timed out) stays unresolved before a new try (ms). */
+  negativeTtlMs: 60_000,
+  /** A lookup taking longer counts as failed (ms). */
+  timeoutMs: 5_000,
+  /** Names remembered at most; the oldest is forgotten first. */
+  maxEntries: 10_000,
+  /** Lookups running at once (getaddrinfo runs on libuv's 4-thread pool, shared with file reads). */
+  maxInFlight: 2,
+} as const;

@@ -24,6 +24,11 @@ export interface JailDeps {
   /** What the jail decided. */
   onDecision(jail: RuntimeJail, decision: Decision): void;
   onSourceError(jail: RuntimeJail, err: Error, source: string): void;
+  /**
+   * A host name in a failure (usedns = yes|warn) → its addresses, without waiting
+   * (a cache: [] while unknown, and that failure is dropped). Without it names count nothing.
+   */
+  resolveName?(jail: RuntimeJail, name: string): readonly string[];
 }
 
 /** A jail's checked settings and compiled filter (what check-config validates). */
@@ -37,14 +42,18 @@ export function isEnabled(raw: RawSection): boolean {
   return /^(true|yes|on|1)$/i.test(raw.settings.get('enabled')?.value.trim() ?? 'false');
 }
 
-/** Reads a jail's settings and compiles its filter; throws ConfigError naming the bad value. */
-export function compileJail(raw: RawSection, configDir: string, clock: Clock): CompiledJail {
+/**
+ * Reads a jail's settings and compiles its filter; throws ConfigError naming the bad value.
+ * `resolve` turns host names into addresses when the jail's usedns is yes or warn.
+ */
+export function compileJail(raw: RawSection, configDir: string, clock: Clock, resolve?: (name: string) => readonly string[]): CompiledJail {
   const settings = jailSettings(raw);
   const def = loadFilterDefinition(configDir, settings.filter, raw);
   const filter = compileFilter(def, {
     clock,
     ...(settings.logtimezone === undefined ? {} : { logtimezone: settings.logtimezone }),
     usedns: settings.usedns,
+    ...(resolve === undefined ? {} : { resolve }),
   });
   return { settings, filter };
 }
@@ -62,7 +71,8 @@ export class RuntimeJail {
   linesRead = 0;
 
   constructor(readonly raw: RawSection, configDir: string, private readonly deps: JailDeps) {
-    const compiled = compileJail(raw, configDir, deps.clock);
+    const resolveName = deps.resolveName;
+    const compiled = compileJail(raw, configDir, deps.clock, resolveName && ((name) => resolveName(this, name)));
     this.settings = compiled.settings;
     this.filter = compiled.filter;
     this.name = this.settings.name;

@@ -20,6 +20,7 @@ import type { Notifier } from './notify.js';
 import { KernelKeeper } from './kernel-keeper.js';
 import { mergePlans, sweepStaleChains } from './stale-sweep.js';
 import { RuntimeJail, isEnabled, type JailDeps } from './jails.js';
+import { DnsCache, type NameLookup } from './dns-cache.js';
 import { LatencyHistogram, parseMetricsAddress, serveMetrics, type MetricsSnapshot } from './metrics.js';
 import type { Server } from 'node:http';
 import { canonicalAddr, covers } from './address.js';
@@ -58,6 +59,8 @@ export interface DaemonDeps {
   requestStop(): void;
   /** Addresses of this host (ignoreself). */
   readonly ownAddresses: readonly string[];
+  /** Host-name lookup for usedns = yes|warn (default: the system resolver). */
+  readonly lookup?: NameLookup;
 }
 
 const SWEEP_MS = 1000;
@@ -77,7 +80,15 @@ export class Daemon implements DaemonApi {
   private readonly kernelTimes = new LatencyHistogram();
   private metrics: Server | null = null;
 
-  private constructor(private readonly cfg: DaemonConfig, private readonly deps: DaemonDeps) {}
+  private readonly dns: DnsCache;
+
+  private constructor(private readonly cfg: DaemonConfig, private readonly deps: DaemonDeps) {
+    this.dns = new DnsCache({
+      clock: deps.clock,
+      ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
+      onFailed: (name, reason) => deps.log.warn({ event: 'dns', host: name, err: reason }, `host name ${name} did not resolve (${reason}); its failures are not counted`),
+    });
+  }
 
   /** Starts the daemon: config, store, kernel reconcile, sources, then READY=1. */
   static async start(cfg: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
@@ -144,7 +155,26 @@ export class Daemon implements DaemonApi {
       onFailure: (j, f) => this.onFailure(j, f),
       onDecision: (_j, d) => this.onDecision(d),
       onSourceError: (j, err, source) => this.deps.log.warn({ jail: j.name, source, err: err.message }, `[${j.name}] cannot read ${source}: ${err.message}`),
+      resolveName: (j, name) => this.resolveName(j, name),
     };
+  }
+
+  /** usedns = yes|warn: a host name's cached addresses; a name not cached yet is looked up and this failure dropped. */
+  private resolveName(j: RuntimeJail, name: string): readonly string[] {
+    const log = this.deps.log;
+    const a = this.dns.get(name);
+    if (a.state === 'resolved') {
+      if (j.settings.usedns === 'warn') {
+        log.warn({ event: 'dns', jail: j.name, host: name, addrs: a.addrs }, `[${j.name}] host name ${name} taken as ${a.addrs.join(', ')} (usedns = warn)`);
+      }
+      return a.addrs;
+    }
+    if (a.state === 'started') {
+      log.info({ event: 'dns', jail: j.name, host: name }, `[${j.name}] looking up host name ${name}: this failure is not counted, later ones are once it resolves`);
+    } else if (a.state !== 'failed') {
+      log.debug({ event: 'dns', jail: j.name, host: name }, `[${j.name}] host name ${name} not resolved yet (${a.state === 'busy' ? 'too many lookups running' : 'lookup running'}): failure dropped`);
+    }
+    return [];
   }
 
   /** Enabled jails of `loaded` (all compiled before anything changes). */

@@ -57,7 +57,7 @@ export interface FilterOptions {
    * name is no failure: only addresses reach the firewall).
    */
   readonly usedns?: UseDns;
-  /** Synchronous name → addresses lookup (a cache) used for host names when usedns is yes/warn. */
+  /** Synchronous name → addresses lookup (a cache) used for host names when usedns is yes/warn, never otherwise. */
   readonly resolve?: (name: string) => readonly string[];
   /** Overrides the filter's `maxlines`. */
   readonly maxlines?: number;
@@ -244,7 +244,8 @@ export class CompiledFilter implements Filter {
       if (raw) return [g.dns];
       const literal = canonicalAddress(g.dns);
       if (literal !== null) return [literal];
-      const resolved = this.options.usedns === 'raw' ? [] : this.options.resolve?.(g.dns) ?? [];
+      const lookup = this.options.usedns === 'yes' || this.options.usedns === 'warn';
+      const resolved = lookup ? this.options.resolve?.(g.dns) ?? [] : [];
       return resolved.map((a) => canonicalAddress(a)).filter((a): a is string => a !== null);
     }
     if (g.fid !== undefined) {
