@@ -58,6 +58,21 @@ export function compileJail(raw: RawSection, configDir: string, clock: Clock, re
   return { settings, filter };
 }
 
+/**
+ * The read positions of one jail: two jails reading the same file (or journal
+ * match) each resume where they stopped. Keys are `[jail] path`; a jail with
+ * no position of its own yet takes the one a store from before per-jail keys
+ * holds under the bare path (written by whichever jail saved last), so an
+ * upgrade neither re-reads nor skips lines. A jail name never holds `]`.
+ */
+export function jailPositions(jail: string, store: PositionStore): PositionStore {
+  const key = (path: string): string => `[${jail}] ${path}`;
+  return {
+    get: (path) => store.get(key(path)) ?? store.get(path),
+    set: (path, pos) => store.set(key(path), pos),
+  };
+}
+
 /** A configured, running jail. */
 export class RuntimeJail {
   readonly name: string;
@@ -113,7 +128,7 @@ export class RuntimeJail {
       { logpath: this.settings.logpath, backend: this.settings.backend, ...(this.settings.journalmatch ? { journalmatch: this.settings.journalmatch } : {}) },
       {
         clock: this.deps.clock,
-        positions: this.deps.positions,
+        positions: jailPositions(this.name, this.deps.positions),
         onLine: (line) => this.feed(line),
         onError: (err, source) => this.deps.onSourceError(this, err, source),
       },
