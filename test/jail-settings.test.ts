@@ -31,7 +31,7 @@ describe('jailSettings', () => {
     assert.equal(s.bantime, DEFAULTS.bantime);
     assert.deepEqual(s.ignoreip, ['127.0.0.1/8', '::1']);
     assert.equal(s.ignoreself, true);
-    assert.equal(s.usedns, 'warn');
+    assert.equal(s.usedns, 'no');
     assert.equal(s.increment.enabled, false);
     assert.deepEqual(s.journalmatch, ['_SYSTEMD_UNIT=ssh.service + _COMM=sshd']);
   });

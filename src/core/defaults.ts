@@ -21,7 +21,7 @@ export const DEFAULTS = {
   maxretry: 5,
   /** More jail defaults as fail2ban has them: log backend, DNS use in filters, own addresses ignored. */
   backend: 'auto',
-  usedns: 'warn',
+  usedns: 'no',
   ignoreself: true,
   /** `bantime.factor` when bantime.increment is on (fail2ban: 1). */
   bantimeFactor: 1,

@@ -3,7 +3,7 @@
  * never banned, plus the host's own addresses. A failure for a prefix
  * (`203.0.113.0/24`) is ignored when the prefix overlaps an ignored range,
  * so banning it could never hit an ignored address. Host names are looked
- * up (through an injected resolver) only when usedns allows it.
+ * up through an injected resolver.
  */
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';

@@ -25,7 +25,7 @@ export interface JailDeps {
   readonly history: BanHistory;
   /** The host's own addresses (used when ignoreself is on), e.g. hostAddresses(). */
   readonly ownAddresses: readonly string[];
-  /** Looks up ignoreip host names (default: the system resolver); only used when usedns is yes or warn. */
+  /** Looks up ignoreip host names (default: the system resolver). */
   readonly resolve?: NameResolver;
   /** Source of randomness for bantime.rndtime, in [0, 1) (default Math.random). */
   readonly random?: () => number;
@@ -49,7 +49,7 @@ export class Jail {
   private readonly ignore: IgnoreList;
   private readonly failures = new Map<string, Counted[]>();
   private sinceSweep = 0;
-  /** Settles once ignoreip host names are looked up (at once when there are none or usedns forbids it); resolves to the names that failed. */
+  /** Settles once ignoreip host names are looked up (at once when there are none); resolves to the names that failed. */
   readonly namesResolved: Promise<string[]>;
 
   constructor(settings: JailSettings, deps: JailDeps) {
@@ -57,10 +57,10 @@ export class Jail {
     this.deps = deps;
     const entries = settings.ignoreip.map((w) => parseIgnoreEntry(w, { file: '(ignoreip)', section: settings.name, key: 'ignoreip', value: w }));
     this.ignore = new IgnoreList(entries, settings.ignoreself ? deps.ownAddresses : []);
-    const mayResolve = settings.usedns === 'yes' || settings.usedns === 'warn';
-    this.namesResolved = mayResolve && this.ignore.names.length > 0
+    // ignoreip names come from the admin, not from a log: looked up whatever usedns says.
+    this.namesResolved = this.ignore.names.length > 0
       ? this.ignore.resolveNames(deps.resolve ?? systemResolve)
-      : Promise.resolve([...(mayResolve ? [] : this.ignore.names)]);
+      : Promise.resolve([]);
   }
 
   /** True when `addr` (address or prefix) is in ignoreip or, with ignoreself, one of the host's own. */
