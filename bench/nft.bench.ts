@@ -96,8 +96,8 @@ export const bench: BenchModule = {
           'All in a fresh network namespace; the driver runs in an agent process (one libnftables context) and times each call itself, so the pipe to the agent is not counted.',
           `Single ban: median of ${SINGLE_RUNS} NftDriver.ban calls with one IPv4 address (hash set with timeouts), one transaction each. Where the kernel refreshes a timeout on a repeated add (probed once) that is a single add; the second figure forces add+delete+add, what older kernels such as Debian 12's 6.1 need.`,
           `Spawned nft: median of ${SPAWN_RUNS} runs of \`ip netns exec NS nft add element …\`; \`ip netns exec NS true\` alone takes ${Math.round(m.spawnBase)} µs of that.`,
-          `Bulk: ${MANY.toLocaleString('en')} distinct IPv6 addresses from 2001:db8::/32 in one NftDriver.ban call, one transaction through libnftables (JSON in, worker thread).`,
-          'No-op reconcile: median of 3 NftDriver.reconcile calls with the bans the kernel holds: the table is read over nfnetlink dumps (32 KiB chunks), diffed, nothing applied.',
+          `Bulk: ${MANY.toLocaleString('en')} distinct IPv6 addresses from 2001:db8::/32 in one NftDriver.ban call into an empty set: one transaction written as a raw nfnetlink batch (NEWSETELEM messages of ~60 KB, one send()); libnftables is not involved for single addresses.`,
+          'No-op reconcile: median of 3 NftDriver.reconcile calls with the bans the kernel holds: the table is read over nfnetlink dumps (32 KiB chunks; the kernel walks the set again for each chunk, which is most of the time), elements compared by key bytes, nothing applied.',
           `Load average when the run started: ${m.load.toFixed(1)} on ${cpus().length} CPUs (other work shares the machine; figures scale with it).`,
         ],      };
     } finally {

@@ -47,6 +47,16 @@ export class NftContext {
     return result;
   }
 
+  /**
+   * Runs `fn` in this context's queue, so kernel writes made outside
+   * libnftables (raw netlink batches) keep their order with the commands.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
   /** Frees the context after the queued calls finish. */
   async close(): Promise<void> {
     await this.tail;

@@ -7,7 +7,7 @@
  */
 import type { NftChain, NftRule, NftSet } from '../../../native/nftables/json.js';
 import { COUNTER_OBJECT, keyText, type DumpedElement, type TableDump } from '../../../native/nftables/dump.js';
-import { MARKER_NAME, TABLE } from './names.js';
+import { MARKER_NAME, TABLE, addrId } from './names.js';
 
 /** What the kernel holds in our table. */
 export interface ActualState {
@@ -19,7 +19,11 @@ export interface ActualState {
   readonly sets: ReadonlyMap<string, NftSet>;
   /** Every rule of the table, in listing order, with handles. */
   readonly rules: readonly (NftRule & { readonly handle: number })[];
-  /** Set name → element text (`addr` or `addr/len`) → milliseconds left (null = no timeout). */
+  /**
+   * Set name → element identity (names.ts addrId: key bytes of an address in
+   * a hash set, `addr/len` text in an interval set) → milliseconds left
+   * (null = no timeout).
+   */
   readonly elements: ReadonlyMap<string, ReadonlyMap<string, number | null>>;
 }
 
@@ -55,6 +59,27 @@ export function intervalTexts(elements: readonly DumpedElement[]): Map<string, n
   return out;
 }
 
+/** Dumps that may be retried because the kernel walked a hash set while resizing it. */
+const HASH_DUMP_ATTEMPTS = 5;
+/** Pause before such a retry, in ms (a resize after 100,000 adds takes a moment). */
+const HASH_DUMP_RETRY_MS = 100;
+
+/**
+ * Elements of a hash set by identity. The kernel's dump of a hash set walks it
+ * again for every chunk, skipping what was sent; a concurrent resize (right
+ * after a bulk add) reorders the walk, so a dump can repeat some elements and
+ * miss others. A repeated key gives that away: the dump is read again.
+ */
+async function hashElements(dump: TableDump, set: string): Promise<Map<string, number | null>> {
+  for (let attempt = 1; ; attempt++) {
+    const els = await dump.elements(set);
+    const out = new Map<string, number | null>();
+    for (const e of els) out.set(addrId(e.key), e.expiresMs ?? null);
+    if (out.size === els.length || attempt >= HASH_DUMP_ATTEMPTS) return out;
+    await new Promise((r) => setTimeout(r, HASH_DUMP_RETRY_MS));
+  }
+}
+
 /** Options for readActual. */
 export interface ReadOptions {
   /** Read only the sets whose names pass (all others are left out of `sets`/`elements`). */
@@ -80,9 +105,8 @@ export async function readActual(dump: TableDump, options: ReadOptions = {}): Pr
     if (options.sets && !options.sets(s.name)) continue;
     if (s.type === 'other') continue;
     sets.set(s.name, { family: TABLE.family, table: TABLE.name, name: s.name, type: s.type, flags: s.flags, handle: s.handle });
-    const els = await dump.elements(s.name);
-    if (s.flags.includes('interval')) elements.set(s.name, intervalTexts(els));
-    else elements.set(s.name, new Map(els.map((e) => [keyText(e.key), e.expiresMs ?? null])));
+    if (s.flags.includes('interval')) elements.set(s.name, intervalTexts(await dump.elements(s.name)));
+    else elements.set(s.name, await hashElements(dump, s.name));
   }
   return { exists: true, marked, chains, sets, rules, elements };
 }

@@ -10,7 +10,7 @@ import { addressSet } from '../../../native/nftables/set.js';
 import {
   DROP, REJECT_PORT_UNREACHABLE, REJECT_TCP_RESET, matchDport, matchL4proto, matchSaddrInSet, rule,
 } from '../../../native/nftables/rule.js';
-import { JAIL_SETS, TABLE, addrTarget, ruleComment, setName } from './names.js';
+import { JAIL_SETS, TABLE, elementId, ruleComment, setName } from './names.js';
 
 /** A wanted element: seconds of timeout left, or null for permanent. */
 export type WantedTimeout = number | null;
@@ -21,7 +21,7 @@ export interface DesiredState {
   readonly sets: ReadonlyMap<string, NftSet>;
   /** Keyed by `chain\ncomment`. */
   readonly rules: ReadonlyMap<string, NftRule>;
-  /** Set name → element text → timeout in whole seconds. */
+  /** Set name → element identity (names.ts addrId) → timeout in whole seconds. */
   readonly elements: ReadonlyMap<string, ReadonlyMap<string, WantedTimeout>>;
 }
 
@@ -82,13 +82,14 @@ export function desiredState(layout: FirewallLayout, bans: readonly Ban[], now: 
     }
   }
   for (const ban of bans) {
-    const target = addrTarget(ban.addr);
-    const wanted = elements.get(setName(ban.jail, target.version, target.kind));
     const left = timeoutLeft(ban, now);
-    if (!wanted || left === undefined) continue;
-    const prev = wanted.get(target.text);
+    if (left === undefined) continue;
+    const target = elementId(ban.addr);
+    const wanted = elements.get(setName(ban.jail, target.version, target.kind));
+    if (!wanted) continue;
+    const prev = wanted.get(target.id);
     // Two bans of one address in one jail: the longer one wins.
-    if (prev === undefined || left === null || (prev !== null && left > prev)) wanted.set(target.text, left);
+    if (prev === undefined || left === null || (prev !== null && left > prev)) wanted.set(target.id, left);
   }
   return { chains, sets, rules, elements };
 }

@@ -14,7 +14,7 @@ import { addCounter, addTable, markerCounter } from '../../../native/nftables/ta
 import { addElements, element, refreshElements, removeElements } from '../../../native/nftables/element.js';
 import type { ActualState } from './actual.js';
 import { ruleKey, type DesiredState, type WantedTimeout } from './desired.js';
-import { MARKER_COMMENT, MARKER_NAME, TABLE, parseSetName, ruleJail } from './names.js';
+import { MARKER_COMMENT, MARKER_NAME, TABLE, idText, parseSetName, ruleJail } from './names.js';
 
 /**
  * A remaining time this close to the wanted one counts as equal: seconds, or
@@ -147,23 +147,30 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
     changes.push({ action: 'create', kind: 'rule', object: `${T} ${r.chain} "${r.comment}"`, reason: 'missing' });
   }
 
-  // Elements.
+  // Elements, compared by identity (key bytes for addresses): only changes are turned into text.
   for (const [name, wanted] of desired.elements) {
     const set = desired.sets.get(name) as NftSet;
+    const kind = set.flags?.includes('interval') ? 'net' : 'addr';
     const have = replacedSets.has(name) ? new Map<string, number | null>() : actual.elements.get(name) ?? new Map<string, number | null>();
     const add = [];
     const refresh = [];
-    for (const [addr, timeout] of wanted) {
-      const cur = have.get(addr);
-      if (cur === undefined && !have.has(addr)) {
+    let present = 0;
+    for (const [id, timeout] of wanted) {
+      const cur = have.get(id);
+      if (cur === undefined && !have.has(id)) {
+        const addr = idText(id, kind);
         add.push(element(addr, timeout));
         changes.push({ action: 'add', kind: 'element', object: `${T} ${name} ${addr}`, reason: 'banned' });
-      } else if (!timeoutMatches(timeout, cur ?? null)) {
+        continue;
+      }
+      present++;
+      if (!timeoutMatches(timeout, cur ?? null)) {
+        const addr = idText(id, kind);
         refresh.push(element(addr, timeout));
         changes.push({ action: 'refresh', kind: 'element', object: `${T} ${name} ${addr}`, reason: 'timeout differs' });
       }
     }
-    const remove = [...have.keys()].filter((a) => !wanted.has(a));
+    const remove = present === have.size ? [] : [...have.keys()].filter((id) => !wanted.has(id)).map((id) => idText(id, kind));
     for (const a of remove) changes.push({ action: 'remove', kind: 'element', object: `${T} ${name} ${a}`, reason: 'not banned' });
     // Elements may time out between reading and applying: the add-first forms never fail on absence.
     if (remove.length) elementCmds.push(...removeElements(set, remove));

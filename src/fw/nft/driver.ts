@@ -14,11 +14,13 @@ import { NftBatch } from '../../../native/nftables/batch.js';
 import { addElements, element, refreshElements, removeElements } from '../../../native/nftables/element.js';
 import { flushSet, setRef } from '../../../native/nftables/set.js';
 import { readActual, type ActualState } from './actual.js';
-import { TableDump } from '../../../native/nftables/dump.js';
+import { TableDump, keyText } from '../../../native/nftables/dump.js';
+import { NfnlBatchSocket } from '../../../native/netlink/batch-socket.js';
+import { SetElementWriter, type ElementChange, type RawElement } from '../../../native/nftables/set-elements.js';
 import { kernelRefreshesOnAdd } from './probe.js';
 import { desiredState, timeoutLeft } from './desired.js';
 import { reconcilePlan } from './diff.js';
-import { JAIL_SETS, TABLE, addrTarget, parseSetName, setName } from './names.js';
+import { JAIL_SETS, TABLE, addrId, addrKey, addrTarget, idText, parseSetName, setName, singleAddrKey } from './names.js';
 
 /** Ban batches at least this big read the target sets first (see NftDriver.ban). */
 export const BULK_BAN = 10_000;
@@ -29,9 +31,28 @@ function bansOf(actual: ActualState, now: number): Ban[] {
   for (const [name, els] of actual.elements) {
     const parsed = parseSetName(name);
     if (!parsed) continue;
-    for (const [addr, leftMs] of els) bans.push({ jail: parsed.jail, addr, expiresAt: leftMs === null ? null : now + leftMs });
+    for (const [id, leftMs] of els) bans.push({ jail: parsed.jail, addr: idText(id, parsed.kind), expiresAt: leftMs === null ? null : now + leftMs });
   }
   return bans;
+}
+
+/** One ban on its way to a set: key bytes of a single address, text of a prefix. */
+interface BanItem {
+  readonly set: string;
+  readonly key?: Buffer | undefined;
+  readonly text?: string;
+  readonly net: boolean;
+  readonly left: number | null;
+}
+
+/** Element text of an item (formatted from the key when it came the fast way). */
+function itemText(i: BanItem): string {
+  return i.text ?? keyText(i.key as Buffer);
+}
+
+/** Identity of an item in ActualState.elements (names.ts addrId). */
+function itemId(i: BanItem): string {
+  return i.key ? addrId(i.key) : i.text as string;
 }
 
 /** Groups items by set name, keeping first-seen order. */
@@ -52,6 +73,8 @@ export class NftDriver implements FirewallDriver {
   private readonly ctx: NftContext;
   private readonly clock: Clock;
   private dump: TableDump | undefined;
+  private writer: SetElementWriter | undefined;
+  private batchSocket: NfnlBatchSocket | undefined;
   private refreshProbe: Promise<boolean> | undefined;
 
   /**
@@ -72,6 +95,20 @@ export class NftDriver implements FirewallDriver {
     return this.dump;
   }
 
+  /**
+   * Applies element changes of plain hash sets as one raw nfnetlink batch,
+   * in the libnftables queue so the order of calls is kept.
+   */
+  private applyRaw(changes: readonly ElementChange[]): Promise<void> {
+    return this.ctx.exclusive(() => {
+      if (!this.writer) {
+        this.batchSocket = NfnlBatchSocket.open();
+        this.writer = new SetElementWriter(this.batchSocket, TABLE.family, TABLE.name);
+      }
+      return this.writer.apply(changes);
+    });
+  }
+
   /** See FirewallDriver.reconcile: one transaction, plan returned (also on dry run). */
   async reconcile(layout: FirewallLayout, bans: readonly Ban[], options: ReconcileOptions = {}): Promise<Plan> {
     const actual = await readActual(this.tableDump());
@@ -89,16 +126,23 @@ export class NftDriver implements FirewallDriver {
    * address cannot fail the delete — and a batch of BULK_BAN or more first
    * reads the target sets so that new addresses are only added. Prefixes
    * (interval sets) always take add, delete, add. Expired bans are skipped.
-   * The jails' sets must exist (reconcile first).
+   * The jails' sets must exist (reconcile first). A call that only touches
+   * single addresses (hash sets) is written as a raw nfnetlink batch; one with
+   * a prefix goes through libnftables — one transaction either way.
    */
   async ban(bans: readonly Ban[]): Promise<void> {
     const now = this.clock.now();
-    const items: { set: string; text: string; net: boolean; elem: NftElem }[] = [];
+    const items: BanItem[] = [];
     for (const b of bans) {
       const left = timeoutLeft(b, now);
       if (left === undefined) continue;
+      const fast = singleAddrKey(b.addr);
+      if (fast) {
+        items.push({ set: setName(b.jail, fast.version, 'addr'), key: fast.key, net: false, left });
+        continue;
+      }
       const t = addrTarget(b.addr);
-      items.push({ set: setName(b.jail, t.version, t.kind), text: t.text, net: t.kind === 'net', elem: element(t.text, left) });
+      items.push({ set: setName(b.jail, t.version, t.kind), key: t.kind === 'addr' ? addrKey(t) : undefined, text: t.text, net: t.kind === 'net', left });
     }
     if (items.length === 0) return;
     const addRefreshes = await this.addRefreshes();
@@ -106,17 +150,30 @@ export class NftDriver implements FirewallDriver {
     const present = !addRefreshes && items.length >= BULK_BAN
       ? (await readActual(this.tableDump(), { elementsOnly: true, sets: (n) => groups.has(n) })).elements
       : undefined;
+    const raw = !items.some((i) => i.net);
     const batch = new NftBatch();
+    const changes: ElementChange[] = [];
     for (const [name, group] of groups) {
       const set = setRef(TABLE, name);
       const have = present?.get(name);
       const addOnly = addRefreshes && !group[0]?.net;
-      const fresh = addOnly ? group : have ? group.filter((g) => !have.has(g.text)) : [];
-      const known = addOnly ? [] : have ? group.filter((g) => have.has(g.text)) : group;
-      if (fresh.length) batch.push(addElements(set, fresh.map((g) => g.elem)));
-      if (known.length) batch.push(...refreshElements(set, known.map((g) => g.elem)));
+      const fresh = addOnly ? group : have ? group.filter((g) => !have.has(itemId(g))) : [];
+      const known = addOnly ? [] : have ? group.filter((g) => have.has(itemId(g))) : group;
+      if (raw) {
+        const rawOf = (g: typeof group): RawElement[] => g.map((i) => ({ key: i.key as Buffer, timeoutMs: i.left === null ? null : i.left * 1000 }));
+        if (fresh.length) changes.push({ op: 'add', set: name, elements: rawOf(fresh) });
+        if (known.length) {
+          const els = rawOf(known);
+          changes.push({ op: 'add', set: name, elements: els }, { op: 'delete', set: name, elements: els }, { op: 'add', set: name, elements: els });
+        }
+        continue;
+      }
+      const elemsOf = (g: typeof group): NftElem[] => g.map((i) => element(itemText(i), i.left));
+      if (fresh.length) batch.push(addElements(set, elemsOf(fresh)));
+      if (known.length) batch.push(...refreshElements(set, elemsOf(known)));
     }
-    await batch.flush(this.ctx);
+    if (raw) await this.applyRaw(changes);
+    else await batch.flush(this.ctx);
   }
 
   /** Whether a plain add refreshes timeouts on this kernel (probed on first use; a failed probe is retried later). */
@@ -128,12 +185,25 @@ export class NftDriver implements FirewallDriver {
     return this.refreshProbe;
   }
 
-  /** Removes bans; absent ones are not an error. */
+  /**
+   * Removes bans; absent ones are not an error. Only single addresses: a raw
+   * nfnetlink batch (add, then delete); with a prefix, libnftables.
+   */
   async unban(keys: readonly BanKey[]): Promise<void> {
     const items = keys.map((k) => {
       const t = addrTarget(k.addr);
-      return { set: setName(k.jail, t.version, t.kind), text: t.text };
+      return { set: setName(k.jail, t.version, t.kind), target: t, text: t.text };
     });
+    if (items.length === 0) return;
+    if (items.every((i) => i.target.kind === 'addr')) {
+      const changes: ElementChange[] = [];
+      for (const [name, group] of bySet(items, (i) => i.set)) {
+        const els = group.map((g) => ({ key: addrKey(g.target), timeoutMs: null }));
+        changes.push({ op: 'add', set: name, elements: els }, { op: 'delete', set: name, elements: els });
+      }
+      await this.applyRaw(changes);
+      return;
+    }
     const batch = new NftBatch();
     for (const [name, group] of bySet(items, (i) => i.set)) {
       batch.push(...removeElements(setRef(TABLE, name), group.map((g) => g.text)));
@@ -160,5 +230,6 @@ export class NftDriver implements FirewallDriver {
   async close(): Promise<void> {
     this.dump?.close();
     await this.ctx.close();
+    this.batchSocket?.close();
   }
 }

@@ -9,7 +9,7 @@ import { F2bError } from '../../core/errors.js';
 import { table } from '../../../native/nftables/table.js';
 import type { NftExpr, NftTable } from '../../../native/nftables/json.js';
 import type { IpVersion } from '../../../native/nftables/set.js';
-import { ipv6Text } from '../../../native/nftables/dump.js';
+import { ipv6Text, keyText } from '../../../native/nftables/dump.js';
 
 /** The one table f2b-fw owns. */
 export const TABLE: NftTable = table(DEFAULTS.family, DEFAULTS.table);
@@ -118,4 +118,137 @@ export function addrTarget(addr: string): AddrTarget {
   } catch {
     throw new F2bError('bad-address', `not an IP address or prefix: ${JSON.stringify(addr)}`);
   }
+}
+
+/**
+ * The kernel key of a single address (an `AddrTarget` of kind `addr`): 4 or
+ * 16 bytes in network order.
+ */
+export function addrKey(t: AddrTarget): Buffer {
+  if (t.version === 4) {
+    const p = t.text.split('.');
+    return Buffer.from([Number(p[0]), Number(p[1]), Number(p[2]), Number(p[3])]);
+  }
+  const g = ipv6Groups(t.text);
+  if (!g || t.kind !== 'addr') throw new F2bError('bad-address', `not a single IPv6 address: ${JSON.stringify(t.text)}`);
+  const key = Buffer.allocUnsafe(16);
+  for (let i = 0; i < 8; i++) key.writeUInt16BE(g[i] as number, i * 2);
+  return key;
+}
+
+/** Value of hex digit char code `c`, or -1. */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Strict dotted quad (no leading zeros, as DOTTED) into `key`; false when it is not one. */
+function dottedInto(s: string, key: Buffer): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part > 3 || value > 255) return false;
+      key[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false; // leading zero
+      value = value * 10 + (c - 48);
+      if (++digits > 3) return false;
+    } else return false;
+  }
+  return part === 4;
+}
+
+/** Plain IPv6 text (hex groups, at most one `::`, no dotted tail, no zone) into `key`; false otherwise. */
+function ipv6Into(s: string, key: Buffer): boolean {
+  const groups: number[] = [];
+  let gap = -1;
+  let i = 0;
+  if (s.startsWith('::')) {
+    gap = 0;
+    i = 2;
+    if (s.length === 2) return fillV6(groups, gap, key);
+  }
+  for (;;) {
+    let value = 0;
+    let digits = 0;
+    while (i < s.length) {
+      const h = hexValue(s.charCodeAt(i));
+      if (h < 0) break;
+      value = value * 16 + h;
+      if (++digits > 4) return false;
+      i++;
+    }
+    if (digits === 0) return false;
+    groups.push(value);
+    if (i === s.length) break;
+    if (s.charCodeAt(i) !== 58) return false;
+    i++;
+    if (i < s.length && s.charCodeAt(i) === 58) {
+      if (gap >= 0) return false;
+      gap = groups.length;
+      i++;
+      if (i === s.length) break;
+    }
+    if (i === s.length) return false;
+  }
+  return fillV6(groups, gap, key);
+}
+
+function fillV6(groups: readonly number[], gap: number, key: Buffer): boolean {
+  if (gap < 0 ? groups.length !== 8 : groups.length > 7) return false;
+  const zeros = 8 - groups.length;
+  key.fill(0);
+  for (let g = 0, out = 0; g < groups.length; g++, out++) {
+    if (g === gap) out += zeros;
+    key.writeUInt16BE(groups[g] as number, out * 2);
+  }
+  return true;
+}
+
+/**
+ * Fast path of `addrTarget` + `addrKey` for the common case (bulk bans): a
+ * plain dotted quad or a plain IPv6 address gives its set version and key.
+ * Anything else — prefixes, IPv4-mapped or dotted-tail IPv6, zones, garbage —
+ * gives undefined: take `addrTarget`, which classifies it or throws.
+ */
+export function singleAddrKey(addr: string): { readonly version: IpVersion; readonly key: Buffer } | undefined {
+  if (addr.length <= 15 && addr.indexOf(':') < 0) {
+    const key = Buffer.allocUnsafe(4);
+    return dottedInto(addr, key) ? { version: 4, key } : undefined;
+  }
+  if (addr.length > 39) return undefined;
+  const key = Buffer.allocUnsafe(16);
+  if (!ipv6Into(addr, key)) return undefined;
+  // IPv4-mapped addresses go to the IPv4 set: leave them to addrTarget.
+  if (key.readUInt32BE(0) === 0 && key.readUInt32BE(4) === 0 && key.readUInt32BE(8) === 0xffff) return undefined;
+  return { version: 6, key };
+}
+
+/**
+ * Identity of an element in the reconcile maps (ActualState / DesiredState):
+ * a single address is its key bytes as a latin1 string (cheap to make from a
+ * dumped key and to compare), a prefix its canonical text.
+ */
+export function addrId(key: Buffer): string {
+  return key.toString('latin1');
+}
+
+/** Set version, kind and element identity (see addrId) of a ban address; throws on garbage like addrTarget. */
+export function elementId(addr: string): { readonly version: IpVersion; readonly kind: SetKind; readonly id: string } {
+  const fast = singleAddrKey(addr);
+  if (fast) return { version: fast.version, kind: 'addr', id: addrId(fast.key) };
+  const t = addrTarget(addr);
+  return { version: t.version, kind: t.kind, id: t.kind === 'addr' ? addrId(addrKey(t)) : t.text };
+}
+
+/** Readable text of an element identity (see addrId) in a set of `kind`. */
+export function idText(id: string, kind: SetKind): string {
+  return kind === 'net' ? id : keyText(Buffer.from(id, 'latin1'));
 }

@@ -1,0 +1,98 @@
+/**
+ * Child process for test/fw-raw-elements.test.ts, run inside a namespace
+ * (`ip netns exec NS node raw-elements-child.js SCENARIO`): writes raw
+ * nfnetlink element batches to table `inet f2b-fw` and prints what the kernel
+ * holds afterwards as one JSON line, so the test process never touches the
+ * firewall itself.
+ */
+import { NftContext } from '../../native/nftables/context.js';
+import { TableDump, keyText } from '../../native/nftables/dump.js';
+import { NfnlBatchSocket } from '../../native/netlink/batch-socket.js';
+import { SetElementWriter, type RawElement } from '../../native/nftables/set-elements.js';
+import { NftDriver } from '../../src/fw/nft/driver.js';
+import { systemClock } from '../../src/core/clock.js';
+import type { FirewallLayout } from '../../src/fw/layout.js';
+
+const layout: FirewallLayout = {
+  priority: -10,
+  jails: [{ name: 'raw', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop' }],
+};
+
+/** What one set holds: element text → ms left (null = permanent). */
+type Held = Record<string, number | null>;
+
+function v4(i: number): Buffer {
+  return Buffer.from([198, 51, (i >> 8) & 255, i & 255]);
+}
+
+function v6(i: number): Buffer {
+  const k = Buffer.alloc(16);
+  k.writeUInt32BE(0x20010db8, 0);
+  k.writeUInt32BE(i, 12);
+  return k;
+}
+
+async function held(dump: TableDump, set: string): Promise<Held> {
+  const out: Held = {};
+  for (const e of await dump.elements(set)) out[keyText(e.key)] = e.expiresMs ?? null;
+  return out;
+}
+
+async function main(): Promise<void> {
+  const scenario = process.argv[2];
+  const driver = new NftDriver(NftContext.open(), systemClock);
+  await driver.reconcile(layout, []);
+  const sock = NfnlBatchSocket.open();
+  const writer = new SetElementWriter(sock, 'inet', 'f2b-fw');
+  const dump = TableDump.open('inet', 'f2b-fw');
+  const result: Record<string, unknown> = {};
+  try {
+    if (scenario === 'bad-in-the-middle') {
+      // 3000 IPv4 elements (several messages), a 3-byte key in the middle, then IPv6 elements.
+      const good: RawElement[] = Array.from({ length: 3000 }, (_, i) => ({ key: v4(i), timeoutMs: 600_000 }));
+      const withBad = [...good.slice(0, 1500), { key: Buffer.from([192, 0, 2]), timeoutMs: 600_000 }, ...good.slice(1500)];
+      try {
+        await writer.apply([
+          { op: 'add', set: 'raw-v4', elements: withBad },
+          { op: 'add', set: 'raw-v6', elements: [{ key: v6(1), timeoutMs: 600_000 }] },
+        ]);
+        result.error = null;
+      } catch (e) {
+        result.error = (e as Error).message;
+      }
+      result.v4 = Object.keys(await held(dump, 'raw-v4')).length;
+      result.v6 = Object.keys(await held(dump, 'raw-v6')).length;
+      // A bad element in a later message of another set aborts the earlier, valid messages too.
+      try {
+        await writer.apply([
+          { op: 'add', set: 'raw-v4', elements: good },
+          { op: 'add', set: 'raw-v6', elements: [{ key: v6(1), timeoutMs: 600_000 }, { key: v4(1), timeoutMs: 600_000 }] },
+        ]);
+        result.error2 = null;
+      } catch (e) {
+        result.error2 = (e as Error).message;
+      }
+      result.v4after2 = Object.keys(await held(dump, 'raw-v4')).length;
+      await writer.apply([{ op: 'add', set: 'raw-v4', elements: good }]);
+      result.v4good = Object.keys(await held(dump, 'raw-v4')).length;
+    } else if (scenario === 'timeouts') {
+      await writer.apply([
+        { op: 'add', set: 'raw-v4', elements: [{ key: v4(1), timeoutMs: 600_000 }, { key: v4(2), timeoutMs: null }] },
+        { op: 'add', set: 'raw-v6', elements: [{ key: v6(1), timeoutMs: 90_000 }, { key: v6(2), timeoutMs: null }] },
+      ]);
+      result.v4 = await held(dump, 'raw-v4');
+      result.v6 = await held(dump, 'raw-v6');
+      await writer.apply([{ op: 'add', set: 'raw-v6', elements: [{ key: v6(1), timeoutMs: null }] }, { op: 'delete', set: 'raw-v6', elements: [{ key: v6(1), timeoutMs: null }] }]);
+      result.v6deleted = await held(dump, 'raw-v6');
+    } else {
+      throw new Error(`unknown scenario ${scenario}`);
+    }
+  } finally {
+    dump.close();
+    sock.close();
+    await driver.close();
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+await main();
