@@ -40,15 +40,36 @@ export interface RawElement {
   readonly timeoutMs: number | null;
 }
 
-/** Add or delete `elements` in set `set`. */
+/**
+ * Add or delete elements in set `set`, packed (100,000 elements must not be
+ * 100,000 buffers): keys of `keyLen` bytes back to back in `keys`, and for an
+ * add each element's timeout in ms (null = permanent).
+ */
 export interface ElementChange {
   readonly op: 'add' | 'delete';
   readonly set: string;
-  readonly elements: readonly RawElement[];
+  readonly keyLen: number;
+  readonly keys: Buffer;
+  readonly timeoutsMs?: readonly (number | null)[];
 }
 
-function elementSize(e: RawElement, withTimeout: boolean): number {
-  return 4 + 4 + 4 + align4(e.key.length) + (withTimeout && e.timeoutMs !== null ? 12 : 0);
+/** Packs elements given one by one (keys of one length) into an ElementChange. */
+export function elementChange(op: 'add' | 'delete', set: string, elements: readonly RawElement[]): ElementChange {
+  const keyLen = elements[0]?.key.length ?? 4;
+  const keys = Buffer.alloc(keyLen * elements.length);
+  elements.forEach((e, i) => {
+    if (e.key.length !== keyLen) throw new RangeError(`set ${set}: key ${i} has ${e.key.length} bytes, not ${keyLen}`);
+    keys.set(e.key, i * keyLen);
+  });
+  return { op, set, keyLen, keys, timeoutsMs: elements.map((e) => e.timeoutMs) };
+}
+
+function countOf(change: ElementChange): number {
+  return change.keyLen > 0 ? Math.floor(change.keys.length / change.keyLen) : 0;
+}
+
+function elementSize(change: ElementChange, i: number): number {
+  return 12 + align4(change.keyLen) + (change.op === 'add' && (change.timeoutsMs?.[i] ?? null) !== null ? 12 : 0);
 }
 
 function errnoName(code: number): string {
@@ -82,7 +103,7 @@ export class SetElementWriter {
       if (code === 0) continue;
       const s = sent.get(seq);
       const what = s
-        ? `${s.change.op === 'add' ? 'adding' : 'deleting'} elements ${s.from}–${s.to - 1} of ${s.change.elements.length} ${s.change.op === 'add' ? 'to' : 'from'} set ${this.family} ${this.table} ${s.change.set}`
+        ? `${s.change.op === 'add' ? 'adding' : 'deleting'} elements ${s.from}–${s.to - 1} of ${countOf(s.change)} ${s.change.op === 'add' ? 'to' : 'from'} set ${this.family} ${this.table} ${s.change.set}`
         : seq === begin ? 'the batch' : `message ${seq}`;
       const text = `nftables: ${what} failed: ${code === constants.errno.EPERM ? 'Operation not permitted' : errnoName(code)}; nothing of the batch was applied`;
       throw environmentErrorFor(text) ?? new KernelError(text, `netlink batch of ${changes.length} element changes`);
@@ -104,12 +125,12 @@ export class SetElementWriter {
     const plan: { change: ElementChange; from: number; to: number; bytes: number }[] = [];
     let total = 2 * (NLMSG_HDRLEN + NFGENMSG_LEN);
     for (const change of changes) {
-      const withTimeout = change.op === 'add';
+      const count = countOf(change);
       const head = NLMSG_HDRLEN + NFGENMSG_LEN + 4 + align4(tableLen) + 4 + align4(Buffer.byteLength(change.set) + 1) + 4;
       let from = 0;
       let bytes = 0;
-      for (let i = 0; i < change.elements.length; i++) {
-        const size = elementSize(change.elements[i] as RawElement, withTimeout);
+      for (let i = 0; i < count; i++) {
+        const size = elementSize(change, i);
         if (bytes + size > ELEMENTS_PER_MESSAGE_BYTES) {
           plan.push({ change, from, to: i, bytes });
           total += head + bytes;
@@ -119,7 +140,7 @@ export class SetElementWriter {
         bytes += size;
       }
       if (bytes > 0) {
-        plan.push({ change, from, to: change.elements.length, bytes });
+        plan.push({ change, from, to: count, bytes });
         total += head + bytes;
       }
     }
@@ -161,19 +182,22 @@ export class SetElementWriter {
       str(NFTA_SET_ELEM_LIST_TABLE, this.table);
       str(NFTA_SET_ELEM_LIST_SET, p.change.set);
       attrHead(NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED, 4 + p.bytes);
+      // The hot loop (100,000 elements): attribute headers as one u32 each (length | type << 16).
+      const { keys, keyLen: rawLen, timeoutsMs } = p.change;
+      const keyLen = align4(rawLen);
       for (let i = p.from; i < p.to; i++) {
-        const e = p.change.elements[i] as RawElement;
-        const timeout = add && e.timeoutMs !== null;
-        const keyLen = align4(e.key.length);
-        attrHead(NFTA_LIST_ELEM | NLA_F_NESTED, 12 + keyLen + (timeout ? 12 : 0));
-        attrHead(NFTA_SET_ELEM_KEY | NLA_F_NESTED, 8 + keyLen);
-        attrHead(NFTA_DATA_VALUE | NLA_F_NET_BYTEORDER, 4 + e.key.length);
-        buf.set(e.key, off);
-        off += keyLen;
-        if (timeout) {
-          attrHead(NFTA_SET_ELEM_TIMEOUT | NLA_F_NET_BYTEORDER, 12);
-          buf.writeBigUInt64BE(BigInt(Math.round(e.timeoutMs as number)), off);
-          off += 8;
+        const t = add ? timeoutsMs?.[i] ?? null : null;
+        buf.writeUInt32LE(12 + keyLen + (t !== null ? 12 : 0) + (NFTA_LIST_ELEM | NLA_F_NESTED) * 0x10000, off);
+        buf.writeUInt32LE(8 + keyLen + (NFTA_SET_ELEM_KEY | NLA_F_NESTED) * 0x10000, off + 4);
+        buf.writeUInt32LE(4 + rawLen + (NFTA_DATA_VALUE | NLA_F_NET_BYTEORDER) * 0x10000, off + 8);
+        keys.copy(buf, off + 12, i * rawLen, (i + 1) * rawLen);
+        off += 12 + keyLen;
+        if (t !== null) {
+          const ms = Math.round(t);
+          buf.writeUInt32LE(12 + (NFTA_SET_ELEM_TIMEOUT | NLA_F_NET_BYTEORDER) * 0x10000, off);
+          buf.writeUInt32BE(Math.floor(ms / 0x100000000), off + 4);
+          buf.writeUInt32BE(ms >>> 0, off + 8);
+          off += 12;
         }
       }
       close(m.at);

@@ -8,7 +8,7 @@
 import { NftContext } from '../../native/nftables/context.js';
 import { TableDump, keyText } from '../../native/nftables/dump.js';
 import { NfnlBatchSocket } from '../../native/netlink/batch-socket.js';
-import { SetElementWriter, type RawElement } from '../../native/nftables/set-elements.js';
+import { SetElementWriter, elementChange, type RawElement } from '../../native/nftables/set-elements.js';
 import { NftDriver } from '../../src/fw/nft/driver.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { FirewallLayout } from '../../src/fw/layout.js';
@@ -48,13 +48,14 @@ async function main(): Promise<void> {
   const result: Record<string, unknown> = {};
   try {
     if (scenario === 'bad-in-the-middle') {
-      // 3000 IPv4 elements (several messages), a 3-byte key in the middle, then IPv6 elements.
+      // 3000 IPv4 elements (several messages), a 3-byte key in the middle, then an IPv6 element.
       const good: RawElement[] = Array.from({ length: 3000 }, (_, i) => ({ key: v4(i), timeoutMs: 600_000 }));
-      const withBad = [...good.slice(0, 1500), { key: Buffer.from([192, 0, 2]), timeoutMs: 600_000 }, ...good.slice(1500)];
       try {
         await writer.apply([
-          { op: 'add', set: 'raw-v4', elements: withBad },
-          { op: 'add', set: 'raw-v6', elements: [{ key: v6(1), timeoutMs: 600_000 }] },
+          elementChange('add', 'raw-v4', good.slice(0, 1500)),
+          elementChange('add', 'raw-v4', [{ key: Buffer.from([192, 0, 2]), timeoutMs: 600_000 }]),
+          elementChange('add', 'raw-v4', good.slice(1500)),
+          elementChange('add', 'raw-v6', [{ key: v6(1), timeoutMs: 600_000 }]),
         ]);
         result.error = null;
       } catch (e) {
@@ -65,24 +66,26 @@ async function main(): Promise<void> {
       // A bad element in a later message of another set aborts the earlier, valid messages too.
       try {
         await writer.apply([
-          { op: 'add', set: 'raw-v4', elements: good },
-          { op: 'add', set: 'raw-v6', elements: [{ key: v6(1), timeoutMs: 600_000 }, { key: v4(1), timeoutMs: 600_000 }] },
+          elementChange('add', 'raw-v4', good),
+          elementChange('add', 'raw-v6', [{ key: v6(1), timeoutMs: 600_000 }]),
+          elementChange('add', 'raw-v6', [{ key: v4(1), timeoutMs: 600_000 }]),
         ]);
         result.error2 = null;
       } catch (e) {
         result.error2 = (e as Error).message;
       }
       result.v4after2 = Object.keys(await held(dump, 'raw-v4')).length;
-      await writer.apply([{ op: 'add', set: 'raw-v4', elements: good }]);
+      await writer.apply([elementChange('add', 'raw-v4', good)]);
       result.v4good = Object.keys(await held(dump, 'raw-v4')).length;
     } else if (scenario === 'timeouts') {
       await writer.apply([
-        { op: 'add', set: 'raw-v4', elements: [{ key: v4(1), timeoutMs: 600_000 }, { key: v4(2), timeoutMs: null }] },
-        { op: 'add', set: 'raw-v6', elements: [{ key: v6(1), timeoutMs: 90_000 }, { key: v6(2), timeoutMs: null }] },
+        elementChange('add', 'raw-v4', [{ key: v4(1), timeoutMs: 600_000 }, { key: v4(2), timeoutMs: null }]),
+        elementChange('add', 'raw-v6', [{ key: v6(1), timeoutMs: 90_000 }, { key: v6(2), timeoutMs: null }]),
       ]);
       result.v4 = await held(dump, 'raw-v4');
       result.v6 = await held(dump, 'raw-v6');
-      await writer.apply([{ op: 'add', set: 'raw-v6', elements: [{ key: v6(1), timeoutMs: null }] }, { op: 'delete', set: 'raw-v6', elements: [{ key: v6(1), timeoutMs: null }] }]);
+      const one = [{ key: v6(1), timeoutMs: null }];
+      await writer.apply([elementChange('add', 'raw-v6', one), elementChange('delete', 'raw-v6', one)]);
       result.v6deleted = await held(dump, 'raw-v6');
     } else {
       throw new Error(`unknown scenario ${scenario}`);

@@ -14,13 +14,14 @@ import { NftBatch } from '../../../native/nftables/batch.js';
 import { addElements, element, refreshElements, removeElements } from '../../../native/nftables/element.js';
 import { flushSet, setRef } from '../../../native/nftables/set.js';
 import { readActual, type ActualState } from './actual.js';
-import { TableDump, keyText } from '../../../native/nftables/dump.js';
+import { TableDump } from '../../../native/nftables/dump.js';
 import { NfnlBatchSocket } from '../../../native/netlink/batch-socket.js';
-import { SetElementWriter, type ElementChange, type RawElement } from '../../../native/nftables/set-elements.js';
+import { SetElementWriter, type ElementChange } from '../../../native/nftables/set-elements.js';
+import { BanItems } from './ban-items.js';
 import { kernelRefreshesOnAdd } from './probe.js';
 import { desiredState, timeoutLeft } from './desired.js';
 import { reconcilePlan } from './diff.js';
-import { JAIL_SETS, TABLE, addrId, addrKey, addrTarget, idText, parseSetName, setName, singleAddrKey } from './names.js';
+import { JAIL_SETS, TABLE, idText, parseSetName, setName } from './names.js';
 
 /** Ban batches at least this big read the target sets first (see NftDriver.ban). */
 export const BULK_BAN = 10_000;
@@ -34,25 +35,6 @@ function bansOf(actual: ActualState, now: number): Ban[] {
     for (const [id, leftMs] of els) bans.push({ jail: parsed.jail, addr: idText(id, parsed.kind), expiresAt: leftMs === null ? null : now + leftMs });
   }
   return bans;
-}
-
-/** One ban on its way to a set: key bytes of a single address, text of a prefix. */
-interface BanItem {
-  readonly set: string;
-  readonly key?: Buffer | undefined;
-  readonly text?: string;
-  readonly net: boolean;
-  readonly left: number | null;
-}
-
-/** Element text of an item (formatted from the key when it came the fast way). */
-function itemText(i: BanItem): string {
-  return i.text ?? keyText(i.key as Buffer);
-}
-
-/** Identity of an item in ActualState.elements (names.ts addrId). */
-function itemId(i: BanItem): string {
-  return i.key ? addrId(i.key) : i.text as string;
 }
 
 /** Groups items by set name, keeping first-seen order. */
@@ -132,43 +114,29 @@ export class NftDriver implements FirewallDriver {
    */
   async ban(bans: readonly Ban[]): Promise<void> {
     const now = this.clock.now();
-    const items: BanItem[] = [];
-    for (const b of bans) {
-      const left = timeoutLeft(b, now);
-      if (left === undefined) continue;
-      const fast = singleAddrKey(b.addr);
-      if (fast) {
-        items.push({ set: setName(b.jail, fast.version, 'addr'), key: fast.key, net: false, left });
-        continue;
-      }
-      const t = addrTarget(b.addr);
-      items.push({ set: setName(b.jail, t.version, t.kind), key: t.kind === 'addr' ? addrKey(t) : undefined, text: t.text, net: t.kind === 'net', left });
-    }
+    const parsed = new BanItems(bans, (i) => timeoutLeft(bans[i] as Ban, now));
+    const { items } = parsed;
     if (items.length === 0) return;
     const addRefreshes = await this.addRefreshes();
     const groups = bySet(items, (i) => i.set);
     const present = !addRefreshes && items.length >= BULK_BAN
       ? (await readActual(this.tableDump(), { elementsOnly: true, sets: (n) => groups.has(n) })).elements
       : undefined;
-    const raw = !items.some((i) => i.net);
+    const raw = !parsed.hasPrefix;
     const batch = new NftBatch();
     const changes: ElementChange[] = [];
     for (const [name, group] of groups) {
       const set = setRef(TABLE, name);
       const have = present?.get(name);
       const addOnly = addRefreshes && !group[0]?.net;
-      const fresh = addOnly ? group : have ? group.filter((g) => !have.has(itemId(g))) : [];
-      const known = addOnly ? [] : have ? group.filter((g) => have.has(itemId(g))) : group;
+      const fresh = addOnly ? group : have ? group.filter((g) => !have.has(parsed.id(g))) : [];
+      const known = addOnly ? [] : have ? group.filter((g) => have.has(parsed.id(g))) : group;
       if (raw) {
-        const rawOf = (g: typeof group): RawElement[] => g.map((i) => ({ key: i.key as Buffer, timeoutMs: i.left === null ? null : i.left * 1000 }));
-        if (fresh.length) changes.push({ op: 'add', set: name, elements: rawOf(fresh) });
-        if (known.length) {
-          const els = rawOf(known);
-          changes.push({ op: 'add', set: name, elements: els }, { op: 'delete', set: name, elements: els }, { op: 'add', set: name, elements: els });
-        }
+        if (fresh.length) changes.push(parsed.change('add', name, fresh));
+        if (known.length) changes.push(parsed.change('add', name, known), parsed.change('delete', name, known), parsed.change('add', name, known));
         continue;
       }
-      const elemsOf = (g: typeof group): NftElem[] => g.map((i) => element(itemText(i), i.left));
+      const elemsOf = (g: typeof group): NftElem[] => g.map((i) => element(parsed.text(i), i.left));
       if (fresh.length) batch.push(addElements(set, elemsOf(fresh)));
       if (known.length) batch.push(...refreshElements(set, elemsOf(known)));
     }
@@ -190,23 +158,21 @@ export class NftDriver implements FirewallDriver {
    * nfnetlink batch (add, then delete); with a prefix, libnftables.
    */
   async unban(keys: readonly BanKey[]): Promise<void> {
-    const items = keys.map((k) => {
-      const t = addrTarget(k.addr);
-      return { set: setName(k.jail, t.version, t.kind), target: t, text: t.text };
-    });
-    if (items.length === 0) return;
-    if (items.every((i) => i.target.kind === 'addr')) {
+    const parsed = new BanItems(keys, () => null);
+    if (parsed.items.length === 0) return;
+    const groups = bySet(parsed.items, (i) => i.set);
+    if (!parsed.hasPrefix) {
       const changes: ElementChange[] = [];
-      for (const [name, group] of bySet(items, (i) => i.set)) {
-        const els = group.map((g) => ({ key: addrKey(g.target), timeoutMs: null }));
-        changes.push({ op: 'add', set: name, elements: els }, { op: 'delete', set: name, elements: els });
+      for (const [name, group] of groups) {
+        const add = parsed.change('add', name, group);
+        changes.push(add, { ...add, op: 'delete' });
       }
       await this.applyRaw(changes);
       return;
     }
     const batch = new NftBatch();
-    for (const [name, group] of bySet(items, (i) => i.set)) {
-      batch.push(...removeElements(setRef(TABLE, name), group.map((g) => g.text)));
+    for (const [name, group] of groups) {
+      batch.push(...removeElements(setRef(TABLE, name), group.map((g) => parsed.text(g))));
     }
     await batch.flush(this.ctx);
   }

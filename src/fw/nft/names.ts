@@ -136,16 +136,8 @@ export function addrKey(t: AddrTarget): Buffer {
   return key;
 }
 
-/** Value of hex digit char code `c`, or -1. */
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
-
-/** Strict dotted quad (no leading zeros, as DOTTED) into `key`; false when it is not one. */
-function dottedInto(s: string, key: Buffer): boolean {
+/** Strict dotted quad (no leading zeros, as DOTTED) into `key` at `at`; false when it is not one. */
+function dottedInto(s: string, key: Buffer, at: number): boolean {
   let part = 0;
   let value = 0;
   let digits = 0;
@@ -153,7 +145,7 @@ function dottedInto(s: string, key: Buffer): boolean {
     const c = i < s.length ? s.charCodeAt(i) : 46;
     if (c === 46) {
       if (digits === 0 || part > 3 || value > 255) return false;
-      key[part++] = value;
+      key[at + part++] = value;
       value = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
@@ -165,70 +157,72 @@ function dottedInto(s: string, key: Buffer): boolean {
   return part === 4;
 }
 
-/** Plain IPv6 text (hex groups, at most one `::`, no dotted tail, no zone) into `key`; false otherwise. */
-function ipv6Into(s: string, key: Buffer): boolean {
-  const groups: number[] = [];
+/** Groups parsed by ipv6Into (scratch, reused). */
+const groupScratch = new Uint16Array(8);
+
+/** Plain IPv6 text (hex groups, at most one `::`, no dotted tail, no zone) into `key` at `at`; false otherwise. */
+function ipv6Into(s: string, key: Buffer, at: number): boolean {
+  const groups = groupScratch;
+  let n = 0;
   let gap = -1;
   let i = 0;
-  if (s.startsWith('::')) {
+  const len = s.length;
+  if (len >= 2 && s.charCodeAt(0) === 58 && s.charCodeAt(1) === 58) {
     gap = 0;
     i = 2;
-    if (s.length === 2) return fillV6(groups, gap, key);
   }
-  for (;;) {
+  while (i < len) {
     let value = 0;
     let digits = 0;
-    while (i < s.length) {
-      const h = hexValue(s.charCodeAt(i));
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
       if (h < 0) break;
       value = value * 16 + h;
-      if (++digits > 4) return false;
-      i++;
+      digits++;
     }
-    if (digits === 0) return false;
-    groups.push(value);
-    if (i === s.length) break;
-    if (s.charCodeAt(i) !== 58) return false;
-    i++;
-    if (i < s.length && s.charCodeAt(i) === 58) {
+    if (digits === 0 || digits > 4 || n === 8) return false;
+    groups[n++] = value;
+    if (i === len) break;
+    if (s.charCodeAt(i) !== 58 || ++i === len) return false;
+    if (s.charCodeAt(i) === 58) {
       if (gap >= 0) return false;
-      gap = groups.length;
+      gap = n;
       i++;
-      if (i === s.length) break;
     }
-    if (i === s.length) return false;
   }
-  return fillV6(groups, gap, key);
-}
-
-function fillV6(groups: readonly number[], gap: number, key: Buffer): boolean {
-  if (gap < 0 ? groups.length !== 8 : groups.length > 7) return false;
-  const zeros = 8 - groups.length;
-  key.fill(0);
-  for (let g = 0, out = 0; g < groups.length; g++, out++) {
-    if (g === gap) out += zeros;
-    key.writeUInt16BE(groups[g] as number, out * 2);
+  if (gap < 0 ? n !== 8 : n > 7) return false;
+  key.fill(0, at, at + 16);
+  const shift = gap < 0 ? 0 : 8 - n;
+  for (let g = 0; g < n; g++) {
+    const o = at + (g < gap || gap < 0 ? g : g + shift) * 2;
+    key[o] = (groups[g] as number) >> 8;
+    key[o + 1] = (groups[g] as number) & 255;
   }
   return true;
 }
 
 /**
  * Fast path of `addrTarget` + `addrKey` for the common case (bulk bans): a
- * plain dotted quad or a plain IPv6 address gives its set version and key.
+ * plain dotted quad or a plain IPv6 address has its key written to `out` at
+ * `at` (4 or 16 bytes; `out` needs 16 from `at`) and its set version returned.
  * Anything else — prefixes, IPv4-mapped or dotted-tail IPv6, zones, garbage —
  * gives undefined: take `addrTarget`, which classifies it or throws.
  */
-export function singleAddrKey(addr: string): { readonly version: IpVersion; readonly key: Buffer } | undefined {
-  if (addr.length <= 15 && addr.indexOf(':') < 0) {
-    const key = Buffer.allocUnsafe(4);
-    return dottedInto(addr, key) ? { version: 4, key } : undefined;
-  }
-  if (addr.length > 39) return undefined;
-  const key = Buffer.allocUnsafe(16);
-  if (!ipv6Into(addr, key)) return undefined;
+export function singleAddrKeyInto(addr: string, out: Buffer, at: number): IpVersion | undefined {
+  if (addr.length <= 15 && addr.indexOf(':') < 0) return dottedInto(addr, out, at) ? 4 : undefined;
+  if (addr.length > 39 || !ipv6Into(addr, out, at)) return undefined;
   // IPv4-mapped addresses go to the IPv4 set: leave them to addrTarget.
-  if (key.readUInt32BE(0) === 0 && key.readUInt32BE(4) === 0 && key.readUInt32BE(8) === 0xffff) return undefined;
-  return { version: 6, key };
+  if (out.readUInt32BE(at) === 0 && out.readUInt32BE(at + 4) === 0 && out.readUInt32BE(at + 8) === 0xffff) return undefined;
+  return 6;
+}
+
+/** singleAddrKeyInto with a key of its own. */
+export function singleAddrKey(addr: string): { readonly version: IpVersion; readonly key: Buffer } | undefined {
+  const key = Buffer.allocUnsafe(16);
+  const version = singleAddrKeyInto(addr, key, 0);
+  if (version === undefined) return undefined;
+  return { version, key: version === 4 ? key.subarray(0, 4) : key };
 }
 
 /**
