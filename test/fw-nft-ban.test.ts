@@ -84,8 +84,24 @@ test('a prefix ban blocks the whole network; a permanent ban has no expiry', asy
   assert.doesNotMatch(server.run('nft', ['list', 'ruleset']), /f2b-fw-probe/, 'the refresh probe cleans up after itself');
 });
 
+/** Whether this kernel refreshes an element's timeout on a plain re-add (recent kernels do, Debian 12's 6.1 does not). */
+function kernelRefreshesOnAdd(): boolean {
+  server.run('nft', ['-f', '-'], 'table ip f2bt-refresh {\n set s { type ipv4_addr; flags timeout; }\n}\n');
+  try {
+    server.run('nft', ['add', 'element', 'ip', 'f2bt-refresh', 's', '{ 192.0.2.9 timeout 2s }']);
+    server.run('nft', ['add', 'element', 'ip', 'f2bt-refresh', 's', '{ 192.0.2.9 timeout 10m }']);
+    return /expires [1-9]\d*m/.test(server.run('nft', ['list', 'set', 'ip', 'f2bt-refresh', 's']));
+  } finally {
+    server.run('nft', ['delete', 'table', 'ip', 'f2bt-refresh']);
+  }
+}
+
 for (const refresh of ['add', 'delete+add'] as const) {
-  test(`re-banning refreshes the timeout (${refresh}); the kernel expires a ban without the process`, async () => {
+  test(`re-banning refreshes the timeout (${refresh}); the kernel expires a ban without the process`, async (t) => {
+    if (refresh === 'add' && !kernelRefreshesOnAdd()) {
+      t.skip('this kernel does not refresh timeouts on a plain add; the driver probes this and uses delete+add (tested next)');
+      return;
+    }
     await agent.stop();
     agent = NftAgent.start(server, refresh);
     await agent.ban([{ jail: 'sshd', addr: '192.0.2.2', expiresAt: Date.now() + 2_000 }]);
