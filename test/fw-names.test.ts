@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addrTarget, parseSetName, ruleJail, setName } from '../src/fw/nft/names.js';
-import { keyText } from '../native/nftables/dump.js';
+import { bytesText } from '../src/core/ip-text.js';
 import { intervalTexts } from '../src/fw/nft/actual.js';
 
 test('addresses are canonical RFC 5952 text; mapped IPv4 is IPv4; full-length prefixes are addresses', () => {
@@ -33,9 +33,9 @@ test('kernel keys read back in the same spelling', () => {
       return t === undefined ? head.map((x) => parseInt(x, 16)) : [...head, ...Array(8 - head.length - tail.length).fill('0'), ...tail].map((x) => parseInt(x, 16));
     })();
     g.forEach((x, i) => key.writeUInt16BE(x, i * 2));
-    assert.equal(keyText(key), addrTarget(a).text, a);
+    assert.equal(bytesText(key), addrTarget(a).text, a);
   }
-  assert.equal(keyText(Buffer.from([192, 0, 2, 9])), '192.0.2.9');
+  assert.equal(bytesText(Buffer.from([192, 0, 2, 9])), '192.0.2.9');
 });
 
 test('interval elements fold back into prefixes', () => {

@@ -7,7 +7,8 @@ import {
   stringAttr, u8Attr, NFGENMSG_LEN, NLA_F_NESTED, NLA_F_NET_BYTEORDER, type AttrOut,
 } from '../netlink/attributes.js';
 import type { NetlinkRequest } from '../netlink/socket.js';
-import { addrToBytes, bytesToAddr } from './address.js';
+import { addrToBytes } from './address.js';
+import { bytesText } from '../../src/core/ip-text.js';
 import { NLM_F } from '../netlink/socket.js';
 import { ATTR, CMD, DATA_ATTR, IPADDR_ATTR, IPSET_PROTOCOL, NFPROTO, ipsetMsgType } from './protocol.js';
 
@@ -156,7 +157,7 @@ function decodeAddr(ipPayload: Buffer | undefined): string | undefined {
   const inner = decodeAttrs(ipPayload);
   const bytes = inner.get(IPADDR_ATTR.IPV4) ?? inner.get(IPADDR_ATTR.IPV6);
   if (!bytes || (bytes.length !== 4 && bytes.length !== 16)) return undefined;
-  return bytesToAddr(bytes);
+  return bytesText(bytes);
 }
 
 /**

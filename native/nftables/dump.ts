@@ -218,26 +218,3 @@ export class TableDump {
 /** The counter type number, for callers looking for a marker counter. */
 export const COUNTER_OBJECT = NFT_OBJECT_COUNTER;
 
-/** RFC 5952 text of eight 16-bit groups: lowercase, the first longest run of two or more zero groups as `::`. */
-export function ipv6Text(g: readonly number[]): string {
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (bestAt < 0) return hex.join(':');
-  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
-}
-
-/** Text of an address key: dotted quad, or RFC 5952 IPv6 (as inet_ntop prints it). */
-export function keyText(key: Buffer): string {
-  if (key.length === 4) return `${key[0]}.${key[1]}.${key[2]}.${key[3]}`;
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push(key.readUInt16BE(i));
-  return ipv6Text(g);
-}

@@ -6,7 +6,8 @@
  * firewall itself.
  */
 import { NftContext } from '../../native/nftables/context.js';
-import { TableDump, keyText } from '../../native/nftables/dump.js';
+import { TableDump } from '../../native/nftables/dump.js';
+import { bytesText } from '../../src/core/ip-text.js';
 import { NfnlBatchSocket } from '../../native/netlink/batch-socket.js';
 import { SetElementWriter, elementChange, type RawElement } from '../../native/nftables/set-elements.js';
 import { NftDriver } from '../../src/fw/nft/driver.js';
@@ -34,7 +35,7 @@ function v6(i: number): Buffer {
 
 async function held(dump: TableDump, set: string): Promise<Held> {
   const out: Held = {};
-  for (const e of await dump.elements(set)) out[keyText(e.key)] = e.expiresMs ?? null;
+  for (const e of await dump.elements(set)) out[bytesText(e.key)] = e.expiresMs ?? null;
   return out;
 }
 

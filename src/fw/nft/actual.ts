@@ -6,7 +6,8 @@
  * makes it load every element of every set first.
  */
 import type { NftChain, NftRule, NftSet } from '../../../native/nftables/json.js';
-import { COUNTER_OBJECT, keyText, type DumpedElement, type TableDump } from '../../../native/nftables/dump.js';
+import { COUNTER_OBJECT, type DumpedElement, type TableDump } from '../../../native/nftables/dump.js';
+import { bytesText } from '../../core/ip-text.js';
 import { MARKER_NAME, TABLE, addrId } from './names.js';
 
 /** What the kernel holds in our table. */
@@ -52,9 +53,9 @@ export function intervalTexts(elements: readonly DumpedElement[]): Map<string, n
     const size = end - toBigInt(start.key);
     const hostBits = size.toString(2).length - 1;
     const text = size > 0n && 1n << BigInt(hostBits) === size
-      ? `${keyText(start.key)}/${bits - hostBits}`
-      : `${keyText(start.key)}-${next ? keyText(next.key) : 'end'}`;
-    out.set(text.endsWith(`/${bits}`) ? keyText(start.key) : text, start.expiresMs ?? null);
+      ? `${bytesText(start.key)}/${bits - hostBits}`
+      : `${bytesText(start.key)}-${next ? bytesText(next.key) : 'end'}`;
+    out.set(text.endsWith(`/${bits}`) ? bytesText(start.key) : text, start.expiresMs ?? null);
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * single addresses packed into one buffer (100,000 bans must not make 100,000
  * buffers), and turned into raw element changes or libnftables element texts.
  */
-import { keyText } from '../../../native/nftables/dump.js';
+import { bytesText } from '../../core/ip-text.js';
 import type { ElementChange } from '../../../native/nftables/set-elements.js';
 import { addrId, addrKey, addrTarget, setName, singleAddrKeyInto } from './names.js';
 
@@ -71,7 +71,7 @@ export class BanItems {
 
   /** Element text of an item, as libnftables takes it. */
   text(i: BanItem): string {
-    return i.text ?? keyText(this.slab.subarray(i.at, i.at + i.keyLen));
+    return i.text ?? bytesText(this.slab.subarray(i.at, i.at + i.keyLen));
   }
 
   /** A raw element change of single-address items of one set (timeouts from `left` for an add). */

@@ -9,7 +9,7 @@ import { F2bError } from '../../core/errors.js';
 import { table } from '../../../native/nftables/table.js';
 import type { NftExpr, NftTable } from '../../../native/nftables/json.js';
 import type { IpVersion } from '../../../native/nftables/set.js';
-import { ipv6Text, keyText } from '../../../native/nftables/dump.js';
+import { bytesText, ipv6Hextets, ipv6Text } from '../../core/ip-text.js';
 
 /** The one table f2b-fw owns. */
 export const TABLE: NftTable = table(DEFAULTS.family, DEFAULTS.table);
@@ -65,33 +65,7 @@ export interface AddrTarget {
   readonly text: string;
 }
 
-const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 const DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-/** The eight groups of an IPv6 address text, or undefined when it is not one (zones refused). */
-function ipv6Groups(addr: string): number[] | undefined {
-  let s = addr;
-  const lastColon = s.lastIndexOf(':');
-  if (lastColon < 0) return undefined;
-  if (s.includes('.', lastColon)) {
-    const v4 = s.slice(lastColon + 1);
-    if (!DOTTED.test(v4)) return undefined;
-    const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number];
-    s = `${s.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const dbl = s.indexOf('::');
-  let parts: string[];
-  if (dbl < 0) parts = s.split(':');
-  else {
-    if (s.indexOf('::', dbl + 1) >= 0) return undefined;
-    const head = dbl === 0 ? [] : s.slice(0, dbl).split(':');
-    const tail = dbl + 2 === s.length ? [] : s.slice(dbl + 2).split(':');
-    if (head.length + tail.length > 7) return undefined;
-    parts = [...head, ...new Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
-  }
-  if (parts.length !== 8 || !parts.every((p) => HEX_GROUP.test(p))) return undefined;
-  return parts.map((h) => parseInt(h, 16));
-}
 
 /**
  * Classifies a ban address; a full-length prefix is a single address, an
@@ -102,7 +76,7 @@ export function addrTarget(addr: string): AddrTarget {
   try {
     if (!addr.includes('/')) {
       if (DOTTED.test(addr)) return { version: 4, kind: 'addr', text: addr };
-      const g = ipv6Groups(addr);
+      const g = ipv6Hextets(addr);
       if (!g) throw new Error('not an address');
       if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
         const [hi, lo] = [g[6] as number, g[7] as number];
@@ -129,7 +103,7 @@ export function addrKey(t: AddrTarget): Buffer {
     const p = t.text.split('.');
     return Buffer.from([Number(p[0]), Number(p[1]), Number(p[2]), Number(p[3])]);
   }
-  const g = ipv6Groups(t.text);
+  const g = ipv6Hextets(t.text);
   if (!g || t.kind !== 'addr') throw new F2bError('bad-address', `not a single IPv6 address: ${JSON.stringify(t.text)}`);
   const key = Buffer.allocUnsafe(16);
   for (let i = 0; i < 8; i++) key.writeUInt16BE(g[i] as number, i * 2);
@@ -244,5 +218,5 @@ export function elementId(addr: string): { readonly version: IpVersion; readonly
 
 /** Readable text of an element identity (see addrId) in a set of `kind`. */
 export function idText(id: string, kind: SetKind): string {
-  return kind === 'net' ? id : keyText(Buffer.from(id, 'latin1'));
+  return kind === 'net' ? id : bytesText(Buffer.from(id, 'latin1'));
 }
