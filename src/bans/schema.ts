@@ -40,6 +40,35 @@ const MIGRATIONS: readonly string[] = [
      first_line_hash TEXT NOT NULL,
      inode INTEGER
    ) WITHOUT ROWID;`,
+  // 2: the persistent outbox shared by reporting actions and the fleet publisher. A row is work
+  // still to deliver (in order per order_key within a channel); outbox_done remembers delivered
+  // keys so an at-least-once producer that enqueues the same key again after a crash is a no-op.
+  `CREATE TABLE outbox (
+     id INTEGER PRIMARY KEY,
+     channel TEXT NOT NULL,
+     dedupe_key TEXT NOT NULL,
+     order_key TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     not_before INTEGER NOT NULL,
+     expires_at INTEGER,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     last_error TEXT,
+     UNIQUE (channel, dedupe_key)
+   );
+   CREATE INDEX outbox_due ON outbox (channel, not_before);
+   CREATE INDEX outbox_order ON outbox (channel, order_key, id);
+   CREATE TABLE outbox_done (
+     channel TEXT NOT NULL,
+     dedupe_key TEXT NOT NULL,
+     done_at INTEGER NOT NULL,
+     PRIMARY KEY (channel, dedupe_key)
+   ) WITHOUT ROWID;`,
+  // 3: small named values the daemon keeps across restarts (e.g. the fleet stream's last-seen ID).
+  `CREATE TABLE meta (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 /** The schema version this build writes. */
