@@ -10,7 +10,8 @@
  * - `[DEFAULT]` is special; the same section or key twice in one file is an
  *   error, as in configparser's strict mode.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { LIMITS } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
 
 /** One `key = value` as written, before layering and interpolation. */
@@ -121,15 +122,43 @@ export function parseIni(text: string, file: string): IniFile {
   };
 }
 
-/** Reads and parses one file; `null` when it does not exist. */
-export function readIni(path: string): IniFile | null {
-  let text: string;
+/**
+ * The text of a configuration file, or `null` when it does not exist (or is
+ * a directory). Only a regular file of at most LIMITS.configFileBytes is
+ * read: a device (`/dev/zero`), FIFO or socket named by an include would
+ * block or never end. Opened non-blocking so a FIFO cannot hang the open.
+ */
+function readConfigText(path: string): string | null {
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR') return null;
     throw new ConfigError({ file: path }, `cannot read: ${(err as Error).message}`);
   }
-  return parseIni(text, path);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return null;
+    if (!st.isFile()) throw new ConfigError({ file: path }, 'not a regular file (a device, FIFO or socket): not read');
+    if (st.size > LIMITS.configFileBytes) {
+      throw new ConfigError({ file: path }, `${st.size} bytes: larger than the ${LIMITS.configFileBytes} bytes a configuration file may have, not read`);
+    }
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.toString('utf8', 0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads and parses one file; `null` when it does not exist. */
+export function readIni(path: string): IniFile | null {
+  const text = readConfigText(path);
+  return text === null ? null : parseIni(text, path);
 }

@@ -63,6 +63,8 @@ export const LIMITS = {
   controlResponseBytes: 256 * 1_048_576,
   /** Control connections served at once. */
   controlConnections: 32,
+  /** Largest configuration file read (bytes; fail2ban's jail.conf is ~40 KB); larger ones are refused. */
+  configFileBytes: 4 * 1_048_576,
 } as const;
 
 /** Timing and sizes of the log sources (src/sources); tests shorten the timings through `SourceTuning`. */
