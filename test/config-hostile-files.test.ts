@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { CLI_ENTRY } from '../src/core/paths.js';
 import { LIMITS } from '../src/core/defaults.js';
 import { tempConfigDir } from './support/config-files.js';
+import { DaemonHarness, jailSection } from './support/daemon-harness.js';
 
 const JAIL = '[DEFAULT]\nenabled = false\n[sshd]\nenabled = false\n';
 
@@ -50,5 +51,45 @@ describe('only regular configuration files of bounded size are read', () => {
     const r = checkConfig(dir);
     assert.equal(r.status, 3);
     assert.match(r.stderr, new RegExp(`big\\.conf: ${LIMITS.configFileBytes + 1} bytes: larger than`));
+  });
+});
+
+describe('errors never quote a file that is not configuration', () => {
+  const SECRET = 'root:$y$j9T$SECRETHASHxyz$0123456789:19700:0:99999:7:::';
+  const tmp = tempConfigDir({ 'shadow': `${SECRET}\ndaemon:*:19700:0:99999:7:::\n`, 'bin.conf': '[a]\nk = v\n\u0000SECRETBIN\n' });
+  after(() => tmp.remove());
+
+  it('check-config names the file and line of an included shadow file, not its content', () => {
+    tmp.write('c/jail.conf', `[INCLUDES]\nbefore = ${join(tmp.dir, 'shadow')}\n${JAIL}`);
+    const r = checkConfig(join(tmp.dir, 'c'));
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, new RegExp(`${join(tmp.dir, 'shadow')}:1: not a configuration file`));
+    assert.doesNotMatch(r.stderr, /SECRETHASH|root:/);
+  });
+
+  it('a NUL byte makes a file not configuration, content not shown', () => {
+    tmp.write('n/jail.conf', `[INCLUDES]\nafter = ${join(tmp.dir, 'bin.conf')}\n${JAIL}`);
+    const r = checkConfig(join(tmp.dir, 'n'));
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, /bin\.conf:3: not a configuration file: this line holds a NUL byte/);
+    assert.doesNotMatch(r.stderr, /SECRETBIN/);
+  });
+
+  it('a reload of a configuration including it tells the client and the log neither', async () => {
+    const d = new DaemonHarness('shadow', '');
+    try {
+      d.touch(d.path('a.log'));
+      d.config.write('jail.local', jailSection('alpha', d.path('a.log')));
+      await d.start();
+      d.config.write('jail.local', `[INCLUDES]\nbefore = ${join(tmp.dir, 'shadow')}\n${jailSection('alpha', d.path('a.log'))}`);
+      const r = await d.cli(['reload']);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /shadow:1: not a configuration file/);
+      assert.doesNotMatch(r.stdout + r.stderr, /SECRETHASH/);
+      assert.equal((await d.cli(['ping'])).status, 0, 'the daemon keeps running');
+      assert.ok(!d.logs.some((l) => JSON.stringify(l).includes('SECRETHASH')), 'nothing of it in the log');
+    } finally {
+      await d.destroy();
+    }
   });
 });

@@ -46,6 +46,13 @@ interface Building {
   entries: Map<string, { key: string; lines: string[]; line: number }>;
 }
 
+/** 1-based line number of offset `at` in `text`. */
+function lineOf(text: string, at: number): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
 /** Cuts an inline `;` comment (one preceded by whitespace) off a line. */
 function stripInlineComment(text: string): string {
   for (let i = 1; i < text.length; i++) {
@@ -54,8 +61,20 @@ function stripInlineComment(text: string): string {
   return text;
 }
 
+/**
+ * A file whose first content line is no `[section]` header (an include of
+ * `/etc/shadow`, a key file, a binary) is not configuration: the error names
+ * the file and line only, never their content, which goes to the reload
+ * client and the log.
+ */
+function notConfiguration(file: string, line: number, why = 'this line is neither a comment nor a [section] header'): ConfigError {
+  return new ConfigError({ file, line }, `not a configuration file: ${why} (its content is not shown)`);
+}
+
 /** Parses the text of one INI file; `file` is used in error positions. */
 export function parseIni(text: string, file: string): IniFile {
+  const nul = text.indexOf('\0');
+  if (nul >= 0) throw notConfiguration(file, lineOf(text, nul), 'this line holds a NUL byte');
   const defaults: Building = { name: DEFAULT_SECTION, line: 0, entries: new Map() };
   const sections: Building[] = [];
   let current: Building | null = null;
@@ -94,9 +113,7 @@ export function parseIni(text: string, file: string): IniFile {
       option = null;
       continue;
     }
-    if (!current) {
-      throw new ConfigError({ file, line: lineNo, value: raw }, 'a key before any [section] header');
-    }
+    if (!current) throw notConfiguration(file, lineNo);
     const kv = /^(.*?)\s*[=:]\s*(.*)$/.exec(value);
     if (!kv || kv[1] === '') {
       throw new ConfigError({ file, line: lineNo, section: current.name, value: raw },
