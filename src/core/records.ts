@@ -16,7 +16,7 @@ export interface Line {
 /** A filter hit: one address failed once at one time in one jail. */
 export interface Failure {
   readonly jail: string;
-  /** Canonical address text (ipaddr.js normalised), or a CIDR prefix such as `203.0.113.0/24`. */
+  /** Canonical address text (src/core/address.ts), or a CIDR prefix such as `203.0.113.0/24`. */
   readonly addr: string;
   /** Time of the failure from the log line's own date (ms since the epoch). */
   readonly time: number;

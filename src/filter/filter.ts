@@ -11,7 +11,7 @@ import type { Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import { LIMITS } from '../core/defaults.js';
 import type { Line } from '../core/records.js';
-import { canonicalAddress } from './address.js';
+import { canonicalAddress } from '../core/address.js';
 import { compileFilterRegex, hasGroup, type FilterRegex } from './compile-regex.js';
 import { DateDetector, type DateMatch } from './date-detector.js';
 import { DatePatternError } from './strftime.js';
