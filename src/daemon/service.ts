@@ -16,7 +16,7 @@ import { firewallLayout } from '../fw/spec.js';
 import { formatPlan, isEmptyPlan, type Plan } from '../fw/plan.js';
 import { BanStore } from '../bans/store.js';
 import { BanManager } from '../bans/manager.js';
-import type { Notifier } from './notify.js';
+import type { Notifier } from '../../native/sd-notify.js';
 import { KernelKeeper } from './kernel-keeper.js';
 import { mergePlans, sweepStaleChains } from './stale-sweep.js';
 import { RuntimeJail, isEnabled, type JailDeps } from './jails.js';

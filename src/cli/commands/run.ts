@@ -10,7 +10,7 @@ import { createLogger } from '../../core/log.js';
 import { ControlServer } from '../../control/server.js';
 import { apiHandler } from '../../control/dispatch.js';
 import { Daemon } from '../../daemon/service.js';
-import { createNotifier } from '../../daemon/notify.js';
+import { createNotifier } from '../../../native/sd-notify.js';
 import { backendName, chooseBackend, openDriver, type BackendName } from '../../daemon/driver.js';
 import { ConfigError } from '../../core/errors.js';
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
