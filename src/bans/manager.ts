@@ -8,7 +8,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Decision, Ban } from '../core/records.js';
-import type { FirewallDriver, BanKey } from '../fw/driver.js';
+import type { FirewallDriver, BanKey, BanOutcome } from '../fw/driver.js';
 import type { BanRecord } from '../daemon/api.js';
 import { logBanEvent, type Logger } from '../core/log.js';
 import type { BanStore, NewBan } from './store.js';
@@ -57,6 +57,10 @@ export class BanManager {
   private scheduled = false;
   /** Bans applied since start, per jail (status: "Total banned"). */
   readonly totals = new Map<string, number>();
+  /** Bans kept out of the kernel because a set of the jail was at its maxelem, per jail (metrics). */
+  readonly fullSkips = new Map<string, number>();
+  /** Jails whose set is full, logged already (logged again after a batch that fitted). */
+  private readonly full = new Set<string>();
 
   constructor(private readonly deps: BanManagerDeps) {}
 
@@ -93,7 +97,8 @@ export class BanManager {
       return;
     }
     const bans: Ban[] = records.map((r) => ({ jail: r.jail, addr: r.addr, expiresAt: r.expiresAt }));
-    this.deps.kernel.run(() => this.deps.driver.ban(bans)).then(() => {
+    this.deps.kernel.run(() => this.deps.driver.ban(bans)).then((outcome) => {
+      this.noteFull(outcome, new Set(records.map((r) => r.jail)));
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
         logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason });
@@ -104,6 +109,22 @@ export class BanManager {
       this.deps.onKernelError(e);
       records.forEach((r, i) => fresh[i]!.p.resolve({ record: r, fresh: true }));
     });
+  }
+
+  /**
+   * A jail's set at its maxelem: the bans are in the store but not in the
+   * kernel. Logged once per jail until a batch of that jail fits again; counted always.
+   */
+  private noteFull(outcome: BanOutcome | void, jails: ReadonlySet<string>): void {
+    const full = outcome?.full ?? [];
+    for (const f of full) {
+      this.fullSkips.set(f.jail, (this.fullSkips.get(f.jail) ?? 0) + f.skipped);
+      if (this.full.has(f.jail)) continue;
+      this.full.add(f.jail);
+      this.deps.log.warn({ event: 'set-full', jail: f.jail, skipped: f.skipped, maxelem: f.maxelem },
+        `[${f.jail}] the jail's set is full (maxelem ${f.maxelem}): ${f.skipped} ban(s) recorded but not put into the kernel; raise maxelem or shorten bantime`);
+    }
+    for (const j of jails) if (!full.some((f) => f.jail === j)) this.full.delete(j);
   }
 
   /** The decisions that make new bans; the others (in force already, or twice in the batch) are answered here. */

@@ -13,7 +13,7 @@ import type { FirewallLayout } from '../fw/layout.js';
 import type { BanStore } from '../bans/store.js';
 import type { BanManager } from '../bans/manager.js';
 import type { KernelQueue } from '../bans/kernel-queue.js';
-import type { Notifier } from './notify.js';
+import type { Notifier } from '../../native/sd-notify.js';
 import type { KernelKeeper } from './kernel-keeper.js';
 import type { RuntimeJail } from './jails.js';
 import type { DnsCache, NameLookup } from './dns-cache.js';

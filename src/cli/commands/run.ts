@@ -11,7 +11,7 @@ import { ControlServer } from '../../control/server.js';
 import { apiHandler } from '../../control/dispatch.js';
 import type { Daemon } from '../../daemon/daemon.js';
 import { bootDaemon } from '../../daemon/boot.js';
-import { createNotifier } from '../../daemon/notify.js';
+import { createNotifier } from '../../../native/sd-notify.js';
 import { backendName, chooseBackend, openDriver, type BackendName } from '../../daemon/driver.js';
 import { ConfigError } from '../../core/errors.js';
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';

@@ -74,7 +74,9 @@ const TIMEOUT_SLACK = 5;
  */
 export function diffSet(set: string, wanted: readonly IpsetElement[], present: readonly IpsetElement[]): { ops: IpsetOp[]; changes: PlanChange[] } {
   const have = new Map(present.map((e) => [elementKey(e), e]));
+  // Removals first, so a set at its maxelem has room for the additions.
   const ops: IpsetOp[] = [];
+  const adds: IpsetOp[] = [];
   const changes: PlanChange[] = [];
   const keep = new Set<string>();
   for (const w of wanted) {
@@ -83,10 +85,10 @@ export function diffSet(set: string, wanted: readonly IpsetElement[], present: r
     const h = have.get(key);
     const object = `${set} ${key}`;
     if (!h) {
-      ops.push({ op: 'add', set, element: w });
+      adds.push({ op: 'add', set, element: w });
       changes.push({ action: 'add', kind: 'element', object, reason: 'missing' });
     } else if ((h.timeout ?? 0) === 0 ? (w.timeout ?? 0) !== 0 : (w.timeout ?? 0) === 0 || Math.abs((h.timeout ?? 0) - (w.timeout ?? 0)) > TIMEOUT_SLACK) {
-      ops.push({ op: 'add', set, element: w });
+      adds.push({ op: 'add', set, element: w });
       changes.push({ action: 'refresh', kind: 'element', object, reason: 'timeout differs from the store' });
     }
   }
@@ -95,5 +97,6 @@ export function diffSet(set: string, wanted: readonly IpsetElement[], present: r
     ops.push({ op: 'del', set, element: { addr: e.addr, ...(e.cidr !== undefined ? { cidr: e.cidr } : {}) } });
     changes.push({ action: 'remove', kind: 'element', object: `${set} ${key}`, reason: 'not in the store' });
   }
+  ops.push(...adds);
   return { ops, changes };
 }
