@@ -23,6 +23,14 @@ export const DEFAULTS = {
   backend: 'auto',
   usedns: 'no',
   ignoreself: true,
+  /** Widest ban a jail makes or accepts (ipv4_prefix_floor / ipv6_prefix_floor): a /16 of IPv4, a /32 of IPv6 (one ISP's allocation). */
+  ipv4PrefixFloor: 16,
+  ipv6PrefixFloor: 32,
+  /** escalate_prefix unless set: an IPv6 /64 (one subnet, what one customer gets at least), an IPv4 /24. */
+  escalatePrefixV6: 64,
+  escalatePrefixV4: 24,
+  /** Addresses (or prefixes) with failures one jail keeps at once; beyond it the one that failed longest ago is forgotten. */
+  failureTableSize: 100_000,
   /** `bantime.factor` when bantime.increment is on (fail2ban: 1). */
   bantimeFactor: 1,
   /** fail2ban's default formula caps the doubling at 2^20. */
