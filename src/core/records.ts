@@ -11,6 +11,12 @@ export interface Line {
   readonly text: string;
   /** When the source read it (ms since the epoch, from the injected clock). */
   readonly readAt: number;
+  /**
+   * True when the source cut the line at LIMITS.lineBytes (the rest dropped). A cut
+   * line never matches: its end, where the real address would be, is gone, and an
+   * attacker-controlled field may then supply one.
+   */
+  readonly cut?: boolean;
 }
 
 /** A filter hit: one address failed once at one time in one jail. */
