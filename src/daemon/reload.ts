@@ -69,9 +69,9 @@ export function endBansOfOtherJails(core: Core, set: JailSet): number {
 
 /** Starts a generation's jails that are not running yet (each line into the pipeline). */
 export async function startJails(core: Core, jails: readonly RuntimeJail[]): Promise<void> {
-  const { log } = core.deps;
+  const { log, clock } = core.deps;
   for (const j of jails) {
-    await j.start(core.store, linePipeline(j, core.manager, log),
+    await j.start(core.store, linePipeline(j, core.manager, log, clock),
       (err, source) => log.warn({ jail: j.name, source, err: err.message }, `[${j.name}] cannot read ${source}: ${err.message}`));
   }
 }
