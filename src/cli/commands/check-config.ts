@@ -11,7 +11,7 @@ import { compileJail } from '../../daemon/jails.js';
 import { sectionEnabled } from '../../config/bool.js';
 import { ignoreWarnings } from '../../jail/ignore.js';
 import { chooseBackend } from '../../daemon/driver.js';
-import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
+import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 
 export const checkConfigCommand: Command = {
   name: 'check-config',
