@@ -9,7 +9,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Decision, Ban } from '../core/records.js';
 import type { FirewallDriver, BanKey, BanOutcome } from '../fw/driver.js';
-import type { BanRecord } from '../daemon/api.js';
+import type { BanRecord } from './records.js';
 import { logBanEvent, type Logger } from '../core/log.js';
 import type { BanStore, NewBan } from './store.js';
 import type { KernelQueue } from './kernel-queue.js';

@@ -80,6 +80,10 @@ export const LIMITS = {
   controlResponseBytes: 256 * 1_048_576,
   /** Control connections served at once. */
   controlConnections: 32,
+  /** Longest duration any setting may hold (s): ten years; longer bans are written as permanent (-1). */
+  durationSeconds: 315_576_000,
+  /** Largest count any setting may hold (maxretry, escalation counts). */
+  count: 1_000_000,
   /** Largest configuration file read (bytes; fail2ban's jail.conf is ~40 KB); larger ones are refused. */
   configFileBytes: 4 * 1_048_576,
 } as const;

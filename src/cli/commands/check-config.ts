@@ -7,9 +7,11 @@ import { EXIT, type Command } from '../command.js';
 import { systemClock } from '../../core/clock.js';
 import { loadJailConfig } from '../../config/load.js';
 import { firewallLayout } from '../../fw/spec.js';
-import { compileJail, isEnabled } from '../../daemon/jails.js';
+import { compileJail } from '../../daemon/jails.js';
+import { sectionEnabled } from '../../config/bool.js';
+import { ignoreWarnings } from '../../jail/ignore.js';
 import { chooseBackend } from '../../daemon/driver.js';
-import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
+import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 
 export const checkConfigCommand: Command = {
   name: 'check-config',
@@ -29,7 +31,7 @@ export const checkConfigCommand: Command = {
   async run(args, io) {
     const { configDir, settings } = resolveInstance(args);
     const loaded = loadJailConfig(configDir);
-    const jails = loaded.jails.filter(isEnabled).map((raw) => compileJail(raw, configDir, systemClock).settings);
+    const jails = loaded.jails.filter(sectionEnabled).map((raw) => compileJail(raw, configDir, systemClock).settings);
     const layout = firewallLayout(loaded);
     const backend = chooseBackend(undefined, loaded, layout);
     const summary = {
@@ -37,7 +39,9 @@ export const checkConfigCommand: Command = {
       jails: jails.map((j) => ({ name: j.name, filter: j.filter, logpath: j.backend === 'systemd' ? ['journal'] : j.logpath, bantime: j.bantime, maxretry: j.maxretry, findtime: j.findtime })),
       hooks: [...new Set(layout.jails.flatMap((j) => j.hooks))],
       backend: backend.backend, backendWhy: backend.why,
+      warnings: jails.flatMap((j) => ignoreWarnings(j.name, j.ignoreip)),
     };
+    for (const w of summary.warnings) io.err(`warning: ${w}`);
     io.out(args.values.json ? JSON.stringify(summary) : [
       `configuration OK: ${configDir} (${loaded.files.length} file(s) read)`,
       `${jails.length} enabled jail(s): ${jails.map((j) => j.name).join(', ') || 'none'}`,
