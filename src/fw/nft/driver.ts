@@ -103,7 +103,8 @@ export class NftDriver implements FirewallDriver {
     if (!options.dryRun && commands.length > 0) await this.ctx.run(commands);
     if (!options.dryRun) for (const [name, limit] of desired.limits) this.capacity.reset(name, desired.elements.get(name)!.size, limit);
     const full = [...desired.overflow].map(([jail, skipped]) => ({ jail, skipped, maxelem: layout.jails.find((j) => j.name === jail)!.maxelem }));
-    return full.length > 0 ? { ...plan, full } : plan;
+    const invalid = desired.invalid.slice(0, 10).map((b) => ({ jail: b.jail, addr: b.addr }));
+    return { ...plan, ...(full.length > 0 ? { full } : {}), ...(invalid.length > 0 ? { invalid } : {}) };
   }
 
   /**
