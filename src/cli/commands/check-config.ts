@@ -15,7 +15,6 @@ import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../ins
 
 export const checkConfigCommand: Command = {
   name: 'check-config',
-  summary: 'validate the configuration without starting',
   help: [
     'Usage: f2b-fw check-config [--config-dir DIR] [--json]',
     '',

@@ -109,7 +109,6 @@ const USEDNS = new Set(['yes', 'no', 'warn', 'raw']);
 /** `f2b-fw test-filter`. */
 export const testFilterCommand: Command = {
   name: 'test-filter',
-  summary: 'run a filter over a log and report matches (like fail2ban-regex)',
   help: HELP,
   options: {
     'config-dir': COMMON_OPTIONS['config-dir'],
