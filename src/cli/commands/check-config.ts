@@ -4,7 +4,9 @@
  * database or the logs. systemd's ExecStartPre runs it; exit 3 names the bad value.
  */
 import { EXIT, type Command } from '../command.js';
-import { systemClock } from '../../core/clock.js';
+import { systemClock, systemTimers } from '../../core/clock.js';
+import { createLogger } from '../../core/log.js';
+import { createExecutor } from '../../actions/factory.js';
 import { loadJailConfig } from '../../config/load.js';
 import { firewallLayout } from '../../fw/spec.js';
 import { compileJail, isEnabled } from '../../daemon/jails.js';
@@ -41,6 +43,8 @@ export const checkConfigCommand: Command = {
     const loaded = loadJailConfig(configDir);
     const jails = loaded.jails.filter(isEnabled).map((raw) => compileJail(raw, configDir, systemClock).settings);
     const layout = firewallLayout(loaded);
+    // Every command and reporter action is built once (its options checked: API key, URL, timeout…).
+    for (const list of loaded.actions.values()) for (const a of list) createExecutor(a, { clock: systemClock, timers: systemTimers, log: createLogger({ level: 'silent' }) });
     const backend = chooseBackend(undefined, loaded, layout);
     const summary = {
       configDir, files: loaded.files, db: settings.dbfile, socket: settings.socket,
