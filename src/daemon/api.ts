@@ -44,6 +44,8 @@ export interface JailStatus {
   /** Bans since the daemon started (this jail). */
   readonly totalBanned: number;
   readonly bannedList: readonly string[];
+  /** The jail's command and reporter actions: deliveries sent, failed (retried), dropped, queued. */
+  readonly actions?: ReadonlyArray<{ readonly action: string; readonly sent: number; readonly failed: number; readonly dropped: number; readonly queued: number }>;
 }
 
 /** Result of `ban`. */

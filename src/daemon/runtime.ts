@@ -15,6 +15,7 @@ import type { BanManager } from '../bans/manager.js';
 import type { KernelQueue } from '../bans/kernel-queue.js';
 import type { Notifier } from '../../native/sd-notify.js';
 import type { KernelKeeper } from './kernel-keeper.js';
+import type { ActionHub } from '../actions/hub.js';
 import type { RuntimeJail } from './jails.js';
 import type { DnsCache, NameLookup } from './dns-cache.js';
 import type { LatencyHistogram, MetricsSnapshot } from './metrics.js';
@@ -64,6 +65,8 @@ export interface Core {
   readonly keeper: KernelKeeper;
   readonly dns: DnsCache;
   readonly kernelTimes: LatencyHistogram;
+  /** The jails' command and reporter actions, off the ban path (src/actions/hub.ts). */
+  readonly actions: ActionHub;
 }
 
 /** One generation of jails and the kernel layout that serves exactly them. */
@@ -100,6 +103,7 @@ export function metricsSnapshot(core: Core, set: JailSet): MetricsSnapshot {
   const now = core.deps.clock.now();
   return {
     repairsTotal: core.keeper.repairs,
+    actions: core.actions.stats(),
     kernel: core.kernelTimes,
     jails: [...set.jails.values()].map((j) => ({
       jail: j.name, banned: core.store.countCurrent(now, j.name), bansTotal: core.manager.totals.get(j.name) ?? 0,
