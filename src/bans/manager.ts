@@ -12,6 +12,7 @@ import type { FirewallDriver, BanKey } from '../fw/driver.js';
 import type { BanRecord } from '../daemon/api.js';
 import { logBanEvent, type Logger } from '../core/log.js';
 import type { BanStore, NewBan } from './store.js';
+import { fleetOrigin } from '../fleet/protocol.js';
 
 /** What the manager needs, passed in. */
 export interface BanManagerDeps {
@@ -24,6 +25,11 @@ export interface BanManagerDeps {
   onKernelError(err: Error): void;
   /** Told how long each kernel transaction took (seconds), for metrics. */
   onKernelTime?(seconds: number): void;
+  /**
+   * Told of new bans inside the store transaction that records them (the fleet queues them in
+   * the outbox, so a ban and its publication commit together). Its errors are logged, never fatal.
+   */
+  onRecorded?(records: readonly BanRecord[]): void;
 }
 
 /** Outcome of one decision. */
@@ -37,6 +43,12 @@ export interface Applied {
 interface Fresh {
   readonly p: Pending;
   readonly ban: NewBan;
+}
+
+/** `{ origin: NODE }` for a ban received from the fleet (the log line says `(fleet: NODE)`). */
+function originField(reason: string): { origin?: string } {
+  const o = fleetOrigin(reason);
+  return o === null ? {} : { origin: o.node };
 }
 
 /** The ban a decision asks for, starting `now`. */
@@ -87,7 +99,11 @@ export class BanManager {
     try {
       fresh = this.withoutBanned(batch, now);
       if (fresh.length === 0) return;
-      records = this.deps.store.addBans(fresh.map((f) => f.ban));
+      records = this.deps.store.transaction(() => {
+        const added = this.deps.store.addBans(fresh.map((f) => f.ban));
+        this.recorded(added);
+        return added;
+      });
     } catch (e) {
       this.storeFailed(batch, now, e as Error);
       return;
@@ -96,7 +112,7 @@ export class BanManager {
     this.enqueueKernel(() => this.deps.driver().ban(bans)).then(() => {
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
-        logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason });
+        logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason, ...originField(r.reason) });
         fresh[i]!.p.resolve({ record: r, fresh: true });
       });
     }, (e: Error) => {
@@ -104,6 +120,15 @@ export class BanManager {
       this.deps.onKernelError(e);
       records.forEach((r, i) => fresh[i]!.p.resolve({ record: r, fresh: true }));
     });
+  }
+
+  private recorded(records: readonly BanRecord[]): void {
+    if (!this.deps.onRecorded) return;
+    try {
+      this.deps.onRecorded(records);
+    } catch (e) {
+      this.deps.log.error({ event: 'store-error', err: (e as Error).message }, `new bans not queued for publishing: ${(e as Error).message}`);
+    }
   }
 
   /** The decisions that make new bans; the others (in force already, or twice in the batch) are answered here. */
@@ -150,11 +175,11 @@ export class BanManager {
     return next;
   }
 
-  /** Ends bans now (manual unban): store first, then kernel. Returns the keys that were banned. */
-  async unban(keys: readonly BanKey[]): Promise<BanKey[]> {
+  /** Ends bans now (manual unban, or `fleet` when another member lifted them): store first, then kernel. Returns the keys that were banned. */
+  async unban(keys: readonly BanKey[], reason = 'manual'): Promise<BanKey[]> {
     const removed = this.deps.store.removeBans(keys, this.deps.clock.now());
     if (removed.length > 0) await this.enqueueKernel(() => this.deps.driver().unban(removed));
-    for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason: 'manual' });
+    for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason });
     return removed;
   }
 

@@ -7,6 +7,7 @@
 import { F2bError } from '../core/errors.js';
 import type { ReconcileOptions } from '../fw/driver.js';
 import type { Plan } from '../fw/plan.js';
+import type { FleetStatus } from '../fleet/member.js';
 
 /** Stable codes an ApiError carries (the control protocol passes them on as `error.code`). */
 export type ApiErrorCode = 'unknown-jail' | 'bad-address' | 'bad-key' | 'bad-value' | 'usage';
@@ -28,6 +29,8 @@ export interface DaemonStatus {
   readonly backend: string;
   /** Bans currently in force, all jails. */
   readonly currentlyBanned: number;
+  /** The fleet (docs/fleet.md), when `[Fleet]` is configured. */
+  readonly fleet?: FleetStatus;
 }
 
 /** One jail: `f2b-fw status JAIL`, fail2ban-client's tree form. */
