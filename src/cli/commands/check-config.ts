@@ -11,6 +11,16 @@ import { compileJail, isEnabled } from '../../daemon/jails.js';
 import { chooseBackend } from '../../daemon/driver.js';
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
 
+/** The actions of each jail as a table: jail, action, class, why. */
+function actionTable(jails: ReadonlyArray<{ name: string; actions: ReadonlyArray<{ name: string; kind: string; reporter?: string; reason: string }> }>): string[] {
+  const rows = jails.flatMap((j) => j.actions.map((a) => [j.name, a.name, a.reporter ? `${a.kind} (${a.reporter})` : a.kind, a.reason]));
+  if (rows.length === 0) return [];
+  const head = ['JAIL', 'ACTION', 'CLASS', 'WHAT F2B-FW DOES'];
+  const widths = head.slice(0, 3).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: readonly string[]): string => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ');
+  return ['actions:', line(head), ...rows.map(line)];
+}
+
 export const checkConfigCommand: Command = {
   name: 'check-config',
   summary: 'validate the configuration without starting',
@@ -34,7 +44,10 @@ export const checkConfigCommand: Command = {
     const backend = chooseBackend(undefined, loaded, layout);
     const summary = {
       configDir, files: loaded.files, db: settings.dbfile, socket: settings.socket,
-      jails: jails.map((j) => ({ name: j.name, filter: j.filter, logpath: j.backend === 'systemd' ? ['journal'] : j.logpath, bantime: j.bantime, maxretry: j.maxretry, findtime: j.findtime })),
+      jails: jails.map((j) => ({
+        name: j.name, filter: j.filter, logpath: j.backend === 'systemd' ? ['journal'] : j.logpath, bantime: j.bantime, maxretry: j.maxretry, findtime: j.findtime,
+        actions: (loaded.actions.get(j.name) ?? []).map((a) => ({ name: a.name, kind: a.kind, ...(a.reporter ? { reporter: a.reporter } : {}), reason: a.reason, reference: a.ref.text })),
+      })),
       hooks: [...new Set(layout.jails.flatMap((j) => j.hooks))],
       backend: backend.backend, backendWhy: backend.why,
     };
@@ -43,6 +56,7 @@ export const checkConfigCommand: Command = {
       `${jails.length} enabled jail(s): ${jails.map((j) => j.name).join(', ') || 'none'}`,
       `database ${settings.dbfile}, control socket ${settings.socket}`,
       `firewall backend ${backend.backend}: ${backend.why}`,
+      ...actionTable(summary.jails),
     ].join('\n'));
     return EXIT.ok;
   },
