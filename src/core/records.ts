@@ -16,7 +16,7 @@ export interface Line {
 /** A filter hit: one address failed once at one time in one jail. */
 export interface Failure {
   readonly jail: string;
-  /** Canonical address text (ipaddr.js normalised), or a CIDR prefix such as `203.0.113.0/24`. */
+  /** Canonical address text (src/core/address.ts), or a CIDR prefix such as `203.0.113.0/24`. */
   readonly addr: string;
   /** Time of the failure from the log line's own date (ms since the epoch). */
   readonly time: number;
@@ -38,6 +38,10 @@ export interface Decision {
   readonly reason: string;
   /** The log lines behind the decision (empty for manual bans). */
   readonly matches: readonly string[];
+  /** For a prefix ban: how many addresses (or narrower prefixes) it was made of (`Ban 2001:db8:7::/64 (3 addresses)`). */
+  readonly addresses?: number;
+  /** A prefix ignoreip kept this decision from covering (the narrower `addr` is banned instead; the daemon logs it). */
+  readonly refused?: string;
 }
 
 /** One ban as the firewall driver sees it: enough to put an element into a set. */

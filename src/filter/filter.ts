@@ -11,7 +11,7 @@ import type { Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import { LIMITS } from '../core/defaults.js';
 import type { Line } from '../core/records.js';
-import { canonicalAddress } from './address.js';
+import { canonicalAddress } from '../core/address.js';
 import { compileFilterRegex, hasGroup, type FilterRegex } from './compile-regex.js';
 import { DateDetector, type DateMatch } from './date-detector.js';
 import { DatePatternError } from './strftime.js';
@@ -67,6 +67,11 @@ export interface FilterOptions {
   readonly reportNofail?: boolean;
   /** Skip the literal prefilter (default: used). */
   readonly noPrefilter?: boolean;
+  /**
+   * Believe dates beyond the clock-skew tolerance in the future (default: such a line takes its
+   * read time). Only for replaying fail2ban's sample logs, whose test clock is pinned to 2005.
+   */
+  readonly acceptFutureDates?: boolean;
 }
 
 const EMPTY: FilterHit[] = [];
@@ -97,6 +102,8 @@ export class CompiledFilter implements Filter {
   readonly prefilter: RegExp | null;
   /** Lines whose processing took longer than LIMITS.matchBudgetMs. */
   slowLines = 0;
+  /** Failures whose date lay beyond the clock-skew tolerance in the future (they took their read time). */
+  futureDates = 0;
   readonly last: LastLine = { examined: false, failregex: -1, ignoreregex: -1, date: null };
 
   private readonly mlfids = new MlfidCache();
@@ -224,12 +231,20 @@ export class CompiledFilter implements Filter {
   /**
    * The line's time; a line without a date (or with an empty one, `()**`)
    * takes the last date seen if that is under a minute old, as in fail2ban.
+   * A date more than LIMITS.futureDateSkewMs ahead of the clock (a forged
+   * line, a wrong zone) is no time at all: the line takes its read time
+   * (counted in `futureDates`), and a later dateless line never inherits it.
    */
   private timeOf(date: DateMatch | null, now: number): number | null {
     const ctx = { now, defaultOffset: this.defaultOffset };
-    if (date !== null && date.end > date.start) return date.template.time(date.match, ctx);
+    const latest = this.options.acceptFutureDates === true ? Infinity : now + LIMITS.futureDateSkewMs;
+    if (date !== null && date.end > date.start) {
+      const t = date.template.time(date.match, ctx);
+      if (t !== null && t > latest) { this.futureDates++; return null; }
+      return t;
+    }
     const last = this.lastDate === null ? null : this.lastDate.template.time(this.lastDate.match, ctx);
-    return last !== null && last > now - 60_000 ? last : null;
+    return last !== null && last > now - 60_000 && last <= latest ? last : null;
   }
 
   private addresses(g: Record<string, string>): readonly string[] {

@@ -213,6 +213,11 @@ export class FleetMember {
     })));
   }
 
+  /** Forgets published keys (outbox_done) older than `olderThan` (ms since the epoch). */
+  purge(olderThan: number): void {
+    this.deps.outbox.purgeDone(olderThan);
+  }
+
   /** Figures for status and metrics. */
   status(): FleetStatus {
     return {

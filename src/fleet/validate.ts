@@ -7,8 +7,8 @@
  * loopback, multicast, broadcast) and expiry sanity. The answer says why an
  * entry was refused, for one log line naming its stream ID.
  */
-import { parseNet } from '../jail/ignore.js';
-import { canonicalAddr } from '../daemon/address.js';
+import { canonicalText } from '../core/address.js';
+import { netOf, netsOverlap, type Net } from '../core/prefix.js';
 import { FLEET_DEFAULTS } from '../core/defaults.js';
 import { FLEET_NAME, type FleetEntry } from './protocol.js';
 
@@ -28,7 +28,11 @@ const FIELDS = ['op', 'jail', 'addr', 'expiresAt', 'node', 'reason', 'id'] as co
 /** More fields than this and the entry is refused unread (a member padding entries). */
 const MAX_FIELDS = 16;
 const ID = /^[A-Za-z0-9_.:/-]{1,128}$/;
-const NEVER_BANNED = new Set(['unspecified', 'loopback', 'multicast', 'broadcast']);
+/** Unspecified, loopback, multicast and broadcast ranges: a shared ban touching them is refused. */
+const NEVER_BANNED: readonly { readonly net: Net; readonly what: string }[] = ([
+  ['0.0.0.0/8', 'unspecified'], ['127.0.0.0/8', 'loopback'], ['224.0.0.0/4', 'multicast'], ['255.255.255.255', 'broadcast'],
+  ['::', 'unspecified'], ['::1', 'loopback'], ['ff00::/8', 'multicast'],
+] as const).map(([text, what]) => ({ net: netOf(canonicalText(text)!)!, what }));
 
 function refused(reason: string): Checked {
   return { kind: 'refused', reason };
@@ -36,14 +40,14 @@ function refused(reason: string): Checked {
 
 /** Checks the address and canonicalises it; a reason string when it is refused. */
 function checkAddr(text: string, limits: EntryLimits): { addr: string } | string {
-  const net = parseNet(text);
-  if (!net) return `addr ${JSON.stringify(text.slice(0, 64))} is not an address or prefix`;
-  const v4 = net.addr.kind() === 'ipv4';
-  const widest = v4 ? limits.maxPrefixV4 : limits.maxPrefixV6;
-  if (net.bits < widest) return `prefix /${net.bits} is wider than max_prefix_${v4 ? 'v4' : 'v6'} = ${widest}`;
-  const range = net.addr.range();
-  if (NEVER_BANNED.has(range)) return `addr ${text} is ${range}, never banned`;
-  return { addr: canonicalAddr(text) };
+  const canon = canonicalText(text);
+  const net = canon === null ? null : netOf(canon);
+  if (canon === null || net === null) return `addr ${JSON.stringify(text.slice(0, 64))} is not an address or prefix`;
+  const widest = net.v6 ? limits.maxPrefixV6 : limits.maxPrefixV4;
+  if (net.bits < widest) return `prefix /${net.bits} is wider than max_prefix_${net.v6 ? 'v6' : 'v4'} = ${widest}`;
+  const special = NEVER_BANNED.find((r) => netsOverlap(r.net, net));
+  if (special) return `addr ${canon} is ${special.what}, never banned`;
+  return { addr: canon };
 }
 
 /** Checks one entry's fields (from XREAD or a key's JSON) at `now` (ms). */
