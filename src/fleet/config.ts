@@ -1,6 +1,6 @@
 /**
  * The `[Fleet]` section of f2b-fw.conf / f2b-fw.local: where the shared Redis
- * is (redis://, rediss:// with tls_ca/tls_cert/tls_key, unix://), this node's
+ * is (redis://, rediss:// with tls_ca/tls_cert/tls_key, unix:///path?user=&password=&db=), this node's
  * name, which jails it shares and accepts, the local jail for shared bans of
  * jails it lacks, the widest prefixes it accepts and the key prefix. Every
  * value is checked here, before anything starts; errors name file, line,
@@ -59,9 +59,11 @@ export interface FleetValue {
 /** Keys `[Fleet]` understands. */
 export const FLEET_KEYS: readonly string[] = ['url', 'node', 'share', 'accept', 'jail', 'max_prefix_v4', 'max_prefix_v6', 'prefix', 'tls_ca', 'tls_cert', 'tls_key', 'stream_maxlen'];
 
-/** `redis://user:secret@host` → `redis://user:***@host` (also for unix:// and rediss://). */
+/** `redis://user:secret@host` → `redis://user:***@host`, `unix:///s.sock?password=secret` → `…password=***`. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)([^@/]*):([^@/]*)@/i, (_m, scheme: string, user: string) => `${scheme}${user}:***@`);
+  return url
+    .replace(/^([a-z]+:\/\/)([^@/]*):([^@/]*)@/i, (_m, scheme: string, user: string) => `${scheme}${user}:***@`)
+    .replace(/([?&]password=)[^&]*/i, '$1***');
 }
 
 function withValue(v: FleetValue, shown = v.value): ConfigPosition {
@@ -82,12 +84,14 @@ function parseTarget(v: FleetValue): RedisTarget {
     return Number(text);
   };
   if (u.protocol === 'unix:') {
-    if (!u.pathname.startsWith('/') || u.host !== '') throw new ConfigError(withValue(v, shown), 'unix:// needs an absolute socket path: unix:///run/redis/redis.sock');
+    if (!u.pathname.startsWith('/') || u.host !== '') throw new ConfigError(withValue(v, shown), 'unix:// needs an absolute socket path: unix:///run/redis/redis.sock[?user=U&password=P&db=N]');
     const params = u.searchParams;
+    const user = params.get('user');
+    const password = params.get('password');
     return {
       kind: 'unix', path: decodeURIComponent(u.pathname), db: db(params.get('db') ?? '', 'db='),
-      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      ...(user ? { username: user } : {}),
+      ...(password ? { password } : {}),
     };
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new ConfigError(withValue(v, shown), 'scheme must be redis://, rediss:// or unix://');
