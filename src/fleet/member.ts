@@ -120,9 +120,7 @@ export class FleetMember {
     // While Redis is away the delivery waits for it (no retry storm, no log line per queued ban).
     while (!this.link.up && !this.closed) await this.link.ready(FLEET_DEFAULTS.reconnectMaxMs);
     if (this.closed) return { kind: 'retry', error: 'shutting down' };
-    const result = await this.publisher.deliver(e);
-    if (result.kind !== 'retry') this.worker.kick();
-    return result;
+    return this.publisher.deliver(e);
   }
 
   /** The local jail for a shared ban of `jail`, or null when this host does not accept that jail. */
