@@ -63,6 +63,8 @@ export const DEFAULTS = {
 
 /** Hard limits that protect the daemon from hostile input. */
 export const LIMITS = {
+  /** `Found` lines a jail writes one by one per second; more are told in one summary line (src/daemon/found-log.ts). */
+  foundLinesPerSecond: 200,
   /** Longest log line kept (bytes of text); longer lines are cut, never split. */
   lineBytes: 4096,
   /**

@@ -70,7 +70,7 @@ export function endBansOfOtherJails(core: Core, set: JailSet): number {
 
 /** Starts a generation's jails that are not running yet (each line into the pipeline). */
 export async function startJails(core: Core, jails: readonly RuntimeJail[]): Promise<void> {
-  const { log } = core.deps;
+  const { log, clock } = core.deps;
   for (const j of jails) {
     for (const w of ignoreWarnings(j.name, j.settings.ignoreip)) log.warn({ event: 'config', jail: j.name }, w);
     void j.jail.namesResolved.then((failed) => {
@@ -78,7 +78,7 @@ export async function startJails(core: Core, jails: readonly RuntimeJail[]): Pro
         log.warn({ event: 'dns', jail: j.name, host: name }, `[${j.name}] ignoreip host name ${name} did not resolve: addresses it stands for can be banned`);
       }
     });
-    await j.start(core.store, linePipeline(j, core.manager, log),
+    await j.start(core.store, linePipeline(j, core.manager, log, clock),
       (err, source) => log.warn({ jail: j.name, source, err: err.message }, `[${j.name}] cannot read ${source}: ${err.message}`));
   }
 }
