@@ -24,6 +24,11 @@ export interface BanManagerDeps {
   readonly driver: FirewallDriver;
   /** The daemon's one kernel queue (shared with reconciles and repairs). */
   readonly kernel: KernelQueue;
+  /**
+   * A dry run (null backend): no `Ban`/`Unban` lines, which recidive would read
+   * as real bans; the null driver logs what it would block or release instead.
+   */
+  readonly quiet?: boolean;
   /** Told when the kernel refused a change that the store holds (the kernel keeper reconciles). */
   onKernelError(err: Error): void;
   /**
@@ -131,7 +136,7 @@ export class BanManager {
       this.deps.events?.applied(new Set(records.map((r) => r.jail)));
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
-        logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason, ...originField(r.reason) });
+        if (!this.deps.quiet) logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason, ...originField(r.reason) });
         fresh[i]!.p.resolve({ record: r, fresh: true });
       });
     }, (e: Error) => {
@@ -207,7 +212,7 @@ export class BanManager {
     });
     if (removed.length > 0) await this.deps.kernel.run(() => this.deps.driver.unban(removed));
     if (removed.length > 0) this.deps.events?.applied(new Set(removed.map((k) => k.jail)));
-    for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason });
+    if (!this.deps.quiet) for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason });
     return removed;
   }
 

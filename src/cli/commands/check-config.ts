@@ -12,7 +12,7 @@ import { firewallLayout } from '../../fw/spec.js';
 import { compileJail } from '../../daemon/jails.js';
 import { sectionEnabled } from '../../config/bool.js';
 import { ignoreWarnings } from '../../jail/ignore.js';
-import { chooseBackend } from '../../daemon/driver.js';
+import { chooseBackend } from '../../fw/backend.js';
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 
 /** The actions of each jail as a table: jail, action, class, why. */
