@@ -61,6 +61,8 @@ export class NftDriver implements FirewallDriver {
   private batchSocket: NfnlBatchSocket | undefined;
   private refreshProbe: Promise<boolean> | undefined;
   private readonly capacity = new SetCapacity();
+  /** Set by a reconcile that committed: the table is ours even if its marker goes missing later. */
+  private builtTable = false;
 
   /**
    * `ctx` is the shared libnftables context (NftContext.open()) that writes;
@@ -99,8 +101,9 @@ export class NftDriver implements FirewallDriver {
     const actual = await readActual(this.tableDump());
     // Remaining times in the listing are as of its end: date the desired ones the same way.
     const desired = desiredState(layout, bans, this.clock.now());
-    const { plan, commands } = reconcilePlan(desired, actual, options.force);
+    const { plan, commands } = reconcilePlan(desired, actual, options.force, this.builtTable && actual.exists);
     if (!options.dryRun && commands.length > 0) await this.ctx.run(commands);
+    if (!options.dryRun) this.builtTable = true;
     if (!options.dryRun) for (const [name, limit] of desired.limits) this.capacity.reset(name, desired.elements.get(name)!.size, limit);
     const full = [...desired.overflow].map(([jail, skipped]) => ({ jail, skipped, maxelem: layout.jails.find((j) => j.name === jail)!.maxelem }));
     const invalid = desired.invalid.slice(0, 10).map((b) => ({ jail: b.jail, addr: b.addr }));
