@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { EnvironmentError } from '../core/errors.js';
 import type { Ban } from '../core/records.js';
 import type { BanKey } from '../fw/driver.js';
-import type { BanRecord, HistoryEntry } from '../daemon/api.js';
+import type { BanRecord, HistoryEntry } from './records.js';
 import type { BanHistory } from '../jail/jail.js';
 import type { FilePosition, PositionStore } from '../sources/source.js';
 import { migrate } from './schema.js';
@@ -237,6 +237,11 @@ export class BanStore implements BanHistory, PositionStore {
     this.db.transaction(() => {
       for (const [path, pos] of pending) this.stmt.setPos.run(path, pos.offset, pos.firstLineHash, pos.inode ?? null);
     })();
+  }
+
+  /** The open database, for modules that keep tables of their own in it (src/outbox). */
+  get database(): Database.Database {
+    return this.db;
   }
 
   /** Runs `fn` in one transaction (several store writes that belong together). */
