@@ -5,10 +5,13 @@
  * (ConfigError) before anything starts.
  */
 import type { Clock } from '../core/clock.js';
+import { LIMITS } from '../core/defaults.js';
 import type { Line, Failure, Decision } from '../core/records.js';
 import type { RawSection } from '../config/types.js';
 import { loadFilterDefinition } from '../config/filter-load.js';
-import { compileFilter, type Filter } from '../filter/filter.js';
+import { compileFilter, type Filter, type FilterHit } from '../filter/filter.js';
+import { nonLinearWarning } from '../filter/compile-regex.js';
+import { GuardedFilter, type GuardOptions } from '../filter/guarded.js';
 import { jailSettings, type JailSettings } from '../jail/settings.js';
 import { Jail, type BanHistory } from '../jail/jail.js';
 import { createSources, type LogSource, type PositionStore } from '../sources/source.js';
@@ -29,12 +32,16 @@ export interface JailDeps {
    * (a cache: [] while unknown, and that failure is dropped). Without it names count nothing.
    */
   resolveName?(jail: RuntimeJail, name: string): readonly string[];
+  /** A filter warning: a backtracking-prone regex at start, an abandoned line (once per jail). */
+  onFilterWarning?(jail: RuntimeJail, event: string, message: string): void;
 }
 
 /** A jail's checked settings and compiled filter (what check-config validates). */
 export interface CompiledJail {
   readonly settings: JailSettings;
   readonly filter: Filter;
+  /** One per regex V8's linear engine cannot run (the filter then matches in a worker thread). */
+  readonly warnings: readonly string[];
 }
 
 /** True when a jail section says `enabled = true` (fail2ban's booleans). */
@@ -46,16 +53,17 @@ export function isEnabled(raw: RawSection): boolean {
  * Reads a jail's settings and compiles its filter; throws ConfigError naming the bad value.
  * `resolve` turns host names into addresses when the jail's usedns is yes or warn.
  */
-export function compileJail(raw: RawSection, configDir: string, clock: Clock, resolve?: (name: string) => readonly string[]): CompiledJail {
+export function compileJail(raw: RawSection, configDir: string, clock: Clock, resolve?: (name: string) => readonly string[],
+  guard?: Pick<GuardOptions, 'onAbandoned'>): CompiledJail {
   const settings = jailSettings(raw);
   const def = loadFilterDefinition(configDir, settings.filter, raw);
-  const filter = compileFilter(def, {
-    clock,
-    ...(settings.logtimezone === undefined ? {} : { logtimezone: settings.logtimezone }),
-    usedns: settings.usedns,
-    ...(resolve === undefined ? {} : { resolve }),
-  });
-  return { settings, filter };
+  const tz = settings.logtimezone === undefined ? {} : { logtimezone: settings.logtimezone };
+  const filter = compileFilter(def, { clock, ...tz, usedns: settings.usedns, ...(resolve === undefined ? {} : { resolve }) });
+  const unguarded = filter.unguarded;
+  const warnings = unguarded.map(nonLinearWarning);
+  // Backtracking-prone regexes match off the main thread (host names are then not resolved there).
+  if (unguarded.length === 0 || guard === undefined) return { settings, filter, warnings };
+  return { settings, filter: new GuardedFilter(def, filter, { clock, ...tz, usedns: settings.usedns, ...guard }), warnings };
 }
 
 /**
@@ -87,11 +95,22 @@ export class RuntimeJail {
 
   constructor(readonly raw: RawSection, configDir: string, private readonly deps: JailDeps) {
     const resolveName = deps.resolveName;
-    const compiled = compileJail(raw, configDir, deps.clock, resolveName && ((name) => resolveName(this, name)));
+    let reported = false;
+    const compiled = compileJail(raw, configDir, deps.clock, resolveName && ((name) => resolveName(this, name)), {
+      onAbandoned: (e) => {
+        if (reported) return;
+        reported = true; // once per jail: an attacker repeating the line must not flood the log
+        const why = e.kind === 'timeout' ? `its match ran past ${LIMITS.matchWatchdogMs} ms (catastrophic backtracking)`
+          : e.kind === 'queue-full' ? `the filter's worker is ${LIMITS.guardedQueueLines} lines behind` : `the filter's worker failed: ${e.detail}`;
+        deps.onFilterWarning?.(this, 'line-abandoned', `[${this.name}] a line of ${e.source} was abandoned: ${why}; the worker was restarted and further abandoned lines are only counted`);
+      },
+    });
     this.settings = compiled.settings;
     this.filter = compiled.filter;
     this.name = this.settings.name;
     this.jail = this.makeJail(this.settings);
+    this.filter.deliver?.((hits) => this.onHits(hits));
+    for (const w of compiled.warnings) deps.onFilterWarning?.(this, 'regex-backtracking', `[${this.name}] ${w}`);
   }
 
   /** Replaces the settings at run time (`set JAIL bantime …`); failure windows start afresh. */
@@ -107,7 +126,11 @@ export class RuntimeJail {
   /** One log line through filter and jail. Never throws: a bad line must not stop the daemon. */
   feed(line: Line): void {
     this.linesRead++;
-    for (const hit of this.filter.feed(line)) {
+    this.onHits(this.filter.feed(line));
+  }
+
+  private onHits(hits: readonly FilterHit[]): void {
+    for (const hit of hits) {
       if (hit.nofail) continue;
       const failure: Failure = { jail: this.name, addr: hit.addr, time: hit.time, matches: hit.matches, fields: hit.fields };
       this.totalFailed++;
@@ -141,5 +164,6 @@ export class RuntimeJail {
     const s = this.source;
     this.source = null;
     await s?.stop();
+    this.filter.close?.();
   }
 }

@@ -156,6 +156,7 @@ export class Daemon implements DaemonApi {
       onDecision: (_j, d) => this.onDecision(d),
       onSourceError: (j, err, source) => this.deps.log.warn({ jail: j.name, source, err: err.message }, `[${j.name}] cannot read ${source}: ${err.message}`),
       resolveName: (j, name) => this.resolveName(j, name),
+      onFilterWarning: (j, event, message) => this.deps.log.warn({ event, jail: j.name }, message),
     };
   }
 

@@ -44,6 +44,10 @@ export interface Filter {
   feed(line: Line): FilterHit[];
   /** `journalmatch` lines for the systemd source. */
   readonly journalmatch: readonly string[];
+  /** Filters matching off the main thread (GuardedFilter) hand their hits here later instead of from `feed`. */
+  deliver?(sink: (hits: FilterHit[]) => void): void;
+  /** Releases what the filter holds (its worker thread). */
+  close?(): void;
 }
 
 /** Side effects and jail settings a filter depends on. */

@@ -28,20 +28,23 @@ export const checkConfigCommand: Command = {
   async run(args, io) {
     const { configDir, settings } = resolveInstance(args);
     const loaded = loadJailConfig(configDir);
-    const jails = loaded.jails.filter(isEnabled).map((raw) => compileJail(raw, configDir, systemClock).settings);
+    const compiled = loaded.jails.filter(isEnabled).map((raw) => compileJail(raw, configDir, systemClock));
+    const jails = compiled.map((c) => c.settings);
+    const warnings = compiled.flatMap((c) => c.warnings.map((w) => `[${c.settings.name}] ${w}`));
     const layout = firewallLayout(loaded);
     const backend = chooseBackend(undefined, loaded, layout);
     const summary = {
       configDir, files: loaded.files, db: settings.dbfile, socket: settings.socket,
       jails: jails.map((j) => ({ name: j.name, filter: j.filter, logpath: j.backend === 'systemd' ? ['journal'] : j.logpath, bantime: j.bantime, maxretry: j.maxretry, findtime: j.findtime })),
       hooks: [...new Set(layout.jails.flatMap((j) => j.hooks))],
-      backend: backend.backend, backendWhy: backend.why,
+      backend: backend.backend, backendWhy: backend.why, warnings,
     };
     io.out(args.values.json ? JSON.stringify(summary) : [
       `configuration OK: ${configDir} (${loaded.files.length} file(s) read)`,
       `${jails.length} enabled jail(s): ${jails.map((j) => j.name).join(', ') || 'none'}`,
       `database ${settings.dbfile}, control socket ${settings.socket}`,
       `firewall backend ${backend.backend}: ${backend.why}`,
+      ...warnings.map((w) => `warning: ${w}`),
     ].join('\n'));
     return EXIT.ok;
   },
