@@ -1,7 +1,7 @@
 /**
  * Ingest at filter speed (issue 12.3): how fast lines get from a file to
  * decisions. (1) The daemon catching up a 1,000,000-line auth.log at start: a
- * RuntimeJail (the daemon's own file source with its saved position at 0, the
+ * RuntimeJail and its line pipeline (the daemon's own file source with its saved position at 0, the
  * LineSplitter, the sshd filter, the jail's counting) from `start()` until every
  * line is read, in this process. (2) `f2b-fw test-filter` on the same file as a
  * whole process, wall time (Node start-up, reading, report included).
@@ -14,6 +14,9 @@ import type { RawSection, Setting } from '../src/config/types.js';
 import { CLI_ENTRY } from '../src/core/paths.js';
 import { LIMITS } from '../src/core/defaults.js';
 import { RuntimeJail } from '../src/daemon/jails.js';
+import { linePipeline, type DecisionSink } from '../src/daemon/pipeline.js';
+import type { Applied } from '../src/bans/manager.js';
+import { createLogger } from '../src/core/log.js';
 import { MemoryPositionStore, headHash } from '../src/sources/position.js';
 import { generateAuthLog } from './auth-log.js';
 import type { BenchModule, BenchSection } from './types.js';
@@ -36,17 +39,15 @@ async function catchUp(file: string, configDir: string, end: number): Promise<{ 
   closeSync(fd);
   const positions = new MemoryPositionStore();
   positions.set(`[sshd] ${file}`, { offset: 0, firstLineHash: headHash(head.subarray(0, n), LIMITS.lineBytes), inode: statSync(file).ino });
-  let failures = 0;
   let decisions = 0;
-  const jail = new RuntimeJail(jailRaw(file), configDir, {
-    clock: { now: () => end }, history: { banCount: () => 0 }, positions, ownAddresses: [],
-    onFailure: () => { failures++; }, onDecision: () => { decisions++; }, onSourceError: (_j, err) => { throw err; },
-  });
+  const clock = { now: () => end };
+  const jail = new RuntimeJail(jailRaw(file), configDir, { clock, history: { banCount: () => 0 }, ownAddresses: [] });
+  const sink: DecisionSink = { submit: async () => { decisions++; return undefined as unknown as Applied; } };
   const t0 = performance.now();
-  await jail.start();
+  await jail.start(positions, linePipeline(jail, sink, createLogger({ level: 'silent' }), clock), (err) => { throw err; });
   const seconds = (performance.now() - t0) / 1000;
   await jail.stop();
-  return { seconds, lines: jail.linesRead, failures, decisions };
+  return { seconds, lines: jail.counters.lines, failures: jail.counters.failures, decisions };
 }
 
 /** `npm run bench -- ingest` */

@@ -4,7 +4,7 @@ import { compileFilter, type FilterOptions } from '../src/filter/filter.js';
 import { ConfigError } from '../src/core/errors.js';
 import { LIMITS } from '../src/core/defaults.js';
 import { filterDef, line } from './support/filter-def.js';
-import { canonicalAddress } from '../src/filter/address.js';
+import { canonicalAddress } from '../src/core/address.js';
 
 process.env.TZ = 'UTC';
 const NOW = Date.UTC(2026, 10, 21, 6, 0, 0);

@@ -3,7 +3,7 @@
  * a back-reference, an atomic group): one crafted line could backtrack for hours
  * and freeze the daemon's event loop. Such a filter matches in a worker thread
  * (src/filter/match-worker.ts) under a watchdog: a line still running after
- * LIMITS.matchWatchdogMs is abandoned (counted, reported through `onAbandoned`),
+ * LIMITS.matchWatchdogMs is abandoned (counted, reported to the sink),
  * the worker is terminated and restarted, and the lines after it go on. Hits
  * arrive later, through the sink given to `deliver`. Filters whose regexes are
  * all linear-engine safe never come here (they match inline, on the fast path).
@@ -13,7 +13,7 @@ import type { RawSection } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import { LIMITS } from '../core/defaults.js';
 import type { Line } from '../core/records.js';
-import type { CompiledFilter, Filter, FilterHit } from './filter.js';
+import type { AbandonedLine, CompiledFilter, DeferredSink, Filter, FilterHit } from './filter.js';
 import type { MatchBatch, MatchDone, MatchWorkerData } from './match-worker.js';
 import type { UseDns } from './tags.js';
 
@@ -27,8 +27,6 @@ export interface GuardOptions {
   readonly usedns?: UseDns;
   /** How long one line may run (ms); default LIMITS.matchWatchdogMs. */
   readonly budgetMs?: number;
-  /** A line was abandoned (`count`: abandoned so far, this one included) or lines were dropped from a full queue. */
-  onAbandoned?(event: { readonly kind: 'timeout' | 'queue-full' | 'worker-error'; readonly count: number; readonly source: string; readonly detail?: string }): void;
 }
 
 const EMPTY: FilterHit[] = [];
@@ -48,7 +46,7 @@ export class GuardedFilter implements Filter {
   private watchdog: NodeJS.Timeout | null = null;
   private kickPending = false;
   private closed = false;
-  private sink: (hits: FilterHit[]) => void = () => undefined;
+  private sink: DeferredSink = { hits: () => undefined, abandoned: () => undefined };
 
   constructor(private readonly def: RawSection, compiled: CompiledFilter, private readonly options: GuardOptions) {
     this.journalmatch = compiled.journalmatch;
@@ -69,8 +67,8 @@ export class GuardedFilter implements Filter {
     return EMPTY;
   }
 
-  /** Where hits go (the jail). */
-  deliver(sink: (hits: FilterHit[]) => void): void {
+  /** Where hits and abandoned lines go (the jail's pipeline). */
+  deliver(sink: DeferredSink): void {
     this.sink = sink;
   }
 
@@ -103,7 +101,7 @@ export class GuardedFilter implements Filter {
       if (m.seq !== this.inFlight?.seq) return;
       this.inFlight = null;
       this.stopWatchdog();
-      if (m.hits.length > 0) this.sink(m.hits as FilterHit[]);
+      if (m.hits.length > 0) this.sink.hits(m.hits);
       this.kick();
     });
     w.on('error', (err) => { if (w === this.worker) this.restart('worker-error', err.message); });
@@ -146,9 +144,9 @@ export class GuardedFilter implements Filter {
     this.kick();
   }
 
-  private abandon(kind: 'timeout' | 'queue-full' | 'worker-error', source: string, detail?: string): void {
+  private abandon(kind: AbandonedLine['kind'], source: string, detail?: string): void {
     this.abandoned++;
-    this.options.onAbandoned?.({ kind, count: this.abandoned, source, ...(detail === undefined ? {} : { detail }) });
+    this.sink.abandoned({ kind, count: this.abandoned, source, ...(detail === undefined ? {} : { detail }) });
   }
 
   private stopWorker(): void {

@@ -9,7 +9,7 @@ import { F2bError } from '../../core/errors.js';
 import { readFail2banDb } from '../../bans/import-fail2ban.js';
 import { BanStore } from '../../bans/store.js';
 import { callDaemon } from '../../control/client.js';
-import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
+import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 
 export const importFail2banDbCommand: Command = {
   name: 'import-fail2ban-db',
