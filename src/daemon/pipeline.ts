@@ -9,7 +9,8 @@
 import type { Clock } from '../core/clock.js';
 import type { Decision, Failure, Line } from '../core/records.js';
 import type { Logger } from '../core/log.js';
-import type { FilterHit } from '../filter/filter.js';
+import type { AbandonedLine, FilterHit } from '../filter/filter.js';
+import { LIMITS } from '../core/defaults.js';
 import type { JailSettings } from '../jail/settings.js';
 import type { Applied } from '../bans/manager.js';
 import type { DnsCache } from './dns-cache.js';
@@ -33,9 +34,8 @@ export function failureOf(jail: string, hit: FilterHit): Failure | null {
  */
 export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, clock: Clock): (line: Line) => void {
   const found = new FoundLog(j.name, log, clock);
-  return (line) => {
-    j.counters.lines++;
-    for (const hit of j.filter.feed(line)) {
+  const onHits = (hits: readonly FilterHit[]): void => {
+    for (const hit of hits) {
       const failure = failureOf(j.name, hit);
       if (!failure) continue;
       j.counters.failures++;
@@ -47,6 +47,21 @@ export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, cl
       }
     }
   };
+  for (const w of j.warnings) log.warn({ event: 'regex-backtracking', jail: j.name }, `[${j.name}] ${w}`);
+  j.filter.deliver?.({ hits: onHits, abandoned: (e) => abandonedOnce(j.name, e, log) });
+  return (line) => {
+    j.counters.lines++;
+    onHits(j.filter.feed(line));
+  };
+}
+
+/** Logs the first abandoned line of a jail's filter; later ones are only counted (an attacker repeats the line). */
+function abandonedOnce(jail: string, e: AbandonedLine, log: Logger): void {
+  if (e.count !== 1) return;
+  const why = e.kind === 'timeout' ? `its match ran past ${LIMITS.matchWatchdogMs} ms (catastrophic backtracking)`
+    : e.kind === 'queue-full' ? `the filter's worker is ${LIMITS.guardedQueueLines} lines behind` : `the filter's worker failed: ${e.detail}`;
+  log.warn({ event: 'line-abandoned', jail, kind: e.kind },
+    `[${jail}] a line of ${e.source} was abandoned: ${why}; the worker was restarted and further abandoned lines are only counted`);
 }
 
 /**

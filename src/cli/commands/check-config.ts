@@ -42,7 +42,8 @@ export const checkConfigCommand: Command = {
   async run(args, io) {
     const { configDir, settings } = resolveInstance(args);
     const loaded = loadJailConfig(configDir);
-    const jails = loaded.jails.filter(sectionEnabled).map((raw) => compileJail(raw, configDir, systemClock).settings);
+    const compiled = loaded.jails.filter(sectionEnabled).map((raw) => compileJail(raw, configDir, systemClock));
+    const jails = compiled.map((c) => c.settings);
     const layout = firewallLayout(loaded);
     // Every command and reporter action is built once (its options checked: API key, URL, timeout…).
     for (const list of loaded.actions.values()) for (const a of list) createExecutor(a, { clock: systemClock, timers: systemTimers, log: createLogger({ level: 'silent' }) });
@@ -55,7 +56,7 @@ export const checkConfigCommand: Command = {
       })),
       hooks: [...new Set(layout.jails.flatMap((j) => j.hooks))],
       backend: backend.backend, backendWhy: backend.why,
-      warnings: jails.flatMap((j) => ignoreWarnings(j.name, j.ignoreip)),
+      warnings: [...jails.flatMap((j) => ignoreWarnings(j.name, j.ignoreip)), ...compiled.flatMap((c) => c.warnings.map((w) => `[${c.settings.name}] ${w}`))],
     };
     for (const w of summary.warnings) io.err(`warning: ${w}`);
     io.out(args.values.json ? JSON.stringify(summary) : [
