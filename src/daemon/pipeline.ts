@@ -13,6 +13,8 @@ import type { JailSettings } from '../jail/settings.js';
 import type { Applied } from '../bans/manager.js';
 import type { DnsCache } from './dns-cache.js';
 import type { HostResolver, RuntimeJail } from './jails.js';
+import { systemClock, systemTimers } from '../core/clock.js';
+import { IgnoreCommand } from '../actions/ignore-command.js';
 
 /** Where decisions go: the ban manager's batching queue. */
 export interface DecisionSink {
@@ -30,6 +32,19 @@ export function failureOf(jail: string, hit: FilterHit): Failure | null {
  * must not stop the daemon; a decision the manager cannot record is logged.
  */
 export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger): (line: Line) => void {
+  const submit = (decision: Decision): void => {
+    sink.submit(decision).catch((e: Error) => log.error({ jail: decision.jail, addr: decision.addr, err: e.message },
+      `[${decision.jail}] ban of ${decision.addr} not recorded: ${e.message}`));
+  };
+  // fail2ban's ignorecommand asks before each ban (answers cached per address for findtime).
+  const ic = j.raw.settings.get('ignorecommand');
+  const ignore = ic && ic.value.trim() !== '' ? new IgnoreCommand(ic, j.name, j.settings.findtime, { clock: systemClock, timers: systemTimers, log }) : null;
+  const decide = ignore === null ? submit : (decision: Decision): void => {
+    void ignore.ignored(decision.addr).then((yes) => {
+      if (!yes) submit(decision);
+      else log.info({ jail: decision.jail, addr: decision.addr, event: 'ignored' }, `[${decision.jail}] Ignore ${decision.addr} by command`);
+    });
+  };
   return (line) => {
     j.counters.lines++;
     for (const hit of j.filter.feed(line)) {
@@ -38,10 +53,7 @@ export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger): (
       j.counters.failures++;
       logBanEvent(log, 'Found', j.name, failure.addr, {}, failure.time);
       const decision = j.jail.onFailure(failure);
-      if (decision) {
-        sink.submit(decision).catch((e: Error) => log.error({ jail: decision.jail, addr: decision.addr, err: e.message },
-          `[${decision.jail}] ban of ${decision.addr} not recorded: ${e.message}`));
-      }
+      if (decision) decide(decision);
     }
   };
 }
