@@ -9,9 +9,10 @@
 import type { Clock } from '../core/clock.js';
 import type { Decision, Ban } from '../core/records.js';
 import type { FirewallDriver, BanKey, BanOutcome } from '../fw/driver.js';
-import type { BanRecord } from '../daemon/api.js';
+import type { BanRecord } from './records.js';
 import { logBanEvent, type Logger } from '../core/log.js';
 import type { BanStore, NewBan } from './store.js';
+import { fleetOrigin } from '../fleet/protocol.js';
 import type { KernelQueue } from './kernel-queue.js';
 
 /** What the manager needs, passed in. */
@@ -25,6 +26,11 @@ export interface BanManagerDeps {
   readonly kernel: KernelQueue;
   /** Told when the kernel refused a change that the store holds (the kernel keeper reconciles). */
   onKernelError(err: Error): void;
+  /**
+   * Told of new bans inside the store transaction that records them (the fleet queues them in
+   * the outbox, so a ban and its publication commit together). Its errors are logged, never fatal.
+   */
+  onRecorded?(records: readonly BanRecord[]): void;
   /** Told about bans and unbans (the actions hub); absent: nobody listens. */
   readonly events?: BanEvents;
 }
@@ -50,6 +56,12 @@ export interface Applied {
 interface Fresh {
   readonly p: Pending;
   readonly ban: NewBan;
+}
+
+/** `{ origin: NODE }` for a ban received from the fleet (the log line says `(fleet: NODE)`). */
+function originField(reason: string): { origin?: string } {
+  const o = fleetOrigin(reason);
+  return o === null ? {} : { origin: o.node };
 }
 
 /** The ban a decision asks for, starting `now`. */
@@ -106,6 +118,7 @@ export class BanManager {
       records = this.deps.store.transaction(() => {
         const added = this.deps.store.addBans(fresh.map((f) => f.ban));
         this.deps.events?.recorded('ban', added, fresh.map((f) => f.p.decision));
+        this.recorded(added);
         return added;
       });
     } catch (e) {
@@ -118,7 +131,7 @@ export class BanManager {
       this.deps.events?.applied(new Set(records.map((r) => r.jail)));
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
-        logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason });
+        logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason, ...originField(r.reason) });
         fresh[i]!.p.resolve({ record: r, fresh: true });
       });
     }, (e: Error) => {
@@ -126,6 +139,15 @@ export class BanManager {
       this.deps.onKernelError(e);
       records.forEach((r, i) => fresh[i]!.p.resolve({ record: r, fresh: true }));
     });
+  }
+
+  private recorded(records: readonly BanRecord[]): void {
+    if (!this.deps.onRecorded) return;
+    try {
+      this.deps.onRecorded(records);
+    } catch (e) {
+      this.deps.log.error({ event: 'store-error', err: (e as Error).message }, `new bans not queued for publishing: ${(e as Error).message}`);
+    }
   }
 
   /**
@@ -174,8 +196,8 @@ export class BanManager {
     for (const p of batch) p.reject(e);
   }
 
-  /** Ends bans now (manual unban): store first, then kernel. Returns the keys that were banned. */
-  async unban(keys: readonly BanKey[]): Promise<BanKey[]> {
+  /** Ends bans now (manual unban, or `fleet` when another member lifted them): store first, then kernel. Returns the keys that were banned. */
+  async unban(keys: readonly BanKey[], reason = 'manual'): Promise<BanKey[]> {
     const now = this.deps.clock.now();
     const removed = this.deps.store.transaction(() => {
       const ending = this.deps.events ? keys.map((k) => this.deps.store.currentBan(k.jail, k.addr, now)).filter((b): b is BanRecord => b !== undefined) : [];
@@ -185,7 +207,7 @@ export class BanManager {
     });
     if (removed.length > 0) await this.deps.kernel.run(() => this.deps.driver.unban(removed));
     if (removed.length > 0) this.deps.events?.applied(new Set(removed.map((k) => k.jail)));
-    for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason: 'manual' });
+    for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason });
     return removed;
   }
 

@@ -25,7 +25,12 @@ import { ActionHub, eventOf } from '../actions/hub.js';
 import { createExecutor } from '../actions/factory.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
+import { createFleet, fleetJailOf, withFleetJail } from './fleet.js';
+import type { FleetMember } from '../fleet/member.js';
 import { RunningJails, metricsSnapshot, statusLine, type Core, type DaemonConfig, type DaemonDeps } from './runtime.js';
+
+/** At start, how long the daemon waits for the fleet's Redis before going on without it (ms). */
+const FLEET_START_WAIT_MS = 3000;
 
 /** Starts the daemon; resolves once it is ready (READY=1 sent). */
 export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
@@ -41,7 +46,8 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
   let core: Core | null = null;
   try {
     const jails = buildJails(loaded, { clock, history: store, ownAddresses: deps.ownAddresses }, dnsResolver(dns, log));
-    const layout = firewallLayout(loaded);
+    const fleetSettings = cfg.settings.fleet;
+    const layout = firewallLayout(withFleetJail(loaded, fleetSettings));
     const driver = await deps.openDriver(loaded, layout);
     const kernelTimes = new LatencyHistogram();
     const kernel = new KernelQueue((s) => kernelTimes.observe(s));
@@ -52,15 +58,18 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
     });
     actions.configure(loaded.actions);
     warnUnsupported(loaded, log);
+    let fleet: FleetMember | null = null;
     const manager = new BanManager({
       store, clock, log, driver, kernel, events: actions,
+      onRecorded: (records) => fleet?.banned(records),
       onKernelError: (e) => {
         log.error({ err: e.message }, `kernel change failed, reconciling from the store: ${e.message}`);
         keeper.repair('kernel-error');
       },
     });
-    core = { cfg, deps, store, driver, manager, kernel, keeper, dns, kernelTimes, actions };
-    const running = new RunningJails({ jails: new Map(jails.map((j) => [j.name, j])), layout });
+    const running = new RunningJails({ jails: new Map(jails.map((j) => [j.name, j])), layout, fleetJail: fleetJailOf(loaded, fleetSettings, deps.ownAddresses) });
+    fleet = createFleet(fleetSettings, { deps, store, manager, running });
+    core = { cfg, deps, store, driver, manager, kernel, keeper, dns, kernelTimes, actions, fleet };
     return await ready(core, running, metricsAt);
   } catch (e) {
     await core?.driver.close().catch(() => undefined);
@@ -92,10 +101,13 @@ async function ready(core: Core, running: RunningJails, metricsAt: MetricsAddres
       events: core.cfg.rulesetEvents ?? core.driver.name === 'nftables',
       checkMs: core.cfg.checkMs ?? { withEvents: 1000, withoutEvents: 5000 },
     });
+    // Waits a moment for Redis so a bad URL or password is reported at start; the host is protected either way.
+    await core.fleet?.start(FLEET_START_WAIT_MS);
     const metrics = metricsAt ? await serveMetrics(metricsAt, () => metricsSnapshot(core, running.now)) : null;
     if (metrics) log.info({ event: 'metrics', at: core.cfg.settings.metrics }, `metrics on ${core.cfg.settings.metrics}`);
     return announce(new Daemon({ core, jails: running, jobs, metrics, startedAt: clock.now() }), core, running);
   } catch (e) {
+    await core.fleet?.close();
     jobs.stop();
     await core.actions.stop();
     core.keeper.close();

@@ -6,15 +6,17 @@
  * daemon. Host names (usedns = yes|warn) are a stage input: a resolver over
  * the daemon's DNS cache, built per jail before the filter is compiled.
  */
+import type { Clock } from '../core/clock.js';
 import type { Decision, Failure, Line } from '../core/records.js';
-import { logBanEvent, type Logger } from '../core/log.js';
+import type { Logger } from '../core/log.js';
 import type { FilterHit } from '../filter/filter.js';
 import type { JailSettings } from '../jail/settings.js';
 import type { Applied } from '../bans/manager.js';
 import type { DnsCache } from './dns-cache.js';
 import type { HostResolver, RuntimeJail } from './jails.js';
-import { systemClock, systemTimers } from '../core/clock.js';
+import { systemTimers } from '../core/clock.js';
 import { IgnoreCommand } from '../actions/ignore-command.js';
+import { FoundLog } from './found-log.js';
 
 /** Where decisions go: the ban manager's batching queue. */
 export interface DecisionSink {
@@ -31,14 +33,15 @@ export function failureOf(jail: string, hit: FilterHit): Failure | null {
  * The function a jail's source calls for each line. Never throws: a bad line
  * must not stop the daemon; a decision the manager cannot record is logged.
  */
-export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger): (line: Line) => void {
+export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, clock: Clock): (line: Line) => void {
+  const found = new FoundLog(j.name, log, clock);
   const submit = (decision: Decision): void => {
     sink.submit(decision).catch((e: Error) => log.error({ jail: decision.jail, addr: decision.addr, err: e.message },
       `[${decision.jail}] ban of ${decision.addr} not recorded: ${e.message}`));
   };
   // fail2ban's ignorecommand asks before each ban (answers cached per address for findtime).
   const ic = j.raw.settings.get('ignorecommand');
-  const ignore = ic && ic.value.trim() !== '' ? new IgnoreCommand(ic, j.name, j.settings.findtime, { clock: systemClock, timers: systemTimers, log }) : null;
+  const ignore = ic && ic.value.trim() !== '' ? new IgnoreCommand(ic, j.name, j.settings.findtime, { clock, timers: systemTimers, log }) : null;
   const decide = ignore === null ? submit : (decision: Decision): void => {
     void ignore.ignored(decision.addr).then((yes) => {
       if (!yes) submit(decision);
@@ -51,7 +54,7 @@ export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger): (
       const failure = failureOf(j.name, hit);
       if (!failure) continue;
       j.counters.failures++;
-      logBanEvent(log, 'Found', j.name, failure.addr, {}, failure.time);
+      found.note(failure.addr, failure.time);
       const decision = j.jail.onFailure(failure);
       if (decision) decide(decision);
     }

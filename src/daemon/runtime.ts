@@ -4,7 +4,9 @@
  * `JailSet` is one generation of jails with the kernel layout they need, and
  * a reload replaces it as a whole (src/daemon/reload.ts) or not at all.
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock, Timers } from '../core/clock.js';
+import type { IgnoreList } from '../jail/ignore.js';
+import type { FleetMember } from '../fleet/member.js';
 import type { Logger } from '../core/log.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { DaemonSettings } from '../config/daemon-conf.js';
@@ -51,6 +53,8 @@ export interface DaemonDeps {
   readonly ownAddresses: readonly string[];
   /** Host-name lookup for usedns = yes|warn (default: the system resolver). */
   readonly lookup?: NameLookup;
+  /** Timers of the fleet's outbox worker (default: Node's). */
+  readonly timers?: Timers;
 }
 
 /** What boot builds once; nothing in it is replaced while the daemon runs. */
@@ -67,12 +71,23 @@ export interface Core {
   readonly kernelTimes: LatencyHistogram;
   /** The jails' command and reporter actions, off the ban path (src/actions/hub.ts). */
   readonly actions: ActionHub;
+  /** This host as a fleet member (docs/fleet.md); null without `[Fleet]`. */
+  readonly fleet: FleetMember | null;
+}
+
+/** The built-in jail receiving shared bans of jails this host lacks. */
+export interface FleetJail {
+  readonly name: string;
+  /** [DEFAULT]'s ignoreip and, with ignoreself, this host's addresses. */
+  readonly ignore: IgnoreList;
 }
 
 /** One generation of jails and the kernel layout that serves exactly them. */
 export interface JailSet {
   readonly jails: ReadonlyMap<string, RuntimeJail>;
   readonly layout: FirewallLayout;
+  /** The built-in fleet jail of this generation (null: no fleet, or a configured jail takes its name). */
+  readonly fleetJail: FleetJail | null;
 }
 
 /**
@@ -102,6 +117,7 @@ export function statusLine(core: Core, set: JailSet): string {
 export function metricsSnapshot(core: Core, set: JailSet): MetricsSnapshot {
   const now = core.deps.clock.now();
   return {
+    ...(core.fleet ? { fleet: core.fleet.status() } : {}),
     repairsTotal: core.keeper.repairs,
     actions: core.actions.stats(),
     kernel: core.kernelTimes,

@@ -9,9 +9,11 @@ import { createLogger } from '../../core/log.js';
 import { createExecutor } from '../../actions/factory.js';
 import { loadJailConfig } from '../../config/load.js';
 import { firewallLayout } from '../../fw/spec.js';
-import { compileJail, isEnabled } from '../../daemon/jails.js';
+import { compileJail } from '../../daemon/jails.js';
+import { sectionEnabled } from '../../config/bool.js';
+import { ignoreWarnings } from '../../jail/ignore.js';
 import { chooseBackend } from '../../daemon/driver.js';
-import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
+import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 
 /** The actions of each jail as a table: jail, action, class, why. */
 function actionTable(jails: ReadonlyArray<{ name: string; actions: ReadonlyArray<{ name: string; kind: string; reporter?: string; reason: string }> }>): string[] {
@@ -25,7 +27,6 @@ function actionTable(jails: ReadonlyArray<{ name: string; actions: ReadonlyArray
 
 export const checkConfigCommand: Command = {
   name: 'check-config',
-  summary: 'validate the configuration without starting',
   help: [
     'Usage: f2b-fw check-config [--config-dir DIR] [--json]',
     '',
@@ -41,7 +42,7 @@ export const checkConfigCommand: Command = {
   async run(args, io) {
     const { configDir, settings } = resolveInstance(args);
     const loaded = loadJailConfig(configDir);
-    const jails = loaded.jails.filter(isEnabled).map((raw) => compileJail(raw, configDir, systemClock).settings);
+    const jails = loaded.jails.filter(sectionEnabled).map((raw) => compileJail(raw, configDir, systemClock).settings);
     const layout = firewallLayout(loaded);
     // Every command and reporter action is built once (its options checked: API key, URL, timeout…).
     for (const list of loaded.actions.values()) for (const a of list) createExecutor(a, { clock: systemClock, timers: systemTimers, log: createLogger({ level: 'silent' }) });
@@ -54,7 +55,9 @@ export const checkConfigCommand: Command = {
       })),
       hooks: [...new Set(layout.jails.flatMap((j) => j.hooks))],
       backend: backend.backend, backendWhy: backend.why,
+      warnings: jails.flatMap((j) => ignoreWarnings(j.name, j.ignoreip)),
     };
+    for (const w of summary.warnings) io.err(`warning: ${w}`);
     io.out(args.values.json ? JSON.stringify(summary) : [
       `configuration OK: ${configDir} (${loaded.files.length} file(s) read)`,
       `${jails.length} enabled jail(s): ${jails.map((j) => j.name).join(', ') || 'none'}`,

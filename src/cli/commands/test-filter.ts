@@ -4,6 +4,7 @@
  * (filter.d of --config-dir, else the shipped rules), a filter file path or
  * an inline failregex, with arguments as in a jail (`sshd[mode=aggressive]`).
  */
+import { configDirOf } from '../instance.js';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadFilterDefinition } from '../../config/filter-load.js';
@@ -108,7 +109,6 @@ const USEDNS = new Set(['yes', 'no', 'warn', 'raw']);
 /** `f2b-fw test-filter`. */
 export const testFilterCommand: Command = {
   name: 'test-filter',
-  summary: 'run a filter over a log and report matches (like fail2ban-regex)',
   help: HELP,
   options: {
     'config-dir': COMMON_OPTIONS['config-dir'],
@@ -132,7 +132,7 @@ export const testFilterCommand: Command = {
     const maxlinesText = v.maxlines as string | undefined;
     if (!USEDNS.has(usedns)) throw new UsageError(`--usedns must be yes, no, warn or raw, not ${JSON.stringify(usedns)}`);
     if (maxlinesText !== undefined && !/^\d+$/.test(maxlinesText)) throw new UsageError(`--maxlines must be a positive integer, not ${JSON.stringify(maxlinesText)}`);
-    const configDir = (v['config-dir'] as string | undefined) ?? DEFAULTS.configDir;
+    const configDir = configDirOf(args);
     const loaded = loadFilter(configDir, spec);
     const def = withOverrides(loaded.def, { ignoreregex: ignore, datepattern: v.datepattern as string | undefined });
     const filter = compileFilter(def, {
