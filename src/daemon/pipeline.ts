@@ -15,6 +15,8 @@ import type { JailSettings } from '../jail/settings.js';
 import type { Applied } from '../bans/manager.js';
 import type { DnsCache } from './dns-cache.js';
 import type { HostResolver, RuntimeJail } from './jails.js';
+import { systemTimers } from '../core/clock.js';
+import { IgnoreCommand } from '../actions/ignore-command.js';
 import { FoundLog } from './found-log.js';
 
 /** Where decisions go: the ban manager's batching queue. */
@@ -34,6 +36,19 @@ export function failureOf(jail: string, hit: FilterHit): Failure | null {
  */
 export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, clock: Clock): (line: Line) => void {
   const found = new FoundLog(j.name, log, clock);
+  const submit = (decision: Decision): void => {
+    sink.submit(decision).catch((e: Error) => log.error({ jail: decision.jail, addr: decision.addr, err: e.message },
+      `[${decision.jail}] ban of ${decision.addr} not recorded: ${e.message}`));
+  };
+  // fail2ban's ignorecommand asks before each ban (answers cached per address for findtime).
+  const ic = j.raw.settings.get('ignorecommand');
+  const ignore = ic && ic.value.trim() !== '' ? new IgnoreCommand(ic, j.name, j.settings.findtime, { clock, timers: systemTimers, log }) : null;
+  const decide = ignore === null ? submit : (decision: Decision): void => {
+    void ignore.ignored(decision.addr).then((yes) => {
+      if (!yes) submit(decision);
+      else log.info({ jail: decision.jail, addr: decision.addr, event: 'ignored' }, `[${decision.jail}] Ignore ${decision.addr} by command`);
+    });
+  };
   const onHits = (hits: readonly FilterHit[]): void => {
     for (const hit of hits) {
       const failure = failureOf(j.name, hit);
@@ -41,10 +56,7 @@ export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, cl
       j.counters.failures++;
       found.note(failure.addr, failure.time);
       const decision = j.jail.onFailure(failure);
-      if (decision) {
-        sink.submit(decision).catch((e: Error) => log.error({ jail: decision.jail, addr: decision.addr, err: e.message },
-          `[${decision.jail}] ban of ${decision.addr} not recorded: ${e.message}`));
-      }
+      if (decision) decide(decision);
     }
   };
   for (const w of j.warnings) log.warn({ event: 'regex-backtracking', jail: j.name }, `[${j.name}] ${w}`);
