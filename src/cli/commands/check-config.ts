@@ -9,6 +9,7 @@ import { loadJailConfig } from '../../config/load.js';
 import { firewallLayout } from '../../fw/spec.js';
 import { compileJail, isEnabled } from '../../daemon/jails.js';
 import { chooseBackend } from '../../daemon/driver.js';
+import { withFleetJail } from '../../daemon/fleet.js';
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
 
 /** The actions of each jail as a table: jail, action, class, why. */
@@ -40,7 +41,7 @@ export const checkConfigCommand: Command = {
     const { configDir, settings } = resolveInstance(args);
     const loaded = loadJailConfig(configDir);
     const jails = loaded.jails.filter(isEnabled).map((raw) => compileJail(raw, configDir, systemClock).settings);
-    const layout = firewallLayout(loaded);
+    const layout = firewallLayout(withFleetJail(loaded, settings.fleet));
     const backend = chooseBackend(undefined, loaded, layout);
     const summary = {
       configDir, files: loaded.files, db: settings.dbfile, socket: settings.socket,
@@ -50,12 +51,14 @@ export const checkConfigCommand: Command = {
       })),
       hooks: [...new Set(layout.jails.flatMap((j) => j.hooks))],
       backend: backend.backend, backendWhy: backend.why,
+      ...(settings.fleet ? { fleet: { url: settings.fleet.displayUrl, node: settings.fleet.node, jail: settings.fleet.jail } } : {}),
     };
     io.out(args.values.json ? JSON.stringify(summary) : [
       `configuration OK: ${configDir} (${loaded.files.length} file(s) read)`,
       `${jails.length} enabled jail(s): ${jails.map((j) => j.name).join(', ') || 'none'}`,
       `database ${settings.dbfile}, control socket ${settings.socket}`,
       `firewall backend ${backend.backend}: ${backend.why}`,
+      ...(settings.fleet ? [`fleet: ${settings.fleet.displayUrl} as ${settings.fleet.node} (shared bans of jails not here go to [${settings.fleet.jail}])`] : []),
       ...actionTable(summary.jails),
     ].join('\n'));
     return EXIT.ok;
