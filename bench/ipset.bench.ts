@@ -11,11 +11,10 @@ import type { Ban } from '../src/core/records.js';
 import type { FirewallLayout } from '../src/fw/layout.js';
 import type { Plan } from '../src/fw/plan.js';
 import type { BenchModule } from './types.js';
-import { DEFAULTS } from '../src/core/defaults.js';
 
 const layout: FirewallLayout = {
   priority: -10,
-  jails: [{ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop', maxelem: DEFAULTS.maxelem }],
+  jails: [{ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop', maxelem: 1048576 }],
 };
 const SINGLE_RUNS = 2000;
 const SPAWN_RUNS = 200;

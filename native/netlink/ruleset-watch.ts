@@ -147,6 +147,30 @@ export async function currentGeneration(socket: NetlinkSocket): Promise<number |
   return gen && gen.length >= 4 ? gen.readUInt32BE(0) : undefined;
 }
 
+/** Batches of at least this many elements are committed with the event socket out of the group (ownCommit). */
+export const QUIET_COMMIT_ELEMENTS = 1000;
+
+/** The running watchers' quiet-commit hooks (one per watcher of this process). */
+const quietHooks = new Set<<T>(work: () => Promise<T>) => Promise<T>>();
+
+/**
+ * Runs `work`, ONE nftables transaction of our own with `elements` element
+ * changes. A big one runs with every watcher out of the multicast group: the
+ * kernel then builds no per-element notifications (a 10,000-ban batch would
+ * overrun the event socket and look like lost events, i.e. a full repair).
+ * The generation accounts for it: it must have moved by exactly one (or by
+ * none when `work` failed); anything else is reported as a foreign change.
+ */
+export function ownCommit<T>(elements: number, work: () => Promise<T>): Promise<T> {
+  if (elements < QUIET_COMMIT_ELEMENTS || quietHooks.size === 0) return work();
+  let run = work;
+  for (const hook of quietHooks) {
+    const inner = run;
+    run = () => hook(inner);
+  }
+  return run();
+}
+
 /** Starts watching; never throws (falls back to the periodic tick). */
 export function watchRuleset(options: RulesetWatchOptions): RulesetWatch {
   const debounceMs = options.debounceMs ?? 20;
@@ -180,6 +204,28 @@ export function watchRuleset(options: RulesetWatchOptions): RulesetWatch {
     ? (options.generationCheckMs > 0 ? setInterval(() => { if (paused === 0) checkGeneration(false); }, options.generationCheckMs) : null)
     : (options.periodMs > 0 ? setInterval(() => report('periodic'), options.periodMs) : null);
   tick?.unref();
+  const quiet = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (!sub || paused > 0) return work();
+    sub.socket.readQueued();
+    const before = sub.tracker.lastGeneration;
+    paused++;
+    sub.socket.dropMembership(NFNLGRP_NFTABLES);
+    let committed = 0;
+    try {
+      const result = await work();
+      committed = 1;
+      return result;
+    } finally {
+      sub.socket.addMembership(NFNLGRP_NFTABLES);
+      paused--;
+      currentGeneration(sub.socket).then((gen) => {
+        if (gen === undefined) return;
+        sub.tracker.lastGeneration = gen;
+        if (before === undefined || gen !== ((before + committed) >>> 0)) report('generation-changed');
+      }, () => report('events-lost'));
+    }
+  };
+  if (sub) quietHooks.add(quiet);
   return {
     mode: sub ? 'netlink' : 'periodic',
     pause() {
@@ -193,6 +239,7 @@ export function watchRuleset(options: RulesetWatchOptions): RulesetWatch {
       }
     },
     close() {
+      quietHooks.delete(quiet);
       if (tick) clearInterval(tick);
       if (timer) clearTimeout(timer);
       sub?.socket.close();

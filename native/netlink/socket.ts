@@ -155,6 +155,11 @@ export class NetlinkSocket {
     this.lostHandlers.push(handler);
   }
 
+  /** Reads the events queued now (handlers run before this returns). */
+  readQueued(): void {
+    if (this.pending.size === 0) this.drain();
+  }
+
   /** Reads queued events every `periodMs` (an unref'd timer) until close(). */
   listen(periodMs: number): void {
     if (this.timer) clearInterval(this.timer);

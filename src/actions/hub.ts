@@ -9,6 +9,9 @@
  */
 import type { Clock, Timers } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
+import type { BanRecord } from '../daemon/api.js';
+import type { BanEvents } from '../bans/manager.js';
+import type { Decision } from '../core/records.js';
 import type { Outbox, OutboxEntry, OutboxItem } from '../outbox/outbox.js';
 import { OutboxWorker, type DeliveryOutcome } from '../outbox/worker.js';
 import type { ClassifiedAction } from './classify.js';
@@ -82,8 +85,16 @@ export function banValues(e: ActionEvent): BanValues {
   };
 }
 
-/** Runs the actions of all jails. */
-export class ActionHub {
+/** The event of a recorded ban or unban (the decision, when known, adds fields and the failure count). */
+export function eventOf(op: ActionOp, r: BanRecord, d?: Decision): ActionEvent {
+  return {
+    op, jail: r.jail, addr: r.addr, bannedAt: r.bannedAt, expiresAt: r.expiresAt, banCount: r.banCount,
+    failures: d?.failures ?? r.matches.length, matches: r.matches, fields: d?.fields ?? {},
+  };
+}
+
+/** Runs the actions of all jails; it is the ban manager's BanEvents listener. */
+export class ActionHub implements BanEvents {
   private running = new Map<string, Running[]>();
 
   constructor(private readonly deps: HubDeps) {}
@@ -148,6 +159,17 @@ export class ActionHub {
     } catch (e) {
       this.deps.log.error({ event: 'actions', err: (e as Error).message, items: items.length }, `actions: cannot queue ${items.length} report(s): ${(e as Error).message}`);
     }
+  }
+
+  /** BanEvents: queues the records' actions (inside the store transaction that records them). */
+  recorded(op: ActionOp, records: readonly BanRecord[], decisions?: readonly Decision[]): void {
+    if (this.running.size === 0 || records.length === 0) return;
+    this.enqueue(records.map((r, i) => eventOf(op, r, decisions?.[i])));
+  }
+
+  /** BanEvents: the kernel has them, the jails' reports may go. */
+  applied(jails: ReadonlySet<string>): void {
+    this.kick(jails);
   }
 
   /** Wakes the workers of `jails` (after the kernel has the bans). */

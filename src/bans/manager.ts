@@ -9,7 +9,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Decision, Ban } from '../core/records.js';
 import type { FirewallDriver, BanKey, BanOutcome } from '../fw/driver.js';
-import type { BanRecord } from '../daemon/api.js';
+import type { BanRecord } from './records.js';
 import { logBanEvent, type Logger } from '../core/log.js';
 import type { BanStore, NewBan } from './store.js';
 import { fleetOrigin } from '../fleet/protocol.js';
@@ -31,6 +31,18 @@ export interface BanManagerDeps {
    * the outbox, so a ban and its publication commit together). Its errors are logged, never fatal.
    */
   onRecorded?(records: readonly BanRecord[]): void;
+  /** Told about bans and unbans (the actions hub); absent: nobody listens. */
+  readonly events?: BanEvents;
+}
+
+/**
+ * Ban and unban events for the jails' actions. `recorded` runs inside the store transaction that
+ * records them (so queued reports commit with the bans, or not at all) and must not throw;
+ * `applied` runs after the kernel has them (the reports may go now).
+ */
+export interface BanEvents {
+  recorded(op: 'ban' | 'unban', records: readonly BanRecord[], decisions?: readonly Decision[]): void;
+  applied(jails: ReadonlySet<string>): void;
 }
 
 /** Outcome of one decision. */
@@ -105,6 +117,7 @@ export class BanManager {
       if (fresh.length === 0) return;
       records = this.deps.store.transaction(() => {
         const added = this.deps.store.addBans(fresh.map((f) => f.ban));
+        this.deps.events?.recorded('ban', added, fresh.map((f) => f.p.decision));
         this.recorded(added);
         return added;
       });
@@ -115,6 +128,7 @@ export class BanManager {
     const bans: Ban[] = records.map((r) => ({ jail: r.jail, addr: r.addr, expiresAt: r.expiresAt }));
     this.deps.kernel.run(() => this.deps.driver.ban(bans)).then((outcome) => {
       this.noteFull(outcome, new Set(records.map((r) => r.jail)));
+      this.deps.events?.applied(new Set(records.map((r) => r.jail)));
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
         logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason, ...originField(r.reason) });
@@ -184,15 +198,27 @@ export class BanManager {
 
   /** Ends bans now (manual unban, or `fleet` when another member lifted them): store first, then kernel. Returns the keys that were banned. */
   async unban(keys: readonly BanKey[], reason = 'manual'): Promise<BanKey[]> {
-    const removed = this.deps.store.removeBans(keys, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    const removed = this.deps.store.transaction(() => {
+      const ending = this.deps.events ? keys.map((k) => this.deps.store.currentBan(k.jail, k.addr, now)).filter((b): b is BanRecord => b !== undefined) : [];
+      const gone = this.deps.store.removeBans(keys, now);
+      this.deps.events?.recorded('unban', ending.filter((b) => gone.some((k) => k.jail === b.jail && k.addr === b.addr)));
+      return gone;
+    });
     if (removed.length > 0) await this.deps.kernel.run(() => this.deps.driver.unban(removed));
+    if (removed.length > 0) this.deps.events?.applied(new Set(removed.map((k) => k.jail)));
     for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason });
     return removed;
   }
 
   /** Moves bans whose time is up out of the store's current table (the kernel timed them out itself). */
   sweep(): BanRecord[] {
-    return expireBans(this.deps.store, this.deps.clock.now(), this.deps.log);
+    const ended = expireBans(this.deps.store, this.deps.clock.now(), this.deps.log);
+    if (ended.length > 0 && this.deps.events) {
+      this.deps.events.recorded('unban', ended);
+      this.deps.events.applied(new Set(ended.map((r) => r.jail)));
+    }
+    return ended;
   }
 }
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { PACKAGE_ROOT, RULES_DIR } from '../core/paths.js';
 import { resolveKey, type ExtraValue, type InterpolationContext } from './interpolate.js';
+import { parseBoolean } from './bool.js';
 import { readLayered, type LayeredStore } from './layers.js';
 import type { RawSection, Setting } from './types.js';
 import { jailActions, type ClassifiedAction } from '../actions/classify.js';
@@ -101,10 +102,10 @@ function resolveSection(store: LayeredStore, name: string, vars: Map<string, Ext
   return { name, settings };
 }
 
-/** True when the section's `enabled` says so (fail2ban's boolean words). */
+/** True when the section's `enabled` says so (the one boolean parser: another word is a ConfigError). */
 function isEnabled(store: LayeredStore, name: string, vars: Map<string, ExtraValue>): boolean {
   const r = resolveKey({ store, section: name, vars }, 'enabled');
-  return r !== undefined && /^(true|yes|on|1|enabled?)$/i.test(r.value.trim());
+  return r !== undefined && parseBoolean(r.value, r.pos);
 }
 
 /**

@@ -71,6 +71,7 @@ export function formatJailStatus(s: JailStatus): string {
         { label: 'Currently banned', value: String(s.currentlyBanned) },
         { label: 'Total banned', value: String(s.totalBanned) },
         { label: 'Banned IP list', value: s.bannedList.join(' ') },
+        ...(s.actions ?? []).map((a) => ({ label: `Action ${a.action}`, value: `sent ${a.sent}, failed ${a.failed}, dropped ${a.dropped}, queued ${a.queued}` })),
       ],
     },
   ]);

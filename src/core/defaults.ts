@@ -63,6 +63,8 @@ export const DEFAULTS = {
 
 /** Hard limits that protect the daemon from hostile input. */
 export const LIMITS = {
+  /** `Found` lines a jail writes one by one per second; more are told in one summary line (src/daemon/found-log.ts). */
+  foundLinesPerSecond: 200,
   /** Longest log line kept (bytes of text); longer lines are cut, never split. */
   lineBytes: 4096,
   /**
@@ -78,6 +80,10 @@ export const LIMITS = {
   controlResponseBytes: 256 * 1_048_576,
   /** Control connections served at once. */
   controlConnections: 32,
+  /** Longest duration any setting may hold (s): ten years; longer bans are written as permanent (-1). */
+  durationSeconds: 315_576_000,
+  /** Largest count any setting may hold (maxretry, escalation counts). */
+  count: 1_000_000,
   /** Largest configuration file read (bytes; fail2ban's jail.conf is ~40 KB); larger ones are refused. */
   configFileBytes: 4 * 1_048_576,
 } as const;

@@ -69,6 +69,7 @@ export class Daemon implements DaemonApi {
     return {
       jail, currentlyFailed: j.jail.currentlyFailed(), totalFailed: j.counters.failures, files: j.files(),
       currentlyBanned: bans.length, totalBanned: manager.totals.get(jail) ?? 0, bannedList: bans.map((b) => b.addr),
+      actions: this.core.actions.stats(jail).map(({ jail: _j, ...a }) => a),
     };
   }
 
@@ -130,6 +131,10 @@ export class Daemon implements DaemonApi {
     const plan = planReload(this.core, this.running.jails.now, scope === 'all' ? undefined : scope);
     const { set, result } = await applyReload(this.core, this.running.jails.now, plan);
     this.running.jails.commit(set);
+    // Actions follow the new configuration; their queued deliveries stay in the outbox meanwhile.
+    await this.core.actions.stop();
+    this.core.actions.configure(plan.loaded.actions);
+    void this.core.actions.start();
     return result;
   }
 
@@ -174,6 +179,7 @@ export class Daemon implements DaemonApi {
     if (metrics) await new Promise((r) => metrics.close(r));
     for (const j of this.live.values()) await j.stop();
     await core.manager.idle();
+    await core.actions.stop();
     await core.fleet?.close();
     if (core.cfg.settings.onStop === 'flush') {
       for (const jail of banJails(this.running.jails.now)) await core.kernel.run(() => core.driver.unbanAll(jail));

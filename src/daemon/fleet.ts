@@ -16,13 +16,13 @@ import { parseBool } from '../jail/settings.js';
 import type { FleetSettings } from '../fleet/config.js';
 import { FleetMember, type FleetHost, type ReceivedBan } from '../fleet/member.js';
 import { fleetOrigin } from '../fleet/protocol.js';
-import { isEnabled } from './jails.js';
+import { sectionEnabled } from '../config/bool.js';
 import type { DaemonDeps, FleetJail, JailSet, RunningJails } from './runtime.js';
 
 /** The name of the built-in fleet jail when the configuration has no enabled jail of that name; null otherwise. */
 function builtinName(loaded: LoadedConfig, fleet: FleetSettings | undefined): string | null {
   if (!fleet) return null;
-  return loaded.jails.some((j) => j.name === fleet.jail && isEnabled(j)) ? null : fleet.jail;
+  return loaded.jails.some((j) => j.name === fleet.jail && sectionEnabled(j)) ? null : fleet.jail;
 }
 
 /** The configuration with the built-in fleet jail added as an enabled `port = all` section (for the firewall layout). */

@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.js';
 import type { Line } from '../core/records.js';
 import type { RawSection } from '../config/types.js';
 import type { LoadedConfig } from '../config/load.js';
+import { sectionEnabled } from '../config/bool.js';
 import { loadFilterDefinition } from '../config/filter-load.js';
 import { compileFilter, type Filter } from '../filter/filter.js';
 import { jailSettings, type JailSettings } from '../jail/settings.js';
@@ -24,11 +25,6 @@ export type ResolverFor = (settings: JailSettings) => HostResolver | undefined;
 export interface CompiledJail {
   readonly settings: JailSettings;
   readonly filter: Filter;
-}
-
-/** True when a jail section says `enabled = true` (fail2ban's booleans). */
-export function isEnabled(raw: RawSection): boolean {
-  return /^(true|yes|on|1)$/i.test(raw.settings.get('enabled')?.value.trim() ?? 'false');
 }
 
 /** Reads a jail's settings and compiles its filter; throws ConfigError naming the bad value. */
@@ -123,6 +119,6 @@ export class RuntimeJail {
 /** Compiles the enabled jails of `loaded` (those `only` names, when given) before anything changes. */
 export function buildJails(loaded: LoadedConfig, deps: JailDeps, resolverFor?: ResolverFor, only?: ReadonlySet<string>): RuntimeJail[] {
   return loaded.jails
-    .filter((raw) => isEnabled(raw) && (only?.has(raw.name) ?? true))
+    .filter((raw) => sectionEnabled(raw) && (only?.has(raw.name) ?? true))
     .map((raw) => new RuntimeJail(raw, loaded.configDir, deps, resolverFor));
 }

@@ -50,6 +50,8 @@ export interface MetricsSnapshot {
   readonly jails: readonly JailFigures[];
   readonly repairsTotal: number;
   readonly kernel: LatencyHistogram;
+  /** Per action of each jail: attempts by result and entries queued. */
+  readonly actions?: ReadonlyArray<{ readonly jail: string; readonly action: string; readonly sent: number; readonly failed: number; readonly dropped: number; readonly queued: number }>;
   /** The fleet's figures, when `[Fleet]` is configured. */
   readonly fleet?: FleetStatus;
 }
@@ -87,6 +89,11 @@ export function renderMetrics(s: MetricsSnapshot): string {
     `f2b_fw_repairs_total ${s.repairsTotal}`,
     '# HELP f2b_fw_kernel_transaction_seconds Duration of kernel transactions (bans, reconciles).', '# TYPE f2b_fw_kernel_transaction_seconds histogram',
     ...s.kernel.lines('f2b_fw_kernel_transaction_seconds'),
+    '# HELP f2b_fw_actions_total Action deliveries by result (sent, failed: will retry, dropped).', '# TYPE f2b_fw_actions_total counter',
+    ...(s.actions ?? []).flatMap((a) => (['sent', 'failed', 'dropped'] as const).map((r) =>
+      `f2b_fw_actions_total{jail="${label(a.jail)}",action="${label(a.action)}",result="${r}"} ${a[r]}`)),
+    '# HELP f2b_fw_outbox_depth Action deliveries queued in the outbox.', '# TYPE f2b_fw_outbox_depth gauge',
+    ...(s.actions ?? []).map((a) => `f2b_fw_outbox_depth{jail="${label(a.jail)}",action="${label(a.action)}"} ${a.queued}`),
     ...fleetLines(s.fleet),
     '',
   ].join('\n');

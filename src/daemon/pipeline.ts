@@ -6,13 +6,15 @@
  * daemon. Host names (usedns = yes|warn) are a stage input: a resolver over
  * the daemon's DNS cache, built per jail before the filter is compiled.
  */
+import type { Clock } from '../core/clock.js';
 import type { Decision, Failure, Line } from '../core/records.js';
-import { logBanEvent, type Logger } from '../core/log.js';
+import type { Logger } from '../core/log.js';
 import type { FilterHit } from '../filter/filter.js';
 import type { JailSettings } from '../jail/settings.js';
 import type { Applied } from '../bans/manager.js';
 import type { DnsCache } from './dns-cache.js';
 import type { HostResolver, RuntimeJail } from './jails.js';
+import { FoundLog } from './found-log.js';
 
 /** Where decisions go: the ban manager's batching queue. */
 export interface DecisionSink {
@@ -29,14 +31,15 @@ export function failureOf(jail: string, hit: FilterHit): Failure | null {
  * The function a jail's source calls for each line. Never throws: a bad line
  * must not stop the daemon; a decision the manager cannot record is logged.
  */
-export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger): (line: Line) => void {
+export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, clock: Clock): (line: Line) => void {
+  const found = new FoundLog(j.name, log, clock);
   return (line) => {
     j.counters.lines++;
     for (const hit of j.filter.feed(line)) {
       const failure = failureOf(j.name, hit);
       if (!failure) continue;
       j.counters.failures++;
-      logBanEvent(log, 'Found', j.name, failure.addr, {}, failure.time);
+      found.note(failure.addr, failure.time);
       const decision = j.jail.onFailure(failure);
       if (decision) {
         sink.submit(decision).catch((e: Error) => log.error({ jail: decision.jail, addr: decision.addr, err: e.message },

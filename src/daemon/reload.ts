@@ -14,6 +14,7 @@ import { firewallLayout } from '../fw/spec.js';
 import type { Plan } from '../fw/plan.js';
 import { ApiError, type ReloadResult } from './api.js';
 import { buildJails, type RuntimeJail } from './jails.js';
+import { ignoreWarnings } from '../jail/ignore.js';
 import { dnsResolver, linePipeline } from './pipeline.js';
 import { statusLine, type Core, type JailSet } from './runtime.js';
 import { banJails, fleetJailOf, withFleetJail } from './fleet.js';
@@ -73,9 +74,15 @@ export function endBansOfOtherJails(core: Core, set: JailSet): number {
 
 /** Starts a generation's jails that are not running yet (each line into the pipeline). */
 export async function startJails(core: Core, jails: readonly RuntimeJail[]): Promise<void> {
-  const { log } = core.deps;
+  const { log, clock } = core.deps;
   for (const j of jails) {
-    await j.start(core.store, linePipeline(j, core.manager, log),
+    for (const w of ignoreWarnings(j.name, j.settings.ignoreip)) log.warn({ event: 'config', jail: j.name }, w);
+    void j.jail.namesResolved.then((failed) => {
+      for (const name of failed) {
+        log.warn({ event: 'dns', jail: j.name, host: name }, `[${j.name}] ignoreip host name ${name} did not resolve: addresses it stands for can be banned`);
+      }
+    });
+    await j.start(core.store, linePipeline(j, core.manager, log, clock),
       (err, source) => log.warn({ jail: j.name, source, err: err.message }, `[${j.name}] cannot read ${source}: ${err.message}`));
   }
 }

@@ -17,6 +17,7 @@ import type { BanManager } from '../bans/manager.js';
 import type { KernelQueue } from '../bans/kernel-queue.js';
 import type { Notifier } from '../../native/sd-notify.js';
 import type { KernelKeeper } from './kernel-keeper.js';
+import type { ActionHub } from '../actions/hub.js';
 import type { RuntimeJail } from './jails.js';
 import type { DnsCache, NameLookup } from './dns-cache.js';
 import type { LatencyHistogram, MetricsSnapshot } from './metrics.js';
@@ -68,6 +69,8 @@ export interface Core {
   readonly keeper: KernelKeeper;
   readonly dns: DnsCache;
   readonly kernelTimes: LatencyHistogram;
+  /** The jails' command and reporter actions, off the ban path (src/actions/hub.ts). */
+  readonly actions: ActionHub;
   /** This host as a fleet member (docs/fleet.md); null without `[Fleet]`. */
   readonly fleet: FleetMember | null;
 }
@@ -116,6 +119,7 @@ export function metricsSnapshot(core: Core, set: JailSet): MetricsSnapshot {
   return {
     ...(core.fleet ? { fleet: core.fleet.status() } : {}),
     repairsTotal: core.keeper.repairs,
+    actions: core.actions.stats(),
     kernel: core.kernelTimes,
     jails: [...set.jails.values()].map((j) => ({
       jail: j.name, banned: core.store.countCurrent(now, j.name), bansTotal: core.manager.totals.get(j.name) ?? 0,

@@ -28,7 +28,7 @@ const SAME_ADDRESS_MS = 15 * 60_000;
 const RECENT_MAX = 100_000;
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
-const USER_WORDS = /\b(invalid user|illegal user|user|login|for|account|rhost|ruser|sasl_username)([=:]\s*|\s+)(?!from\b)("[^"]*"|'[^']*'|[^\s,;]+)/gi;
+const USER_WORDS = /\b(invalid user|illegal user|user|login|for|account|ruser|sasl_username)([=:]\s*|\s+)(?!(?:from|invalid|illegal)\b)("[^"]*"|'[^']*'|[^\s,;]+)/gi;
 
 /** The log lines as a comment: no e-mail addresses, no user names (captured fields or after user words). */
 export function scrubComment(lines: readonly string[], fields: Readonly<Record<string, string>>, ip: string): string {

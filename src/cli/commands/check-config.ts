@@ -4,13 +4,17 @@
  * database or the logs. systemd's ExecStartPre runs it; exit 3 names the bad value.
  */
 import { EXIT, type Command } from '../command.js';
-import { systemClock } from '../../core/clock.js';
+import { systemClock, systemTimers } from '../../core/clock.js';
+import { createLogger } from '../../core/log.js';
+import { createExecutor } from '../../actions/factory.js';
 import { loadJailConfig } from '../../config/load.js';
 import { firewallLayout } from '../../fw/spec.js';
-import { compileJail, isEnabled } from '../../daemon/jails.js';
+import { compileJail } from '../../daemon/jails.js';
+import { sectionEnabled } from '../../config/bool.js';
+import { ignoreWarnings } from '../../jail/ignore.js';
 import { chooseBackend } from '../../daemon/driver.js';
 import { withFleetJail } from '../../daemon/fleet.js';
-import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
+import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 
 /** The actions of each jail as a table: jail, action, class, why. */
 function actionTable(jails: ReadonlyArray<{ name: string; actions: ReadonlyArray<{ name: string; kind: string; reporter?: string; reason: string }> }>): string[] {
@@ -24,7 +28,6 @@ function actionTable(jails: ReadonlyArray<{ name: string; actions: ReadonlyArray
 
 export const checkConfigCommand: Command = {
   name: 'check-config',
-  summary: 'validate the configuration without starting',
   help: [
     'Usage: f2b-fw check-config [--config-dir DIR] [--json]',
     '',
@@ -40,8 +43,10 @@ export const checkConfigCommand: Command = {
   async run(args, io) {
     const { configDir, settings } = resolveInstance(args);
     const loaded = loadJailConfig(configDir);
-    const jails = loaded.jails.filter(isEnabled).map((raw) => compileJail(raw, configDir, systemClock).settings);
+    const jails = loaded.jails.filter(sectionEnabled).map((raw) => compileJail(raw, configDir, systemClock).settings);
     const layout = firewallLayout(withFleetJail(loaded, settings.fleet));
+    // Every command and reporter action is built once (its options checked: API key, URL, timeout…).
+    for (const list of loaded.actions.values()) for (const a of list) createExecutor(a, { clock: systemClock, timers: systemTimers, log: createLogger({ level: 'silent' }) });
     const backend = chooseBackend(undefined, loaded, layout);
     const summary = {
       configDir, files: loaded.files, db: settings.dbfile, socket: settings.socket,
@@ -52,7 +57,9 @@ export const checkConfigCommand: Command = {
       hooks: [...new Set(layout.jails.flatMap((j) => j.hooks))],
       backend: backend.backend, backendWhy: backend.why,
       ...(settings.fleet ? { fleet: { url: settings.fleet.displayUrl, node: settings.fleet.node, jail: settings.fleet.jail } } : {}),
+      warnings: jails.flatMap((j) => ignoreWarnings(j.name, j.ignoreip)),
     };
+    for (const w of summary.warnings) io.err(`warning: ${w}`);
     io.out(args.values.json ? JSON.stringify(summary) : [
       `configuration OK: ${configDir} (${loaded.files.length} file(s) read)`,
       `${jails.length} enabled jail(s): ${jails.map((j) => j.name).join(', ') || 'none'}`,

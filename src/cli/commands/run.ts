@@ -14,14 +14,13 @@ import { bootDaemon } from '../../daemon/boot.js';
 import { createNotifier } from '../../../native/sd-notify.js';
 import { backendName, chooseBackend, openDriver, type BackendName } from '../../daemon/driver.js';
 import { ConfigError } from '../../core/errors.js';
-import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
+import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 import { removePidFile, writePidFile } from '../../daemon/pidfile.js';
 import { packageVersion } from './version.js';
 import { hostAddresses } from '../../jail/ignore.js';
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run the daemon in the foreground',
   help: [
     'Usage: f2b-fw run [--config-dir DIR] [--db FILE] [--socket PATH] [--pidfile PATH] [--backend nftables|ipset|null] [--loglevel LEVEL] [--logtarget T] [--pretty]',
     '',

@@ -17,6 +17,7 @@ import { flushSet, setRef } from '../../../native/nftables/set.js';
 import { readActual, type ActualState } from './actual.js';
 import { TableDump } from '../../../native/nftables/dump.js';
 import { NfnlBatchSocket } from '../../../native/netlink/batch-socket.js';
+import { ownCommit } from '../../../native/netlink/ruleset-watch.js';
 import { SetElementWriter, type ElementChange } from '../../../native/nftables/set-elements.js';
 import { BanItems } from './ban-items.js';
 import { kernelRefreshesOnAdd } from './probe.js';
@@ -102,7 +103,8 @@ export class NftDriver implements FirewallDriver {
     if (!options.dryRun && commands.length > 0) await this.ctx.run(commands);
     if (!options.dryRun) for (const [name, limit] of desired.limits) this.capacity.reset(name, desired.elements.get(name)!.size, limit);
     const full = [...desired.overflow].map(([jail, skipped]) => ({ jail, skipped, maxelem: layout.jails.find((j) => j.name === jail)!.maxelem }));
-    return full.length > 0 ? { ...plan, full } : plan;
+    const invalid = desired.invalid.slice(0, 10).map((b) => ({ jail: b.jail, addr: b.addr }));
+    return { ...plan, ...(full.length > 0 ? { full } : {}), ...(invalid.length > 0 ? { invalid } : {}) };
   }
 
   /**
@@ -146,8 +148,7 @@ export class NftDriver implements FirewallDriver {
       if (fresh.length) batch.push(addElements(set, elemsOf(fresh)));
       if (known.length) batch.push(...refreshElements(set, elemsOf(known)));
     }
-    if (raw) await this.applyRaw(changes);
-    else await batch.flush(this.ctx);
+    await ownCommit(items.length, () => (raw ? this.applyRaw(changes) : batch.flush(this.ctx).then(() => undefined)));
     return { full };
   }
 
@@ -203,7 +204,7 @@ export class NftDriver implements FirewallDriver {
         const add = parsed.change('add', name, group);
         changes.push(add, { ...add, op: 'delete' });
       }
-      await this.applyRaw(changes);
+      await ownCommit(parsed.items.length, () => this.applyRaw(changes));
       return;
     }
     const batch = new NftBatch();
