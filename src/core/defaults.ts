@@ -156,6 +156,11 @@ export const FLEET_DEFAULTS = {
   reconnectMaxMs: 10_000,
   /** An unban not delivered within this long (ms) is dropped (the ban has likely expired anyway). */
   maxUnbanDelayMs: 86_400_000,
+  /**
+   * Deliveries in flight at once. Each waits for Redis' reply (with `appendfsync always`, for its
+   * fsync), so throughput is about this many per round trip; Redis groups the fsyncs of a batch.
+   */
+  publishConcurrency: 32,
   /** Outbox channel of the publisher. */
   channel: 'fleet',
 } as const;

@@ -13,6 +13,7 @@ import { compileJail } from '../../daemon/jails.js';
 import { sectionEnabled } from '../../config/bool.js';
 import { ignoreWarnings } from '../../jail/ignore.js';
 import { chooseBackend } from '../../fw/backend.js';
+import { withFleetJail } from '../../daemon/fleet.js';
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 
 /** The actions of each jail as a table: jail, action, class, why. */
@@ -44,7 +45,7 @@ export const checkConfigCommand: Command = {
     const loaded = loadJailConfig(configDir);
     const compiled = loaded.jails.filter(sectionEnabled).map((raw) => compileJail(raw, configDir, systemClock));
     const jails = compiled.map((c) => c.settings);
-    const layout = firewallLayout(loaded);
+    const layout = firewallLayout(withFleetJail(loaded, settings.fleet));
     // Every command and reporter action is built once (its options checked: API key, URL, timeout…).
     for (const list of loaded.actions.values()) for (const a of list) createExecutor(a, { clock: systemClock, timers: systemTimers, log: createLogger({ level: 'silent' }) });
     const backend = chooseBackend(undefined, loaded, layout);
@@ -56,6 +57,7 @@ export const checkConfigCommand: Command = {
       })),
       hooks: [...new Set(layout.jails.flatMap((j) => j.hooks))],
       backend: backend.backend, backendWhy: backend.why,
+      ...(settings.fleet ? { fleet: { url: settings.fleet.displayUrl, node: settings.fleet.node, jail: settings.fleet.jail } } : {}),
       warnings: [...jails.flatMap((j) => ignoreWarnings(j.name, j.ignoreip)), ...compiled.flatMap((c) => c.warnings.map((w) => `[${c.settings.name}] ${w}`))],
     };
     for (const w of summary.warnings) io.err(`warning: ${w}`);
@@ -64,6 +66,7 @@ export const checkConfigCommand: Command = {
       `${jails.length} enabled jail(s): ${jails.map((j) => j.name).join(', ') || 'none'}`,
       `database ${settings.dbfile}, control socket ${settings.socket}`,
       `firewall backend ${backend.backend}: ${backend.why}`,
+      ...(settings.fleet ? [`fleet: ${settings.fleet.displayUrl} as ${settings.fleet.node} (shared bans of jails not here go to [${settings.fleet.jail}])`] : []),
       ...actionTable(summary.jails),
     ].join('\n'));
     return EXIT.ok;
