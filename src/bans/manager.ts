@@ -5,6 +5,9 @@
  * bans costs two commits, not two thousand. Kernel work is serialised so the
  * kernel sees changes in the order the store recorded them. Unbans happen by
  * kernel timeout; `sweep()` moves expired bans out of the store's current table.
+ * A prefix ban folds in the bans of its jail it covers (single addresses and
+ * narrower prefixes): they end in the store in the same transaction and leave
+ * the kernel with it, so no address is banned twice and no interval overlaps.
  */
 import type { Clock } from '../core/clock.js';
 import type { Decision, Ban } from '../core/records.js';
@@ -12,6 +15,7 @@ import type { FirewallDriver, BanKey } from '../fw/driver.js';
 import type { BanRecord } from '../daemon/api.js';
 import { logBanEvent, type Logger } from '../core/log.js';
 import type { BanStore, NewBan } from './store.js';
+import { isPrefixText } from '../core/prefix.js';
 
 /** What the manager needs, passed in. */
 export interface BanManagerDeps {
@@ -41,7 +45,10 @@ interface Fresh {
 
 /** The ban a decision asks for, starting `now`. */
 function newBan(d: Decision, now: number): NewBan {
-  return { jail: d.jail, addr: d.addr, bannedAt: now, expiresAt: d.ttl === null ? null : now + d.ttl * 1000, reason: d.reason, matches: d.matches };
+  return {
+    jail: d.jail, addr: d.addr, bannedAt: now, expiresAt: d.ttl === null ? null : now + d.ttl * 1000, reason: d.reason, matches: d.matches,
+    ...(d.addresses === undefined ? {} : { addresses: d.addresses }),
+  };
 }
 
 interface Pending {
@@ -84,26 +91,50 @@ export class BanManager {
     const now = this.deps.clock.now();
     let fresh: Fresh[];
     let records: BanRecord[];
+    const folded: (BanKey & { into: string })[] = [];
     try {
       fresh = this.withoutBanned(batch, now);
       if (fresh.length === 0) return;
-      records = this.deps.store.addBans(fresh.map((f) => f.ban));
+      const { store } = this.deps;
+      records = store.transaction(() => {
+        const added = store.addBans(fresh.map((f) => f.ban));
+        for (const r of added) if (isPrefixText(r.addr)) folded.push(...store.fold(r.jail, r.addr, now).map((k) => ({ ...k, into: r.addr })));
+        return added;
+      });
     } catch (e) {
       this.storeFailed(batch, now, e as Error);
       return;
     }
     const bans: Ban[] = records.map((r) => ({ jail: r.jail, addr: r.addr, expiresAt: r.expiresAt }));
-    this.enqueueKernel(() => this.deps.driver().ban(bans)).then(() => {
+    this.enqueueKernel(() => this.banFolding(bans, folded)).then(() => {
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
-        logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason });
+        logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, {
+          bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason,
+          ...(r.addresses === undefined ? {} : { addresses: r.addresses }),
+        });
         fresh[i]!.p.resolve({ record: r, fresh: true });
       });
+      for (const k of folded) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason: `folded into ${k.into}` });
     }, (e: Error) => {
       // The store holds the bans; the daemon reconciles the kernel from it.
       this.deps.onKernelError(e);
       records.forEach((r, i) => fresh[i]!.p.resolve({ record: r, fresh: true }));
     });
+  }
+
+  /**
+   * Bans, with the folded bans leaving the kernel: narrower prefixes first (an
+   * interval set refuses overlapping elements), single addresses after the
+   * prefix is in (they are in other sets, so there is no moment without a ban).
+   */
+  private async banFolding(bans: readonly Ban[], folded: readonly BanKey[]): Promise<void> {
+    const driver = this.deps.driver();
+    const nets = folded.filter((k) => isPrefixText(k.addr));
+    if (nets.length > 0) await driver.unban(nets);
+    await driver.ban(bans);
+    const addrs = folded.filter((k) => !isPrefixText(k.addr));
+    if (addrs.length > 0) await driver.unban(addrs);
   }
 
   /** The decisions that make new bans; the others (in force already, or twice in the batch) are answered here. */
@@ -114,7 +145,9 @@ export class BanManager {
       const d = p.decision;
       const key = `${d.jail} ${d.addr}`;
       // As fail2ban: a ban in force is not extended by more failures (lines re-read after a crash included).
-      const existing = seen.get(key) ?? this.deps.store.currentBan(d.jail, d.addr, now);
+      // A prefix inside a wider prefix banned in the jail is held by it already.
+      const existing = seen.get(key) ?? this.deps.store.currentBan(d.jail, d.addr, now)
+        ?? (isPrefixText(d.addr) ? this.deps.store.holding(d.addr, now, d.jail)[0] : undefined);
       if (existing) {
         logBanEvent(this.deps.log, 'already banned', d.jail, d.addr);
         p.resolve({ record: { banCount: 1, ...existing, matches: [...existing.matches] }, fresh: false });

@@ -86,12 +86,17 @@ function columns(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n');
 }
 
+/** The address column: a prefix ban made of several addresses says how many (`2001:db8:7::/64 (3 addresses)`). */
+function addrCell(b: { readonly addr: string; readonly addresses?: number }): string {
+  return b.addresses === undefined ? b.addr : `${b.addr} (${b.addresses} addresses)`;
+}
+
 /** `f2b-fw banned [IP]`: one line per ban in force. */
 export function formatBans(bans: readonly BanRecord[], now: number): string {
   if (bans.length === 0) return 'No bans in force.';
   return columns([
     ['JAIL', 'ADDRESS', 'BANNED AT', 'COUNT', 'EXPIRES'],
-    ...bans.map((b) => [b.jail, b.addr, formatTime(b.bannedAt), String(b.banCount), expiry(b.expiresAt, now)]),
+    ...bans.map((b) => [b.jail, addrCell(b), formatTime(b.bannedAt), String(b.banCount), expiry(b.expiresAt, now)]),
   ]);
 }
 
@@ -106,7 +111,7 @@ export function formatHistory(addr: string, entries: readonly HistoryEntry[], no
       else if (e.expiresAt === null) ended = 'permanent';
       else if (e.expiresAt > now) ended = `in force until ${formatTime(e.expiresAt)}`;
       else ended = `expired ${formatTime(e.expiresAt)}`;
-      return [e.jail, e.addr, formatTime(e.bannedAt), ended, e.reason];
+      return [e.jail, addrCell(e), formatTime(e.bannedAt), ended, e.reason];
     }),
   ]);
 }

@@ -94,9 +94,12 @@ export function fail2banTime(ms: number): string {
 
 /**
  * Logs one ban/unban/found event: `{jail, addr, event}` fields and the message
- * `[jail] Event addr` (`[jail] Found addr - time` when `at` is given).
+ * `[jail] Event addr` (`[jail] Found addr - time` when `at` is given); a prefix
+ * ban made of several addresses (`fields.addresses`) says so:
+ * `[sshd] Ban 2001:db8:7::/64 (3 addresses)`.
  */
 export function logBanEvent(log: Logger, event: BanEvent, jail: string, addr: string, fields: Record<string, unknown> = {}, at?: number): void {
-  const msg = event === 'already banned' ? `[${jail}] ${addr} already banned` : `[${jail}] ${event} ${addr}${at === undefined ? '' : ` - ${fail2banTime(at)}`}`;
+  const made = event === 'Ban' && typeof fields.addresses === 'number' ? ` (${fields.addresses} addresses)` : '';
+  const msg = event === 'already banned' ? `[${jail}] ${addr} already banned` : `[${jail}] ${event} ${addr}${made}${at === undefined ? '' : ` - ${fail2banTime(at)}`}`;
   log.info({ jail, addr, event: event.toLowerCase().replace(' ', '-'), ...fields }, msg);
 }

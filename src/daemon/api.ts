@@ -54,6 +54,8 @@ export interface BanRecord {
   readonly banCount: number;
   readonly reason: string;
   readonly matches: readonly string[];
+  /** For a prefix ban: how many addresses (or narrower prefixes) it was made of. */
+  readonly addresses?: number;
 }
 
 /** One past or present ban, as `f2b-fw history IP` shows it. */
@@ -66,6 +68,8 @@ export interface HistoryEntry {
   readonly endedAt: number | null;
   readonly reason: string;
   readonly matches: readonly string[];
+  /** For a prefix ban: how many addresses (or narrower prefixes) it was made of. */
+  readonly addresses?: number;
 }
 
 /** Result of `ban`. */
@@ -82,6 +86,8 @@ export interface UnbanResult {
   readonly unbanned: readonly { readonly jail: string; readonly addr: string }[];
   /** Addresses asked for that no jail (or not this jail) held. */
   readonly notBanned: readonly string[];
+  /** Of those, the ones inside a banned prefix: which prefix (and jail) holds each. */
+  readonly heldBy?: readonly { readonly addr: string; readonly jail: string; readonly prefix: string }[];
 }
 
 /** Result of `reload`. */
@@ -113,7 +119,7 @@ export interface DaemonApi {
   unban(jail: string | undefined, addrs: readonly string[] | 'all'): Promise<UnbanResult>;
   /** Bans in force: all, or those holding `addr` (an address matches the prefixes containing it). */
   banned(addr?: string): Promise<BanRecord[]>;
-  /** Every recorded ban of an address, newest first. */
+  /** Every recorded ban of an address (and of the prefixes that held it), newest first. */
   history(addr: string): Promise<HistoryEntry[]>;
   /** Re-reads the config; with `jail`, only that jail is re-read (it must still exist). */
   reload(jail?: string): Promise<ReloadResult>;

@@ -25,6 +25,7 @@ import { LatencyHistogram, parseMetricsAddress, serveMetrics, type MetricsSnapsh
 import type { Server } from 'node:http';
 import { canonicalAddr, covers } from './address.js';
 import { jailGet, jailSet } from './settings-api.js';
+import { checkManualBan, heldBy, logRefusedPrefix } from './prefix-api.js';
 import {
   ApiError, type BanRecord, type BanResult, type DaemonApi, type DaemonStatus, type HistoryEntry,
   type JailKey, type JailStatus, type JailValue, type ReloadResult, type UnbanResult,
@@ -141,6 +142,7 @@ export class Daemon implements DaemonApi {
       jails: [...this.jails.values()].map((j) => ({
         jail: j.name, banned: this.store.countCurrent(now, j.name), bansTotal: this.manager.totals.get(j.name) ?? 0,
         failuresTotal: j.totalFailed, linesTotal: j.linesRead,
+        bannedPrefixes: this.store.countPrefixes(now, j.name), failuresEvicted: j.jail.evicted,
       })),
     };
   }
@@ -191,6 +193,7 @@ export class Daemon implements DaemonApi {
 
   private onDecision(d: Decision): void {
     if (this.stopping) return;
+    logRefusedPrefix(this.deps.log, d);
     if (d.op === 'ban') {
       this.manager.submit(d).catch((e: Error) => this.deps.log.error({ jail: d.jail, addr: d.addr, err: e.message }, `[${d.jail}] ban of ${d.addr} not recorded: ${e.message}`));
     } else {
@@ -255,6 +258,7 @@ export class Daemon implements DaemonApi {
   async ban(jail: string, addrs: readonly string[]): Promise<BanResult> {
     const j = this.jail(jail);
     const canon = addrs.map(canonicalAddr);
+    for (const a of canon) checkManualBan(j.jail, a);
     const applied = await Promise.all(canon.map((addr) => this.manager.submit({
       op: 'ban', jail, addr, ttl: j.jail.banTime(addr), reason: 'manual', matches: [],
     })));
@@ -274,7 +278,9 @@ export class Daemon implements DaemonApi {
     const canon = addrs.map(canonicalAddr);
     const keys = canon.flatMap((addr) => this.store.currentFor(addr, now).filter((b) => jails.includes(b.jail)).map((b) => ({ jail: b.jail, addr })));
     const unbanned = await this.manager.unban(keys);
-    return { unbanned, notBanned: canon.filter((a) => !unbanned.some((k) => k.addr === a)) };
+    const notBanned = canon.filter((a) => !unbanned.some((k) => k.addr === a));
+    const held = heldBy(this.store, notBanned, jails, now);
+    return { unbanned, notBanned, ...(held.length > 0 ? { heldBy: held } : {}) };
   }
 
   async banned(addr?: string): Promise<BanRecord[]> {
@@ -285,7 +291,7 @@ export class Daemon implements DaemonApi {
   }
 
   async history(addr: string): Promise<HistoryEntry[]> {
-    return this.store.history(canonicalAddr(addr));
+    return this.store.history(canonicalAddr(addr), true);
   }
 
   async reload(only?: string): Promise<ReloadResult> {
