@@ -97,3 +97,14 @@ test("fail2ban's database: addresses in any spelling and prefixes are read canon
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a prefix split around an ignored address reaches the kernel as its ranges, and leaves it whole on unban', async () => {
+  const t = setup();
+  await t.manager.submit(decision('2001:db8:7::/64', { except: ['2001:db8:7::53'], addresses: 3 }));
+  await t.manager.idle();
+  assert.deepEqual(t.store.currentBan('sshd', '2001:db8:7::/64', NOW)?.except, ['2001:db8:7::53']);
+  assert.equal((await t.driver.list('sshd')).length, 64);
+  assert.equal(t.store.bansForKernel(NOW).length, 64, 'reconcile and restore see the same ranges');
+  assert.deepEqual(await t.manager.unban([{ jail: 'sshd', addr: '2001:db8:7::/64' }]), [{ jail: 'sshd', addr: '2001:db8:7::/64' }]);
+  assert.equal((await t.driver.list('sshd')).length, 0);
+});

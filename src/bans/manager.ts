@@ -15,7 +15,7 @@ import type { FirewallDriver, BanKey } from '../fw/driver.js';
 import type { BanRecord } from '../daemon/api.js';
 import { logBanEvent, type Logger } from '../core/log.js';
 import type { BanStore, NewBan } from './store.js';
-import { isPrefixText } from '../core/prefix.js';
+import { banPieces, isPrefixText } from '../core/prefix.js';
 
 /** What the manager needs, passed in. */
 export interface BanManagerDeps {
@@ -48,7 +48,13 @@ function newBan(d: Decision, now: number): NewBan {
   return {
     jail: d.jail, addr: d.addr, bannedAt: now, expiresAt: d.ttl === null ? null : now + d.ttl * 1000, reason: d.reason, matches: d.matches,
     ...(d.addresses === undefined ? {} : { addresses: d.addresses }),
+    ...(d.except === undefined ? {} : { except: d.except }),
   };
+}
+
+/** What the kernel gets for bans: a prefix split around ignored networks as its ranges. */
+function kernelBans(bans: readonly { jail: string; addr: string; expiresAt: number | null; except?: readonly string[] }[]): Ban[] {
+  return bans.flatMap((b) => banPieces(b.addr, b.except).map((addr) => ({ jail: b.jail, addr, expiresAt: b.expiresAt })));
 }
 
 interface Pending {
@@ -92,26 +98,32 @@ export class BanManager {
     let fresh: Fresh[];
     let records: BanRecord[];
     const folded: (BanKey & { into: string })[] = [];
+    const foldedKernel: BanKey[] = [];
     try {
       fresh = this.withoutBanned(batch, now);
       if (fresh.length === 0) return;
       const { store } = this.deps;
       records = store.transaction(() => {
         const added = store.addBans(fresh.map((f) => f.ban));
-        for (const r of added) if (isPrefixText(r.addr)) folded.push(...store.fold(r.jail, r.addr, now).map((k) => ({ ...k, into: r.addr })));
+        for (const r of added) {
+          if (!isPrefixText(r.addr)) continue;
+          const { ended, kernel } = store.fold(r.jail, r.addr, now);
+          folded.push(...ended.map((k) => ({ ...k, into: r.addr })));
+          foldedKernel.push(...kernel);
+        }
         return added;
       });
     } catch (e) {
       this.storeFailed(batch, now, e as Error);
       return;
     }
-    const bans: Ban[] = records.map((r) => ({ jail: r.jail, addr: r.addr, expiresAt: r.expiresAt }));
-    this.enqueueKernel(() => this.banFolding(bans, folded)).then(() => {
+    const bans = kernelBans(records);
+    this.enqueueKernel(() => this.banFolding(bans, foldedKernel)).then(() => {
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
         logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, {
           bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason,
-          ...(r.addresses === undefined ? {} : { addresses: r.addresses }),
+          ...(r.addresses === undefined ? {} : { addresses: r.addresses }), ...(r.except === undefined ? {} : { except: r.except }),
         });
         fresh[i]!.p.resolve({ record: r, fresh: true });
       });
@@ -164,7 +176,7 @@ export class BanManager {
   private storeFailed(batch: readonly Pending[], now: number, e: Error): void {
     this.deps.log.error({ event: 'store-error', err: e.message, bans: batch.length },
       `cannot record ${batch.length} ban(s) in the database, banning in the kernel only: ${e.message}`);
-    const bans = batch.map((p) => newBan(p.decision, now)).map((b) => ({ jail: b.jail, addr: b.addr, expiresAt: b.expiresAt }));
+    const bans = kernelBans(batch.map((p) => newBan(p.decision, now)));
     this.enqueueKernel(() => this.deps.driver().ban(bans)).catch((k: Error) => this.deps.onKernelError(k));
     for (const p of batch) p.reject(e);
   }
@@ -185,8 +197,9 @@ export class BanManager {
 
   /** Ends bans now (manual unban): store first, then kernel. Returns the keys that were banned. */
   async unban(keys: readonly BanKey[]): Promise<BanKey[]> {
+    const kernel = this.deps.store.kernelKeys(keys);
     const removed = this.deps.store.removeBans(keys, this.deps.clock.now());
-    if (removed.length > 0) await this.enqueueKernel(() => this.deps.driver().unban(removed));
+    if (removed.length > 0) await this.enqueueKernel(() => this.deps.driver().unban(kernel));
     for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason: 'manual' });
     return removed;
   }

@@ -56,6 +56,8 @@ export interface BanRecord {
   readonly matches: readonly string[];
   /** For a prefix ban: how many addresses (or narrower prefixes) it was made of. */
   readonly addresses?: number;
+  /** For a prefix ban: the ignored networks inside it that the ban leaves out. */
+  readonly except?: readonly string[];
 }
 
 /** One past or present ban, as `f2b-fw history IP` shows it. */
@@ -70,6 +72,8 @@ export interface HistoryEntry {
   readonly matches: readonly string[];
   /** For a prefix ban: how many addresses (or narrower prefixes) it was made of. */
   readonly addresses?: number;
+  /** For a prefix ban: the ignored networks inside it that the ban leaves out. */
+  readonly except?: readonly string[];
 }
 
 /** Result of `ban`. */

@@ -1,7 +1,7 @@
 /**
  * Prefixes at the daemon's API: the limits a manual ban of a CIDR must keep
- * (never `0.0.0.0/0` or `::/0`, never wider than the jail's floor, never over
- * an ignored address), which banned prefix holds an address an admin tried to
+ * (never `0.0.0.0/0` or `::/0`, never wider than the jail's floor, split
+ * around ignored addresses), which banned prefix holds an address an admin tried to
  * unban, and the log line of a prefix that ignoreip kept from a ban.
  */
 import type { Decision } from '../core/records.js';
@@ -11,8 +11,11 @@ import type { BanStore } from '../bans/store.js';
 import type { Jail } from '../jail/jail.js';
 import { ApiError } from './api.js';
 
-/** Refuses a manual ban of `addr` (canonical) in `jail` that is too wide or covers an ignored address. */
-export function checkManualBan(jail: Jail, addr: string): void {
+/**
+ * Refuses a manual ban of `addr` (canonical) in `jail` that is too wide, or wholly
+ * ignored; returns the ignored networks inside a prefix that the ban leaves out.
+ */
+export function checkManualBan(jail: Jail, addr: string): readonly string[] {
   const net = netOf(addr);
   if (net === null) throw new ApiError('bad-address', `not an IP address or prefix: ${JSON.stringify(addr)}`);
   const { name, floor } = jail.settings;
@@ -21,9 +24,12 @@ export function checkManualBan(jail: Jail, addr: string): void {
   if (net.bits < min) {
     throw new ApiError('bad-address', `refusing to ban ${addr}: wider than /${min}, the widest ban jail ${name} allows (${net.v6 ? 'ipv6' : 'ipv4'}_prefix_floor)`);
   }
-  if (addr.includes('/') && jail.isIgnored(addr)) {
-    throw new ApiError('bad-address', `refusing to ban ${addr} in ${name}: it holds an address of ignoreip (or of this host, ignoreself)`);
+  if (!addr.includes('/')) return [];
+  const except = jail.exceptions(addr);
+  if (except === null) {
+    throw new ApiError('bad-address', `refusing to ban ${addr} in ${name}: it is ignored (ignoreip, or this host with ignoreself), or holds too many ignored addresses to leave out`);
   }
+  return except;
 }
 
 /** For addresses that were not banned themselves: the prefix bans (of `jails`) that hold them. */

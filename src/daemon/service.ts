@@ -258,9 +258,9 @@ export class Daemon implements DaemonApi {
   async ban(jail: string, addrs: readonly string[]): Promise<BanResult> {
     const j = this.jail(jail);
     const canon = addrs.map(canonicalAddr);
-    for (const a of canon) checkManualBan(j.jail, a);
-    const applied = await Promise.all(canon.map((addr) => this.manager.submit({
-      op: 'ban', jail, addr, ttl: j.jail.banTime(addr), reason: 'manual', matches: [],
+    const excepts = canon.map((a) => checkManualBan(j.jail, a));
+    const applied = await Promise.all(canon.map((addr, i) => this.manager.submit({
+      op: 'ban', jail, addr, ttl: j.jail.banTime(addr), reason: 'manual', matches: [], ...(excepts[i]!.length > 0 ? { except: excepts[i] } : {}),
     })));
     return {
       banned: applied.filter((a) => a.fresh).map((a) => a.record.addr),

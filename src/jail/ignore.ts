@@ -8,6 +8,7 @@
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
+import { canonicalAddress } from '../filter/address.js';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -86,6 +87,15 @@ export class IgnoreList {
       }
     }));
     return failed;
+  }
+
+  /** The ignored networks (canonical texts) that share an address with `addr` (an address or a prefix). */
+  overlapping(addr: string): string[] {
+    const net = parseNet(addr);
+    if (!net) return [];
+    return [...this.nets, ...[...this.resolvedNets.values()].flat()]
+      .filter((n) => overlaps(n, net))
+      .map((n) => canonicalAddress(n.addr.toString(), String(n.bits)) ?? n.addr.toString());
   }
 
   /** True when `addr` (an address or a prefix) must not be banned. */

@@ -10,8 +10,10 @@
  * is computed once per failure) and the ban covers the prefix; with
  * `escalate`, N bans inside one escalation prefix within the window ban the
  * prefix instead. ignoreip always wins: a prefix holding an ignored address
- * is never banned, the narrower ban is made instead and the decision says
- * which prefix was refused. The failure table holds at most
+ * is banned split around it (the decision lists the ignored networks; the
+ * kernel gets the remaining ranges), or, when that would take more than
+ * SPLIT_LIMIT ranges, not at all: the narrower ban is made and the decision
+ * names the refused prefix. The failure table holds at most
  * `failure_table_size` keys; the one that failed longest ago goes first.
  */
 import { promises as dns } from 'node:dns';
@@ -20,7 +22,7 @@ import type { Decision, Failure } from '../core/records.js';
 import { IgnoreList, parseIgnoreEntry, type NameResolver } from './ignore.js';
 import { incrementedBantime } from './increment.js';
 import { EscalationTracker } from './escalation.js';
-import { prefixKey } from '../core/prefix.js';
+import { netOf, netWithout, prefixKey, type Net } from '../core/prefix.js';
 import type { JailSettings } from './settings.js';
 
 /** How often an address was banned before (the ban store implements it). */
@@ -48,6 +50,9 @@ interface Counted {
   readonly addr: string;
   readonly matches: readonly string[];
 }
+
+/** Most ranges a prefix ban may be split into around ignored addresses (a /64 without one address is 64). */
+export const SPLIT_LIMIT = 1024;
 
 /** Sweep stale addresses after this many failures, so the map stays bounded by the window. */
 const SWEEP_EVERY = 1024;
@@ -121,14 +126,29 @@ export class Jail {
       return null;
     }
     const matches = kept.sort((a, b) => a.time - b.time).flatMap((c) => c.matches);
-    // ignoreip wins over the counting prefix: the address alone is banned then.
-    const refused = key !== f.addr && this.isIgnored(key) ? key : undefined;
+    // ignoreip wins over the counting prefix: split around it, or the address alone is banned.
+    const except = key === f.addr ? [] : this.exceptions(key);
+    const refused = except === null ? key : undefined;
     const target = refused === undefined ? key : f.addr;
     const addresses = target === f.addr ? undefined : new Set(kept.map((c) => c.addr)).size;
     return this.escalate(target, now, matches) ?? {
       op: 'ban', jail: this.settings.name, addr: target, ttl: this.banTime(target), reason: 'maxretry reached', matches,
       ...(addresses === undefined ? {} : { addresses }), ...(refused === undefined ? {} : { refused }),
+      ...(except !== null && except.length > 0 ? { except } : {}),
     };
+  }
+
+  /**
+   * The ignored networks inside `prefix` that a ban of it is split around ([] when none),
+   * or null when the prefix cannot be banned (wholly ignored, or more than SPLIT_LIMIT ranges).
+   */
+  exceptions(prefix: string): string[] | null {
+    const except = this.ignore.overlapping(prefix);
+    if (except.length === 0) return except;
+    const net = netOf(prefix);
+    const holes = except.map(netOf).filter((n): n is Net => n !== null);
+    const rest = net === null ? null : netWithout(net, holes, SPLIT_LIMIT);
+    return rest === null || rest.length === 0 ? null : except;
   }
 
   /** With `escalate`: the ban of the escalation prefix when `target` is the Nth banned inside it in the window. */
@@ -136,14 +156,18 @@ export class Jail {
     const hit = this.escalation?.record(target, now);
     if (!hit) return null;
     const base = { op: 'ban', jail: this.settings.name, reason: 'maxretry reached', matches } as const;
-    if (this.isIgnored(hit.prefix)) {
+    const except = this.exceptions(hit.prefix);
+    if (except === null) {
       this.escalation!.forget(hit.prefix);
       return { ...base, addr: target, ttl: this.banTime(target), refused: hit.prefix };
     }
     const ttl = this.banTime(hit.prefix);
     this.escalation!.markBanned(hit.prefix, ttl === null ? null : now + ttl * 1000);
     const { count, window } = this.settings.escalate!;
-    return { ...base, addr: hit.prefix, ttl, reason: `escalated: ${count} bans in ${window}s`, addresses: hit.members.length };
+    return {
+      ...base, addr: hit.prefix, ttl, reason: `escalated: ${count} bans in ${window}s`, addresses: hit.members.length,
+      ...(except.length > 0 ? { except } : {}),
+    };
   }
 
   /** The ban length for `addr` now: bantime, increased by its ban history when bantime.increment is on. */
