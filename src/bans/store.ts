@@ -321,6 +321,11 @@ export class BanStore implements BanHistory, PositionStore {
     })();
   }
 
+  /** The open database, for modules that keep tables of their own in it (src/outbox). */
+  get database(): Database.Database {
+    return this.db;
+  }
+
   /** Runs `fn` in one transaction (several store writes that belong together). */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();

@@ -63,6 +63,11 @@ export const DEFAULTS = {
 export const LIMITS = {
   /** Longest log line kept (bytes of text); longer lines are cut, never split. */
   lineBytes: 4096,
+  /**
+   * A failure dated more than this (ms) after the clock is not believed: it takes the time
+   * its line was read (clock skew between hosts is tolerated, a line dated 2096 is not).
+   */
+  futureDateSkewMs: 60_000,
   /** Longest regex match time budget per line, in ms, before the line is dropped. */
   matchBudgetMs: 50,
   /** Longest control request line (bytes); a longer one is answered with an error and the connection closed. */
@@ -71,6 +76,8 @@ export const LIMITS = {
   controlResponseBytes: 256 * 1_048_576,
   /** Control connections served at once. */
   controlConnections: 32,
+  /** Largest configuration file read (bytes; fail2ban's jail.conf is ~40 KB); larger ones are refused. */
+  configFileBytes: 4 * 1_048_576,
 } as const;
 
 /** Timing and sizes of the log sources (src/sources); tests shorten the timings through `SourceTuning`. */
