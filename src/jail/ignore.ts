@@ -9,6 +9,7 @@ import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { canonicalAddress } from '../filter/address.js';
+import { netOf, netsOverlap, type Net } from '../core/prefix.js';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -46,12 +47,6 @@ export function parseIgnoreEntry(word: string, pos: ConfigPosition): IgnoreEntry
   throw new ConfigError(pos, `${JSON.stringify(word)} is not an address, a CIDR prefix or a host name`);
 }
 
-/** True when the two networks share at least one address. */
-function overlaps(a: { addr: Address; bits: number }, b: { addr: Address; bits: number }): boolean {
-  if (a.addr.kind() !== b.addr.kind()) return false;
-  return a.addr.match(b.addr as never, Math.min(a.bits, b.bits));
-}
-
 /** Resolves a host name to addresses (e.g. dns.promises.lookup with all: true). */
 export type NameResolver = (name: string) => Promise<readonly string[]>;
 
@@ -59,6 +54,7 @@ export type NameResolver = (name: string) => Promise<readonly string[]>;
 export class IgnoreList {
   private readonly nets: { addr: Address; bits: number }[] = [];
   private readonly resolvedNets = new Map<string, { addr: Address; bits: number }[]>();
+  private numericNets: { text: string; net: Net }[] | null = null;
   /** Host names that are in the list (resolved or not). */
   readonly names: readonly string[];
 
@@ -82,6 +78,7 @@ export class IgnoreList {
       try {
         const nets = (await resolve(name)).map((a) => parseNet(a)).filter((n) => n !== null);
         this.resolvedNets.set(name, nets);
+        this.numericNets = null;
       } catch {
         failed.push(name);
       }
@@ -89,22 +86,30 @@ export class IgnoreList {
     return failed;
   }
 
-  /** The ignored networks (canonical texts) that share an address with `addr` (an address or a prefix). */
-  overlapping(addr: string): string[] {
-    const net = parseNet(addr);
-    if (!net) return [];
-    return [...this.nets, ...[...this.resolvedNets.values()].flat()]
-      .filter((n) => overlaps(n, net))
-      .map((n) => canonicalAddress(n.addr.toString(), String(n.bits)) ?? n.addr.toString());
+  /** Every ignored network as canonical text and number (resolved names included), built once per change. */
+  private numeric(): readonly { text: string; net: Net }[] {
+    if (this.numericNets === null) {
+      this.numericNets = [...this.nets, ...[...this.resolvedNets.values()].flat()].flatMap((n) => {
+        const text = canonicalAddress(n.addr.toString(), String(n.bits));
+        const net = text === null ? null : netOf(text);
+        return net === null || text === null ? [] : [{ text, net }];
+      });
+    }
+    return this.numericNets;
   }
 
-  /** True when `addr` (an address or a prefix) must not be banned. */
+  /** The ignored networks (canonical texts) that share an address with `addr` (an address or a prefix). */
+  overlapping(addr: string): string[] {
+    const net = netOf(addr);
+    return net === null ? [] : this.numeric().filter((n) => netsOverlap(n.net, net)).map((n) => n.text);
+  }
+
+  /** True when `addr` (a canonical address or prefix, as the filter gives it) must not be banned. One scan of the text. */
   has(addr: string): boolean {
-    const net = parseNet(addr);
-    if (!net) return false;
-    if (this.nets.some((n) => overlaps(n, net))) return true;
-    for (const nets of this.resolvedNets.values()) if (nets.some((n) => overlaps(n, net))) return true;
-    return false;
+    const list = this.numeric();
+    if (list.length === 0) return false;
+    const net = netOf(addr);
+    return net !== null && list.some((n) => netsOverlap(n.net, net));
   }
 }
 

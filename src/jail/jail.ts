@@ -22,6 +22,7 @@ import type { Decision, Failure } from '../core/records.js';
 import { IgnoreList, parseIgnoreEntry, type NameResolver } from './ignore.js';
 import { incrementedBantime } from './increment.js';
 import { EscalationTracker } from './escalation.js';
+import { OldestFirst } from './oldest-first.js';
 import { netOf, netWithout, prefixKey, type Net } from '../core/prefix.js';
 import type { JailSettings } from './settings.js';
 
@@ -65,7 +66,7 @@ export class Jail {
   private readonly deps: JailDeps;
   private readonly ignore: IgnoreList;
   /** Counting key → failures in the window, the key that failed longest ago first. */
-  private readonly failures = new Map<string, Counted[]>();
+  private readonly failures = new OldestFirst<string, Counted[]>();
   private readonly escalation: EscalationTracker | null;
   private readonly countsPrefixes: boolean;
   private sinceSweep = 0;
@@ -114,17 +115,14 @@ export class Jail {
     if (++this.sinceSweep >= SWEEP_EVERY) this.sweep(true);
     const before = this.failures.get(key);
     const kept = before === undefined ? [] : before.filter((c) => c.time >= since);
-    if (before !== undefined) this.failures.delete(key);
     // A date in the future (clock skew, a forged line) counts as now, so it ages out like the others.
     kept.push({ time: Math.min(f.time, now), addr: f.addr, matches: f.matches });
     if (kept.length < this.settings.maxretry) {
       this.failures.set(key, kept);
-      if (this.failures.size > this.settings.failureTableSize) {
-        this.failures.delete(this.failures.keys().next().value as string);
-        this.evicted++;
-      }
+      this.evicted += this.failures.trim(this.settings.failureTableSize);
       return null;
     }
+    this.failures.delete(key);
     const matches = kept.sort((a, b) => a.time - b.time).flatMap((c) => c.matches);
     // ignoreip wins over the counting prefix: split around it, or the address alone is banned.
     const except = key === f.addr ? [] : this.exceptions(key);
@@ -186,10 +184,11 @@ export class Jail {
   private sweep(early: boolean): void {
     this.sinceSweep = 0;
     const since = this.deps.clock.now() - this.settings.findtime * 1000;
-    for (const [addr, t] of this.failures) {
-      if (t.some((c) => c.time >= since)) {
-        if (early) return;
-      } else this.failures.delete(addr);
+    const stale = (t: readonly Counted[]): boolean => !t.some((c) => c.time >= since);
+    if (early) {
+      for (let o = this.failures.oldest(); o !== undefined && stale(o[1]); o = this.failures.oldest()) this.failures.delete(o[0]);
+      return;
     }
+    for (const [addr, t] of this.failures.entries()) if (stale(t)) this.failures.delete(addr);
   }
 }
