@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { BanManager } from '../src/bans/manager.js';
 import { BanStore } from '../src/bans/store.js';
+import { KernelQueue } from '../src/bans/kernel-queue.js';
 import { NullDriver } from '../src/fw/null.js';
 import type { Decision } from '../src/core/records.js';
 import type { Clock } from '../src/core/clock.js';
@@ -21,7 +22,7 @@ function setup() {
   const log = pino({ level: 'info' }, { write: (l: string) => { lines.push(JSON.parse(l) as { msg: string }); } });
   const store = BanStore.open(':memory:');
   const driver = new NullDriver(clock);
-  const manager = new BanManager({ store, clock, log, driver: () => driver, onKernelError: (e) => { throw e; } });
+  const manager = new BanManager({ store, clock, log, driver, kernel: new KernelQueue(), onKernelError: (e) => { throw e; } });
   return { store, driver, manager, lines };
 }
 

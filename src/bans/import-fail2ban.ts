@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../core/errors.js';
-import { canonicalAddress } from '../filter/address.js';
+import { canonicalAddress } from '../core/address.js';
 
 /** One ban in force, as fail2ban recorded it. */
 export interface Fail2banBan {

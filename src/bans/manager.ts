@@ -11,23 +11,42 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Decision, Ban } from '../core/records.js';
-import type { FirewallDriver, BanKey } from '../fw/driver.js';
-import type { BanRecord } from '../daemon/api.js';
+import type { FirewallDriver, BanKey, BanOutcome } from '../fw/driver.js';
+import type { BanRecord } from './records.js';
 import { logBanEvent, type Logger } from '../core/log.js';
 import type { BanStore, NewBan } from './store.js';
 import { banPieces, isPrefixText } from '../core/prefix.js';
+import { fleetOrigin } from '../fleet/protocol.js';
+import type { KernelQueue } from './kernel-queue.js';
 
 /** What the manager needs, passed in. */
 export interface BanManagerDeps {
   readonly store: BanStore;
   readonly clock: Clock;
   readonly log: Logger;
-  /** The current driver (it can change on reload). */
-  driver(): FirewallDriver;
-  /** Told when the kernel refused a change that the store holds (the daemon reconciles). */
+  /** The firewall backend (one per daemon, never replaced). */
+  readonly driver: FirewallDriver;
+  /** The daemon's one kernel queue (shared with reconciles and repairs). */
+  readonly kernel: KernelQueue;
+  /** Told when the kernel refused a change that the store holds (the kernel keeper reconciles). */
   onKernelError(err: Error): void;
-  /** Told how long each kernel transaction took (seconds), for metrics. */
-  onKernelTime?(seconds: number): void;
+  /**
+   * Told of new bans inside the store transaction that records them (the fleet queues them in
+   * the outbox, so a ban and its publication commit together). Its errors are logged, never fatal.
+   */
+  onRecorded?(records: readonly BanRecord[]): void;
+  /** Told about bans and unbans (the actions hub); absent: nobody listens. */
+  readonly events?: BanEvents;
+}
+
+/**
+ * Ban and unban events for the jails' actions. `recorded` runs inside the store transaction that
+ * records them (so queued reports commit with the bans, or not at all) and must not throw;
+ * `applied` runs after the kernel has them (the reports may go now).
+ */
+export interface BanEvents {
+  recorded(op: 'ban' | 'unban', records: readonly BanRecord[], decisions?: readonly Decision[]): void;
+  applied(jails: ReadonlySet<string>): void;
 }
 
 /** Outcome of one decision. */
@@ -41,6 +60,12 @@ export interface Applied {
 interface Fresh {
   readonly p: Pending;
   readonly ban: NewBan;
+}
+
+/** `{ origin: NODE }` for a ban received from the fleet (the log line says `(fleet: NODE)`). */
+function originField(reason: string): { origin?: string } {
+  const o = fleetOrigin(reason);
+  return o === null ? {} : { origin: o.node };
 }
 
 /** The ban a decision asks for, starting `now`. */
@@ -67,9 +92,12 @@ interface Pending {
 export class BanManager {
   private queue: Pending[] = [];
   private scheduled = false;
-  private kernel: Promise<void> = Promise.resolve();
   /** Bans applied since start, per jail (status: "Total banned"). */
   readonly totals = new Map<string, number>();
+  /** Bans kept out of the kernel because a set of the jail was at its maxelem, per jail (metrics). */
+  readonly fullSkips = new Map<string, number>();
+  /** Jails whose set is full, logged already (logged again after a batch that fitted). */
+  private readonly full = new Set<string>();
 
   constructor(private readonly deps: BanManagerDeps) {}
 
@@ -87,7 +115,7 @@ export class BanManager {
   /** Resolves when every queued ban has reached the kernel. */
   async idle(): Promise<void> {
     while (this.queue.length > 0 || this.scheduled) await new Promise((r) => setImmediate(r));
-    await this.kernel;
+    await this.deps.kernel.idle();
   }
 
   private flush(): void {
@@ -111,6 +139,8 @@ export class BanManager {
           folded.push(...ended.map((k) => ({ ...k, into: r.addr })));
           foldedKernel.push(...kernel);
         }
+        this.deps.events?.recorded('ban', added, fresh.map((f) => f.p.decision));
+        this.recorded(added);
         return added;
       });
     } catch (e) {
@@ -118,12 +148,15 @@ export class BanManager {
       return;
     }
     const bans = kernelBans(records);
-    this.enqueueKernel(() => this.banFolding(bans, foldedKernel)).then(() => {
+    this.deps.kernel.run(() => this.banFolding(bans, foldedKernel)).then((outcome) => {
+      this.noteFull(outcome, new Set(records.map((r) => r.jail)));
+      this.deps.events?.applied(new Set(records.map((r) => r.jail)));
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
         logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, {
           bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason,
           ...(r.addresses === undefined ? {} : { addresses: r.addresses }), ...(r.except === undefined ? {} : { except: r.except }),
+          ...originField(r.reason),
         });
         fresh[i]!.p.resolve({ record: r, fresh: true });
       });
@@ -140,13 +173,39 @@ export class BanManager {
    * interval set refuses overlapping elements), single addresses after the
    * prefix is in (they are in other sets, so there is no moment without a ban).
    */
-  private async banFolding(bans: readonly Ban[], folded: readonly BanKey[]): Promise<void> {
-    const driver = this.deps.driver();
+  private async banFolding(bans: readonly Ban[], folded: readonly BanKey[]): Promise<BanOutcome | void> {
+    const { driver } = this.deps;
     const nets = folded.filter((k) => isPrefixText(k.addr));
     if (nets.length > 0) await driver.unban(nets);
-    await driver.ban(bans);
+    const outcome = await driver.ban(bans);
     const addrs = folded.filter((k) => !isPrefixText(k.addr));
     if (addrs.length > 0) await driver.unban(addrs);
+    return outcome;
+  }
+
+  private recorded(records: readonly BanRecord[]): void {
+    if (!this.deps.onRecorded) return;
+    try {
+      this.deps.onRecorded(records);
+    } catch (e) {
+      this.deps.log.error({ event: 'store-error', err: (e as Error).message }, `new bans not queued for publishing: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * A jail's set at its maxelem: the bans are in the store but not in the
+   * kernel. Logged once per jail until a batch of that jail fits again; counted always.
+   */
+  private noteFull(outcome: BanOutcome | void, jails: ReadonlySet<string>): void {
+    const full = outcome?.full ?? [];
+    for (const f of full) {
+      this.fullSkips.set(f.jail, (this.fullSkips.get(f.jail) ?? 0) + f.skipped);
+      if (this.full.has(f.jail)) continue;
+      this.full.add(f.jail);
+      this.deps.log.warn({ event: 'set-full', jail: f.jail, skipped: f.skipped, maxelem: f.maxelem },
+        `[${f.jail}] the jail's set is full (maxelem ${f.maxelem}): ${f.skipped} ban(s) recorded but not put into the kernel; raise maxelem or shorten bantime`);
+    }
+    for (const j of jails) if (!full.some((f) => f.jail === j)) this.full.delete(j);
   }
 
   /** The decisions that make new bans; the others (in force already, or twice in the batch) are answered here. */
@@ -177,37 +236,40 @@ export class BanManager {
     this.deps.log.error({ event: 'store-error', err: e.message, bans: batch.length },
       `cannot record ${batch.length} ban(s) in the database, banning in the kernel only: ${e.message}`);
     const bans = kernelBans(batch.map((p) => newBan(p.decision, now)));
-    this.enqueueKernel(() => this.deps.driver().ban(bans)).catch((k: Error) => this.deps.onKernelError(k));
+    this.deps.kernel.run(() => this.deps.driver.ban(bans)).catch((k: Error) => this.deps.onKernelError(k));
     for (const p of batch) p.reject(e);
   }
 
-  /** Runs kernel work after every earlier kernel change (order = store order). */
-  enqueueKernel<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.kernel.then(async () => {
-      const started = performance.now();
-      try {
-        return await work();
-      } finally {
-        this.deps.onKernelTime?.((performance.now() - started) / 1000);
-      }
-    });
-    this.kernel = next.then(() => undefined, () => undefined);
-    return next;
-  }
-
-  /** Ends bans now (manual unban): store first, then kernel. Returns the keys that were banned. */
-  async unban(keys: readonly BanKey[]): Promise<BanKey[]> {
+  /** Ends bans now (manual unban, or `fleet` when another member lifted them): store first, then kernel. Returns the keys that were banned. */
+  async unban(keys: readonly BanKey[], reason = 'manual'): Promise<BanKey[]> {
+    const now = this.deps.clock.now();
     const kernel = this.deps.store.kernelKeys(keys);
-    const removed = this.deps.store.removeBans(keys, this.deps.clock.now());
-    if (removed.length > 0) await this.enqueueKernel(() => this.deps.driver().unban(kernel));
-    for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason: 'manual' });
+    const removed = this.deps.store.transaction(() => {
+      const ending = this.deps.events ? keys.map((k) => this.deps.store.currentBan(k.jail, k.addr, now)).filter((b): b is BanRecord => b !== undefined) : [];
+      const gone = this.deps.store.removeBans(keys, now);
+      this.deps.events?.recorded('unban', ending.filter((b) => gone.some((k) => k.jail === b.jail && k.addr === b.addr)));
+      return gone;
+    });
+    if (removed.length > 0) await this.deps.kernel.run(() => this.deps.driver.unban(kernel));
+    if (removed.length > 0) this.deps.events?.applied(new Set(removed.map((k) => k.jail)));
+    for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason });
     return removed;
   }
 
   /** Moves bans whose time is up out of the store's current table (the kernel timed them out itself). */
   sweep(): BanRecord[] {
-    const expired = this.deps.store.expire(this.deps.clock.now());
-    for (const r of expired) logBanEvent(this.deps.log, 'Unban', r.jail, r.addr, { reason: 'expired' });
-    return expired;
+    const ended = expireBans(this.deps.store, this.deps.clock.now(), this.deps.log);
+    if (ended.length > 0 && this.deps.events) {
+      this.deps.events.recorded('unban', ended);
+      this.deps.events.applied(new Set(ended.map((r) => r.jail)));
+    }
+    return ended;
   }
+}
+
+/** Moves bans whose time is up at `now` out of the store's current table, one `Unban` line each. */
+export function expireBans(store: BanStore, now: number, log: Logger): BanRecord[] {
+  const expired = store.expire(now);
+  for (const r of expired) logBanEvent(log, 'Unban', r.jail, r.addr, { reason: 'expired' });
+  return expired;
 }

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { EnvironmentError } from '../core/errors.js';
 import type { Ban } from '../core/records.js';
 import type { BanKey } from '../fw/driver.js';
-import type { BanRecord, HistoryEntry } from '../daemon/api.js';
+import type { BanRecord, HistoryEntry } from './records.js';
 import type { BanHistory } from '../jail/jail.js';
 import type { FilePosition, PositionStore } from '../sources/source.js';
 import { migrate } from './schema.js';

@@ -51,8 +51,10 @@ export const DEFAULTS = {
   hooks: ['input', 'forward'] as const,
   /** Verdict for banned traffic unless `blocktype`/`verdict` says otherwise. */
   verdict: 'drop',
-  /** ipset size for real blocklists (ipset's own default is 65,536). */
-  ipsetMaxElem: 1_048_576,
+  /** Elements per kernel set (`maxelem`), both backends; ipset's own default is 65,536. */
+  maxelem: 1_048_576,
+  /** Largest `maxelem` accepted (2^24: 16 M elements of a hash set are ~1.5 GB of kernel memory). */
+  maxelemLimit: 16_777_216,
   /** How long a control client waits for the daemon's answer (ms); `reload` may take a while. */
   controlTimeoutMs: 30_000,
   /** A control connection that sends nothing for this long (ms) is closed by the daemon. */
@@ -61,6 +63,8 @@ export const DEFAULTS = {
 
 /** Hard limits that protect the daemon from hostile input. */
 export const LIMITS = {
+  /** `Found` lines a jail writes one by one per second; more are told in one summary line (src/daemon/found-log.ts). */
+  foundLinesPerSecond: 200,
   /** Longest log line kept (bytes of text); longer lines are cut, never split. */
   lineBytes: 4096,
   /**
@@ -76,6 +80,10 @@ export const LIMITS = {
   controlResponseBytes: 256 * 1_048_576,
   /** Control connections served at once. */
   controlConnections: 32,
+  /** Longest duration any setting may hold (s): ten years; longer bans are written as permanent (-1). */
+  durationSeconds: 315_576_000,
+  /** Largest count any setting may hold (maxretry, escalation counts). */
+  count: 1_000_000,
   /** Largest configuration file read (bytes; fail2ban's jail.conf is ~40 KB); larger ones are refused. */
   configFileBytes: 4 * 1_048_576,
 } as const;
@@ -113,4 +121,33 @@ export const DNS_DEFAULTS = {
   maxEntries: 10_000,
   /** Lookups running at once (getaddrinfo runs on libuv's 4-thread pool, shared with file reads). */
   maxInFlight: 2,
+} as const;
+
+/** The fleet (src/fleet/, docs/fleet.md): `[Fleet]` defaults and the reader's limits. */
+export const FLEET_DEFAULTS = {
+  /** Redis key prefix: keys `f2b-fw:ban:JAIL:ADDR`, stream `f2b-fw:stream`. */
+  prefix: 'f2b-fw:',
+  /** Local jail receiving shared bans of jails this host lacks (built in: all ports, the configured hooks). */
+  jail: 'fleet',
+  /** Widest prefixes accepted from other members. */
+  maxPrefixV4: 24,
+  maxPrefixV6: 48,
+  /** The stream keeps about this many entries; a host away longer catches up from the keys. */
+  streamMaxLen: 100_000,
+  /** One XREAD waits at most this long (ms) for new entries. */
+  blockMs: 5_000,
+  /** Entries read (and applied in one transaction) per XREAD. */
+  readCount: 1_000,
+  /** Longest accepted field value (bytes); the reason is cut to `reasonChars`. */
+  fieldBytes: 256,
+  reasonChars: 200,
+  /** A shared ban may not expire later than this from now (ms; 10 years); permanent bans are allowed. */
+  maxTtlMs: 10 * 365 * 86_400_000,
+  /** First and longest reconnect delay (ms). */
+  reconnectMinMs: 250,
+  reconnectMaxMs: 10_000,
+  /** An unban not delivered within this long (ms) is dropped (the ban has likely expired anyway). */
+  maxUnbanDelayMs: 86_400_000,
+  /** Outbox channel of the publisher. */
+  channel: 'fleet',
 } as const;

@@ -4,6 +4,7 @@
  * the backend-specific layout checks. Everything here runs before the kernel
  * is touched and names file, line, section, key and value on error.
  */
+import { sectionEnabled } from '../config/bool.js';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import type { Setting } from '../config/types.js';
 import type { FirewallLayout } from './layout.js';
@@ -54,11 +55,6 @@ function banactionOf(s: Setting): Banaction {
   return found;
 }
 
-/** True for fail2ban's spellings of yes. */
-function enabled(value: string | undefined): boolean {
-  return value !== undefined && /^(true|yes|on|1)$/i.test(value.trim());
-}
-
 /**
  * The backend the jail configuration asks for. `banaction` is a [DEFAULT]
  * key: one daemon runs one backend, so an enabled jail whose banaction maps
@@ -68,7 +64,7 @@ export function configuredBanaction(cfg: FirewallConfig): ConfiguredBanaction {
   const own = cfg.defaults.settings.get('banaction');
   const chosen = own ? banactionOf(own) : DEFAULT_BANACTION;
   for (const jail of cfg.jails) {
-    if (!enabled(jail.settings.get('enabled')?.value)) continue;
+    if (!sectionEnabled(jail)) continue;
     const s = jail.settings.get('banaction');
     if (!s) continue;
     const b = banactionOf(s);

@@ -50,6 +50,8 @@ interface Counted {
   /** The address that failed (a counting prefix gathers several). */
   readonly addr: string;
   readonly matches: readonly string[];
+  /** The filter's captured fields (actions' `<F-*>` tags). */
+  readonly fields: Readonly<Record<string, string>>;
 }
 
 /** Most ranges a prefix ban may be split into around ignored addresses (a /64 without one address is 64). */
@@ -88,6 +90,15 @@ export class Jail {
       : Promise.resolve([]);
   }
 
+  /**
+   * Takes over the failures `previous` counted (a reload keeping this jail):
+   * windows run on, so 2 failures + reload + 1 failure bans at maxretry 3.
+   * Failures outside this jail's findtime age out at the next count.
+   */
+  adoptFailures(previous: Jail): void {
+    for (const [addr, counted] of previous.failures.entries()) this.failures.set(addr, counted);
+  }
+
   /** True when `addr` (address or prefix) is in ignoreip or, with ignoreself, one of the host's own. */
   isIgnored(addr: string): boolean {
     return this.ignore.has(addr);
@@ -116,7 +127,7 @@ export class Jail {
     const before = this.failures.get(key);
     const kept = before === undefined ? [] : before.filter((c) => c.time >= since);
     // A date in the future (clock skew, a forged line) counts as now, so it ages out like the others.
-    kept.push({ time: Math.min(f.time, now), addr: f.addr, matches: f.matches });
+    kept.push({ time: Math.min(f.time, now), addr: f.addr, matches: f.matches, fields: f.fields });
     if (kept.length < this.settings.maxretry) {
       this.failures.set(key, kept);
       this.evicted += this.failures.trim(this.settings.failureTableSize);
@@ -129,8 +140,10 @@ export class Jail {
     const refused = except === null ? key : undefined;
     const target = refused === undefined ? key : f.addr;
     const addresses = target === f.addr ? undefined : new Set(kept.map((c) => c.addr)).size;
+    const fields = Object.assign({}, ...kept.map((c) => c.fields)) as Record<string, string>;
     return this.escalate(target, now, matches) ?? {
       op: 'ban', jail: this.settings.name, addr: target, ttl: this.banTime(target), reason: 'maxretry reached', matches,
+      failures: kept.length, fields,
       ...(addresses === undefined ? {} : { addresses }), ...(refused === undefined ? {} : { refused }),
       ...(except !== null && except.length > 0 ? { except } : {}),
     };

@@ -9,18 +9,18 @@ import { DEFAULTS } from '../../core/defaults.js';
 import { createLogger, reopenLogFile } from '../../core/log.js';
 import { ControlServer } from '../../control/server.js';
 import { apiHandler } from '../../control/dispatch.js';
-import { Daemon } from '../../daemon/service.js';
-import { createNotifier } from '../../daemon/notify.js';
+import type { Daemon } from '../../daemon/daemon.js';
+import { bootDaemon } from '../../daemon/boot.js';
+import { createNotifier } from '../../../native/sd-notify.js';
 import { backendName, chooseBackend, openDriver, type BackendName } from '../../daemon/driver.js';
 import { ConfigError } from '../../core/errors.js';
-import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
+import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 import { removePidFile, writePidFile } from '../../daemon/pidfile.js';
 import { packageVersion } from './version.js';
 import { hostAddresses } from '../../jail/ignore.js';
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run the daemon in the foreground',
   help: [
     'Usage: f2b-fw run [--config-dir DIR] [--db FILE] [--socket PATH] [--pidfile PATH] [--backend nftables|ipset|null] [--loglevel LEVEL] [--logtarget T] [--pretty]',
     '',
@@ -81,7 +81,7 @@ export const runCommand: Command = {
       daemon.reload().catch((e: Error) => log.error({ event: 'reload', err: e.message }, `reload failed, previous configuration kept: ${e.message}`));
     });
     try {
-      daemon = await Daemon.start(
+      daemon = await bootDaemon(
         { configDir: instance.configDir, dbFile: settings.dbfile, settings, table: DEFAULTS.table },
         {
           clock: systemClock, log, notifier: createNotifier(process.env), ownAddresses: hostAddresses(),
