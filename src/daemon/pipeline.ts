@@ -6,6 +6,7 @@
  * daemon. Host names (usedns = yes|warn) are a stage input: a resolver over
  * the daemon's DNS cache, built per jail before the filter is compiled.
  */
+import { logRefusedPrefix } from './prefix-api.js';
 import type { Clock } from '../core/clock.js';
 import type { Decision, Failure, Line } from '../core/records.js';
 import type { Logger } from '../core/log.js';
@@ -56,7 +57,10 @@ export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, cl
       j.counters.failures++;
       found.note(failure.addr, failure.time);
       const decision = j.jail.onFailure(failure);
-      if (decision) decide(decision);
+      if (decision) {
+        logRefusedPrefix(log, decision);
+        decide(decision);
+      }
     }
   };
   for (const w of j.warnings) log.warn({ event: 'regex-backtracking', jail: j.name }, `[${j.name}] ${w}`);
