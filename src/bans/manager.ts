@@ -263,18 +263,21 @@ export class BanManager {
 
   /** Moves bans whose time is up out of the store's current table (the kernel timed them out itself). */
   sweep(): BanRecord[] {
-    const ended = expireBans(this.deps.store, this.deps.clock.now(), this.deps.log);
-    if (ended.length > 0 && this.deps.events) {
-      this.deps.events.recorded('unban', ended);
-      this.deps.events.applied(new Set(ended.map((r) => r.jail)));
-    }
-    return ended;
+    return expireBans(this.deps.store, this.deps.clock.now(), this.deps.log, this.deps.events);
   }
 }
 
-/** Moves bans whose time is up at `now` out of the store's current table, one `Unban` line each. */
-export function expireBans(store: BanStore, now: number, log: Logger): BanRecord[] {
-  const expired = store.expire(now);
+/**
+ * Moves bans whose time is up at `now` out of the store's current table, one `Unban` line each;
+ * `events` (the actions hub) queues their unbans.
+ */
+export function expireBans(store: BanStore, now: number, log: Logger, events?: BanEvents): BanRecord[] {
+  const expired = store.transaction(() => {
+    const ended = store.expire(now);
+    if (ended.length > 0) events?.recorded('unban', ended);
+    return ended;
+  });
   for (const r of expired) logBanEvent(log, 'Unban', r.jail, r.addr, { reason: 'expired' });
+  if (expired.length > 0) events?.applied(new Set(expired.map((r) => r.jail)));
   return expired;
 }

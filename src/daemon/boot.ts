@@ -56,13 +56,13 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
     const jails = buildJails(loaded, { clock, history: store, ownAddresses: deps.ownAddresses }, dnsResolver(dns, log));
     const kernelTimes = new LatencyHistogram();
     const kernel = new KernelQueue((s) => kernelTimes.observe(s));
-    const keeper = new KernelKeeper({ store, kernel, driver, clock, log, layout });
     const actions = new ActionHub({
       outbox: new Outbox(store.database, () => clock.now()), clock, timers: systemTimers, log,
       executor: (a) => createExecutor(a, { clock, timers: systemTimers, log }),
     });
     if (!dryRun) actions.configure(loaded.actions);
     warnUnsupported(loaded, log);
+    const keeper = new KernelKeeper({ store, kernel, driver, clock, log, layout, events: actions });
     let fleet: FleetMember | null = null;
     const manager = new BanManager({
       store, clock, log, driver, kernel, quiet: dryRun,
