@@ -15,14 +15,25 @@ export interface StracedMessage {
 }
 
 const NLA_FLAGS: Readonly<Record<string, number>> = { NLA_F_NESTED: 0x8000, NLA_F_NET_BYTEORDER: 0x4000 };
-const FAMILIES: Readonly<Record<string, number>> = { AF_UNSPEC: 0, AF_INET: 2, AF_INET6: 10 };
+/** nfgen_family as strace names it (NFPROTO_INET is 1, printed as AF_UNIX). */
+const FAMILIES: Readonly<Record<string, number>> = { AF_UNSPEC: 0, AF_UNIX: 1, AF_INET: 2, AF_INET6: 10 };
 
 function attrType(text: string): number {
   return text.split('|').reduce((t, part) => t | (NLA_FLAGS[part] ?? Number(part)), 0);
 }
 
-/** Parses one `sendto(fd, [{nlmsg_len=…}, {nfgen_family=…}, [attributes]], …)` line. */
-export function parseStracedMessage(line: string): StracedMessage {
+/**
+ * Parses one `sendto(fd, [{nlmsg_len=…}, {nfgen_family=…}, [attributes]], …)` line, or the
+ * message of type `command` (e.g. `NFT_MSG_NEWSETELEM`) in a sendmsg carrying a batch.
+ */
+export function parseStracedMessage(whole: string, command?: string): StracedMessage {
+  let line = whole;
+  if (command !== undefined) {
+    const at = whole.indexOf(`|${command},`);
+    const start = whole.lastIndexOf('[{nlmsg_len=', at);
+    const end = whole.indexOf('[{nlmsg_len=', at);
+    line = whole.slice(start, end < 0 ? undefined : end);
+  }
   const head = /nlmsg_type=[A-Z_]+<<8\|([A-Z_]+), nlmsg_flags=([A-Z_|]+),/.exec(line);
   const gen = /\{nfgen_family=([A-Z0-9_]+), version=NFNETLINK_V0, res_id=htons\((\d+)\)\}/.exec(line);
   if (!head || !gen) throw new Error(`not a decoded nfnetlink sendto: ${line.slice(0, 120)}`);
