@@ -37,7 +37,7 @@ export async function commandsPage(): Promise<string> {
   out.push('.SH DESCRIPTION', roffText('f2b-fw reads log files and the journal with fail2ban\'s filters and bans the addresses that fail too often, as elements of nftables sets (or ipsets) changed in-process. The daemon (f2b-fw run, the f2b-fw.service unit) and the client commands share one program; every command has --help, reproduced below.'));
   out.push('.SH COMMANDS');
   for (const c of COMMANDS) {
-    const { help } = await c.load();
+    const { help } = await c.load(); // the registry imports each command only on demand
     out.push(`.SS ${roffText(c.name)}`, inline(c.summary), '.PP', '.nf', roffText(help), '.fi');
   }
   out.push('.SH EXIT STATUS', '.TP');

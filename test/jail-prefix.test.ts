@@ -6,7 +6,7 @@ import { ConfigError } from '../src/core/errors.js';
 import { loadJailConfig } from '../src/config/load.js';
 import { Jail, type BanHistory } from '../src/jail/jail.js';
 import { jailSettings, type JailSettings } from '../src/jail/settings.js';
-import { netOf, netContains, prefixKey } from '../src/core/prefix.js';
+import { banPieces, netOf, netContains, prefixKey } from '../src/core/prefix.js';
 import { tempConfigDir } from './support/config-files.js';
 
 const T0 = Date.UTC(2026, 10, 21, 6, 0, 0);
@@ -79,11 +79,25 @@ describe('Jail with prefixes', () => {
     assert.equal(d?.matches.length, 3);
   });
 
-  it('never bans a prefix holding an ignoreip: the address alone is banned and the refused prefix named', () => {
+  it('bans a prefix holding an ignoreip split around it: the ranges left cover everything but the ignored address', () => {
     const jail = new Jail(settingsOf('ipv6_prefix = 64\nignoreip = 2001:db8:7::53'), { clock, history: new History(), ownAddresses: [] });
     assert.equal(jail.onFailure(fail('2001:db8:7::53')), null, 'the ignored address itself never counts');
     const d = jail.onFailure(fail('2001:db8:7::9'));
-    assert.equal(d?.addr, '2001:db8:7::9');
+    assert.equal(d?.addr, '2001:db8:7::/64');
+    assert.deepEqual(d?.except, ['2001:db8:7::53']);
+    const pieces = banPieces(d!.addr, d!.except).map((p) => netOf(p)!);
+    assert.equal(pieces.length, 64);
+    assert.ok(!pieces.some((p) => netContains(p, netOf('2001:db8:7::53')!)));
+    for (const a of ['2001:db8:7::52', '2001:db8:7::54', '2001:db8:7::', '2001:db8:7:0:ffff:ffff:ffff:ffff']) {
+      assert.equal(pieces.filter((p) => netContains(p, netOf(a)!)).length, 1, `${a} is in exactly one range`);
+    }
+  });
+
+  it('refuses a prefix that would take more than SPLIT_LIMIT ranges, banning the address alone and naming the prefix', () => {
+    const many = [...Array(40).keys()].map((i) => `2001:db8:7::${(i * 1601).toString(16)}:${(i * 7).toString(16)}`).join(' ');
+    const jail = new Jail(settingsOf(`ipv6_prefix = 64\nignoreip = ${many}`), { clock, history: new History(), ownAddresses: [] });
+    const d = jail.onFailure(fail('2001:db8:7:0:1::9'));
+    assert.equal(d?.addr, '2001:db8:7:0:1::9');
     assert.equal(d?.refused, '2001:db8:7::/64');
   });
 
@@ -115,12 +129,14 @@ describe('Jail with prefixes', () => {
     clock.t = T0;
   });
 
-  it('refuses an escalation over an ignoreip with the prefix named', () => {
-    const jail = new Jail(settingsOf('escalate = 2 in 1h\nignoreip = 203.0.113.0/28'), { clock, history: new History(), ownAddresses: [] });
+  it('escalates around an ignoreip network, and refuses a prefix that is ignored as a whole', () => {
+    const jail = new Jail(settingsOf('escalate = 2 in 1h\nignoreip = 203.0.113.0/28 198.51.100.0/23'), { clock, history: new History(), ownAddresses: [] });
     jail.onFailure(fail('203.0.113.100'));
     const d = jail.onFailure(fail('203.0.113.101'));
-    assert.equal(d?.addr, '203.0.113.101');
-    assert.equal(d?.refused, '203.0.113.0/24');
+    assert.equal(d?.addr, '203.0.113.0/24');
+    assert.deepEqual(d?.except, ['203.0.113.0/28']);
+    assert.deepEqual(banPieces(d!.addr, d!.except), ['203.0.113.16/28', '203.0.113.32/27', '203.0.113.64/26', '203.0.113.128/25']);
+    assert.equal(jail.exceptions('198.51.100.0/24'), null, 'wholly ignored');
   });
 
   it('keeps the failure table at failure_table_size, forgetting the longest-quiet key first', () => {

@@ -109,7 +109,7 @@ test('imported bans keep their count and do not shorten a longer ban', () => {
   const n = s.importBans([
     { ...ban('sshd', '203.0.113.9', T0, 60), banCount: 5 },
     { ...ban('sshd', '198.51.100.7', T0, 60), banCount: 4 },
-  ]);
+  ], T0);
   assert.equal(n, 1);
   assert.equal(s.banCount('198.51.100.7', 'sshd'), 4);
   assert.equal(s.currentBan('sshd', '203.0.113.9', T0)!.expiresAt, null);

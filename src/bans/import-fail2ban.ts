@@ -8,6 +8,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../core/errors.js';
+import { canonicalAddress } from '../core/address.js';
 
 /** One ban in force, as fail2ban recorded it. */
 export interface Fail2banBan {
@@ -65,14 +66,17 @@ export function readFail2banDb(file: string, now: number): Fail2banRead {
     let unreadable = 0;
     const inForce: Fail2banBan[] = [];
     for (const r of rows) {
-      if (!r.ip || typeof r.timeofban !== 'number' || typeof r.bantime !== 'number') {
+      // fail2ban keeps the text it was given: addresses in any spelling, prefixes (`banip 2001:db8::/64`).
+      const [ip, len, ...more] = (r.ip ?? '').trim().split('/');
+      const addr = more.length === 0 && ip && (len === undefined || /^\d{1,3}$/.test(len)) ? canonicalAddress(ip, len) : null;
+      if (addr === null || typeof r.timeofban !== 'number' || typeof r.bantime !== 'number') {
         unreadable++;
         continue;
       }
       const bannedAt = r.timeofban * 1000;
       const expiresAt = r.bantime < 0 ? null : bannedAt + r.bantime * 1000;
       if (expiresAt !== null && expiresAt <= now) continue;
-      inForce.push({ jail: r.jail, addr: r.ip, bannedAt, expiresAt, banCount: r.bancount ?? 1, matches: matchesOf(r.data) });
+      inForce.push({ jail: r.jail, addr, bannedAt, expiresAt, banCount: r.bancount ?? 1, matches: matchesOf(r.data) });
     }
     return { table, rows: rows.length, inForce, unreadable };
   } finally {

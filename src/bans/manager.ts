@@ -5,6 +5,9 @@
  * bans costs two commits, not two thousand. Kernel work is serialised so the
  * kernel sees changes in the order the store recorded them. Unbans happen by
  * kernel timeout; `sweep()` moves expired bans out of the store's current table.
+ * A prefix ban folds in the bans of its jail it covers (single addresses and
+ * narrower prefixes): they end in the store in the same transaction and leave
+ * the kernel with it, so no address is banned twice and no interval overlaps.
  */
 import type { Clock } from '../core/clock.js';
 import type { Decision, Ban } from '../core/records.js';
@@ -12,6 +15,7 @@ import type { FirewallDriver, BanKey, BanOutcome } from '../fw/driver.js';
 import type { BanRecord } from './records.js';
 import { logBanEvent, type Logger } from '../core/log.js';
 import type { BanStore, NewBan } from './store.js';
+import { banPieces, isPrefixText } from '../core/prefix.js';
 import { fleetOrigin } from '../fleet/protocol.js';
 import type { KernelQueue } from './kernel-queue.js';
 
@@ -24,6 +28,11 @@ export interface BanManagerDeps {
   readonly driver: FirewallDriver;
   /** The daemon's one kernel queue (shared with reconciles and repairs). */
   readonly kernel: KernelQueue;
+  /**
+   * A dry run (null backend): no `Ban`/`Unban` lines, which recidive would read
+   * as real bans; the null driver logs what it would block or release instead.
+   */
+  readonly quiet?: boolean;
   /** Told when the kernel refused a change that the store holds (the kernel keeper reconciles). */
   onKernelError(err: Error): void;
   /**
@@ -66,7 +75,16 @@ function originField(reason: string): { origin?: string } {
 
 /** The ban a decision asks for, starting `now`. */
 function newBan(d: Decision, now: number): NewBan {
-  return { jail: d.jail, addr: d.addr, bannedAt: now, expiresAt: d.ttl === null ? null : now + d.ttl * 1000, reason: d.reason, matches: d.matches };
+  return {
+    jail: d.jail, addr: d.addr, bannedAt: now, expiresAt: d.ttl === null ? null : now + d.ttl * 1000, reason: d.reason, matches: d.matches,
+    ...(d.addresses === undefined ? {} : { addresses: d.addresses }),
+    ...(d.except === undefined ? {} : { except: d.except }),
+  };
+}
+
+/** What the kernel gets for bans: a prefix split around ignored networks as its ranges. */
+function kernelBans(bans: readonly { jail: string; addr: string; expiresAt: number | null; except?: readonly string[] }[]): Ban[] {
+  return bans.flatMap((b) => banPieces(b.addr, b.except).map((addr) => ({ jail: b.jail, addr, expiresAt: b.expiresAt })));
 }
 
 interface Pending {
@@ -112,11 +130,20 @@ export class BanManager {
     const now = this.deps.clock.now();
     let fresh: Fresh[];
     let records: BanRecord[];
+    const folded: (BanKey & { into: string })[] = [];
+    const foldedKernel: BanKey[] = [];
     try {
       fresh = this.withoutBanned(batch, now);
       if (fresh.length === 0) return;
-      records = this.deps.store.transaction(() => {
-        const added = this.deps.store.addBans(fresh.map((f) => f.ban));
+      const { store } = this.deps;
+      records = store.transaction(() => {
+        const added = store.addBans(fresh.map((f) => f.ban));
+        for (const r of added) {
+          if (!isPrefixText(r.addr)) continue;
+          const { ended, kernel } = store.fold(r.jail, r.addr, now);
+          folded.push(...ended.map((k) => ({ ...k, into: r.addr })));
+          foldedKernel.push(...kernel);
+        }
         this.deps.events?.recorded('ban', added, fresh.map((f) => f.p.decision));
         this.recorded(added);
         return added;
@@ -125,20 +152,40 @@ export class BanManager {
       this.storeFailed(batch, now, e as Error);
       return;
     }
-    const bans: Ban[] = records.map((r) => ({ jail: r.jail, addr: r.addr, expiresAt: r.expiresAt }));
-    this.deps.kernel.run(() => this.deps.driver.ban(bans)).then((outcome) => {
+    const bans = kernelBans(records);
+    this.deps.kernel.run(() => this.banFolding(bans, foldedKernel)).then((outcome) => {
       this.noteFull(outcome, new Set(records.map((r) => r.jail)));
       this.deps.events?.applied(new Set(records.map((r) => r.jail)));
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
-        logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason, ...originField(r.reason) });
+        if (!this.deps.quiet) logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, {
+          bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason,
+          ...(r.addresses === undefined ? {} : { addresses: r.addresses }), ...(r.except === undefined ? {} : { except: r.except }),
+          ...originField(r.reason),
+        });
         fresh[i]!.p.resolve({ record: r, fresh: true });
       });
+      for (const k of folded) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason: `folded into ${k.into}` });
     }, (e: Error) => {
       // The store holds the bans; the daemon reconciles the kernel from it.
       this.deps.onKernelError(e);
       records.forEach((r, i) => fresh[i]!.p.resolve({ record: r, fresh: true }));
     });
+  }
+
+  /**
+   * Bans, with the folded bans leaving the kernel: narrower prefixes first (an
+   * interval set refuses overlapping elements), single addresses after the
+   * prefix is in (they are in other sets, so there is no moment without a ban).
+   */
+  private async banFolding(bans: readonly Ban[], folded: readonly BanKey[]): Promise<BanOutcome | void> {
+    const { driver } = this.deps;
+    const nets = folded.filter((k) => isPrefixText(k.addr));
+    if (nets.length > 0) await driver.unban(nets);
+    const outcome = await driver.ban(bans);
+    const addrs = folded.filter((k) => !isPrefixText(k.addr));
+    if (addrs.length > 0) await driver.unban(addrs);
+    return outcome;
   }
 
   private recorded(records: readonly BanRecord[]): void {
@@ -174,7 +221,9 @@ export class BanManager {
       const d = p.decision;
       const key = `${d.jail} ${d.addr}`;
       // As fail2ban: a ban in force is not extended by more failures (lines re-read after a crash included).
-      const existing = seen.get(key) ?? this.deps.store.currentBan(d.jail, d.addr, now);
+      // A prefix inside a wider prefix banned in the jail is held by it already.
+      const existing = seen.get(key) ?? this.deps.store.currentBan(d.jail, d.addr, now)
+        ?? (isPrefixText(d.addr) ? this.deps.store.holding(d.addr, now, d.jail)[0] : undefined);
       if (existing) {
         logBanEvent(this.deps.log, 'already banned', d.jail, d.addr);
         p.resolve({ record: { banCount: 1, ...existing, matches: [...existing.matches] }, fresh: false });
@@ -191,7 +240,7 @@ export class BanManager {
   private storeFailed(batch: readonly Pending[], now: number, e: Error): void {
     this.deps.log.error({ event: 'store-error', err: e.message, bans: batch.length },
       `cannot record ${batch.length} ban(s) in the database, banning in the kernel only: ${e.message}`);
-    const bans = batch.map((p) => newBan(p.decision, now)).map((b) => ({ jail: b.jail, addr: b.addr, expiresAt: b.expiresAt }));
+    const bans = kernelBans(batch.map((p) => newBan(p.decision, now)));
     this.deps.kernel.run(() => this.deps.driver.ban(bans)).catch((k: Error) => this.deps.onKernelError(k));
     for (const p of batch) p.reject(e);
   }
@@ -199,15 +248,16 @@ export class BanManager {
   /** Ends bans now (manual unban, or `fleet` when another member lifted them): store first, then kernel. Returns the keys that were banned. */
   async unban(keys: readonly BanKey[], reason = 'manual'): Promise<BanKey[]> {
     const now = this.deps.clock.now();
+    const kernel = this.deps.store.kernelKeys(keys);
     const removed = this.deps.store.transaction(() => {
       const ending = this.deps.events ? keys.map((k) => this.deps.store.currentBan(k.jail, k.addr, now)).filter((b): b is BanRecord => b !== undefined) : [];
       const gone = this.deps.store.removeBans(keys, now);
       this.deps.events?.recorded('unban', ending.filter((b) => gone.some((k) => k.jail === b.jail && k.addr === b.addr)));
       return gone;
     });
-    if (removed.length > 0) await this.deps.kernel.run(() => this.deps.driver.unban(removed));
+    if (removed.length > 0) await this.deps.kernel.run(() => this.deps.driver.unban(kernel));
     if (removed.length > 0) this.deps.events?.applied(new Set(removed.map((k) => k.jail)));
-    for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason });
+    if (!this.deps.quiet) for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason });
     return removed;
   }
 

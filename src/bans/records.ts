@@ -15,6 +15,10 @@ export interface BanRecord {
   readonly banCount: number;
   readonly reason: string;
   readonly matches: readonly string[];
+  /** For a prefix ban: how many addresses (or narrower prefixes) it was made of. */
+  readonly addresses?: number;
+  /** For a prefix ban: the ignored networks inside it that the ban leaves out. */
+  readonly except?: readonly string[];
 }
 
 /** One past or present ban, as `f2b-fw history IP` shows it. */
@@ -27,4 +31,8 @@ export interface HistoryEntry {
   readonly endedAt: number | null;
   readonly reason: string;
   readonly matches: readonly string[];
+  /** For a prefix ban: how many addresses (or narrower prefixes) it was made of. */
+  readonly addresses?: number;
+  /** For a prefix ban: the ignored networks inside it that the ban leaves out. */
+  readonly except?: readonly string[];
 }

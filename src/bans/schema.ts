@@ -69,6 +69,14 @@ const MIGRATIONS: readonly string[] = [
      key TEXT PRIMARY KEY,
      value TEXT NOT NULL
    ) WITHOUT ROWID;`,
+  // 4: prefix bans as first-class records: how many addresses a prefix ban was made of (NULL for
+  // single addresses and bans made before), the ignored networks it is split around (JSON list or
+  // NULL), and an index of the prefix bans of each jail for folding.
+  `ALTER TABLE bans ADD COLUMN addresses INTEGER;
+   ALTER TABLE bans ADD COLUMN except_nets TEXT;
+   ALTER TABLE history ADD COLUMN addresses INTEGER;
+   ALTER TABLE history ADD COLUMN except_nets TEXT;
+   CREATE INDEX bans_prefixes ON bans (jail) WHERE addr LIKE '%/%';`,
 ];
 
 /** The schema version this build writes. */

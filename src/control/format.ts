@@ -107,6 +107,11 @@ function columns(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n');
 }
 
+/** The address column: a prefix ban made of several addresses says how many (`2001:db8:7::/64 (3 addresses)`). */
+function addrCell(b: { readonly addr: string; readonly addresses?: number }): string {
+  return b.addresses === undefined ? b.addr : `${b.addr} (${b.addresses} addresses)`;
+}
+
 /** Where a ban came from: its local jail, or `fleet:NODE` for one shared by another member. */
 export function banOrigin(b: BanRecord): string {
   const o = fleetOrigin(b.reason);
@@ -118,7 +123,7 @@ export function formatBans(bans: readonly BanRecord[], now: number): string {
   if (bans.length === 0) return 'No bans in force.';
   return columns([
     ['JAIL', 'ADDRESS', 'ORIGIN', 'BANNED AT', 'COUNT', 'EXPIRES'],
-    ...bans.map((b) => [b.jail, b.addr, banOrigin(b), formatTime(b.bannedAt), String(b.banCount), expiry(b.expiresAt, now)]),
+    ...bans.map((b) => [b.jail, addrCell(b), banOrigin(b), formatTime(b.bannedAt), String(b.banCount), expiry(b.expiresAt, now)]),
   ]);
 }
 
@@ -133,7 +138,7 @@ export function formatHistory(addr: string, entries: readonly HistoryEntry[], no
       else if (e.expiresAt === null) ended = 'permanent';
       else if (e.expiresAt > now) ended = `in force until ${formatTime(e.expiresAt)}`;
       else ended = `expired ${formatTime(e.expiresAt)}`;
-      return [e.jail, e.addr, formatTime(e.bannedAt), ended, e.reason];
+      return [e.jail, addrCell(e), formatTime(e.bannedAt), ended, e.reason];
     }),
   ]);
 }

@@ -117,10 +117,12 @@ export function fail2banTime(ms: number): string {
 /**
  * Logs one ban/unban/found event: `{jail, addr, event}` fields and the message
  * `[jail] Event addr` (`[jail] Found addr - time` when `at` is given;
- * `[jail] Ban addr (fleet: NODE)` when `fields.origin` names the fleet member it came from).
+ * `[jail] Ban addr (fleet: NODE)` when `fields.origin` names the fleet member it came from); a prefix
+ * ban made of several addresses (`fields.addresses`) says so: `[sshd] Ban 2001:db8:7::/64 (3 addresses)`.
  */
 export function logBanEvent(log: Logger, event: BanEvent, jail: string, addr: string, fields: Record<string, unknown> = {}, at?: number): void {
   const origin = typeof fields.origin === 'string' ? ` (fleet: ${fields.origin})` : '';
-  const msg = event === 'already banned' ? `[${jail}] ${addr} already banned` : `[${jail}] ${event} ${addr}${at === undefined ? '' : ` - ${fail2banTime(at)}`}${origin}`;
+  const made = event === 'Ban' && typeof fields.addresses === 'number' ? ` (${fields.addresses} addresses)` : '';
+  const msg = event === 'already banned' ? `[${jail}] ${addr} already banned` : `[${jail}] ${event} ${addr}${made}${at === undefined ? '' : ` - ${fail2banTime(at)}`}${origin}`;
   log.info({ jail, addr, event: event.toLowerCase().replace(' ', '-'), ...fields }, msg);
 }

@@ -6,7 +6,7 @@
  * arithmetic the prefix bans need (escalation, folding, ignoreip checks).
  */
 import { canonicalAddress } from './address.js';
-import { ipv4Octets, ipv6Hextets } from './ip-text.js';
+import { ipv4Octets, ipv6Hextets, ipv6Text } from './ip-text.js';
 
 /** One network: family, first address as a number, prefix length. */
 export interface Net {
@@ -73,4 +73,52 @@ export function prefixKey(addr: string, v4: number, v6: number): string | null {
   const have = slash < 0 ? fullBits(isV6) : Number(addr.slice(slash + 1));
   if (have <= want) return addr;
   return canonicalAddress(ip, String(want));
+}
+
+/** Canonical text of a network (`/32` and `/128` dropped). */
+export function netText(n: Net): string {
+  const full = fullBits(n.v6);
+  let text: string;
+  if (!n.v6) {
+    const x = Number(n.base);
+    text = `${x >>> 24}.${(x >>> 16) & 255}.${(x >>> 8) & 255}.${x & 255}`;
+  } else {
+    const h: number[] = [];
+    for (let i = 7; i >= 0; i--) h.push(Number((n.base >> BigInt(i * 16)) & 0xffffn));
+    text = ipv6Text(h);
+  }
+  return n.bits === full ? text : `${text}/${n.bits}`;
+}
+
+/**
+ * The networks of `net` without the `holes` (ignored addresses and prefixes),
+ * as the fewest CIDR prefixes that cover exactly the rest: a /64 without one
+ * address is 64 prefixes. Null when that would take more than `limit` prefixes.
+ */
+export function netWithout(net: Net, holes: readonly Net[], limit: number): Net[] | null {
+  const out: Net[] = [];
+  const walk = (n: Net, inside: readonly Net[]): boolean => {
+    const touching = inside.filter((h) => netsOverlap(h, n));
+    if (touching.length === 0) {
+      out.push(n);
+      return out.length <= limit;
+    }
+    if (touching.some((h) => netContains(h, n))) return true;
+    const bits = n.bits + 1;
+    const half = 1n << BigInt(fullBits(n.v6) - bits);
+    return walk({ v6: n.v6, base: n.base, bits }, touching) && walk({ v6: n.v6, base: n.base | half, bits }, touching);
+  };
+  return walk(net, holes) ? out : null;
+}
+
+/**
+ * What a ban of `addr` puts into the kernel: the address or prefix itself, or,
+ * with `except` (ignored networks inside it), the prefixes of the rest.
+ */
+export function banPieces(addr: string, except: readonly string[] | undefined): string[] {
+  if (except === undefined || except.length === 0) return [addr];
+  const net = netOf(addr);
+  if (net === null) return [addr];
+  const holes = except.map(netOf).filter((n): n is Net => n !== null);
+  return (netWithout(net, holes, Infinity) ?? []).map(netText);
 }

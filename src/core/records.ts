@@ -46,6 +46,8 @@ export interface Decision {
   readonly matches: readonly string[];
   /** For a prefix ban: how many addresses (or narrower prefixes) it was made of (`Ban 2001:db8:7::/64 (3 addresses)`). */
   readonly addresses?: number;
+  /** Ignored networks inside the prefix `addr`: the kernel gets the prefix split around them. */
+  readonly except?: readonly string[];
   /** A prefix ignoreip kept this decision from covering (the narrower `addr` is banned instead; the daemon logs it). */
   readonly refused?: string;
   /** Failures counted for the ban (actions' `<failures>`; default: the number of matches). */

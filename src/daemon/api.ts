@@ -65,6 +65,8 @@ export interface UnbanResult {
   readonly unbanned: readonly { readonly jail: string; readonly addr: string }[];
   /** Addresses asked for that no jail (or not this jail) held. */
   readonly notBanned: readonly string[];
+  /** Of those, the ones inside a banned prefix: which prefix (and jail) holds each. */
+  readonly heldBy?: readonly { readonly addr: string; readonly jail: string; readonly prefix: string }[];
 }
 
 /** Result of `reload`. */
@@ -96,7 +98,7 @@ export interface DaemonApi {
   unban(jail: string | undefined, addrs: readonly string[] | 'all'): Promise<UnbanResult>;
   /** Bans in force: all, or those holding `addr` (an address matches the prefixes containing it). */
   banned(addr?: string): Promise<BanRecord[]>;
-  /** Every recorded ban of an address, newest first. */
+  /** Every recorded ban of an address (and of the prefixes that held it), newest first. */
   history(addr: string): Promise<HistoryEntry[]>;
   /** Re-reads the config; with `jail`, only that jail is re-read (it must still exist). */
   reload(jail?: string): Promise<ReloadResult>;

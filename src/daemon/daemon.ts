@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import type { ReconcileOptions } from '../fw/driver.js';
 import { formatPlan, type Plan } from '../fw/plan.js';
 import { canonicalAddr, covers } from './address.js';
+import { checkManualBan, heldBy } from './prefix-api.js';
 import { jailGet, jailSet } from './settings-api.js';
 import {
   ApiError, type BanRecord, type BanResult, type DaemonApi, type DaemonStatus, type HistoryEntry,
@@ -76,8 +77,9 @@ export class Daemon implements DaemonApi {
   async ban(jail: string, addrs: readonly string[]): Promise<BanResult> {
     const j = this.jail(jail);
     const canon = addrs.map(canonicalAddr);
-    const applied = await Promise.all(canon.map((addr) => this.core.manager.submit({
-      op: 'ban', jail, addr, ttl: j.jail.banTime(addr), reason: 'manual', matches: [],
+    const excepts = canon.map((a) => checkManualBan(j.jail, a));
+    const applied = await Promise.all(canon.map((addr, i) => this.core.manager.submit({
+      op: 'ban', jail, addr, ttl: j.jail.banTime(addr), reason: 'manual', matches: [], ...(excepts[i]!.length > 0 ? { except: excepts[i] } : {}),
     })));
     return {
       banned: applied.filter((a) => a.fresh).map((a) => a.record.addr),
@@ -95,7 +97,9 @@ export class Daemon implements DaemonApi {
     }
     const canon = addrs.map(canonicalAddr);
     const unbanned = await this.unbanShared(canon.flatMap((addr) => store.currentFor(addr, now).filter((b) => jails.includes(b.jail))));
-    return { unbanned, notBanned: canon.filter((a) => !unbanned.some((k) => k.addr === a)) };
+    const notBanned = canon.filter((a) => !unbanned.some((k) => k.addr === a));
+    const held = heldBy(store, notBanned, jails, now);
+    return { unbanned, notBanned, ...(held.length > 0 ? { heldBy: held } : {}) };
   }
 
   /** Ends bans by hand; the fleet lifts the shared ones on every host. */
@@ -114,7 +118,7 @@ export class Daemon implements DaemonApi {
   }
 
   async history(addr: string): Promise<HistoryEntry[]> {
-    return this.core.store.history(canonicalAddr(addr));
+    return this.core.store.history(canonicalAddr(addr), true);
   }
 
   /** Queued behind any running reload; concurrent requests share one. */

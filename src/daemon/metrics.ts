@@ -43,6 +43,10 @@ export interface JailFigures {
   readonly bansTotal: number;
   readonly failuresTotal: number;
   readonly linesTotal: number;
+  /** Of the bans in force, those of a prefix (counting prefix, escalation, manual CIDR). */
+  readonly bannedPrefixes: number;
+  /** Keys the failure table forgot because it was full (failure_table_size). */
+  readonly failuresEvicted: number;
 }
 
 /** Everything /metrics shows. */
@@ -84,6 +88,8 @@ export function renderMetrics(s: MetricsSnapshot): string {
     ...perJail('f2b_fw_banned', 'Bans in force.', 'gauge', (j) => j.banned),
     ...perJail('f2b_fw_bans_total', 'Bans made since start.', 'counter', (j) => j.bansTotal),
     ...perJail('f2b_fw_failures_total', 'Failures found since start.', 'counter', (j) => j.failuresTotal),
+    ...perJail('f2b_fw_banned_prefixes', 'Bans in force that cover a prefix.', 'gauge', (j) => j.bannedPrefixes),
+    ...perJail('f2b_fw_failures_evicted_total', 'Addresses (or prefixes) forgotten because the failure table was full.', 'counter', (j) => j.failuresEvicted),
     ...perJail('f2b_fw_lines_read_total', 'Log lines read since start.', 'counter', (j) => j.linesTotal),
     '# HELP f2b_fw_repairs_total Firewall repairs after something else changed our table.', '# TYPE f2b_fw_repairs_total counter',
     `f2b_fw_repairs_total ${s.repairsTotal}`,

@@ -124,6 +124,7 @@ export function metricsSnapshot(core: Core, set: JailSet): MetricsSnapshot {
     jails: [...set.jails.values()].map((j) => ({
       jail: j.name, banned: core.store.countCurrent(now, j.name), bansTotal: core.manager.totals.get(j.name) ?? 0,
       failuresTotal: j.counters.failures, linesTotal: j.counters.lines,
+      bannedPrefixes: core.store.countPrefixes(now, j.name), failuresEvicted: j.jail.evicted,
     })),
   };
 }

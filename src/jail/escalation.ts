@@ -8,6 +8,7 @@
  */
 import { prefixKey } from '../core/prefix.js';
 import type { Escalation } from './prefix-settings.js';
+import { OldestFirst } from './oldest-first.js';
 
 /** A prefix that reached the escalation count, with the bans that made it. */
 export interface Escalated {
@@ -18,9 +19,9 @@ export interface Escalated {
 /** One jail's escalation memory. */
 export class EscalationTracker {
   /** Escalation prefix → (banned member → when), least recently touched first. */
-  private readonly groups = new Map<string, Map<string, number>>();
+  private readonly groups = new OldestFirst<string, Map<string, number>>();
   /** Escalation prefixes banned → until (ms; Infinity = permanent). */
-  private readonly banned = new Map<string, number>();
+  private readonly banned = new OldestFirst<string, number>();
 
   constructor(private readonly esc: Escalation, private readonly cap: number) {}
 
@@ -48,31 +49,27 @@ export class EscalationTracker {
     if (prefix === null) return null;
     const since = now - this.esc.window * 1000;
     const group = this.groups.get(prefix) ?? new Map<string, number>();
-    this.groups.delete(prefix);
     for (const [m, t] of group) if (t < since) group.delete(m);
     group.delete(target);
     group.set(target, now);
-    if (group.size >= this.esc.count) return { prefix, members: [...group.keys()] };
+    if (group.size >= this.esc.count) {
+      this.groups.delete(prefix);
+      return { prefix, members: [...group.keys()] };
+    }
     this.groups.set(prefix, group);
-    trim(this.groups, this.cap);
+    this.groups.trim(this.cap);
     return null;
   }
 
   /** Remembers that `prefix` is banned until `until` (ms; null = permanent) and forgets its members. */
   markBanned(prefix: string, until: number | null): void {
     this.groups.delete(prefix);
-    this.banned.delete(prefix);
     this.banned.set(prefix, until ?? Infinity);
-    trim(this.banned, this.cap);
+    this.banned.trim(this.cap);
   }
 
   /** Forgets the members of `prefix` (its ban was refused). */
   forget(prefix: string): void {
     this.groups.delete(prefix);
   }
-}
-
-/** Drops the oldest entries of `m` beyond `cap`. */
-function trim<K, V>(m: Map<K, V>, cap: number): void {
-  while (m.size > cap) m.delete(m.keys().next().value as K);
 }

@@ -8,7 +8,7 @@
 import { networkInterfaces } from 'node:os';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { canonicalText } from '../core/address.js';
-import { netOf, netsOverlap, type Net } from '../core/prefix.js';
+import { netOf, netsOverlap, netText, type Net } from '../core/prefix.js';
 
 /** One ignoreip word: a network (single addresses are /32 or /128) or a host name. */
 export type IgnoreEntry =
@@ -76,7 +76,14 @@ export class IgnoreList {
     return failed;
   }
 
-  /** True when `addr` (an address or a prefix) must not be banned. */
+  /** The ignored networks (canonical texts) that share an address with `addr` (an address or a prefix). */
+  overlapping(addr: string): string[] {
+    const net = parseNet(addr);
+    if (!net) return [];
+    return [...this.nets, ...[...this.resolvedNets.values()].flat()].filter((n) => netsOverlap(n, net)).map(netText);
+  }
+
+  /** True when `addr` (a canonical address or prefix, as the filter gives it) must not be banned. One scan of the text. */
   has(addr: string): boolean {
     const net = parseNet(addr);
     if (!net) return false;

@@ -10,8 +10,10 @@
  * is computed once per failure) and the ban covers the prefix; with
  * `escalate`, N bans inside one escalation prefix within the window ban the
  * prefix instead. ignoreip always wins: a prefix holding an ignored address
- * is never banned, the narrower ban is made instead and the decision says
- * which prefix was refused. The failure table holds at most
+ * is banned split around it (the decision lists the ignored networks; the
+ * kernel gets the remaining ranges), or, when that would take more than
+ * SPLIT_LIMIT ranges, not at all: the narrower ban is made and the decision
+ * names the refused prefix. The failure table holds at most
  * `failure_table_size` keys; the one that failed longest ago goes first.
  */
 import { promises as dns } from 'node:dns';
@@ -20,7 +22,8 @@ import type { Decision, Failure } from '../core/records.js';
 import { IgnoreList, parseIgnoreEntry, type NameResolver } from './ignore.js';
 import { incrementedBantime } from './increment.js';
 import { EscalationTracker } from './escalation.js';
-import { prefixKey } from '../core/prefix.js';
+import { OldestFirst } from './oldest-first.js';
+import { netOf, netWithout, prefixKey, type Net } from '../core/prefix.js';
 import type { JailSettings } from './settings.js';
 
 /** How often an address was banned before (the ban store implements it). */
@@ -51,6 +54,9 @@ interface Counted {
   readonly fields: Readonly<Record<string, string>>;
 }
 
+/** Most ranges a prefix ban may be split into around ignored addresses (a /64 without one address is 64). */
+export const SPLIT_LIMIT = 1024;
+
 /** Sweep stale addresses after this many failures, so the map stays bounded by the window. */
 const SWEEP_EVERY = 1024;
 
@@ -62,7 +68,7 @@ export class Jail {
   private readonly deps: JailDeps;
   private readonly ignore: IgnoreList;
   /** Counting key → failures in the window, the key that failed longest ago first. */
-  private readonly failures = new Map<string, Counted[]>();
+  private readonly failures = new OldestFirst<string, Counted[]>();
   private readonly escalation: EscalationTracker | null;
   private readonly countsPrefixes: boolean;
   private sinceSweep = 0;
@@ -90,7 +96,7 @@ export class Jail {
    * Failures outside this jail's findtime age out at the next count.
    */
   adoptFailures(previous: Jail): void {
-    for (const [addr, counted] of previous.failures) this.failures.set(addr, counted);
+    for (const [addr, counted] of previous.failures.entries()) this.failures.set(addr, counted);
   }
 
   /** True when `addr` (address or prefix) is in ignoreip or, with ignoreself, one of the host's own. */
@@ -120,20 +126,18 @@ export class Jail {
     if (++this.sinceSweep >= SWEEP_EVERY) this.sweep(true);
     const before = this.failures.get(key);
     const kept = before === undefined ? [] : before.filter((c) => c.time >= since);
-    if (before !== undefined) this.failures.delete(key);
     // A date in the future (clock skew, a forged line) counts as now, so it ages out like the others.
     kept.push({ time: Math.min(f.time, now), addr: f.addr, matches: f.matches, fields: f.fields });
     if (kept.length < this.settings.maxretry) {
       this.failures.set(key, kept);
-      if (this.failures.size > this.settings.failureTableSize) {
-        this.failures.delete(this.failures.keys().next().value as string);
-        this.evicted++;
-      }
+      this.evicted += this.failures.trim(this.settings.failureTableSize);
       return null;
     }
+    this.failures.delete(key);
     const matches = kept.sort((a, b) => a.time - b.time).flatMap((c) => c.matches);
-    // ignoreip wins over the counting prefix: the address alone is banned then.
-    const refused = key !== f.addr && this.isIgnored(key) ? key : undefined;
+    // ignoreip wins over the counting prefix: split around it, or the address alone is banned.
+    const except = key === f.addr ? [] : this.exceptions(key);
+    const refused = except === null ? key : undefined;
     const target = refused === undefined ? key : f.addr;
     const addresses = target === f.addr ? undefined : new Set(kept.map((c) => c.addr)).size;
     const fields = Object.assign({}, ...kept.map((c) => c.fields)) as Record<string, string>;
@@ -141,7 +145,21 @@ export class Jail {
       op: 'ban', jail: this.settings.name, addr: target, ttl: this.banTime(target), reason: 'maxretry reached', matches,
       failures: kept.length, fields,
       ...(addresses === undefined ? {} : { addresses }), ...(refused === undefined ? {} : { refused }),
+      ...(except !== null && except.length > 0 ? { except } : {}),
     };
+  }
+
+  /**
+   * The ignored networks inside `prefix` that a ban of it is split around ([] when none),
+   * or null when the prefix cannot be banned (wholly ignored, or more than SPLIT_LIMIT ranges).
+   */
+  exceptions(prefix: string): string[] | null {
+    const except = this.ignore.overlapping(prefix);
+    if (except.length === 0) return except;
+    const net = netOf(prefix);
+    const holes = except.map(netOf).filter((n): n is Net => n !== null);
+    const rest = net === null ? null : netWithout(net, holes, SPLIT_LIMIT);
+    return rest === null || rest.length === 0 ? null : except;
   }
 
   /** With `escalate`: the ban of the escalation prefix when `target` is the Nth banned inside it in the window. */
@@ -149,14 +167,18 @@ export class Jail {
     const hit = this.escalation?.record(target, now);
     if (!hit) return null;
     const base = { op: 'ban', jail: this.settings.name, reason: 'maxretry reached', matches } as const;
-    if (this.isIgnored(hit.prefix)) {
+    const except = this.exceptions(hit.prefix);
+    if (except === null) {
       this.escalation!.forget(hit.prefix);
       return { ...base, addr: target, ttl: this.banTime(target), refused: hit.prefix };
     }
     const ttl = this.banTime(hit.prefix);
     this.escalation!.markBanned(hit.prefix, ttl === null ? null : now + ttl * 1000);
     const { count, window } = this.settings.escalate!;
-    return { ...base, addr: hit.prefix, ttl, reason: `escalated: ${count} bans in ${window}s`, addresses: hit.members.length };
+    return {
+      ...base, addr: hit.prefix, ttl, reason: `escalated: ${count} bans in ${window}s`, addresses: hit.members.length,
+      ...(except.length > 0 ? { except } : {}),
+    };
   }
 
   /** The ban length for `addr` now: bantime, increased by its ban history when bantime.increment is on. */
@@ -175,10 +197,11 @@ export class Jail {
   private sweep(early: boolean): void {
     this.sinceSweep = 0;
     const since = this.deps.clock.now() - this.settings.findtime * 1000;
-    for (const [addr, t] of this.failures) {
-      if (t.some((c) => c.time >= since)) {
-        if (early) return;
-      } else this.failures.delete(addr);
+    const stale = (t: readonly Counted[]): boolean => !t.some((c) => c.time >= since);
+    if (early) {
+      for (let o = this.failures.oldest(); o !== undefined && stale(o[1]); o = this.failures.oldest()) this.failures.delete(o[0]);
+      return;
     }
+    for (const [addr, t] of this.failures.entries()) if (stale(t)) this.failures.delete(addr);
   }
 }

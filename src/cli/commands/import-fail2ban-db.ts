@@ -36,7 +36,7 @@ export const importFail2banDbCommand: Command = {
     const store = BanStore.open(settings.dbfile);
     let imported: number;
     try {
-      imported = store.importBans(read.inForce.map((b) => ({ ...b, reason: 'imported from fail2ban' })));
+      imported = store.importBans(read.inForce.map((b) => ({ ...b, reason: 'imported from fail2ban' })), now);
     } finally {
       store.close();
     }

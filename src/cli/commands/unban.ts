@@ -33,7 +33,11 @@ export const unbanCommand: Command = {
     if (wantsJson(args)) printJson(io, result);
     else {
       for (const u of result.unbanned) io.out(`[${u.jail}] Unban ${u.addr}`);
-      for (const a of result.notBanned) io.err(`${a} is not banned${jail === undefined ? '' : ` in ${jail}`}`);
+      for (const a of result.notBanned) {
+        const held = (result.heldBy ?? []).filter((h) => h.addr === a);
+        if (held.length === 0) io.err(`${a} is not banned${jail === undefined ? '' : ` in ${jail}`}`);
+        for (const h of held) io.err(`${a} is not banned by itself: it is inside ${h.prefix}, banned in ${h.jail} (unban ${h.prefix} to lift it)`);
+      }
     }
     return result.unbanned.length === 0 && result.notBanned.length > 0 ? EXIT.failure : EXIT.ok;
   },

@@ -3,6 +3,7 @@
  * `inet f2b-fw` with kernel timeouts; every call is one libnftables
  * transaction on the shared context.
  */
+import { NFTABLES_CAPABILITIES } from '../capabilities.js';
 import type { Clock } from '../../core/clock.js';
 import type { Ban } from '../../core/records.js';
 import type { BanKey, BanOutcome, FirewallDriver, ReconcileOptions, SetFull } from '../driver.js';
@@ -57,6 +58,7 @@ function bySet<T>(items: readonly T[], setOf: (t: T) => string): Map<string, T[]
 /** nftables backend of FirewallDriver. */
 export class NftDriver implements FirewallDriver {
   readonly name = 'nftables';
+  readonly capabilities = NFTABLES_CAPABILITIES;
   private readonly ctx: NftContext;
   private readonly clock: Clock;
   private dump: TableDump | undefined;
