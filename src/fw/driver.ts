@@ -34,7 +34,13 @@ export interface BanOutcome {
   readonly full: readonly SetFull[];
 }
 
-/** One firewall backend. Every method is one atomic kernel transaction. */
+/**
+ * One firewall backend. nftables: every method is one atomic kernel
+ * transaction. iptables + ipset: element changes are one netlink request per
+ * element, each applied or refused on its own (not atomic across elements);
+ * chains are written by one `*-restore --noflush` per family (atomic per
+ * family); a set whose parameters change is swapped in empty (docs/ipset-backend.md).
+ */
 export interface FirewallDriver {
   /** Short name for logs and status: `nftables`, `iptables-ipset`, `null`. */
   readonly name: string;
