@@ -42,6 +42,8 @@ export interface JailFigures {
   readonly bansTotal: number;
   readonly failuresTotal: number;
   readonly linesTotal: number;
+  /** Lines that took the filter longer than LIMITS.matchBudgetMs. */
+  readonly slowLinesTotal: number;
 }
 
 /** Everything /metrics shows. */
@@ -66,6 +68,7 @@ export function renderMetrics(s: MetricsSnapshot): string {
     ...perJail('f2b_fw_bans_total', 'Bans made since start.', 'counter', (j) => j.bansTotal),
     ...perJail('f2b_fw_failures_total', 'Failures found since start.', 'counter', (j) => j.failuresTotal),
     ...perJail('f2b_fw_lines_read_total', 'Log lines read since start.', 'counter', (j) => j.linesTotal),
+    ...perJail('f2b_fw_slow_lines_total', 'Lines whose matching took longer than the match budget (50 ms).', 'counter', (j) => j.slowLinesTotal),
     '# HELP f2b_fw_repairs_total Firewall repairs after something else changed our table.', '# TYPE f2b_fw_repairs_total counter',
     `f2b_fw_repairs_total ${s.repairsTotal}`,
     '# HELP f2b_fw_kernel_transaction_seconds Duration of kernel transactions (bans, reconciles).', '# TYPE f2b_fw_kernel_transaction_seconds histogram',

@@ -44,6 +44,8 @@ export interface Filter {
   feed(line: Line): FilterHit[];
   /** `journalmatch` lines for the systemd source. */
   readonly journalmatch: readonly string[];
+  /** Lines whose processing took longer than LIMITS.matchBudgetMs (metrics). */
+  readonly slowLines: number;
 }
 
 /** Side effects and jail settings a filter depends on. */
