@@ -35,11 +35,12 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version') return main(['version', ...rest], io);
-  const command: Command | undefined = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.err(`f2b-fw: unknown command ${JSON.stringify(name)}\n\n${topHelp()}`);
     return EXIT.usage;
   }
+  const command: Command = await entry.load();
   let parsed;
   try {
     parsed = restoreNegatives(parseArgs({

@@ -14,6 +14,8 @@ import { resolveKey, type ExtraValue, type InterpolationContext } from './interp
 import { parseBoolean } from './bool.js';
 import { readLayered, type LayeredStore } from './layers.js';
 import type { RawSection, Setting } from './types.js';
+import { jailActions, type ClassifiedAction } from '../actions/classify.js';
+import { applyFirewallActions } from '../actions/firewall-map.js';
 
 /** Everything the jail files say, layered and resolved. */
 export interface LoadedConfig {
@@ -24,6 +26,11 @@ export interface LoadedConfig {
   readonly jails: readonly RawSection[];
   /** The files read, in order (for `check-config` and messages). */
   readonly files: readonly string[];
+  /**
+   * Each enabled jail's actions, classified (src/actions/classify.ts). The jail sections above
+   * already carry what its firewall actions say about port, protocol, blocktype and hooks.
+   */
+  readonly actions: ReadonlyMap<string, readonly ClassifiedAction[]>;
 }
 
 /**
@@ -38,7 +45,7 @@ export const JAIL_KEYS: ReadonlySet<string> = new Set([
   'bantime.increment', 'bantime.factor', 'bantime.formula', 'bantime.multipliers', 'bantime.maxtime',
   'bantime.rndtime', 'bantime.overalljails',
   'port', 'protocol', 'hooks', 'verdict', 'blocktype', 'priority', 'banaction',
-  'mode', 'failregex', 'ignoreregex', 'prefregex', 'maxlines', 'datepattern',
+  'action', 'ignorecommand', 'mode', 'failregex', 'ignoreregex', 'prefregex', 'maxlines', 'datepattern',
 ]);
 
 /** Sections that are not jails. */
@@ -115,9 +122,15 @@ export function loadJailConfig(configDir: string): LoadedConfig {
   // DEFAULT values may refer to keys only jails set: their errors surface in the jails.
   const defaults = resolveSection(store, 'DEFAULT', vars, false);
   const jails: RawSection[] = [];
+  const actions = new Map<string, readonly ClassifiedAction[]>();
   for (const name of store.sections.keys()) {
     if (NOT_JAILS.has(name)) continue;
-    jails.push(resolveSection(store, name, vars, isEnabled(store, name, vars)));
+    const enabled = isEnabled(store, name, vars);
+    const raw = resolveSection(store, name, vars, enabled);
+    if (!enabled) { jails.push(raw); continue; }
+    const classified = jailActions(configDir, raw);
+    actions.set(name, classified);
+    jails.push(applyFirewallActions(raw, classified));
   }
-  return { configDir, defaults, jails, files: store.files };
+  return { configDir, defaults, jails, files: store.files, actions };
 }

@@ -10,6 +10,7 @@ import type { Plan } from '../fw/plan.js';
 import type { BanRecord, HistoryEntry } from '../bans/records.js';
 
 export type { BanRecord, HistoryEntry } from '../bans/records.js';
+import type { FleetStatus } from '../fleet/member.js';
 
 /** Stable codes an ApiError carries (the control protocol passes them on as `error.code`). */
 export type ApiErrorCode = 'unknown-jail' | 'bad-address' | 'bad-key' | 'bad-value' | 'usage';
@@ -31,6 +32,8 @@ export interface DaemonStatus {
   readonly backend: string;
   /** Bans currently in force, all jails. */
   readonly currentlyBanned: number;
+  /** The fleet (docs/fleet.md), when `[Fleet]` is configured. */
+  readonly fleet?: FleetStatus;
 }
 
 /** One jail: `f2b-fw status JAIL`, fail2ban-client's tree form. */
@@ -44,6 +47,8 @@ export interface JailStatus {
   /** Bans since the daemon started (this jail). */
   readonly totalBanned: number;
   readonly bannedList: readonly string[];
+  /** The jail's command and reporter actions: deliveries sent, failed (retried), dropped, queued. */
+  readonly actions?: ReadonlyArray<{ readonly action: string; readonly sent: number; readonly failed: number; readonly dropped: number; readonly queued: number }>;
 }
 
 /** Result of `ban`. */

@@ -21,7 +21,19 @@ import { endBansOfOtherJails, startJails } from './reload.js';
 import { startJobs } from './jobs.js';
 import { sweepStale } from './stale-sweep.js';
 import { Daemon } from './daemon.js';
+import { systemTimers } from '../core/clock.js';
+import { Outbox } from '../outbox/outbox.js';
+import { ActionHub, eventOf } from '../actions/hub.js';
+import { createExecutor } from '../actions/factory.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Logger } from '../core/log.js';
+import { createFleet, fleetJailOf, withFleetJail } from './fleet.js';
+import type { BanRecord } from '../bans/records.js';
+import type { FleetMember } from '../fleet/member.js';
 import { RunningJails, metricsSnapshot, statusLine, type Core, type DaemonConfig, type DaemonDeps } from './runtime.js';
+
+/** At start, how long the daemon waits for the fleet's Redis before going on without it (ms). */
+const FLEET_START_WAIT_MS = 3000;
 
 /** Starts the daemon; resolves once it is ready (READY=1 sent). */
 export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
@@ -33,7 +45,8 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
     ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
     onFailed: (name, reason) => log.warn({ event: 'dns', host: name, err: reason }, `host name ${name} did not resolve (${reason}); its failures are not counted`),
   });
-  const layout = firewallLayout(loaded);
+  const fleetSettings = cfg.settings.fleet;
+  const layout = firewallLayout(withFleetJail(loaded, fleetSettings));
   const driver = await deps.openDriver(loaded, layout);
   let store: BanStore | null = null;
   try {
@@ -44,15 +57,25 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
     const kernelTimes = new LatencyHistogram();
     const kernel = new KernelQueue((s) => kernelTimes.observe(s));
     const keeper = new KernelKeeper({ store, kernel, driver, clock, log, layout });
+    const actions = new ActionHub({
+      outbox: new Outbox(store.database, () => clock.now()), clock, timers: systemTimers, log,
+      executor: (a) => createExecutor(a, { clock, timers: systemTimers, log }),
+    });
+    if (!dryRun) actions.configure(loaded.actions);
+    warnUnsupported(loaded, log);
+    let fleet: FleetMember | null = null;
     const manager = new BanManager({
       store, clock, log, driver, kernel, quiet: dryRun,
+      // A dry run reports nothing and shares nothing.
+      ...(dryRun ? {} : { events: actions, onRecorded: (records: readonly BanRecord[]) => fleet?.banned(records) }),
       onKernelError: (e) => {
         log.error({ err: e.message }, `kernel change failed, reconciling from the store: ${e.message}`);
         keeper.repair('kernel-error');
       },
     });
-    const core: Core = { cfg, deps, store, driver, manager, kernel, keeper, dns, kernelTimes };
-    const running = new RunningJails({ jails: new Map(jails.map((j) => [j.name, j])), layout });
+    const running = new RunningJails({ jails: new Map(jails.map((j) => [j.name, j])), layout, fleetJail: fleetJailOf(loaded, fleetSettings, deps.ownAddresses) });
+    fleet = dryRun ? null : createFleet(fleetSettings, { deps, store, manager, running });
+    const core: Core = { cfg, deps, store, driver, manager, kernel, keeper, dns, kernelTimes, actions, fleet };
     return await ready(core, running, metricsAt);
   } catch (e) {
     await driver.close().catch(() => undefined);
@@ -71,6 +94,9 @@ async function ready(core: Core, running: RunningJails, metricsAt: MetricsAddres
   const restored = core.store.countCurrent(clock.now());
   log.info({ event: 'restore', restored, ended, changes, ms: clock.now() - started },
     `restored ${restored} ban(s) into the kernel${ended ? `, dropped ${ended} of jails no longer configured` : ''}`);
+  // Actions without norestored see the restored bans again (fail2ban's start-up), keyed by this start.
+  core.actions.enqueue(core.store.current(clock.now()).map((r) => eventOf('ban', r)), { at: started });
+  void core.actions.start();
   // fail2ban's debris in iptables is housekeeping: a failure is logged, the daemon still starts.
   await sweepStale(core, {}).catch((e: Error) => log.error({ event: 'stale-chains', err: e.message }, `stale f2b-* chain cleanup failed: ${e.message}`));
   const jobs = startJobs(core, () => statusLine(core, running.now));
@@ -84,14 +110,27 @@ async function ready(core: Core, running: RunningJails, metricsAt: MetricsAddres
         checkMs: core.cfg.checkMs ?? { withEvents: 1000, withoutEvents: 5000 },
       });
     }
+    // Waits a moment for Redis so a bad URL or password is reported at start; the host is protected either way.
+    await core.fleet?.start(FLEET_START_WAIT_MS);
     const metrics = metricsAt ? await serveMetrics(metricsAt, () => metricsSnapshot(core, running.now)) : null;
     if (metrics) log.info({ event: 'metrics', at: core.cfg.settings.metrics }, `metrics on ${core.cfg.settings.metrics}`);
     return announce(new Daemon({ core, jails: running, jobs, metrics, startedAt: clock.now() }), core, running);
   } catch (e) {
+    await core.fleet?.close();
     jobs.stop();
+    await core.actions.stop();
     core.keeper.close();
     for (const j of set.jails.values()) await j.stop();
     throw e;
+  }
+}
+
+/** One warning per action f2b-fw does not run, with the reason (check-config shows them too). */
+function warnUnsupported(loaded: LoadedConfig, log: Logger): void {
+  for (const [jail, list] of loaded.actions) {
+    for (const a of list.filter((x) => x.kind === 'unsupported')) {
+      log.warn({ jail, action: a.name, reason: a.reason }, `[${jail}] action ${a.name} is not run: ${a.reason}`);
+    }
   }
 }
 

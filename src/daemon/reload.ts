@@ -17,6 +17,7 @@ import { buildJails, type RuntimeJail } from './jails.js';
 import { ignoreWarnings } from '../jail/ignore.js';
 import { dnsResolver, linePipeline } from './pipeline.js';
 import { statusLine, type Core, type JailSet } from './runtime.js';
+import { banJails, fleetJailOf, withFleetJail } from './fleet.js';
 
 /** A reload worked out, not applied yet. */
 export interface ReloadPlan {
@@ -48,11 +49,13 @@ export function planReload(core: Core, current: JailSet, only?: ReadonlySet<stri
   const jails = new Map(only === undefined ? [] : [...current.jails].filter(([n]) => !only.has(n)));
   for (const j of fresh) jails.set(j.name, j);
   // The kernel layout of exactly the jails that will run (a one-jail reload leaves the others as they are).
-  const layout = firewallLayout({ ...loaded, jails: [...jails.values()].map((j) => j.raw) });
+  const running = { ...loaded, jails: [...jails.values()].map((j) => j.raw) };
+  const fleet = core.cfg.settings.fleet;
+  const layout = firewallLayout(withFleetJail(running, fleet));
   core.deps.checkBackend?.(loaded, layout);
   const before = current.jails;
   return {
-    loaded, fresh, next: { jails, layout },
+    loaded, fresh, next: { jails, layout, fleetJail: fleetJailOf(running, fleet, core.deps.ownAddresses) },
     added: [...jails.keys()].filter((n) => !before.has(n)),
     removed: [...before.keys()].filter((n) => !jails.has(n)),
     kept: [...jails.keys()].filter((n) => before.has(n)),
@@ -63,7 +66,8 @@ export function planReload(core: Core, current: JailSet, only?: ReadonlySet<stri
 export function endBansOfOtherJails(core: Core, set: JailSet): number {
   const { store } = core;
   const now = core.deps.clock.now();
-  const gone = store.jailsWithBans().filter((j) => !set.jails.has(j));
+  const known = new Set(banJails(set));
+  const gone = store.jailsWithBans().filter((j) => !known.has(j));
   const keys = gone.flatMap((jail) => store.current(now, jail).map((b) => ({ jail, addr: b.addr })));
   return store.removeBans(keys, now).length;
 }

@@ -5,7 +5,6 @@ import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, ask, printJson, usageError, wantsJ
 /** `f2b-fw ban JAIL IP…`: bans addresses or prefixes now, with the jail's bantime. */
 export const banCommand: Command = {
   name: 'ban',
-  summary: 'ban addresses in a jail now',
   help: [
     'Usage: f2b-fw ban JAIL IP|PREFIX... [--json] [--socket PATH]',
     '',

@@ -13,7 +13,6 @@ import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../ins
 
 export const importFail2banDbCommand: Command = {
   name: 'import-fail2ban-db',
-  summary: 'import the bans in force from a fail2ban database',
   help: [
     'Usage: f2b-fw import-fail2ban-db PATH [--config-dir DIR] [--db FILE] [--socket PATH] [--json]',
     '',

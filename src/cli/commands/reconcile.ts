@@ -23,7 +23,6 @@ import { INSTANCE_OPTIONS, resolveInstance } from '../instance.js';
 /** `f2b-fw reconcile [--config-dir DIR] [--dry-run] [--json] [--force]`. */
 export const reconcileCommand: Command = {
   name: 'reconcile',
-  summary: 'bring the kernel firewall in line with the configuration (one transaction)',
   help: [
     'Usage: f2b-fw reconcile [--config-dir DIR] [--dry-run] [--json] [--force] [--backend NAME]',
     '',

@@ -20,7 +20,6 @@ import { hostAddresses } from '../../jail/ignore.js';
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run the daemon in the foreground',
   help: [
     'Usage: f2b-fw run [--config-dir DIR] [--db FILE] [--socket PATH] [--pidfile PATH] [--backend nftables|ipset|null] [--loglevel LEVEL] [--logtarget T] [--pretty]',
     '',
