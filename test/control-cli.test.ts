@@ -1,32 +1,45 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlServer } from '../src/control/server.js';
 import { apiHandler } from '../src/control/dispatch.js';
 import { EXIT } from '../src/cli/command.js';
-import { MemoryDaemon } from './support/memory-daemon.js';
+import type { Daemon } from '../src/daemon/daemon.js';
+import { jailSection } from './support/daemon-harness.js';
+import { startInProcess, type InProcessDaemon } from './support/inproc-daemon.js';
 import { runCli as cli } from './support/cli-run.js';
 
-
+// The CLI against a real daemon (in this process, null backend), through a real control socket.
 let dir: string;
 let socket: string;
-let daemon: MemoryDaemon;
+let t: InProcessDaemon;
+let daemon: Daemon;
 let server: ControlServer;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'f2bt-cli-'));
   chmodSync(dir, 0o755); // so that `nobody` reaches the socket and meets its own mode, not the directory's
   socket = join(dir, 'f2b-fw.sock');
-  daemon = new MemoryDaemon().addJail('sshd', ['/var/log/auth.log'], 3).addJail('ufw-port-scan', ['/var/log/ufw.log']);
+  t = await startInProcess((d) => jailSection('sshd', join(d, 'auth.log'), { maxretry: '5' }) + jailSection('ufw-port-scan', join(d, 'ufw.log'), { maxretry: '5' }));
+  daemon = t.daemon;
+  writeFileSync(join(t.cfg.dir, 'ufw.log'), '');
+  // Three failures of one address: "Currently failed: 1 … Total failed: 3".
+  appendFileSync(join(t.cfg.dir, 'auth.log'), 'FAIL login from 192.0.2.50\n'.repeat(3));
+  await t.waitLog(() => t.count((l) => l.event === 'found' && l.jail === 'sshd') === 3);
   server = await ControlServer.listen({ path: socket, handler: apiHandler(daemon, '0.1.0') });
 });
 
 after(async () => {
   await server.close();
+  await t.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+async function bans(): Promise<string[]> {
+  return (await t.driver.list()).map((b) => b.addr);
+}
 
 test('status and status JAIL print fail2ban-client\'s tree; --json prints the record', async () => {
   const overview = await cli(['status', '--socket', socket]);
@@ -35,13 +48,13 @@ test('status and status JAIL print fail2ban-client\'s tree; --json prints the re
   await cli(['ban', 'sshd', '203.0.113.9', '--socket', socket]);
   const jail = await cli(['status', 'sshd', '--socket', socket]);
   assert.equal(jail.status, EXIT.ok, jail.stderr);
-  assert.match(jail.stdout, /^Status for the jail: sshd\n\|- Filter\n\|  \|- Currently failed:\t3\n/);
+  assert.match(jail.stdout, /^Status for the jail: sshd\n\|- Filter\n\|  \|- Currently failed:\t1\n\|  \|- Total failed:\t3\n/);
   assert.match(jail.stdout, /`- Actions\n {3}\|- Currently banned:\t1\n {3}\|- Total banned:\t1\n {3}`- Banned IP list:\t203\.0\.113\.9\n$/);
   const json = JSON.parse((await cli(['status', 'sshd', '--json', '--socket', socket])).stdout) as { bannedList: string[] };
   assert.deepEqual(json.bannedList, ['203.0.113.9']);
   const unknown = await cli(['status', 'nginx', '--socket', socket]);
   assert.equal(unknown.status, EXIT.failure);
-  assert.match(unknown.stderr, /no jail named "nginx"/);
+  assert.match(unknown.stderr, /no jail "nginx" \(jails: sshd, ufw-port-scan\)/);
   await cli(['unban', '--all', '--socket', socket]);
 });
 
@@ -67,7 +80,7 @@ test('ban, banned, history, unban work end to end with fail2ban\'s log wording',
   assert.match(notBanned.stderr, /203\.0\.113\.9 is not banned in sshd/);
   const all = await cli(['unban', 'sshd', '--all', '--socket', socket]);
   assert.equal(all.stdout, '[sshd] Unban 2001:db8::7\n');
-  assert.equal(daemon.bans.length, 0);
+  assert.deepEqual(await bans(), []);
 });
 
 test('get/set, including fail2ban-client\'s banip/unbanip spellings', async () => {
@@ -77,12 +90,12 @@ test('get/set, including fail2ban-client\'s banip/unbanip spellings', async () =
   const json = JSON.parse((await cli(['get', 'sshd', 'maxretry', '--json', '--socket', socket])).stdout) as unknown;
   assert.deepEqual(json, { jail: 'sshd', key: 'maxretry', value: 5 });
   assert.equal((await cli(['set', 'sshd', 'banip', '198.51.100.20', '198.51.100.21', '--socket', socket])).status, EXIT.ok);
-  assert.deepEqual(daemon.bans.map((b) => b.addr), ['198.51.100.20', '198.51.100.21']);
+  assert.deepEqual((await bans()).sort(), ['198.51.100.20', '198.51.100.21']);
   assert.equal((await cli(['set', 'sshd', 'unbanip', '198.51.100.20', '--socket', socket])).status, EXIT.ok);
-  assert.deepEqual(daemon.bans.map((b) => b.addr), ['198.51.100.21']);
+  assert.deepEqual(await bans(), ['198.51.100.21']);
   const bad = await cli(['set', 'sshd', 'maxretry', 'lots', '--socket', socket]);
   assert.equal(bad.status, EXIT.failure);
-  assert.match(bad.stderr, /not a number: "lots"/);
+  assert.match(bad.stderr, /\[sshd\] maxretry = "lots": expected a whole number from 1 to 1000000/);
   const usage = await cli(['set', 'sshd', '--socket', socket]);
   assert.equal(usage.status, EXIT.usage);
   assert.match(usage.stderr, /give JAIL, KEY and VALUE/);
@@ -97,7 +110,7 @@ test('ping, reload and stop', async () => {
   assert.match(reload.stdout, /kept: sshd, ufw-port-scan/);
   const stop = await cli(['stop', '--socket', socket]);
   assert.equal(stop.stdout, 'Shutdown successful\n');
-  assert.equal(daemon.stopped, true);
+  assert.equal(t.stopRequested(), true);
 });
 
 test('no daemon: exit 6 and a message naming the socket', async () => {

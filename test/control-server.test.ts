@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnection } from 'node:net';
 import { spawn } from 'node:child_process';
@@ -9,7 +9,10 @@ import { ControlServer } from '../src/control/server.js';
 import { ControlClient, callDaemon } from '../src/control/client.js';
 import { apiHandler } from '../src/control/dispatch.js';
 import { F2bError } from '../src/core/errors.js';
-import { MemoryDaemon } from './support/memory-daemon.js';
+import { appendFileSync } from 'node:fs';
+import type { DaemonApi } from '../src/daemon/api.js';
+import { jailSection } from './support/daemon-harness.js';
+import { startInProcess, type InProcessDaemon } from './support/inproc-daemon.js';
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'f2bt-ctl-'));
@@ -17,13 +20,27 @@ function tempDir(): string {
   return dir;
 }
 
-async function withServer(fn: (path: string, daemon: MemoryDaemon, dir: string) => Promise<void>, extra: { idleMs?: number; requestBytes?: number } = {}): Promise<void> {
+// One real daemon (in this process, null backend) behind every server of this file.
+let real: InProcessDaemon;
+before(async () => {
+  real = await startInProcess((d) => jailSection('sshd', join(d, 'auth.log'), { maxretry: '5' }));
+  // Two addresses failing once each: "Currently failed: 2".
+  appendFileSync(join(real.cfg.dir, 'auth.log'), 'FAIL login from 192.0.2.51\nFAIL login from 192.0.2.52\n');
+  await real.waitLog(() => real.count((l) => l.event === 'found') === 2);
+});
+after(() => real.close());
+
+/** The real daemon with some methods replaced (a slow reload, a stop that closes the server). */
+function variant(over: Partial<DaemonApi>): DaemonApi {
+  return Object.assign(Object.create(real.daemon) as DaemonApi, over);
+}
+
+async function withServer(fn: (path: string, daemon: InProcessDaemon, dir: string) => Promise<void>, extra: { idleMs?: number; requestBytes?: number } = {}): Promise<void> {
   const dir = tempDir();
   const path = join(dir, 'run', 'f2b-fw.sock');
-  const daemon = new MemoryDaemon().addJail('sshd', ['/var/log/auth.log'], 2);
-  const server = await ControlServer.listen({ path, handler: apiHandler(daemon, '9.9.9'), ...extra });
+  const server = await ControlServer.listen({ path, handler: apiHandler(real.daemon, '9.9.9'), ...extra });
   try {
-    await fn(path, daemon, dir);
+    await fn(path, real, dir);
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
@@ -60,7 +77,7 @@ function raw(path: string, data: string | Buffer, count: number): Promise<{ line
 test('the socket is created 0600 in a new runtime directory and removed on close', async () => {
   const dir = tempDir();
   const path = join(dir, 'run', 'f2b-fw.sock');
-  const server = await ControlServer.listen({ path, handler: apiHandler(new MemoryDaemon(), '1') });
+  const server = await ControlServer.listen({ path, handler: apiHandler(real.daemon, '1') });
   const st = lstatSync(path);
   assert.ok(st.isSocket());
   assert.equal(st.mode & 0o777, 0o600);
@@ -73,12 +90,12 @@ test('the socket is created 0600 in a new runtime directory and removed on close
 test('with a group the socket is 0660 and owned by that group', async () => {
   const dir = tempDir();
   const path = join(dir, 'f2b-fw.sock');
-  const server = await ControlServer.listen({ path, handler: apiHandler(new MemoryDaemon(), '1'), group: 'nogroup' });
+  const server = await ControlServer.listen({ path, handler: apiHandler(real.daemon, '1'), group: 'nogroup' });
   const st = lstatSync(path);
   assert.equal(st.mode & 0o777, 0o660);
   assert.equal(st.gid, 65534);
   await server.close();
-  await assert.rejects(ControlServer.listen({ path, handler: apiHandler(new MemoryDaemon(), '1'), group: 'no-such-group-f2b' }), /group "no-such-group-f2b" does not exist in \/etc\/group/);
+  await assert.rejects(ControlServer.listen({ path, handler: apiHandler(real.daemon, '1'), group: 'no-such-group-f2b' }), /group "no-such-group-f2b" does not exist in \/etc\/group/);
   rmSync(dir, { recursive: true });
 });
 
@@ -94,9 +111,9 @@ test('requests reach the API and answers come back in order on one connection', 
       assert.deepEqual(pong, { pong: true, pid: process.pid, protocol: 1, version: '9.9.9' });
       assert.equal((status as { currentlyFailed: number }).currentlyFailed, 2);
       assert.deepEqual(ban, { banned: ['203.0.113.9', '2001:db8::1'], already: [] });
-      assert.equal(daemon.bans.length, 2);
+      assert.equal((await daemon.driver.list()).length, 2);
       await client.request('stop');
-      assert.equal(daemon.stopped, true);
+      assert.equal(daemon.stopRequested(), true);
     } finally {
       client.close();
     }
@@ -105,7 +122,7 @@ test('requests reach the API and answers come back in order on one connection', 
 
 test('API errors keep their code; bad arguments and unknown commands are refused clearly', async () => {
   await withServer(async (path) => {
-    await assert.rejects(callDaemon(path, 'status', { jail: 'nginx' }), (e: F2bError) => e.code === 'unknown-jail' && /no jail named "nginx"/.test(e.message));
+    await assert.rejects(callDaemon(path, 'status', { jail: 'nginx' }), (e: F2bError) => e.code === 'unknown-jail' && /no jail "nginx" \(jails: sshd\)/.test(e.message));
     await assert.rejects(callDaemon(path, 'ban', { jail: 'sshd', addrs: ['not-an-ip'] }), (e: F2bError) => e.code === 'bad-address');
     await assert.rejects(callDaemon(path, 'ban', { jail: 'sshd', addrs: '203.0.113.9' }), (e: F2bError) => e.code === 'usage' && /"addrs" must be a non-empty list/.test(e.message));
     await assert.rejects(callDaemon(path, 'frob'), (e: F2bError) => e.code === 'unknown-command' && /answers: ping, .*status, ban/.test(e.message));
@@ -143,12 +160,12 @@ test('an idle connection is closed by the daemon', async () => {
 test('a slow request is not cut off by the idle timeout', async () => {
   const dir = tempDir();
   const path = join(dir, 'f2b-fw.sock');
-  const slow = new MemoryDaemon().addJail('sshd', []);
-  const reload = slow.reload.bind(slow);
-  slow.reload = async (jail?: string) => {
-    await new Promise((r) => setTimeout(r, 600));
-    return reload(jail);
-  };
+  const slow = variant({
+    reload: async (jail?: string) => {
+      await new Promise((r) => setTimeout(r, 600));
+      return real.daemon.reload(jail);
+    },
+  });
   const server = await ControlServer.listen({ path, handler: apiHandler(slow, '1'), idleMs: 200 });
   try {
     assert.deepEqual(((await callDaemon(path, 'reload')) as { kept: string[] }).kept, ['sshd']);
@@ -161,12 +178,13 @@ test('a slow request is not cut off by the idle timeout', async () => {
 test('stop: the client gets its answer even though the daemon closes the socket right after', async () => {
   const dir = tempDir();
   const path = join(dir, 'f2b-fw.sock');
-  const daemon = new MemoryDaemon();
   let server: ControlServer | undefined;
   let closing: Promise<void> | undefined;
-  daemon.stop = async () => {
-    setImmediate(() => (closing = server!.close()));
-  };
+  const daemon = variant({
+    stop: async () => {
+      setImmediate(() => (closing = server!.close()));
+    },
+  });
   server = await ControlServer.listen({ path, handler: apiHandler(daemon, '1') });
   const client = await ControlClient.connect(path);
   const idle = await ControlClient.connect(path);
@@ -190,16 +208,16 @@ test('a stale socket file is replaced; a live one or a non-socket is refused', a
   // A daemon that dies by SIGKILL leaves its socket file behind.
   const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((r) => child.stdout!.once('data', r));
-  const live = ControlServer.listen({ path, handler: apiHandler(new MemoryDaemon(), '1') });
+  const live = ControlServer.listen({ path, handler: apiHandler(real.daemon, '1') });
   await assert.rejects(live, /another f2b-fw daemon already answers on control socket/);
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   assert.ok(lstatSync(path).isSocket(), 'SIGKILL left the socket file behind');
-  const server = await ControlServer.listen({ path, handler: apiHandler(new MemoryDaemon(), '1') });
+  const server = await ControlServer.listen({ path, handler: apiHandler(real.daemon, '1') });
   assert.equal(((await callDaemon(path, 'ping')) as { pong: boolean }).pong, true);
   await server.close();
-  await assert.rejects(ControlServer.listen({ path: join(dir, 'dummy'), handler: apiHandler(new MemoryDaemon(), '1') }), /exists and is not a socket/);
-  await assert.rejects(ControlServer.listen({ path: join(dir, 'x'.repeat(120)), handler: apiHandler(new MemoryDaemon(), '1') }), /longer than 107 bytes/);
+  await assert.rejects(ControlServer.listen({ path: join(dir, 'dummy'), handler: apiHandler(real.daemon, '1') }), /exists and is not a socket/);
+  await assert.rejects(ControlServer.listen({ path: join(dir, 'x'.repeat(120)), handler: apiHandler(real.daemon, '1') }), /longer than 107 bytes/);
   rmSync(dir, { recursive: true });
 });
 

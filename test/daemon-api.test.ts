@@ -114,6 +114,7 @@ test('metrics (opt-in) on a unix socket: bans, failures, lines, kernel latency; 
     assert.match(m.body, /^f2b_fw_bans_total\{jail="sshd"\} 1$/m);
     assert.match(m.body, /^f2b_fw_failures_total\{jail="sshd"\} 1$/m);
     assert.match(m.body, /^f2b_fw_lines_read_total\{jail="sshd"\} 2$/m);
+    assert.match(m.body, /^f2b_fw_slow_lines_total\{jail="sshd"\} 0$/m, 'the match-time guard counter is exported');
     assert.match(m.body, /^f2b_fw_kernel_transaction_seconds_count [1-9]\d*$/m);
     assert.match(m.body, /^f2b_fw_repairs_total 0$/m);
     assert.equal((await fetchUnix(sock, '/')).status, 404);

@@ -47,6 +47,8 @@ export interface JailFigures {
   readonly bannedPrefixes: number;
   /** Keys the failure table forgot because it was full (failure_table_size). */
   readonly failuresEvicted: number;
+  /** Lines that took the filter longer than LIMITS.matchBudgetMs. */
+  readonly slowLinesTotal: number;
 }
 
 /** Everything /metrics shows. */
@@ -91,6 +93,7 @@ export function renderMetrics(s: MetricsSnapshot): string {
     ...perJail('f2b_fw_banned_prefixes', 'Bans in force that cover a prefix.', 'gauge', (j) => j.bannedPrefixes),
     ...perJail('f2b_fw_failures_evicted_total', 'Addresses (or prefixes) forgotten because the failure table was full.', 'counter', (j) => j.failuresEvicted),
     ...perJail('f2b_fw_lines_read_total', 'Log lines read since start.', 'counter', (j) => j.linesTotal),
+    ...perJail('f2b_fw_slow_lines_total', 'Lines whose matching took longer than the match budget (50 ms).', 'counter', (j) => j.slowLinesTotal),
     '# HELP f2b_fw_repairs_total Firewall repairs after something else changed our table.', '# TYPE f2b_fw_repairs_total counter',
     `f2b_fw_repairs_total ${s.repairsTotal}`,
     '# HELP f2b_fw_kernel_transaction_seconds Duration of kernel transactions (bans, reconciles).', '# TYPE f2b_fw_kernel_transaction_seconds histogram',

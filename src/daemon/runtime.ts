@@ -123,7 +123,7 @@ export function metricsSnapshot(core: Core, set: JailSet): MetricsSnapshot {
     kernel: core.kernelTimes,
     jails: [...set.jails.values()].map((j) => ({
       jail: j.name, banned: core.store.countCurrent(now, j.name), bansTotal: core.manager.totals.get(j.name) ?? 0,
-      failuresTotal: j.counters.failures, linesTotal: j.counters.lines,
+      failuresTotal: j.counters.failures, linesTotal: j.counters.lines, slowLinesTotal: j.filter.slowLines ?? 0,
       bannedPrefixes: core.store.countPrefixes(now, j.name), failuresEvicted: j.jail.evicted,
     })),
   };

@@ -60,6 +60,8 @@ export interface Filter {
   feed(line: Line): FilterHit[];
   /** `journalmatch` lines for the systemd source. */
   readonly journalmatch: readonly string[];
+  /** Lines whose processing took longer than LIMITS.matchBudgetMs (metrics; filters matching in-line count them). */
+  readonly slowLines?: number;
   /** Filters matching off the main thread (GuardedFilter) hand their hits (and abandoned lines) here later instead of from `feed`. */
   deliver?(sink: DeferredSink): void;
   /** Releases what the filter holds (its worker thread). */
