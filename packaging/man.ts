@@ -30,14 +30,15 @@ function header(name: string, section: number, title: string): string[] {
 }
 
 /** f2b-fw(8): synopsis, every command with its `--help` text, exit codes, files. */
-export function commandsPage(): string {
+export async function commandsPage(): Promise<string> {
   const out = header('f2b-fw', 8, 'System Administration');
   out.push('.SH NAME', 'f2b-fw \\- intrusion prevention with bans in nftables sets or ipsets');
   out.push('.SH SYNOPSIS', '.B f2b-fw', '.I COMMAND', '.RI [ OPTIONS ...]');
   out.push('.SH DESCRIPTION', roffText('f2b-fw reads log files and the journal with fail2ban\'s filters and bans the addresses that fail too often, as elements of nftables sets (or ipsets) changed in-process. The daemon (f2b-fw run, the f2b-fw.service unit) and the client commands share one program; every command has --help, reproduced below.'));
   out.push('.SH COMMANDS');
-  for (const c of COMMANDS) {
-    out.push(`.SS ${roffText(c.name)}`, inline(c.summary), '.PP', '.nf', roffText(c.help), '.fi');
+  for (const entry of COMMANDS) {
+    const c = await entry.load();
+    out.push(`.SS ${roffText(entry.name)}`, inline(entry.summary), '.PP', '.nf', roffText(c.help), '.fi');
   }
   out.push('.SH EXIT STATUS', '.TP');
   out.push(Object.entries(EXIT).map(([name, code]) => `.B ${code}\n${roffText(name)}`).join('\n.TP\n'));
@@ -94,11 +95,11 @@ export function markdownPage(markdown: string, name: string, section: number, su
 }
 
 /** Writes both pages into `dir`. */
-export function writeManPages(dir: string): string[] {
+export async function writeManPages(dir: string): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const conf = readFileSync(join(PACKAGE_ROOT, 'docs', 'configuration.md'), 'utf8');
   const pages: [string, string][] = [
-    ['f2b-fw.8', commandsPage()],
+    ['f2b-fw.8', await commandsPage()],
     ['f2b-fw.conf.5', markdownPage(conf, 'f2b-fw.conf', 5, 'f2b-fw jails, filters and daemon settings')],
   ];
   for (const [file, text] of pages) writeFileSync(join(dir, file), text);
@@ -108,5 +109,5 @@ export function writeManPages(dir: string): string[] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dir = process.argv[2];
   if (!dir) { process.stderr.write('usage: node dist/packaging/man.js OUTDIR\n'); process.exit(2); }
-  for (const f of writeManPages(dir)) process.stdout.write(`${f}\n`);
+  for (const f of await writeManPages(dir)) process.stdout.write(`${f}\n`);
 }
