@@ -6,8 +6,8 @@
 #   /lib/systemd/system/f2b-fw.service, /etc/f2b-fw/{jail.local,f2b-fw.conf}, /etc/logrotate.d/f2b-fw
 #   man pages f2b-fw(8), f2b-fw.conf(5) from the commands' --help and docs/configuration.md
 # better-sqlite3 is compiled against Debian 12's nodejs 18 (ABI 108) inside the lab's Debian 12
-# root file system (packaging/rootfs.sh), not against the node running this script; koffi and
-# netlink are N-API modules whose shipped prebuilt binaries fit any Node >= 18.
+# root file system (packaging/rootfs.sh), not against the node running this script; koffi
+# is an N-API module whose shipped prebuilt binary fits any Node >= 18.
 #   packaging/build-deb.sh [OUTDIR]     (default: the repository root); prints the .deb's path
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,9 +60,10 @@ install -D -m 0644 "$ADDON" "$SQ/build/Release/better_sqlite3.node"
 KO=$LIB/node_modules/koffi
 find "$KO/build/koffi" -mindepth 1 -maxdepth 1 ! -name "linux_$NODE_ARCH" -exec rm -rf {} +
 rm -rf "$KO/src" "$KO/vendor" "$KO/doc" "$KO/lib"
-NL=$LIB/node_modules/netlink
-find "$NL/prebuilds" -mindepth 1 -maxdepth 1 ! -name "linux-$NODE_ARCH" -exec rm -rf {} +
-rm -rf "$NL/src" "$NL/binding.gyp"
+# Any module's prebuilt binaries (prebuildify layout): this platform's only.
+find "$LIB/node_modules" -type d -name prebuilds -prune -print | while read -r d; do
+  find "$d" -mindepth 1 -maxdepth 1 ! -name "linux-$NODE_ARCH" -exec rm -rf {} +
+done
 # node-addon-api is headers for building, @types type declarations, *.html docs pages with remote scripts.
 rm -rf "$LIB/node_modules/node-addon-api"
 find "$LIB/node_modules" -depth -type d \( -name '@types' -o -name test -o -name .husky \) -exec rm -rf {} +
@@ -75,10 +76,7 @@ printf '#!/bin/sh\n# f2b-fw: the program in /usr/lib/f2b-fw under Debian'"'"'s n
 chmod 0755 "$PKG/usr/bin/f2b-fw"
 cp -r rules "$PKG/usr/share/f2b-fw/rules"
 ln -s ../../share/f2b-fw/rules "$LIB/rules"
-sed -e 's#/usr/local/bin/f2b-fw#/usr/bin/f2b-fw#g' \
-    -e 's#^Documentation=.*#Documentation=man:f2b-fw(8) man:f2b-fw.conf(5) file:/usr/share/doc/f2b-fw/README.md#' \
-    -e 's#^\(\# Install: \).*#\1the f2b-fw package (enabled and started on installation).#' \
-    systemd/f2b-fw.service > "$PKG/lib/systemd/system/f2b-fw.service"
+install -m 0644 systemd/f2b-fw.service "$PKG/lib/systemd/system/f2b-fw.service"
 install -m 0644 packaging/etc/jail.local packaging/etc/f2b-fw.conf "$PKG/etc/f2b-fw/"
 install -m 0644 packaging/etc/logrotate "$PKG/etc/logrotate.d/f2b-fw"
 node dist/packaging/man.js "$WORK/man" >/dev/null

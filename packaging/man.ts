@@ -36,9 +36,9 @@ export async function commandsPage(): Promise<string> {
   out.push('.SH SYNOPSIS', '.B f2b-fw', '.I COMMAND', '.RI [ OPTIONS ...]');
   out.push('.SH DESCRIPTION', roffText('f2b-fw reads log files and the journal with fail2ban\'s filters and bans the addresses that fail too often, as elements of nftables sets (or ipsets) changed in-process. The daemon (f2b-fw run, the f2b-fw.service unit) and the client commands share one program; every command has --help, reproduced below.'));
   out.push('.SH COMMANDS');
-  for (const c of COMMANDS) {
-    const { help } = await c.load();
-    out.push(`.SS ${roffText(c.name)}`, inline(c.summary), '.PP', '.nf', roffText(help), '.fi');
+  for (const entry of COMMANDS) {
+    const c = await entry.load();
+    out.push(`.SS ${roffText(entry.name)}`, inline(entry.summary), '.PP', '.nf', roffText(c.help), '.fi');
   }
   out.push('.SH EXIT STATUS', '.TP');
   out.push(Object.entries(EXIT).map(([name, code]) => `.B ${code}\n${roffText(name)}`).join('\n.TP\n'));

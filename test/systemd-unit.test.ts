@@ -87,7 +87,7 @@ test('the default logtarget lies in the unit\'s LogsDirectory, and the recidive 
 
 test('the sub-commands and flags the unit runs exist in this f2b-fw', () => {
   const text = readFileSync(UNIT, 'utf8');
-  const lines = [...text.matchAll(/^Exec(?:StartPre|Start)=\/usr\/local\/bin\/f2b-fw (\S+)(.*)$/gm)];
+  const lines = [...text.matchAll(/^Exec(?:StartPre|Start)=\/usr\/bin\/f2b-fw (\S+)(.*)$/gm)];
   assert.equal(lines.length, 2);
   for (const [, sub, rest] of lines) {
     const help = spawnSync(process.execPath, [CLI_ENTRY, sub!, '--help'], { encoding: 'utf8' });
