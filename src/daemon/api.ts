@@ -7,6 +7,7 @@
 import { F2bError } from '../core/errors.js';
 import type { ReconcileOptions } from '../fw/driver.js';
 import type { Plan } from '../fw/plan.js';
+import type { StoreHealth } from '../bans/store-overlay.js';
 
 /** Stable codes an ApiError carries (the control protocol passes them on as `error.code`). */
 export type ApiErrorCode = 'unknown-jail' | 'bad-address' | 'bad-key' | 'bad-value' | 'usage';
@@ -28,6 +29,8 @@ export interface DaemonStatus {
   readonly backend: string;
   /** Bans currently in force, all jails. */
   readonly currentlyBanned: number;
+  /** The ban database: ok, or degraded (refusing writes) with the bans only memory holds. */
+  readonly store: StoreHealth;
 }
 
 /** One jail: `f2b-fw status JAIL`, fail2ban-client's tree form. */

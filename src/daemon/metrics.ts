@@ -49,6 +49,10 @@ export interface MetricsSnapshot {
   readonly jails: readonly JailFigures[];
   readonly repairsTotal: number;
   readonly kernel: LatencyHistogram;
+  /** The ban database refuses writes. */
+  readonly storeDegraded: boolean;
+  /** Bans in force the database has not taken. */
+  readonly storeUnwritten: number;
 }
 
 function label(value: string): string {
@@ -70,6 +74,10 @@ export function renderMetrics(s: MetricsSnapshot): string {
     `f2b_fw_repairs_total ${s.repairsTotal}`,
     '# HELP f2b_fw_kernel_transaction_seconds Duration of kernel transactions (bans, reconciles).', '# TYPE f2b_fw_kernel_transaction_seconds histogram',
     ...s.kernel.lines('f2b_fw_kernel_transaction_seconds'),
+    '# HELP f2b_fw_store_degraded 1 while the ban database refuses writes (bans still reach the kernel).', '# TYPE f2b_fw_store_degraded gauge',
+    `f2b_fw_store_degraded ${s.storeDegraded ? 1 : 0}`,
+    '# HELP f2b_fw_store_unwritten_bans Bans in force only the kernel and memory hold.', '# TYPE f2b_fw_store_unwritten_bans gauge',
+    `f2b_fw_store_unwritten_bans ${s.storeUnwritten}`,
     '',
   ].join('\n');
 }

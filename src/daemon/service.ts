@@ -14,7 +14,7 @@ import type { FirewallDriver, ReconcileOptions } from '../fw/driver.js';
 import type { FirewallLayout } from '../fw/layout.js';
 import { firewallLayout } from '../fw/spec.js';
 import { formatPlan, isEmptyPlan, type Plan } from '../fw/plan.js';
-import { BanStore } from '../bans/store.js';
+import { BanStore, type StoreHealth } from '../bans/store.js';
 import { BanManager } from '../bans/manager.js';
 import type { Notifier } from './notify.js';
 import { KernelKeeper } from './kernel-keeper.js';
@@ -101,7 +101,8 @@ export class Daemon implements DaemonApi {
     const { log, clock, notifier } = this.deps;
     const loaded = loadJailConfig(this.cfg.configDir);
     const metricsAt = this.cfg.settings.metrics === undefined ? null : parseMetricsAddress(this.cfg.settings.metrics);
-    this.store = BanStore.open(this.cfg.dbFile);
+    this.store = BanStore.openDegradable(this.cfg.dbFile);
+    this.watchStore();
     const jails = this.buildJails(loaded);
     this.layout = firewallLayout(loaded);
     this.driver = await this.deps.openDriver(loaded, this.layout);
@@ -133,9 +134,28 @@ export class Daemon implements DaemonApi {
     log.info({ event: 'ready', jails: [...this.jails.keys()], backend: this.driver.name }, `f2b-fw ready: ${this.statusLine()}`);
   }
 
+  /** Logs every change of the store's health once and tells systemd (STATUS). */
+  private watchStore(): void {
+    const { log, notifier, clock } = this.deps;
+    const say = (h: StoreHealth): void => {
+      if (h.state === 'degraded') {
+        log.error({ event: 'store', state: h.state, err: h.reason, file: this.cfg.dbFile },
+          `the ban database ${this.cfg.dbFile} refuses writes (${h.reason}): bans still reach the kernel and are kept in memory until it takes writes again`);
+      } else {
+        log.warn({ event: 'store', state: h.state, file: this.cfg.dbFile }, `the ban database ${this.cfg.dbFile} takes writes again: the bans kept in memory are written back`);
+      }
+      if (this.jails.size > 0 || h.state === 'ok') notifier.send(`STATUS=${this.statusLine()}`);
+    };
+    const h = this.store.health(clock.now());
+    if (h.state === 'degraded') say(h);
+    this.store.onHealthChange(say);
+  }
+
   private metricsSnapshot(): MetricsSnapshot {
     const now = this.deps.clock.now();
+    const store = this.store.health(now);
     return {
+      storeDegraded: store.state === 'degraded', storeUnwritten: store.unwritten,
       repairsTotal: this.keeper.repairs,
       kernel: this.kernelTimes,
       jails: [...this.jails.values()].map((j) => ({
@@ -146,7 +166,10 @@ export class Daemon implements DaemonApi {
   }
 
   private statusLine(): string {
-    return `${this.jails.size} jail(s), ${this.store.countCurrent(this.deps.clock.now())} ban(s) in force`;
+    const now = this.deps.clock.now();
+    const h = this.store.health(now);
+    const degraded = h.state === 'degraded' ? `; DEGRADED: ban database refuses writes, ${h.unwritten} ban(s) not written` : '';
+    return `${this.jails.size} jail(s), ${this.store.countCurrent(now)} ban(s) in force${degraded}`;
   }
 
   private jailDeps(): JailDeps {
@@ -220,7 +243,10 @@ export class Daemon implements DaemonApi {
         this.deps.log.error({ event: 'store-error', err: (e as Error).message }, `${what} failed: ${(e as Error).message}`);
       }
     };
-    const sweep = setInterval(guarded('expiry sweep', () => this.manager.sweep()), SWEEP_MS);
+    const sweep = setInterval(guarded('expiry sweep', () => {
+      this.manager.sweep();
+      this.store.retry();
+    }), SWEEP_MS);
     const purge = setInterval(guarded('history purge', () => this.store.purge(clock.now(), this.cfg.settings.dbpurgeage)), PURGE_MS);
     this.timers.push(sweep, purge);
     this.store.purge(clock.now(), this.cfg.settings.dbpurgeage);
@@ -242,7 +268,7 @@ export class Daemon implements DaemonApi {
   async status(jail?: string): Promise<DaemonStatus | JailStatus> {
     const now = this.deps.clock.now();
     if (jail === undefined) {
-      return { jails: [...this.jails.keys()], pid: process.pid, startedAt: this.startedAt, backend: this.driver.name, currentlyBanned: this.store.countCurrent(now) };
+      return { jails: [...this.jails.keys()], pid: process.pid, startedAt: this.startedAt, backend: this.driver.name, currentlyBanned: this.store.countCurrent(now), store: this.store.health(now) };
     }
     const j = this.jail(jail);
     const bans = this.store.current(now, jail);

@@ -62,7 +62,7 @@ export class MemoryDaemon implements DaemonApi {
   status(jail: string): Promise<JailStatus>;
   async status(jail?: string): Promise<DaemonStatus | JailStatus> {
     if (jail === undefined) {
-      return { jails: [...this.jails.keys()], pid: process.pid, startedAt: 0, backend: 'null', currentlyBanned: this.bans.length };
+      return { jails: [...this.jails.keys()], pid: process.pid, startedAt: 0, backend: 'null', currentlyBanned: this.bans.length, store: { state: 'ok', reason: null, since: 0, unwritten: 0 } };
     }
     const j = this.jail(jail);
     const held = this.bans.filter((b) => b.jail === jail).map((b) => b.addr);
