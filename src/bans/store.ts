@@ -64,6 +64,8 @@ function prepare(db: Database.Database) {
       ON CONFLICT (jail, addr) DO UPDATE SET banned_at = excluded.banned_at, expires_at = excluded.expires_at,
         ban_count = excluded.ban_count, reason = excluded.reason, matches = excluded.matches, history_id = excluded.history_id`),
     remove: db.prepare('DELETE FROM bans WHERE jail = ? AND addr = ?'),
+    extend: db.prepare('UPDATE bans SET expires_at = ? WHERE jail = ? AND addr = ?'),
+    extendHistory: db.prepare('UPDATE history SET expires_at = ? WHERE id = (SELECT history_id FROM bans WHERE jail = ? AND addr = ?)'),
     currentAll: db.prepare<[number], BanRow>('SELECT * FROM bans WHERE expires_at IS NULL OR expires_at > ? ORDER BY banned_at'),
     currentJail: db.prepare<[number, string], BanRow>('SELECT * FROM bans WHERE (expires_at IS NULL OR expires_at > ?) AND jail = ? ORDER BY banned_at'),
     forDriver: db.prepare<[number], { jail: string; addr: string; expires_at: number | null }>('SELECT jail, addr, expires_at FROM bans WHERE expires_at IS NULL OR expires_at > ?').raw(false),
@@ -219,6 +221,21 @@ export class BanStore implements BanHistory, PositionStore {
       this.overlay.end(k.jail, k.addr, endedAt);
       return was;
     }));
+  }
+
+  /** Moves the expiry of a ban in force (a manual re-ban); returns the updated record, undefined when not banned. */
+  extendBan(jail: string, addr: string, expiresAt: number | null, now: number): BanRecord | undefined {
+    const current = this.currentBan(jail, addr, now);
+    if (!current) return undefined;
+    const updated = { ...current, expiresAt };
+    return this.write(() => {
+      this.stmt.extendHistory.run(expiresAt, jail, addr);
+      this.stmt.extend.run(expiresAt, jail, addr);
+      return updated;
+    }, () => {
+      this.overlay.ban(updated);
+      return updated;
+    });
   }
 
   /** The current ban of one jail+address, if in force at `now`. */

@@ -10,7 +10,7 @@ import type { Plan } from '../fw/plan.js';
 import type { StoreHealth } from '../bans/store-overlay.js';
 
 /** Stable codes an ApiError carries (the control protocol passes them on as `error.code`). */
-export type ApiErrorCode = 'unknown-jail' | 'bad-address' | 'bad-key' | 'bad-value' | 'usage';
+export type ApiErrorCode = 'unknown-jail' | 'bad-address' | 'bad-key' | 'bad-value' | 'usage' | 'refused-address';
 
 /** A request the daemon refuses; `code` is one of ApiErrorCode. */
 export class ApiError extends F2bError {
@@ -73,10 +73,18 @@ export interface HistoryEntry {
 
 /** Result of `ban`. */
 export interface BanResult {
-  /** Newly banned (or re-banned with a refreshed timeout). */
+  /** Newly banned. */
   readonly banned: readonly string[];
-  /** Were already banned in this jail (timeout refreshed). */
+  /** Were already banned in this jail (see `refreshed` for what happened to each). */
   readonly already: readonly string[];
+  /** Each already-banned address with its expiry now; `extended` false when the ban in force already lasted longer (or is permanent). */
+  readonly refreshed: readonly { readonly addr: string; readonly expiresAt: number | null; readonly extended: boolean }[];
+}
+
+/** Options of a manual ban. */
+export interface BanOptions {
+  /** Ban an ignored address or one of this host's own (never `/0` nor loopback). */
+  readonly force?: boolean;
 }
 
 /** Result of `unban`. */
@@ -110,8 +118,13 @@ export interface DaemonApi {
   /** Overview without a jail, one jail's tree with it (ApiError unknown-jail). */
   status(): Promise<DaemonStatus>;
   status(jail: string): Promise<JailStatus>;
-  /** Bans addresses/prefixes in a jail now with the jail's bantime (store first, then kernel). */
-  ban(jail: string, addrs: readonly string[]): Promise<BanResult>;
+  /**
+   * Bans addresses/prefixes in a jail now with the jail's bantime (store first, then kernel);
+   * one already banned gets its timeout refreshed to the bantime when that is later.
+   * Refuses (ApiError refused-address, nothing banned) `/0`, loopback, and without `force`
+   * ignored addresses and the host's own.
+   */
+  ban(jail: string, addrs: readonly string[], options?: BanOptions): Promise<BanResult>;
   /** Unbans from one jail, or from every jail when `jail` is undefined; `'all'` empties the jail(s). */
   unban(jail: string | undefined, addrs: readonly string[] | 'all'): Promise<UnbanResult>;
   /** Bans in force: all, or those holding `addr` (an address matches the prefixes containing it). */

@@ -25,8 +25,10 @@ import { LatencyHistogram, parseMetricsAddress, serveMetrics, type MetricsSnapsh
 import type { Server } from 'node:http';
 import { canonicalAddr, covers } from './address.js';
 import { jailGet, jailSet } from './settings-api.js';
+import { banRefusal } from '../bans/ban-guard.js';
+import { IgnoreList } from '../jail/ignore.js';
 import {
-  ApiError, type BanRecord, type BanResult, type DaemonApi, type DaemonStatus, type HistoryEntry,
+  ApiError, type BanOptions, type BanRecord, type BanResult, type DaemonApi, type DaemonStatus, type HistoryEntry,
   type JailKey, type JailStatus, type JailValue, type ReloadResult, type UnbanResult,
 } from './api.js';
 
@@ -81,8 +83,11 @@ export class Daemon implements DaemonApi {
   private metrics: Server | null = null;
 
   private readonly dns: DnsCache;
+  /** This host's addresses, for refusing manual bans of them. */
+  private readonly ownAddresses: IgnoreList;
 
   private constructor(private readonly cfg: DaemonConfig, private readonly deps: DaemonDeps) {
+    this.ownAddresses = new IgnoreList([], deps.ownAddresses);
     this.dns = new DnsCache({
       clock: deps.clock,
       ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
@@ -278,15 +283,22 @@ export class Daemon implements DaemonApi {
     };
   }
 
-  async ban(jail: string, addrs: readonly string[]): Promise<BanResult> {
+  async ban(jail: string, addrs: readonly string[], options: BanOptions = {}): Promise<BanResult> {
     const j = this.jail(jail);
-    const canon = addrs.map(canonicalAddr);
-    const applied = await Promise.all(canon.map((addr) => this.manager.submit({
+    const canon = [...new Set(addrs.map(canonicalAddr))];
+    const guard = { isIgnored: (a: string) => j.jail.isIgnored(a), isOwn: (a: string) => this.ownAddresses.has(a) };
+    const refused = canon.map((a) => banRefusal(a, guard, options.force === true)).filter((r) => r !== null);
+    if (refused.length > 0) throw new ApiError('refused-address', `nothing banned: ${refused.map((r) => r.message).join('; ')}`);
+    const now = this.deps.clock.now();
+    const inForce = new Set(canon.filter((a) => this.store.currentBan(jail, a, now) !== undefined));
+    const applied = await Promise.all(canon.filter((a) => !inForce.has(a)).map((addr) => this.manager.submit({
       op: 'ban', jail, addr, ttl: j.jail.banTime(addr), reason: 'manual', matches: [],
     })));
+    const refreshed = await this.manager.refresh(jail, [...inForce].map((addr) => ({ addr, ttl: j.jail.banTime(addr) })));
     return {
       banned: applied.filter((a) => a.fresh).map((a) => a.record.addr),
-      already: applied.filter((a) => !a.fresh).map((a) => a.record.addr),
+      already: [...refreshed.map((r) => r.addr), ...applied.filter((a) => !a.fresh).map((a) => a.record.addr)],
+      refreshed,
     };
   }
 

@@ -46,7 +46,7 @@ export function parseIgnoreEntry(word: string, pos: ConfigPosition): IgnoreEntry
 }
 
 /** True when the two networks share at least one address. */
-function overlaps(a: { addr: Address; bits: number }, b: { addr: Address; bits: number }): boolean {
+export function overlaps(a: { addr: Address; bits: number }, b: { addr: Address; bits: number }): boolean {
   if (a.addr.kind() !== b.addr.kind()) return false;
   return a.addr.match(b.addr as never, Math.min(a.bits, b.bits));
 }

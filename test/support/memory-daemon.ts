@@ -86,7 +86,7 @@ export class MemoryDaemon implements DaemonApi {
       j.totalBanned++;
       banned.push(addr);
     }
-    return { banned, already };
+    return { banned, already, refreshed: already.map((addr) => ({ addr, expiresAt: null, extended: false })) };
   }
 
   async unban(jail: string | undefined, addrs: readonly string[] | 'all'): Promise<UnbanResult> {
