@@ -105,3 +105,21 @@ test('a bad datepattern is a ConfigError naming it', () => {
   const def = filterDef({ failregex: '<HOST>', datepattern: '%Q %H' });
   assert.throws(() => compileFilter(def, { clock: { now: () => NOW } }), (e: unknown) => e instanceof ConfigError && /datepattern.*%Q/.test(e.message));
 });
+
+test('a failure dated beyond the skew tolerance takes its read time; a dateless line never inherits a future date', () => {
+  let now = NOW;
+  const f = compileFilter(filterDef({ failregex: 'fail from <HOST>' }), { clock: { now: () => now }, logtimezone: 'UTC' });
+  const readAt = NOW - 5;
+  const [future] = f.feed(line('2096-01-01 00:00:00 host x: fail from 192.0.2.5', readAt));
+  assert.equal(future?.time, readAt, '2096 is not believed');
+  assert.equal(f.futureDates, 1);
+  const [dateless] = f.feed(line('host x: fail from 192.0.2.6', readAt + 1));
+  assert.equal(dateless?.time, readAt + 1, 'its own read time, not the previous line\'s 2096');
+  const skewed = new Date(NOW + 30_000).toISOString().replace('T', ' ').slice(0, 19);
+  const [near] = f.feed(line(`${skewed} host x: fail from 192.0.2.7`, readAt));
+  assert.equal(near?.time, NOW + 30_000, 'a little clock skew is tolerated');
+  now = NOW + 3_600_000;
+  const [later] = f.feed(line('host x: fail from 192.0.2.8', now));
+  assert.equal(later?.time, now);
+  assert.equal(f.futureDates, 1);
+});

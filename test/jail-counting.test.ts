@@ -29,6 +29,7 @@ function settings(over: Partial<JailSettings> = {}): JailSettings {
   return {
     name: 'sshd', enabled: true, filter: 'sshd', logpath: ['/var/log/auth.log'], backend: 'auto',
     maxretry: 3, findtime: 600, bantime: 600, ignoreip: [], ignoreself: false, increment: NO_INCREMENT, usedns: 'no',
+    prefix: { v4: 32, v6: 128 }, floor: { v4: 16, v6: 32 }, escalate: null, failureTableSize: 100_000,
     ...over,
   };
 }

@@ -262,6 +262,51 @@ for (const backend of ['inotify', 'polling'] as const) {
   });
 }
 
+/** A poll ticker the test fires by hand: one call of `tick()` is one poll of every file. */
+function manualTicker(): { startInterval: (fn: () => void) => () => void; tick(): void } {
+  let fire: (() => void) | null = null;
+  return {
+    startInterval: (fn) => { fire = fn; return () => { fire = null; }; },
+    tick: () => fire?.(),
+  };
+}
+
+for (const glob of [false, true]) {
+  test(`[polling] copytruncate between two polls: the lines written since the last poll are read from the copy${glob ? ' (glob matching the copy)' : ''}, once`, async () => {
+    const t = tempDir('poll-copytrunc');
+    const path = join(t.dir, 'app.log');
+    writeFileSync(path, '');
+    const c = new Collector();
+    const ticker = manualTicker();
+    const src = createSources({ logpath: [glob ? join(t.dir, 'app.log*') : path], backend: 'polling' },
+      c.deps(new MemoryPositionStore(), { startInterval: ticker.startInterval }));
+    const fd = openSync(path, 'a');
+    try {
+      await src.start();
+      writeSync(fd, numbered('one', 40));
+      ticker.tick();
+      assert.ok(await c.waitLines(40));
+      writeSync(fd, numbered('unpolled', 7)); // written after the last poll…
+      copyFileSync(path, `${path}.1`); // …then logrotate's copytruncate
+      truncateSync(path, 0);
+      writeSync(fd, numbered('two', 5));
+      ticker.tick();
+      assert.ok(await c.waitLines(52), `got ${c.lines.length}: ${c.texts().slice(40).join(' ')}`);
+      ticker.tick();
+      ticker.tick();
+      writeSync(fd, numbered('three', 1));
+      ticker.tick();
+      assert.ok(await c.waitLines(53));
+      expectEachOnce(c.texts(), [numbered('one', 40), numbered('unpolled', 7), numbered('two', 5), numbered('three', 1)].join('').trimEnd().split('\n'));
+      assert.deepEqual(c.errors, []);
+    } finally {
+      closeSync(fd);
+      await src.stop();
+      t.cleanup();
+    }
+  });
+}
+
 test('a glob whose directory cannot be listed is reported once with the directory, and the other paths keep flowing', async () => {
   const t = tempDir('glob-unlistable');
   const notDir = join(t.dir, 'logs');

@@ -389,6 +389,19 @@ export class BanStore implements BanHistory, PositionStore {
     return true;
   }
 
+  /**
+   * The open database, for modules that keep tables of their own in it (src/outbox).
+   * A degraded start works on an in-memory copy until `retry()` reaches the file: read it anew each time.
+   */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  /** Runs `fn` in one transaction (several store writes that belong together). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   /** Writes buffered positions and closes the database (checkpointing the WAL); a degraded store tries once more first. */
   close(): void {
     if (this.overlay.degraded) this.retry();

@@ -76,7 +76,21 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 }
 
 const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+/**
+ * A reader that stops early (`f2b-fw status | head -1`) closes our stdout:
+ * the rest of the output has nowhere to go, which is no error of ours. Exit
+ * quietly with the command's code so far instead of an unhandled EPIPE stack.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
+    throw e;
+  });
+}
+
 if (isEntry || process.argv[1]?.endsWith('/f2b-fw')) {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   const io: CliIO = {
     out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
     err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),

@@ -10,7 +10,8 @@
  * - `[DEFAULT]` is special; the same section or key twice in one file is an
  *   error, as in configparser's strict mode.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { LIMITS } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
 
 /** One `key = value` as written, before layering and interpolation. */
@@ -45,6 +46,13 @@ interface Building {
   entries: Map<string, { key: string; lines: string[]; line: number }>;
 }
 
+/** 1-based line number of offset `at` in `text`. */
+function lineOf(text: string, at: number): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
 /** Cuts an inline `;` comment (one preceded by whitespace) off a line. */
 function stripInlineComment(text: string): string {
   for (let i = 1; i < text.length; i++) {
@@ -53,8 +61,20 @@ function stripInlineComment(text: string): string {
   return text;
 }
 
+/**
+ * A file whose first content line is no `[section]` header (an include of
+ * `/etc/shadow`, a key file, a binary) is not configuration: the error names
+ * the file and line only, never their content, which goes to the reload
+ * client and the log.
+ */
+function notConfiguration(file: string, line: number, why = 'this line is neither a comment nor a [section] header'): ConfigError {
+  return new ConfigError({ file, line }, `not a configuration file: ${why} (its content is not shown)`);
+}
+
 /** Parses the text of one INI file; `file` is used in error positions. */
 export function parseIni(text: string, file: string): IniFile {
+  const nul = text.indexOf('\0');
+  if (nul >= 0) throw notConfiguration(file, lineOf(text, nul), 'this line holds a NUL byte');
   const defaults: Building = { name: DEFAULT_SECTION, line: 0, entries: new Map() };
   const sections: Building[] = [];
   let current: Building | null = null;
@@ -93,9 +113,7 @@ export function parseIni(text: string, file: string): IniFile {
       option = null;
       continue;
     }
-    if (!current) {
-      throw new ConfigError({ file, line: lineNo, value: raw }, 'a key before any [section] header');
-    }
+    if (!current) throw notConfiguration(file, lineNo);
     const kv = /^(.*?)\s*[=:]\s*(.*)$/.exec(value);
     if (!kv || kv[1] === '') {
       throw new ConfigError({ file, line: lineNo, section: current.name, value: raw },
@@ -121,15 +139,43 @@ export function parseIni(text: string, file: string): IniFile {
   };
 }
 
-/** Reads and parses one file; `null` when it does not exist. */
-export function readIni(path: string): IniFile | null {
-  let text: string;
+/**
+ * The text of a configuration file, or `null` when it does not exist (or is
+ * a directory). Only a regular file of at most LIMITS.configFileBytes is
+ * read: a device (`/dev/zero`), FIFO or socket named by an include would
+ * block or never end. Opened non-blocking so a FIFO cannot hang the open.
+ */
+function readConfigText(path: string): string | null {
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR') return null;
     throw new ConfigError({ file: path }, `cannot read: ${(err as Error).message}`);
   }
-  return parseIni(text, path);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return null;
+    if (!st.isFile()) throw new ConfigError({ file: path }, 'not a regular file (a device, FIFO or socket): not read');
+    if (st.size > LIMITS.configFileBytes) {
+      throw new ConfigError({ file: path }, `${st.size} bytes: larger than the ${LIMITS.configFileBytes} bytes a configuration file may have, not read`);
+    }
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.toString('utf8', 0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads and parses one file; `null` when it does not exist. */
+export function readIni(path: string): IniFile | null {
+  const text = readConfigText(path);
+  return text === null ? null : parseIni(text, path);
 }

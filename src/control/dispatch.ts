@@ -45,6 +45,17 @@ function optBool(req: ControlRequest, name: string): boolean | undefined {
   return v;
 }
 
+/** What `flushlogs` answers: the log file reopened, or null when the daemon logs to stdout only. */
+export interface FlushLogsResult {
+  readonly reopened: string | null;
+}
+
+/** Process-level actions the control socket offers besides the DaemonApi (they concern the process, not the jails). */
+export interface ProcessHooks {
+  /** Reopens the daemon's log file (logrotate's postrotate); returns its path, or null without one. */
+  flushLogs(): string | null;
+}
+
 type Route = (api: DaemonApi, req: ControlRequest) => Promise<unknown>;
 
 /** Every command the daemon answers, with its arguments. */
@@ -70,14 +81,20 @@ const ROUTES: Readonly<Record<string, Route>> = {
 };
 
 /** The command names a daemon answers (ping included). */
-export const CONTROL_COMMANDS: readonly string[] = ['ping', ...Object.keys(ROUTES)];
+export const CONTROL_COMMANDS: readonly string[] = ['ping', 'flushlogs', ...Object.keys(ROUTES)];
+
+const NO_HOOKS: ProcessHooks = { flushLogs: () => null };
 
 /** Builds the server's handler for one daemon. `version` is what `ping` reports. */
-export function apiHandler(api: DaemonApi, version: string): ControlHandler {
+export function apiHandler(api: DaemonApi, version: string, hooks: ProcessHooks = NO_HOOKS): ControlHandler {
   return async (req: ControlRequest) => {
     if (req.cmd === 'ping') {
       const pong: PingResult = { pong: true, pid: process.pid, protocol: PROTOCOL_VERSION, version };
       return pong;
+    }
+    if (req.cmd === 'flushlogs') {
+      const result: FlushLogsResult = { reopened: hooks.flushLogs() };
+      return result;
     }
     const route = Object.hasOwn(ROUTES, req.cmd) ? ROUTES[req.cmd] : undefined;
     if (!route) {

@@ -23,6 +23,14 @@ export const DEFAULTS = {
   backend: 'auto',
   usedns: 'no',
   ignoreself: true,
+  /** Widest ban a jail makes or accepts (ipv4_prefix_floor / ipv6_prefix_floor): a /16 of IPv4, a /32 of IPv6 (one ISP's allocation). */
+  ipv4PrefixFloor: 16,
+  ipv6PrefixFloor: 32,
+  /** escalate_prefix unless set: an IPv6 /64 (one subnet, what one customer gets at least), an IPv4 /24. */
+  escalatePrefixV6: 64,
+  escalatePrefixV4: 24,
+  /** Addresses (or prefixes) with failures one jail keeps at once; beyond it the one that failed longest ago is forgotten. */
+  failureTableSize: 100_000,
   /** `bantime.factor` when bantime.increment is on (fail2ban: 1). */
   bantimeFactor: 1,
   /** fail2ban's default formula caps the doubling at 2^20. */
@@ -55,6 +63,11 @@ export const DEFAULTS = {
 export const LIMITS = {
   /** Longest log line kept (bytes of text); longer lines are cut, never split. */
   lineBytes: 4096,
+  /**
+   * A failure dated more than this (ms) after the clock is not believed: it takes the time
+   * its line was read (clock skew between hosts is tolerated, a line dated 2096 is not).
+   */
+  futureDateSkewMs: 60_000,
   /** Longest regex match time budget per line, in ms, before the line is dropped. */
   matchBudgetMs: 50,
   /** Longest control request line (bytes); a longer one is answered with an error and the connection closed. */
@@ -63,6 +76,8 @@ export const LIMITS = {
   controlResponseBytes: 256 * 1_048_576,
   /** Control connections served at once. */
   controlConnections: 32,
+  /** Largest configuration file read (bytes; fail2ban's jail.conf is ~40 KB); larger ones are refused. */
+  configFileBytes: 4 * 1_048_576,
 } as const;
 
 /** Timing and sizes of the log sources (src/sources); tests shorten the timings through `SourceTuning`. */

@@ -48,9 +48,22 @@ const CONSOLE_TARGETS = new Set(['STDOUT', 'SYSLOG', 'SYSTEMD-JOURNAL', '']);
  * missing `/var/log/f2b-fw` outside systemd), never a whole tree: Node's
  * recursive mkdir can spin forever on a path under /proc.
  */
-function openLogFile(target: string): DestinationStream {
+function openLogFile(target: string): ReturnType<typeof pinoDestination> {
   if (!existsSync(dirname(target))) mkdirSync(dirname(target), { mode: 0o750 });
   return pinoDestination({ dest: target, sync: true });
+}
+
+/** How each logger made by createLogger reopens its file (logrotate's postrotate: `f2b-fw flushlogs`). */
+const reopeners = new WeakMap<Logger, () => string | null>();
+
+/**
+ * Closes and reopens the log file of a logger made by createLogger (after logrotate moved or
+ * truncated it), so the next line goes to the file now at the path. Returns the path, or null
+ * when the logger writes to stdout/stderr only. Throws when the file cannot be opened; the
+ * logger then keeps writing to the previous file.
+ */
+export function reopenLogFile(log: Logger): string | null {
+  return reopeners.get(log)?.() ?? null;
 }
 
 /** Creates the process logger. */
@@ -60,11 +73,12 @@ export function createLogger(options: LogOptions): Logger {
   // Asynchronous: a slow reader of stdout (a full pipe) must never stall a ban.
   const consoleDest = pinoDestination({ fd: toStderr ? 2 : 1, sync: false });
   const pretty = options.pretty ?? Boolean(toStderr ? process.stderr.isTTY : process.stdout.isTTY);
-  let file: DestinationStream | null = null;
+  let file: ReturnType<typeof pinoDestination> | null = null;
   let fileError: string | null = null;
-  if (!toStderr && !CONSOLE_TARGETS.has(target.toUpperCase())) {
+  const fileTarget = !toStderr && !CONSOLE_TARGETS.has(target.toUpperCase()) ? target : null;
+  if (fileTarget !== null) {
     try {
-      file = openLogFile(target);
+      file = openLogFile(fileTarget);
     } catch (e) {
       // A read-only /var/log (systemd's ProtectSystem=strict) must not keep the daemon from running.
       fileError = (e as Error).message;
@@ -78,6 +92,14 @@ export function createLogger(options: LogOptions): Logger {
     },
   };
   const logger = pino({ level, base: { pid: process.pid }, timestamp: stdTimeFunctions.epochTime }, stream);
+  reopeners.set(logger, () => {
+    if (fileTarget === null) return null;
+    const next = openLogFile(fileTarget);
+    const old = file;
+    file = next;
+    old?.end();
+    return fileTarget;
+  });
   if (fileError) logger.warn({ event: 'logtarget', target, err: fileError }, `cannot write the log file ${target} (${fileError}); logging to stdout only`);
   return logger;
 }

@@ -38,6 +38,10 @@ export interface Decision {
   readonly reason: string;
   /** The log lines behind the decision (empty for manual bans). */
   readonly matches: readonly string[];
+  /** For a prefix ban: how many addresses (or narrower prefixes) it was made of (`Ban 2001:db8:7::/64 (3 addresses)`). */
+  readonly addresses?: number;
+  /** A prefix ignoreip kept this decision from covering (the narrower `addr` is banned instead; the daemon logs it). */
+  readonly refused?: string;
 }
 
 /** One ban as the firewall driver sees it: enough to put an element into a set. */

@@ -97,6 +97,8 @@ export class CompiledFilter implements Filter {
   readonly prefilter: RegExp | null;
   /** Lines whose processing took longer than LIMITS.matchBudgetMs. */
   slowLines = 0;
+  /** Failures whose date lay beyond the clock-skew tolerance in the future (they took their read time). */
+  futureDates = 0;
   readonly last: LastLine = { examined: false, failregex: -1, ignoreregex: -1, date: null };
 
   private readonly mlfids = new MlfidCache();
@@ -224,12 +226,20 @@ export class CompiledFilter implements Filter {
   /**
    * The line's time; a line without a date (or with an empty one, `()**`)
    * takes the last date seen if that is under a minute old, as in fail2ban.
+   * A date more than LIMITS.futureDateSkewMs ahead of the clock (a forged
+   * line, a wrong zone) is no time at all: the line takes its read time
+   * (counted in `futureDates`), and a later dateless line never inherits it.
    */
   private timeOf(date: DateMatch | null, now: number): number | null {
     const ctx = { now, defaultOffset: this.defaultOffset };
-    if (date !== null && date.end > date.start) return date.template.time(date.match, ctx);
+    const latest = now + LIMITS.futureDateSkewMs;
+    if (date !== null && date.end > date.start) {
+      const t = date.template.time(date.match, ctx);
+      if (t !== null && t > latest) { this.futureDates++; return null; }
+      return t;
+    }
     const last = this.lastDate === null ? null : this.lastDate.template.time(this.lastDate.match, ctx);
-    return last !== null && last > now - 60_000 ? last : null;
+    return last !== null && last > now - 60_000 && last <= latest ? last : null;
   }
 
   private addresses(g: Record<string, string>): readonly string[] {

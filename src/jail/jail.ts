@@ -5,12 +5,22 @@
  * do not count (reading an old log does not ban on stale history); ignored
  * addresses (ignoreip, ignoreself) never count. The recidive jail is an
  * ordinary Jail whose filter reads f2b-fw's own `Ban` lines.
+ *
+ * With `ipv6_prefix` / `ipv4_prefix` failures are counted per prefix (the key
+ * is computed once per failure) and the ban covers the prefix; with
+ * `escalate`, N bans inside one escalation prefix within the window ban the
+ * prefix instead. ignoreip always wins: a prefix holding an ignored address
+ * is never banned, the narrower ban is made instead and the decision says
+ * which prefix was refused. The failure table holds at most
+ * `failure_table_size` keys; the one that failed longest ago goes first.
  */
 import { promises as dns } from 'node:dns';
 import type { Clock } from '../core/clock.js';
 import type { Decision, Failure } from '../core/records.js';
 import { IgnoreList, parseIgnoreEntry, type NameResolver } from './ignore.js';
 import { incrementedBantime } from './increment.js';
+import { EscalationTracker } from './escalation.js';
+import { prefixKey } from '../core/prefix.js';
 import type { JailSettings } from './settings.js';
 
 /** How often an address was banned before (the ban store implements it). */
@@ -34,6 +44,8 @@ export interface JailDeps {
 /** One counted failure: when, and the log lines behind it. */
 interface Counted {
   readonly time: number;
+  /** The address that failed (a counting prefix gathers several). */
+  readonly addr: string;
   readonly matches: readonly string[];
 }
 
@@ -47,8 +59,13 @@ export class Jail {
   readonly settings: JailSettings;
   private readonly deps: JailDeps;
   private readonly ignore: IgnoreList;
+  /** Counting key → failures in the window, the key that failed longest ago first. */
   private readonly failures = new Map<string, Counted[]>();
+  private readonly escalation: EscalationTracker | null;
+  private readonly countsPrefixes: boolean;
   private sinceSweep = 0;
+  /** Keys forgotten because the failure table was full (metrics). */
+  evicted = 0;
   /** Settles once ignoreip host names are looked up (at once when there are none); resolves to the names that failed. */
   readonly namesResolved: Promise<string[]>;
 
@@ -57,6 +74,8 @@ export class Jail {
     this.deps = deps;
     const entries = settings.ignoreip.map((w) => parseIgnoreEntry(w, { file: '(ignoreip)', section: settings.name, key: 'ignoreip', value: w }));
     this.ignore = new IgnoreList(entries, settings.ignoreself ? deps.ownAddresses : []);
+    this.countsPrefixes = settings.prefix.v4 < 32 || settings.prefix.v6 < 128;
+    this.escalation = settings.escalate && new EscalationTracker(settings.escalate, settings.failureTableSize);
     // ignoreip names come from the admin, not from a log: looked up whatever usedns says.
     this.namesResolved = this.ignore.names.length > 0
       ? this.ignore.resolveNames(deps.resolve ?? systemResolve)
@@ -68,34 +87,63 @@ export class Jail {
     return this.ignore.has(addr);
   }
 
-  /** Addresses with failures inside the window now (fail2ban's "Currently failed"). */
+  /** Addresses (or counting prefixes) with failures inside the window now (fail2ban's "Currently failed"). */
   currentlyFailed(): number {
-    this.sweep();
+    this.sweep(false);
     return this.failures.size;
   }
 
-  /** Counts one failure; returns a ban Decision when the address reached maxretry within findtime. */
+  /** The counting key of an address: itself, or its prefix with ipv4_prefix / ipv6_prefix. */
+  keyOf(addr: string): string {
+    return this.countsPrefixes ? prefixKey(addr, this.settings.prefix.v4, this.settings.prefix.v6) ?? addr : addr;
+  }
+
+  /** Counts one failure; returns a ban Decision when its address (or prefix) reached maxretry within findtime. */
   onFailure(f: Failure): Decision | null {
     const now = this.deps.clock.now();
     const since = now - this.settings.findtime * 1000;
     if (f.time < since || this.isIgnored(f.addr)) return null;
-    if (++this.sinceSweep >= SWEEP_EVERY) this.sweep();
-    const kept = (this.failures.get(f.addr) ?? []).filter((c) => c.time >= since);
+    const key = this.keyOf(f.addr);
+    // Already inside a prefix this jail escalated to: the ban is in force, nothing to count.
+    if (this.escalation?.coveredBy(key, now)) return null;
+    if (++this.sinceSweep >= SWEEP_EVERY) this.sweep(true);
+    const before = this.failures.get(key);
+    const kept = before === undefined ? [] : before.filter((c) => c.time >= since);
+    if (before !== undefined) this.failures.delete(key);
     // A date in the future (clock skew, a forged line) counts as now, so it ages out like the others.
-    kept.push({ time: Math.min(f.time, now), matches: f.matches });
+    kept.push({ time: Math.min(f.time, now), addr: f.addr, matches: f.matches });
     if (kept.length < this.settings.maxretry) {
-      this.failures.set(f.addr, kept);
+      this.failures.set(key, kept);
+      if (this.failures.size > this.settings.failureTableSize) {
+        this.failures.delete(this.failures.keys().next().value as string);
+        this.evicted++;
+      }
       return null;
     }
-    this.failures.delete(f.addr);
-    return {
-      op: 'ban',
-      jail: this.settings.name,
-      addr: f.addr,
-      ttl: this.banTime(f.addr),
-      reason: 'maxretry reached',
-      matches: kept.sort((a, b) => a.time - b.time).flatMap((c) => c.matches),
+    const matches = kept.sort((a, b) => a.time - b.time).flatMap((c) => c.matches);
+    // ignoreip wins over the counting prefix: the address alone is banned then.
+    const refused = key !== f.addr && this.isIgnored(key) ? key : undefined;
+    const target = refused === undefined ? key : f.addr;
+    const addresses = target === f.addr ? undefined : new Set(kept.map((c) => c.addr)).size;
+    return this.escalate(target, now, matches) ?? {
+      op: 'ban', jail: this.settings.name, addr: target, ttl: this.banTime(target), reason: 'maxretry reached', matches,
+      ...(addresses === undefined ? {} : { addresses }), ...(refused === undefined ? {} : { refused }),
     };
+  }
+
+  /** With `escalate`: the ban of the escalation prefix when `target` is the Nth banned inside it in the window. */
+  private escalate(target: string, now: number, matches: readonly string[]): Decision | null {
+    const hit = this.escalation?.record(target, now);
+    if (!hit) return null;
+    const base = { op: 'ban', jail: this.settings.name, reason: 'maxretry reached', matches } as const;
+    if (this.isIgnored(hit.prefix)) {
+      this.escalation!.forget(hit.prefix);
+      return { ...base, addr: target, ttl: this.banTime(target), refused: hit.prefix };
+    }
+    const ttl = this.banTime(hit.prefix);
+    this.escalation!.markBanned(hit.prefix, ttl === null ? null : now + ttl * 1000);
+    const { count, window } = this.settings.escalate!;
+    return { ...base, addr: hit.prefix, ttl, reason: `escalated: ${count} bans in ${window}s`, addresses: hit.members.length };
   }
 
   /** The ban length for `addr` now: bantime, increased by its ban history when bantime.increment is on. */
@@ -106,12 +154,18 @@ export class Jail {
     return incrementedBantime(bantime, count, increment, this.deps.random ?? Math.random);
   }
 
-  /** Forgets failures that fell out of the window. */
-  private sweep(): void {
+  /**
+   * Forgets failures that fell out of the window. The table is ordered by last
+   * failure, so the frequent sweep (`early`) stops at the first key still in
+   * the window: amortised O(1) per failure whatever the table holds.
+   */
+  private sweep(early: boolean): void {
     this.sinceSweep = 0;
     const since = this.deps.clock.now() - this.settings.findtime * 1000;
     for (const [addr, t] of this.failures) {
-      if (!t.some((c) => c.time >= since)) this.failures.delete(addr);
+      if (t.some((c) => c.time >= since)) {
+        if (early) return;
+      } else this.failures.delete(addr);
     }
   }
 }

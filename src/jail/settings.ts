@@ -8,6 +8,7 @@ import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { parseDuration } from '../config/duration.js';
 import type { RawSection, Setting } from '../config/types.js';
 import { parseIgnoreEntry } from './ignore.js';
+import { prefixSettings, type PrefixSettings } from './prefix-settings.js';
 
 /** How a jail's logs are followed. */
 export type Backend = 'auto' | 'polling' | 'inotify' | 'systemd';
@@ -33,7 +34,7 @@ export interface BantimeIncrement {
 }
 
 /** One jail, typed. Durations in seconds. */
-export interface JailSettings {
+export interface JailSettings extends PrefixSettings {
   readonly name: string;
   readonly enabled: boolean;
   /** Filter reference as written (`sshd[mode=aggressive]`, a path…; empty: the jail's own failregex), for loadFilterDefinition. */
@@ -156,6 +157,7 @@ export function jailSettings(raw: RawSection): JailSettings {
     ignoreip: ignoreEntries,
     ignoreself: ignoreself ? parseBool(ignoreself) : DEFAULTS.ignoreself,
     increment: increment(get),
+    ...prefixSettings(get),
     usedns: oneOf(get('usedns'), ['yes', 'warn', 'no', 'raw'] as const, DEFAULTS.usedns),
     ...(tz && tz.value.trim() !== '' ? { logtimezone: tz.value.trim() } : {}),
     ...(journalmatch && journalmatch.value.trim() !== ''

@@ -6,6 +6,11 @@ export interface BackoffBounds {
   readonly maxMs: number;
 }
 
+/** The delay after `failures` earlier failures: `minMs` doubled per failure, at most `maxMs`. */
+export function backoffDelay(bounds: BackoffBounds, failures: number): number {
+  return Math.min(bounds.maxMs, bounds.minMs * 2 ** Math.min(Math.max(failures, 0), 30));
+}
+
 /**
  * Doubles the delay after each failure, from `minMs` up to `maxMs`;
  * `reset()` after a success brings it back to the floor.
@@ -16,7 +21,7 @@ export class Backoff {
 
   /** The delay to wait before the next attempt, and counts this failure. */
   next(): number {
-    const ms = Math.min(this.bounds.maxMs, this.bounds.minMs * 2 ** Math.min(this.failures, 30));
+    const ms = backoffDelay(this.bounds, this.failures);
     this.failures++;
     return ms;
   }

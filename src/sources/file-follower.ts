@@ -10,7 +10,7 @@ import type { FilePosition, PositionStore } from './source.js';
 import { Backoff } from './backoff.js';
 import { sourceErrorFrom } from './errors.js';
 import { FileReader, type ReaderEnv } from './file-reader.js';
-import { endOfLastLine, findRotated, firstLineHash, headHash, resumeOffset } from './position.js';
+import { endOfLastLine, findCopy, findRotated, firstLineHash, headHash, resumeOffset } from './position.js';
 
 /** Settings one follower needs beyond the reader's. */
 export interface FollowerEnv extends ReaderEnv {
@@ -28,6 +28,8 @@ export interface FollowerEnv extends ReaderEnv {
   claim(claimant: FileFollower, dev: number, ino: number, hash: string, size: number): number | 'busy' | undefined;
   /** A rotated-away file was read to its end at `offset`: remembered for a later claim. */
   retire(dev: number, ino: number, offset: number, hash: string): void;
+  /** True when `path` has a follower of its own (a glob matching rotated copies): it reads its tail itself. */
+  followed(path: string): boolean;
 }
 
 interface Draining {
@@ -187,13 +189,34 @@ export class FileFollower {
     let replaced = (await reader.size()) < reader.offset; // copytruncate: emptied, maybe written again
     if (!replaced) replaced = (await reader.readToEnd((bytes, at) => this.sameFile(reader, bytes, at))) === 'replaced';
     if (replaced) {
-      this.beforeTruncate = { hash: this.hash, offset: reader.consumed };
+      this.beforeTruncate = { hash: this.hash, offset: await this.readCopyTail(this.hash, reader.consumed) };
       reader.seek(0);
       this.hash = '';
       await reader.readToEnd((bytes, at) => this.sameFile(reader, bytes, at));
     }
     if (this.hash === '' && reader.consumed > 0) this.hash = await firstLineHash(reader.fh, this.env.lineBytes);
     if (replaced || reader.consumed !== before) this.save(reader);
+  }
+
+  /**
+   * copytruncate emptied the file: what was written after our last read (between two
+   * polls) is only in the copy (`app.log.1`). Reads the copy from `offset` to its last
+   * complete line and returns where it stopped (where a later claim of the copy goes on).
+   */
+  private async readCopyTail(hash: string, offset: number): Promise<number> {
+    if (hash === '') return offset;
+    const copy = await findCopy(this.path, hash, offset, this.env.lineBytes);
+    if (copy === undefined || this.env.followed(copy)) return offset;
+    const reader = await FileReader.open(copy, this.env).catch(() => null);
+    if (reader === null) return offset;
+    try {
+      reader.seek(offset);
+      await reader.readToEnd();
+      this.env.retire(reader.dev, reader.inode, reader.consumed, hash);
+      return reader.consumed;
+    } finally {
+      await reader.close();
+    }
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import type { LogSource, SourceDeps, SourceTuning } from './source.js';
-import { resolveTuning } from './source.js';
+import { resolveTuning, startInterval } from './source.js';
 import { LIMITS } from '../core/defaults.js';
 import { SourceError, sourceErrorFrom } from './errors.js';
 import { DirWatchSet } from './dir-watch.js';
@@ -41,7 +41,7 @@ export class FileSource implements LogSource {
   private readonly listingFailures = new Map<string, string>();
   private rescanWanted = false;
   private pump: Promise<void> | null = null;
-  private ticker: NodeJS.Timeout | null = null;
+  private stopTicker: (() => void) | null = null;
   private ticks = 0;
   private stopped = false;
 
@@ -64,6 +64,7 @@ export class FileSource implements LogSource {
       retryMaxMs: this.tuning.retryMaxMs,
       schedule: (f, ms) => this.schedule(f, ms),
       claim: (claimant, dev, ino, hash, size) => this.claim(claimant, dev, ino, hash, size),
+      followed: (path) => this.followers.has(path),
       retire: (dev, ino, offset, hash) => {
         this.retired.set(`${dev}:${ino}`, { offset, hash });
         if (this.retired.size > RETIRED_KEPT) this.retired.delete(this.retired.keys().next().value!);
@@ -81,13 +82,13 @@ export class FileSource implements LogSource {
   async start(): Promise<void> {
     this.pump = this.rescan(true).then(() => this.runPending());
     await this.settle();
-    this.ticker = setInterval(() => this.tick(), this.tuning.pollMs);
+    this.stopTicker = (this.deps.startInterval ?? startInterval)(() => this.tick(), this.tuning.pollMs);
   }
 
   /** Stops watching and polling, reads what is left, saves positions, closes files. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.ticker !== null) clearInterval(this.ticker);
+    this.stopTicker?.();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     this.watches?.close();

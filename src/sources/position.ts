@@ -3,7 +3,7 @@
  * remembers (offset, first-line hash, inode) and what the file holds now.
  */
 import { createHash } from 'node:crypto';
-import { readdir, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FilePosition, PositionStore } from './source.js';
 
@@ -59,28 +59,57 @@ export function resumeOffset(saved: FilePosition | undefined, now: FileNow): num
   return saved.offset;
 }
 
-/**
- * The file `path` was rotated to while we were stopped: a sibling whose name starts
- * with the file's name (`auth.log.1`, `auth.log-20261121`) and has the remembered inode.
- */
-export async function findRotated(path: string, inode: number): Promise<string | undefined> {
+/** Siblings of `path` whose name starts with its name (`auth.log.1`, `auth.log-20261121`), with their stat. */
+async function* rotatedNames(path: string): AsyncGenerator<{ path: string; ino: number; size: number; mtimeMs: number }> {
   const dir = dirname(path);
   const base = basename(path);
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
-    return undefined;
+    return;
   }
   for (const name of names) {
     if (name === base || !name.startsWith(base)) continue;
     try {
-      if ((await stat(join(dir, name))).ino === inode) return join(dir, name);
+      const st = await stat(join(dir, name));
+      if (st.isFile()) yield { path: join(dir, name), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
     } catch {
       /* gone meanwhile */
     }
   }
+}
+
+/**
+ * The file `path` was rotated to while we were stopped: a sibling whose name starts
+ * with the file's name (`auth.log.1`, `auth.log-20261121`) and has the remembered inode.
+ */
+export async function findRotated(path: string, inode: number): Promise<string | undefined> {
+  for await (const s of rotatedNames(path)) if (s.ino === inode) return s.path;
   return undefined;
+}
+
+/**
+ * The copy copytruncate made of `path` before emptying it: the most recently
+ * modified sibling (`app.log.1`…) starting with the first line `hash` and at least
+ * `offset` bytes long, so its bytes after `offset` are what was written between
+ * our last read and the truncation. Compressed or other files do not match.
+ */
+export async function findCopy(path: string, hash: string, offset: number, cap: number): Promise<string | undefined> {
+  let best: { path: string; mtimeMs: number } | undefined;
+  for await (const s of rotatedNames(path)) {
+    if (s.size < offset || (best !== undefined && s.mtimeMs <= best.mtimeMs)) continue;
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(s.path, 'r');
+      if ((await firstLineHash(fh, cap)) === hash) best = s;
+    } catch {
+      /* unreadable or gone: not our copy */
+    } finally {
+      await fh?.close();
+    }
+  }
+  return best?.path;
 }
 
 /** A PositionStore held in memory (dry runs, `test-filter`, tests). */

@@ -64,9 +64,20 @@ export interface SourceDeps {
   onError(err: Error, source: string): void;
   /** Overrides for SOURCE_DEFAULTS. */
   readonly tuning?: Partial<SourceTuning>;
+  /** Starts the poll ticker (default: setInterval); tests inject one they fire by hand. */
+  readonly startInterval?: StartInterval;
   /** The journal reader to run instead of `journalctl` (tests use a script printing journal JSON). */
   readonly journalCommand?: JournalCommand;
 }
+
+/** Starts a repeating timer calling `fn` every `ms`; returns the function that stops it. */
+export type StartInterval = (fn: () => void, ms: number) => () => void;
+
+/** The real repeating timer. */
+export const startInterval: StartInterval = (fn, ms) => {
+  const t = setInterval(fn, ms);
+  return () => clearInterval(t);
+};
 
 /** SOURCE_DEFAULTS with the caller's overrides applied. */
 export function resolveTuning(overrides: Partial<SourceTuning> | undefined): SourceTuning {

@@ -13,6 +13,7 @@ import { historyCommand } from './history.js';
 import { reloadCommand } from './reload.js';
 import { stopCommand } from './stop.js';
 import { pingCommand } from './ping.js';
+import { flushlogsCommand } from './flushlogs.js';
 import { getCommand } from './get.js';
 import { setCommand } from './set.js';
 import { reconcileCommand } from './reconcile.js';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   reloadCommand,
   stopCommand,
   pingCommand,
+  flushlogsCommand,
   getCommand,
   setCommand,
   reconcileCommand,

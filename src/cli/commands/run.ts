@@ -6,7 +6,7 @@
 import { EXIT, type Command } from '../command.js';
 import { systemClock } from '../../core/clock.js';
 import { DEFAULTS } from '../../core/defaults.js';
-import { createLogger } from '../../core/log.js';
+import { createLogger, reopenLogFile } from '../../core/log.js';
 import { ControlServer } from '../../control/server.js';
 import { apiHandler } from '../../control/dispatch.js';
 import { Daemon } from '../../daemon/service.js';
@@ -103,7 +103,7 @@ export const runCommand: Command = {
       );
       server = await ControlServer.listen({
         path: settings.socket,
-        handler: apiHandler(daemon, packageVersion()),
+        handler: apiHandler(daemon, packageVersion(), { flushLogs: () => reopenLogFile(log) }),
         ...(settings.socketGroup === undefined ? {} : { group: settings.socketGroup }),
         onError: (err, req) => log.error({ cmd: req.cmd, err: (err as Error)?.stack ?? String(err) }, `control request ${req.cmd} failed`),
       });

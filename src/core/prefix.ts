@@ -1,0 +1,76 @@
+/**
+ * Networks as numbers: an address or CIDR prefix in canonical text (as the
+ * filter and canonicalAddr produce it) ⟷ `{ v6, base, bits }`, containment,
+ * overlap, and the counting key of an address (its prefix of a given length).
+ * Text is read with the scanners of ip-text.ts; this module only does the
+ * arithmetic the prefix bans need (escalation, folding, ignoreip checks).
+ */
+import { canonicalAddress } from '../filter/address.js';
+import { ipv4Octets, ipv6Hextets } from './ip-text.js';
+
+/** One network: family, first address as a number, prefix length. */
+export interface Net {
+  readonly v6: boolean;
+  readonly base: bigint;
+  readonly bits: number;
+}
+
+/** Address width of a family in bits. */
+export const fullBits = (v6: boolean): number => (v6 ? 128 : 32);
+
+/** The network of a canonical address or prefix text (host bits cleared), or null when it is neither. */
+export function netOf(text: string): Net | null {
+  const slash = text.indexOf('/');
+  const ip = slash < 0 ? text : text.slice(0, slash);
+  const o = ipv4Octets(ip);
+  let v6 = false;
+  let n = 0n;
+  if (o !== null) {
+    n = BigInt(((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0);
+  } else {
+    const h = ip.includes(':') ? ipv6Hextets(ip) : null;
+    if (h === null) return null;
+    v6 = true;
+    for (const x of h) n = (n << 16n) | BigInt(x);
+  }
+  const full = fullBits(v6);
+  const bits = slash < 0 ? full : Number(text.slice(slash + 1));
+  if (!Number.isInteger(bits) || bits < 0 || bits > full || (slash >= 0 && !/^\d{1,3}$/.test(text.slice(slash + 1)))) return null;
+  return { v6, base: n & mask(v6, bits), bits };
+}
+
+/** The network mask of `bits` leading ones. */
+function mask(v6: boolean, bits: number): bigint {
+  const full = fullBits(v6);
+  return ((1n << BigInt(full)) - 1n) ^ ((1n << BigInt(full - bits)) - 1n);
+}
+
+/** True when `outer` contains every address of `inner`. */
+export function netContains(outer: Net, inner: Net): boolean {
+  return outer.v6 === inner.v6 && outer.bits <= inner.bits && (inner.base & mask(outer.v6, outer.bits)) === outer.base;
+}
+
+/** True when the two networks share an address. */
+export function netsOverlap(a: Net, b: Net): boolean {
+  return netContains(a, b) || netContains(b, a);
+}
+
+/** True when `text` (canonical) is a prefix rather than one address. */
+export function isPrefixText(text: string): boolean {
+  return text.includes('/');
+}
+
+/**
+ * The counting key of a canonical address or prefix: its prefix of `v4` / `v6`
+ * bits (canonical text, `/32` and `/128` dropped), or the text itself when it
+ * is already that narrow or wider. One scan of the text; null when unreadable.
+ */
+export function prefixKey(addr: string, v4: number, v6: number): string | null {
+  const slash = addr.indexOf('/');
+  const ip = slash < 0 ? addr : addr.slice(0, slash);
+  const isV6 = ip.includes(':');
+  const want = isV6 ? v6 : v4;
+  const have = slash < 0 ? fullBits(isV6) : Number(addr.slice(slash + 1));
+  if (have <= want) return addr;
+  return canonicalAddress(ip, String(want));
+}

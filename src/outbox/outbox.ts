@@ -1,0 +1,185 @@
+/**
+ * The persistent outbox: work to deliver to the outside world (reports of reporting actions, the
+ * fleet's published bans) kept in the store (tables `outbox` and `outbox_done`, schema 2), so a
+ * crash or a restart neither loses nor repeats it. Producers enqueue at-least-once with a stable
+ * key per item; a key still queued or already delivered is ignored, so enqueueing again after a
+ * crash is a no-op. Entries of one channel sharing an `orderKey` (one address) are handed out
+ * strictly in order: an entry is due only when no earlier entry of its order key is pending.
+ */
+import type Database from 'better-sqlite3';
+
+/** One piece of work to queue. */
+export interface OutboxItem {
+  /** Who delivers it (one worker per channel), e.g. `action:sshd:abuseipdb`. */
+  readonly channel: string;
+  /** Unique per item within the channel (e.g. jail, address, ban time, operation). */
+  readonly dedupeKey: string;
+  /** Items with the same order key are delivered one after the other, in enqueue order. */
+  readonly orderKey: string;
+  /** JSON-serialisable content handed to the deliverer. */
+  readonly payload: unknown;
+  /** Not delivered before this time (ms since the epoch); default: the enqueue time. */
+  readonly notBefore?: number;
+  /** Dropped undelivered after this time (ms); null or absent: never. */
+  readonly expiresAt?: number | null;
+}
+
+/** A queued entry as read back. */
+export interface OutboxEntry<T = unknown> {
+  readonly id: number;
+  readonly channel: string;
+  readonly dedupeKey: string;
+  readonly orderKey: string;
+  readonly payload: T;
+  readonly createdAt: number;
+  readonly notBefore: number;
+  readonly expiresAt: number | null;
+  /** Failed deliveries so far. */
+  readonly attempts: number;
+  readonly lastError: string | null;
+}
+
+interface Row {
+  id: number; channel: string; dedupe_key: string; order_key: string; payload: string;
+  created_at: number; not_before: number; expires_at: number | null; attempts: number; last_error: string | null;
+}
+
+/** Longest error text kept per entry (characters); peers' answers are attacker-sized. */
+const ERROR_CHARS = 1000;
+
+function toEntry(r: Row): OutboxEntry {
+  let payload: unknown;
+  try { payload = JSON.parse(r.payload); } catch { payload = null; }
+  return {
+    id: r.id, channel: r.channel, dedupeKey: r.dedupe_key, orderKey: r.order_key, payload,
+    createdAt: r.created_at, notBefore: r.not_before, expiresAt: r.expires_at, attempts: r.attempts, lastError: r.last_error,
+  };
+}
+
+/** The outbox over the store's database. Every method is one statement or one transaction. */
+export class Outbox {
+  private readonly stmt;
+  private readonly listeners = new Map<string, Set<() => void>>();
+
+  /** `db` is the store's open database (BanStore.database); `now` stamps created_at and done_at. */
+  constructor(private readonly db: Database.Database, private readonly now: () => number = Date.now) {
+    this.stmt = {
+      insert: db.prepare(`INSERT INTO outbox (channel, dedupe_key, order_key, payload, created_at, not_before, expires_at)
+        SELECT @channel, @key, @order, @payload, @now, @notBefore, @expiresAt
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_done WHERE channel = @channel AND dedupe_key = @key)
+        ON CONFLICT (channel, dedupe_key) DO NOTHING`),
+      due: db.prepare<[string, number, number], Row>(`SELECT * FROM outbox o WHERE o.channel = ? AND o.not_before <= ?
+        AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.order_key = o.order_key AND p.id < o.id)
+        ORDER BY o.not_before, o.id LIMIT ?`),
+      nextAt: db.prepare<[string, number], { t: number | null }>(`SELECT min(o.not_before) AS t FROM outbox o WHERE o.channel = ? AND o.not_before > ?
+        AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.order_key = o.order_key AND p.id < o.id)`),
+      get: db.prepare<[number], Row>('SELECT * FROM outbox WHERE id = ?'),
+      remember: db.prepare(`INSERT INTO outbox_done (channel, dedupe_key, done_at) SELECT channel, dedupe_key, ? FROM outbox WHERE id = ?
+        ON CONFLICT (channel, dedupe_key) DO UPDATE SET done_at = excluded.done_at`),
+      remove: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      retry: db.prepare('UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ? WHERE id = ?'),
+      depthAll: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox'),
+      depthOne: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM outbox WHERE channel = ?'),
+      depthByChannel: db.prepare<[], { channel: string; n: number }>('SELECT channel, count(*) AS n FROM outbox GROUP BY channel'),
+      purge: db.prepare('DELETE FROM outbox_done WHERE done_at < ?'),
+    };
+  }
+
+  /**
+   * Queues `items` in one transaction. Keys already queued or already delivered (outbox_done) are
+   * ignored. Returns how many were queued; the channels' subscribers are told afterwards.
+   */
+  enqueue(items: readonly OutboxItem[]): number {
+    if (items.length === 0) return 0;
+    const now = this.now();
+    const queued = new Set<string>();
+    const n = this.db.transaction(() => {
+      let count = 0;
+      for (const item of items) {
+        const info = this.stmt.insert.run({
+          channel: item.channel, key: item.dedupeKey, order: item.orderKey, payload: JSON.stringify(item.payload ?? null),
+          now, notBefore: item.notBefore ?? now, expiresAt: item.expiresAt ?? null,
+        });
+        if (info.changes > 0) { count++; queued.add(item.channel); }
+      }
+      return count;
+    })();
+    for (const channel of queued) this.notify(channel);
+    return n;
+  }
+
+  /**
+   * Entries of `channel` due at `now` (not_before ≤ now) whose order key has no earlier pending
+   * entry, oldest first, at most `limit`.
+   */
+  due(channel: string, now: number, limit: number): OutboxEntry[] {
+    return this.stmt.due.all(channel, now, Math.max(0, Math.floor(limit))).map(toEntry);
+  }
+
+  /** The earliest not_before after `now` among the channel's heads of order (null: none waiting). */
+  nextAt(channel: string, now: number): number | null {
+    return this.stmt.nextAt.get(channel, now)?.t ?? null;
+  }
+
+  /** One entry by id (undefined once done or dropped). */
+  get(id: number): OutboxEntry | undefined {
+    const row = this.stmt.get.get(id);
+    return row ? toEntry(row) : undefined;
+  }
+
+  /** Delivered: the entry leaves the queue and its key is remembered in outbox_done. */
+  done(id: number): void {
+    this.finish(id);
+  }
+
+  /** Failed, to be tried again at `notBefore`; counts the attempt and keeps the error (bounded). */
+  retry(id: number, notBefore: number, error: string): void {
+    this.stmt.retry.run(notBefore, error.slice(0, ERROR_CHARS), id);
+  }
+
+  /**
+   * Given up (expired, refused for good): the entry leaves the queue. Its key is remembered like a
+   * delivered one, so a producer enqueueing it again after a crash does not revive it. The reason
+   * is the caller's to log.
+   */
+  drop(id: number, _reason: string): void {
+    this.finish(id);
+  }
+
+  /** Entries queued, in one channel or in all. */
+  depth(channel?: string): number {
+    return (channel === undefined ? this.stmt.depthAll.get() : this.stmt.depthOne.get(channel))?.n ?? 0;
+  }
+
+  /** Entries queued per channel (channels with none are absent). */
+  depths(): Map<string, number> {
+    return new Map(this.stmt.depthByChannel.all().map((r) => [r.channel, r.n]));
+  }
+
+  /** Forgets delivered keys older than `olderThan` (ms since the epoch); returns how many. */
+  purgeDone(olderThan: number): number {
+    return this.stmt.purge.run(olderThan).changes;
+  }
+
+  /** Calls `fn` after each enqueue that queued something in `channel`; returns the unsubscriber. */
+  subscribe(channel: string, fn: () => void): () => void {
+    let set = this.listeners.get(channel);
+    if (!set) this.listeners.set(channel, set = new Set());
+    set.add(fn);
+    return () => { set!.delete(fn); };
+  }
+
+  private finish(id: number): void {
+    const now = this.now();
+    this.db.transaction(() => {
+      this.stmt.remember.run(now, id);
+      this.stmt.remove.run(id);
+    })();
+  }
+
+  private notify(channel: string): void {
+    for (const fn of this.listeners.get(channel) ?? []) {
+      try { fn(); } catch { /* a subscriber's failure is its own; the items are queued */ }
+    }
+  }
+}
