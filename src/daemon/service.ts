@@ -26,6 +26,7 @@ import type { Server } from 'node:http';
 import { canonicalAddr, covers } from './address.js';
 import { jailGet, jailSet } from './settings-api.js';
 import { banRefusal } from '../bans/ban-guard.js';
+import { adoptKernelBans } from './adopt.js';
 import { IgnoreList } from '../jail/ignore.js';
 import {
   ApiError, type BanOptions, type BanRecord, type BanResult, type DaemonApi, type DaemonStatus, type HistoryEntry,
@@ -120,6 +121,7 @@ export class Daemon implements DaemonApi {
       store: this.store, manager: this.manager, clock, log, driver: () => this.driver, layout: () => this.layout,
     });
     this.jails = new Map(jails.map((j) => [j.name, j]));
+    await adoptKernelBans(this.store, this.driver, new Set(this.jails.keys()), clock.now(), log);
     const ended = this.dropBansOfUnknownJails();
     const started = clock.now();
     const changes = (await this.keeper.reconcile({})).changes.length;
