@@ -74,8 +74,10 @@ export const LIMITS = {
   controlRequestBytes: 1_048_576,
   /** Longest control response line a client accepts (bytes): `banned` with 100,000 bans fits. */
   controlResponseBytes: 256 * 1_048_576,
-  /** Control connections served at once. */
+  /** Control connections served at once for ordinary clients; more are answered `busy` and closed. */
   controlConnections: 32,
+  /** Extra control connections only root gets, so the admin can still stop or inspect a daemon whose slots are taken. */
+  controlRootReserve: 4,
   /** Largest configuration file read (bytes; fail2ban's jail.conf is ~40 KB); larger ones are refused. */
   configFileBytes: 4 * 1_048_576,
 } as const;

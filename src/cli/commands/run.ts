@@ -3,6 +3,7 @@
  * config → store → kernel reconcile → sources → READY=1, then the control
  * socket. SIGHUP reloads, SIGTERM/SIGINT stop cleanly.
  */
+import { peerUid } from '../../control/peer.js';
 import { EXIT, type Command } from '../command.js';
 import { systemClock } from '../../core/clock.js';
 import { DEFAULTS } from '../../core/defaults.js';
@@ -105,6 +106,7 @@ export const runCommand: Command = {
         path: settings.socket,
         handler: apiHandler(daemon, packageVersion(), { flushLogs: () => reopenLogFile(log) }),
         ...(settings.socketGroup === undefined ? {} : { group: settings.socketGroup }),
+        peerUid,
         onError: (err, req) => log.error({ cmd: req.cmd, err: (err as Error)?.stack ?? String(err) }, `control request ${req.cmd} failed`),
       });
     } catch (e) {
