@@ -14,7 +14,7 @@ import type { BenchModule } from './types.js';
 
 const layout: FirewallLayout = {
   priority: -10,
-  jails: [{ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop' }],
+  jails: [{ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop', maxelem: 1048576 }],
 };
 const SINGLE_RUNS = 2000;
 const SPAWN_RUNS = 100;

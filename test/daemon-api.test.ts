@@ -2,39 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { Daemon } from '../src/daemon/service.js';
-import { NullDriver } from '../src/fw/null.js';
 import { ApiError } from '../src/daemon/api.js';
-import { DEFAULTS } from '../src/core/defaults.js';
-import { loadDaemonSettings } from '../src/config/daemon-conf.js';
-import type { Clock } from '../src/core/clock.js';
 import { tempConfigDir } from './support/config-files.js';
-import { TEST_FILTER, jailSection } from './support/daemon-harness.js';
+import { jailSection } from './support/daemon-harness.js';
+import { startInProcess } from './support/inproc-daemon.js';
 import { waitFor } from './support/netns.js';
 import { parseMetricsAddress } from '../src/daemon/metrics.js';
 import { fetchUnix } from './support/fetch-unix.js';
 
 /** An in-process daemon on the null backend with a clock the test moves. */
-async function start(jails: (dir: string) => string, daemonConf = '') {
-  const cfg = tempConfigDir({ 'filter.d/f2btest.conf': TEST_FILTER, 'f2b-fw.conf': `[Definition]\n${daemonConf}` });
-  cfg.write('jail.local', jails(cfg.dir));
-  let now = Date.now();
-  const clock: Clock = { now: () => now };
-  const lines: Record<string, unknown>[] = [];
-  const log = pino({ level: 'info' }, { write: (l: string) => { lines.push(JSON.parse(l) as Record<string, unknown>); } });
-  const driver = new NullDriver(clock);
-  let stopRequested = false;
-  const daemon = await Daemon.start(
-    { configDir: cfg.dir, dbFile: join(cfg.dir, 'db.sqlite3'), settings: loadDaemonSettings(cfg.dir), table: DEFAULTS.table, rulesetEvents: false },
-    { clock, log, notifier: { send: () => undefined, watchdogMs: null }, ownAddresses: [], openDriver: async () => driver, requestStop: () => { stopRequested = true; } },
-  );
-  return {
-    cfg, daemon, driver, lines,
-    advance: (ms: number) => { now += ms; },
-    stopRequested: () => stopRequested,
-    async close() { await daemon.shutdown(); cfg.remove(); },
-  };
+function start(jails: (dir: string) => string, daemonConf = '') {
+  return startInProcess(jails, { daemonConf });
 }
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
+import { KernelQueue } from '../src/bans/kernel-queue.js';
 import { BanManager } from '../src/bans/manager.js';
 import { BanStore } from '../src/bans/store.js';
 import { NullDriver } from '../src/fw/null.js';
@@ -23,7 +24,7 @@ function setup() {
   const store = BanStore.open(':memory:');
   const driver = new CountingDriver(clock);
   const kernelErrors: Error[] = [];
-  const manager = new BanManager({ store, clock, log, driver: () => driver, onKernelError: (e) => kernelErrors.push(e) });
+  const manager = new BanManager({ store, clock, log, driver, kernel: new KernelQueue(), onKernelError: (e) => kernelErrors.push(e) });
   return { store, driver, manager, lines, kernelErrors };
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NetlinkMessage } from 'netlink';
+import type { NetlinkMessage } from '../native/netlink/socket.js';
 import { TransactionTracker } from '../native/netlink/ruleset-watch.js';
 
 /** One nftables event: nfgenmsg header then attributes (type, payload). */
@@ -13,7 +13,7 @@ function msg(kind: number, attrs: [number, Buffer][]): NetlinkMessage {
     head.writeUInt16LE(type, 2);
     parts.push(head, payload, Buffer.alloc((4 - (len % 4)) % 4));
   }
-  return { type: (10 << 8) | kind, flags: 0, seq: 0, port: 0, data: Buffer.concat(parts) };
+  return { type: (10 << 8) | kind, flags: 0, seq: 0, payload: Buffer.concat(parts) };
 }
 const str = (s: string): Buffer => Buffer.from(`${s}\0`);
 const u32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(n, 0); return b; };

@@ -4,7 +4,7 @@ import { compileFilter, type FilterOptions } from '../src/filter/filter.js';
 import { ConfigError } from '../src/core/errors.js';
 import { LIMITS } from '../src/core/defaults.js';
 import { filterDef, line } from './support/filter-def.js';
-import { canonicalAddress } from '../src/filter/address.js';
+import { canonicalAddress } from '../src/core/address.js';
 
 process.env.TZ = 'UTC';
 const NOW = Date.UTC(2026, 10, 21, 6, 0, 0);
@@ -110,12 +110,17 @@ test('prefregex must match; failregexes see its <F-CONTENT> only', () => {
   assert.equal(f.feed(line('Nov 21 05:00:00 h other: denied 192.0.2.4')).length, 0);
 });
 
-test('lines longer than the cap are cut, not split or refused', () => {
+test('a line cut by its source, or longer than the cap or maxlinelen in bytes, never matches', () => {
   const f = compileFilter(filterDef({ failregex: '^bad <HOST> ' }), opts);
-  const long = `bad 192.0.2.8 ${'x'.repeat(LIMITS.lineBytes * 3)}`;
-  assert.deepEqual(f.feed(line(long)).map((h) => h.addr), ['192.0.2.8']);
-  const tail = `${'x'.repeat(LIMITS.lineBytes)} bad 192.0.2.9 `;
-  assert.deepEqual(f.feed(line(tail)), []);
+  assert.deepEqual(f.feed(line(`bad 192.0.2.8 ${'x'.repeat(LIMITS.lineBytes * 3)}`)), []);
+  assert.deepEqual(f.feed({ ...line('bad 192.0.2.8 xx'), cut: true }), [], 'flagged cut by the splitter');
+  assert.deepEqual(f.feed(line('bad 192.0.2.8 xx')).map((h) => h.addr), ['192.0.2.8']);
+  const ceiling = compileFilter(filterDef({ failregex: '^bad <HOST> ', maxlinelen: '100' }), opts);
+  const fits = `bad 192.0.2.9 ${'é'.repeat(43)}`; // 14 + 86 = 100 bytes
+  assert.equal(ceiling.feed(line(fits)).length, 1);
+  assert.deepEqual(ceiling.feed(line(`${fits}é`)), [], '102 bytes (58 characters) is over');
+  assert.equal(ceiling.cutLines, 1);
+  assert.throws(() => compileFilter(filterDef({ failregex: '^bad <HOST> ', maxlinelen: '9999' }), opts), /maxlinelen must be an integer from 64 to 4096/);
 });
 
 test('a crafted line against a catastrophic regex returns promptly (linear-engine fallback)', () => {

@@ -16,9 +16,11 @@ test('addresses are canonical RFC 5952 text; mapped IPv4 is IPv4; full-length pr
     ['198.51.100.7/24', '198.51.100.0/24', 4, 'net'],
     ['2001:db8::1/128', '2001:db8::1', 6, 'addr'],
     ['2001:db8:1::/48', '2001:db8:1::/48', 6, 'net'],
+    // One IPv4 rule everywhere (src/core/address.ts): leading zeros are decimal, never octal.
+    ['01.2.3.4', '1.2.3.4', 4, 'addr'],
   ];
   for (const [input, text, version, kind] of cases) assert.deepEqual(addrTarget(input), { text, version, kind }, input);
-  for (const bad of ['fe80::1%eth0', '1.2.3', '01.2.3.4', '1::2::3', '1:2:3:4:5:6:7:8:9', '12345::', '::1.2.3.256', '256.1.1.1', ' 1.2.3.4', '192.0.2.1; drop', '']) {
+  for (const bad of ['fe80::1%eth0', '1.2.3', '1::2::3', '1:2:3:4:5:6:7:8:9', '12345::', '::1.2.3.256', '256.1.1.1', ' 1.2.3.4', '192.0.2.1; drop', '']) {
     assert.throws(() => addrTarget(bad), /not an IP address or prefix/, bad);
   }
 });

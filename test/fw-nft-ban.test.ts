@@ -13,9 +13,9 @@ const PORT = 2222;
 const layout: FirewallLayout = {
   priority: -10,
   jails: [
-    { name: 'sshd', ports: [{ from: PORT, to: PORT }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop' },
-    { name: 'other', ports: [{ from: 9999, to: 9999 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop' },
-    { name: 'rejector', ports: [{ from: PORT, to: PORT }], protocols: ['tcp', 'udp'], hooks: ['input'], verdict: 'reject' },
+    { name: 'sshd', ports: [{ from: PORT, to: PORT }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop', maxelem: 1048576 },
+    { name: 'other', ports: [{ from: 9999, to: 9999 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop', maxelem: 1048576 },
+    { name: 'rejector', ports: [{ from: PORT, to: PORT }], protocols: ['tcp', 'udp'], hooks: ['input'], verdict: 'reject', maxelem: 1048576 },
   ],
 };
 

@@ -13,9 +13,9 @@ import type { FirewallLayout } from '../src/fw/layout.js';
 const layout: FirewallLayout = {
   priority: -10,
   jails: [
-    { name: 'web8080', ports: [{ from: 8080, to: 8080 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop' },
-    { name: 'other', ports: [{ from: 9999, to: 9999 }], protocols: ['tcp', 'udp'], hooks: ['input', 'forward'], verdict: 'reject' },
-    { name: 'early', ports: [{ from: 8080, to: 8080 }], protocols: ['tcp'], hooks: ['prerouting'], verdict: 'drop' },
+    { name: 'web8080', ports: [{ from: 8080, to: 8080 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop', maxelem: 1048576 },
+    { name: 'other', ports: [{ from: 9999, to: 9999 }], protocols: ['tcp', 'udp'], hooks: ['input', 'forward'], verdict: 'reject', maxelem: 1048576 },
+    { name: 'early', ports: [{ from: 8080, to: 8080 }], protocols: ['tcp'], hooks: ['prerouting'], verdict: 'drop', maxelem: 1048576 },
   ],
 };
 const NAT = 'table ip nat {\n chain pre {\n  type nat hook prerouting priority dstnat; policy accept;\n  tcp dport 8080 dnat to 192.0.2.10:80\n }\n}\n';

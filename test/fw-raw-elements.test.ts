@@ -38,7 +38,7 @@ test('the fast address parser gives what addrTarget + addrKey give, and leaves e
 
 const layout: FirewallLayout = {
   priority: -10,
-  jails: [{ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop' }],
+  jails: [{ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop', maxelem: 1048576 }],
 };
 let ns: Netns;
 let hostBefore: string;

@@ -30,8 +30,8 @@ function setup(label: string): { ns: Netns; agent: NftAgent } {
   return { ns, agent };
 }
 
-const sshd: JailFirewall = { name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop' };
-const web: JailFirewall = { name: 'web', ports: [{ from: 80, to: 80 }, { from: 443, to: 443 }], protocols: ['tcp'], hooks: ['input'], verdict: 'reject' };
+const sshd: JailFirewall = { name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop', maxelem: 1048576 };
+const web: JailFirewall = { name: 'web', ports: [{ from: 80, to: 80 }, { from: 443, to: 443 }], protocols: ['tcp'], hooks: ['input'], verdict: 'reject', maxelem: 1048576 };
 const both: FirewallLayout = { priority: -10, jails: [sshd, web] };
 const FOREIGN = 'table inet filter {\n chain input {\n  type filter hook input priority filter; policy accept;\n  tcp dport 22 accept\n }\n}\n';
 

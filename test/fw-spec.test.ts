@@ -57,8 +57,8 @@ test('layout: enabled jails only, defaults, port=all means all protocols', () =>
   }, services);
   assert.equal(layout.priority, -20);
   assert.deepEqual(layout.jails.map((j) => j.name), ['sshd', 'recidive', 'dns']);
-  assert.deepEqual(layout.jails[0], { name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop' });
-  assert.deepEqual(layout.jails[1], { name: 'recidive', ports: 'all', protocols: ['tcp', 'udp', 'sctp', 'dccp'], hooks: ['input', 'forward', 'prerouting'], verdict: 'reject' });
+  assert.deepEqual(layout.jails[0], { name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop', maxelem: 1048576 });
+  assert.deepEqual(layout.jails[1], { name: 'recidive', ports: 'all', protocols: ['tcp', 'udp', 'sctp', 'dccp'], hooks: ['input', 'forward', 'prerouting'], verdict: 'reject', maxelem: 1048576 });
   assert.deepEqual(layout.jails[2]?.protocols, ['tcp', 'udp']);
   assert.deepEqual(layout.jails[2]?.hooks, ['input']);
 });
@@ -72,4 +72,13 @@ test('layout: bad protocol, hook, verdict, per-jail priority and jail name are r
   assert.throws(() => firewallLayout(cfg({ priority: '5' }), services), /share one base chain priority \(-10/);
   assert.doesNotThrow(() => firewallLayout(cfg({ priority: 'filter - 10' }), services));
   assert.throws(() => firewallLayout(cfg({}, 'bad name'), services), /jail name must be/);
+});
+
+test('layout: maxelem is a bounded whole number, refused with file, line and value', () => {
+  const cfg = (maxelem: string) => ({ configDir: '/cfg', defaults: section('DEFAULT', {}), jails: [section('sshd', { enabled: 'true', maxelem })] });
+  assert.equal(firewallLayout(cfg('5'), services).jails[0]!.maxelem, 5);
+  assert.equal(firewallLayout(cfg(' 16777216 '), services).jails[0]!.maxelem, 16_777_216);
+  for (const bad of ['0', '-1', '1.5', '1e6', '16777217', '99999999999999999999', 'lots', '']) {
+    assert.throws(() => firewallLayout(cfg(bad), services), /\/cfg\/jail\.local:\d+ \[sshd\] maxelem = .*: maxelem must be a whole number from 1 to 16777216/, bad);
+  }
 });

@@ -16,8 +16,8 @@ const LONG = 'a-very-long-jail-name-for-nginx-botsearch';
 const LAYOUT: FirewallLayout = {
   priority: -10,
   jails: [
-    { name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop' },
-    { name: LONG, ports: 'all', protocols: [], hooks: ['input', 'forward'], verdict: 'drop' },
+    { name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop', maxelem: 1048576 },
+    { name: LONG, ports: 'all', protocols: [], hooks: ['input', 'forward'], verdict: 'drop', maxelem: 1048576 },
   ],
 };
 

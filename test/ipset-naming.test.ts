@@ -11,7 +11,7 @@ import { planChains } from '../src/fw/stale.js';
 import { ConfigError } from '../src/core/errors.js';
 import type { FirewallLayout, JailFirewall } from '../src/fw/layout.js';
 
-const jail = (over: Partial<JailFirewall>): JailFirewall => ({ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop', ...over });
+const jail = (over: Partial<JailFirewall>): JailFirewall => ({ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop', maxelem: 1048576, ...over });
 
 test('short safe jail names keep fail2ban\'s f2b-<jail>; sets add -6, -n, -n6', () => {
   const n = jailNames('nginx-http-auth');
@@ -55,7 +55,7 @@ test('rules: multiport groups of 15 slots on INPUT, one conntrack rule per range
   assert.equal(jumps.filter((j) => j.from === 'FORWARD').length, 24);
   assert.equal(jumps[0]!.rule, '-p tcp -m multiport --dports 1000,1010:1011,1020,1030:1031,1040,1050:1051,1060,1070:1071,1080,1090:1091 -m comment --comment f2b-fw -j f2b-x');
   assert.deepEqual(jumpRules(jail({ ports: 'all' }), 'f2b-x').map((j) => `${j.from} ${j.rule}`), ['INPUT -m comment --comment f2b-fw -j f2b-x', 'FORWARD -m comment --comment f2b-fw -j f2b-x']);
-  const layout: FirewallLayout = { priority: 0, jails: [jail({ verdict: 'reject' })] };
+  const layout: FirewallLayout = { priority: 0, jails: [jail({ verdict: 'reject', maxelem: 1048576 })] };
   assert.deepEqual(desiredRules(layout, 'inet6').chains[0]!.rules, [
     '-p tcp -m set --match-set f2b-sshd-6 src -m comment --comment f2b-fw -j REJECT --reject-with tcp-reset',
     '-m set --match-set f2b-sshd-6 src -m comment --comment f2b-fw -j REJECT --reject-with icmp6-port-unreachable',

@@ -16,8 +16,8 @@ import type { Ban } from '../src/core/records.js';
 const LAYOUT: FirewallLayout = {
   priority: -10,
   jails: [
-    { name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop' },
-    { name: 'web', ports: [{ from: 8080, to: 8080 }], protocols: ['tcp'], hooks: ['forward'], verdict: 'reject' },
+    { name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input', 'forward'], verdict: 'drop', maxelem: 1048576 },
+    { name: 'web', ports: [{ from: 8080, to: 8080 }], protocols: ['tcp'], hooks: ['forward'], verdict: 'reject', maxelem: 1048576 },
   ],
 };
 

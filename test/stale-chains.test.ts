@@ -126,7 +126,7 @@ for (const variant of ['legacy', 'nft'] as const) {
       ns.run(`iptables-${variant}`, ['-A', 'my-chain', '-m', 'set', '--match-set', 'f2b-user-kept', 'src', '-j', 'ACCEPT']);
       const agent = IpsetAgent.start(ns, variant, [noFail2ban]);
       try {
-        const layout = { priority: -10, jails: [{ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop' }] };
+        const layout = { priority: -10, jails: [{ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop', maxelem: 65536 }] };
         const first = await agent.call<Plan>('reconcile', { layout, bans: [] });
         const sshd = first.changes.find((c) => c.object === `iptables-${variant} filter f2b-sshd`);
         assert.deepEqual([sshd?.action, sshd?.reason], ['replace', 'taken over from fail2ban']);

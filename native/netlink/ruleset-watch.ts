@@ -9,9 +9,8 @@
  * backends (iptables) where events say nothing, or when the socket cannot open.
  */
 import { existsSync } from 'node:fs';
-import { createNetlink, type NetlinkSocket, type NetlinkMessage } from 'netlink';
+import { NetlinkSocket, NETLINK_NETFILTER, type NetlinkMessage } from './socket.js';
 
-const NETLINK_NETFILTER = 12;
 const NFNLGRP_NFTABLES = 7;
 const NFNL_SUBSYS_NFTABLES = 10;
 const NFT_MSG_NEWGEN = 15;
@@ -93,14 +92,14 @@ export class TransactionTracker {
     if (msg.type >> 8 !== NFNL_SUBSYS_NFTABLES) return false;
     const kind = msg.type & 0xff;
     if (kind === NFT_MSG_NEWGEN) {
-      const gen = findAttr(msg.data, NFGENMSG_LEN, NFTA_GEN_ID);
+      const gen = findAttr(msg.payload, NFGENMSG_LEN, NFTA_GEN_ID);
       if (gen && gen.length >= 4) this.lastGeneration = gen.readUInt32BE(0);
-      const pid = findAttr(msg.data, NFGENMSG_LEN, NFTA_GEN_PROC_PID);
+      const pid = findAttr(msg.payload, NFGENMSG_LEN, NFTA_GEN_PROC_PID);
       const foreign = this.touched && (pid === undefined || !this.isOwn(pid.readUInt32BE(0)));
       this.touched = false;
       return foreign;
     }
-    const name = findAttr(msg.data, NFGENMSG_LEN, ATTR_TABLE_NAME);
+    const name = findAttr(msg.payload, NFGENMSG_LEN, ATTR_TABLE_NAME);
     if (name && (name.equals(this.tableName) || name.equals(this.tableName.subarray(0, -1)))) this.touched = true;
     return false;
   }
@@ -117,17 +116,21 @@ interface Subscription {
   readonly tracker: TransactionTracker;
 }
 
+/** How often queued events are read (ms): a foreign flush is repaired this much later at most, plus the debounce. */
+const EVENT_POLL_MS = 50;
+
 /** Opens the event socket, or returns null when the kernel or our privileges do not allow it. */
 function subscribe(options: RulesetWatchOptions, changed: () => void, lost: () => void): Subscription | null {
   let socket: NetlinkSocket | null = null;
   try {
     const tracker = new TransactionTracker(options.table, options.isOwn);
-    socket = createNetlink(NETLINK_NETFILTER, { ref: false, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 65536 });
+    socket = NetlinkSocket.open(NETLINK_NETFILTER, { recvBufferSize: 4 * 1024 * 1024, timeoutMs: 1000 });
     socket.addMembership(NFNLGRP_NFTABLES);
-    socket.on('message', (msgs) => {
-      for (const m of msgs) if (tracker.feed(m)) changed();
+    socket.onNotification((m) => {
+      if (tracker.feed(m)) changed();
     });
-    socket.on('error', lost);
+    socket.onLost(lost);
+    socket.listen(EVENT_POLL_MS);
     return { socket, tracker };
   } catch {
     socket?.close();
@@ -136,11 +139,36 @@ function subscribe(options: RulesetWatchOptions, changed: () => void, lost: () =
 }
 
 /** Asks the kernel for the current ruleset generation (NFT_MSG_GETGEN); undefined when it does not answer. */
-async function currentGeneration(socket: NetlinkSocket): Promise<number | undefined> {
+export async function currentGeneration(socket: NetlinkSocket): Promise<number | undefined> {
   const nfgenmsg = Buffer.alloc(NFGENMSG_LEN); // family AF_UNSPEC, version 0, res_id 0
-  const [msgs] = await socket.request((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN, nfgenmsg, { timeout: 1000 });
-  const gen = msgs[0] && findAttr(msgs[0].data, NFGENMSG_LEN, NFTA_GEN_ID);
+  const [reply] = await socket.exchange([{ type: (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN, flags: 0, payload: nfgenmsg }]);
+  const msg = reply?.messages[0];
+  const gen = msg && findAttr(msg.payload, NFGENMSG_LEN, NFTA_GEN_ID);
   return gen && gen.length >= 4 ? gen.readUInt32BE(0) : undefined;
+}
+
+/** Batches of at least this many elements are committed with the event socket out of the group (ownCommit). */
+export const QUIET_COMMIT_ELEMENTS = 1000;
+
+/** The running watchers' quiet-commit hooks (one per watcher of this process). */
+const quietHooks = new Set<<T>(work: () => Promise<T>) => Promise<T>>();
+
+/**
+ * Runs `work`, ONE nftables transaction of our own with `elements` element
+ * changes. A big one runs with every watcher out of the multicast group: the
+ * kernel then builds no per-element notifications (a 10,000-ban batch would
+ * overrun the event socket and look like lost events, i.e. a full repair).
+ * The generation accounts for it: it must have moved by exactly one (or by
+ * none when `work` failed); anything else is reported as a foreign change.
+ */
+export function ownCommit<T>(elements: number, work: () => Promise<T>): Promise<T> {
+  if (elements < QUIET_COMMIT_ELEMENTS || quietHooks.size === 0) return work();
+  let run = work;
+  for (const hook of quietHooks) {
+    const inner = run;
+    run = () => hook(inner);
+  }
+  return run();
 }
 
 /** Starts watching; never throws (falls back to the periodic tick). */
@@ -176,6 +204,28 @@ export function watchRuleset(options: RulesetWatchOptions): RulesetWatch {
     ? (options.generationCheckMs > 0 ? setInterval(() => { if (paused === 0) checkGeneration(false); }, options.generationCheckMs) : null)
     : (options.periodMs > 0 ? setInterval(() => report('periodic'), options.periodMs) : null);
   tick?.unref();
+  const quiet = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (!sub || paused > 0) return work();
+    sub.socket.readQueued();
+    const before = sub.tracker.lastGeneration;
+    paused++;
+    sub.socket.dropMembership(NFNLGRP_NFTABLES);
+    let committed = 0;
+    try {
+      const result = await work();
+      committed = 1;
+      return result;
+    } finally {
+      sub.socket.addMembership(NFNLGRP_NFTABLES);
+      paused--;
+      currentGeneration(sub.socket).then((gen) => {
+        if (gen === undefined) return;
+        sub.tracker.lastGeneration = gen;
+        if (before === undefined || gen !== ((before + committed) >>> 0)) report('generation-changed');
+      }, () => report('events-lost'));
+    }
+  };
+  if (sub) quietHooks.add(quiet);
   return {
     mode: sub ? 'netlink' : 'periodic',
     pause() {
@@ -189,6 +239,7 @@ export function watchRuleset(options: RulesetWatchOptions): RulesetWatch {
       }
     },
     close() {
+      quietHooks.delete(quiet);
       if (tick) clearInterval(tick);
       if (timer) clearTimeout(timer);
       sub?.socket.close();

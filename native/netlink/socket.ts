@@ -1,13 +1,13 @@
 /**
- * A small request/reply wrapper around the `netlink` package's
- * RawNetlinkSocket, reusable by every netlink user in f2b-fw (the ipset
- * session in native/ipset/, the ruleset watcher in native/netlink/ruleset-watch.ts).
+ * Netlink request/reply and multicast events over our own socket
+ * (native/netlink/fd.ts, libc through koffi), reusable by every netlink user
+ * in f2b-fw (the ipset session, the nftables dumps, the ruleset watcher).
  *
  * Usage:
  *   const sock = NetlinkSocket.open(NETLINK_NETFILTER);
  *   const replies = await sock.exchange([{ type, flags: NLM_F.REQUEST | NLM_F.ACK, payload }]);
  *   // replies[i].errno === 0 on success; .messages holds data replies (dump parts, GET answers)
- *   sock.onNotification((msg) => …); sock.addMembership(group);   // multicast events
+ *   sock.onNotification((msg) => …); sock.onLost(() => …); sock.addMembership(group); sock.listen(50);
  *   sock.close();
  *
  * Semantics:
@@ -16,14 +16,20 @@
  *   last request of each call needs an ACK (added automatically): an error for
  *   any request is always reported (netlink acks on error even without ACK), so
  *   when the last ACK arrives every earlier answer is in. Dumps (NLM_F_DUMP)
- *   finish on NLMSG_DONE.
+ *   finish on NLMSG_DONE. The kernel answers inside sendmsg() and builds each
+ *   further dump chunk inside recvmsg(), so answers are read with non-blocking
+ *   receives; the event loop gets a turn between chunks.
  * - Messages whose sequence number matches no pending request (multicast
- *   notifications) go to `onNotification` handlers.
- * - The socket is unref'd while idle so it never keeps the process alive.
+ *   notifications) go to `onNotification` handlers, synchronously, with a
+ *   payload that is only valid during the call. `listen(ms)` drains them on a
+ *   timer; an overrun receive buffer (ENOBUFS: events were dropped) goes to
+ *   `onLost` handlers and the socket keeps working.
+ * - Nothing here keeps the process alive.
  * - A socket belongs to the network namespace of the process that opens it.
  */
-import { RawNetlinkSocket } from 'netlink';
 import { KernelError } from '../../src/core/errors.js';
+import { ERRNO } from '../libc.js';
+import { NetlinkFd, socketError } from './fd.js';
 
 /** Netlink protocol number of nfnetlink (nftables, ipset, conntrack…). */
 export const NETLINK_NETFILTER = 12;
@@ -86,10 +92,10 @@ export interface NetlinkSocketOptions {
   /** How long to wait for the kernel's answers to one sendmsg(), in ms (default 10 s). */
   readonly timeoutMs?: number;
   /**
-   * Receive with a fixed buffer of this many bytes instead of peeking at each
-   * message's size. The kernel sizes dump chunks after the reader's buffer (up
-   * to 32 KiB), and an nftables set-element dump restarts its walk for every
-   * chunk: with 4 KiB chunks 100,000 elements take ~10x longer.
+   * Size of the receive buffer in bytes (default 64 KiB). The kernel sizes
+   * dump chunks after the reader's buffer (up to 32 KiB), and an nftables
+   * set-element dump restarts its walk for every chunk: with 4 KiB chunks
+   * 100,000 elements take ~10x longer.
    */
   readonly msgBufferSize?: number;
 }
@@ -101,44 +107,42 @@ interface Pending {
   done: boolean;
 }
 
-interface Waiter {
-  readonly seqs: readonly number[];
-  resolve(): void;
-  reject(e: Error): void;
-}
+/** Datagrams read before the event loop gets a turn during a long answer (a dump). */
+const YIELD_EVERY = 64;
 
 /** A netlink socket with request/reply bookkeeping (see the module comment). */
 export class NetlinkSocket {
-  private readonly raw: RawNetlinkSocket;
+  private readonly fd: NetlinkFd;
+  private readonly rbuf: Buffer;
   private readonly pending = new Map<number, Pending>();
   private readonly notificationHandlers: ((m: NetlinkMessage) => void)[] = [];
-  private waiter: Waiter | undefined;
+  private readonly lostHandlers: (() => void)[] = [];
   private seq = Math.floor(Math.random() * 0x3fffffff) + 1;
   private busy: Promise<unknown> = Promise.resolve();
-  private closed = false;
+  private timer: NodeJS.Timeout | undefined;
   private readonly maxSendBytes: number;
   private readonly timeoutMs: number;
 
-  private constructor(raw: RawNetlinkSocket, options: NetlinkSocketOptions) {
-    this.raw = raw;
+  private constructor(fd: NetlinkFd, options: NetlinkSocketOptions) {
+    this.fd = fd;
+    this.rbuf = Buffer.alloc(options.msgBufferSize ?? 65536);
     this.maxSendBytes = options.maxSendBytes ?? 65536;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    raw.on('message', (buf) => this.receive(buf));
-    raw.on('error', (err) => this.fail(new KernelError(`netlink socket error: ${err.code ?? err.message}`, 'recvmsg')));
-    raw.unref();
   }
 
   /** Opens a socket for `protocol` (e.g. NETLINK_NETFILTER) in the caller's network namespace. */
   static open(protocol: number, options: NetlinkSocketOptions = {}): NetlinkSocket {
-    const recv = options.recvBufferSize ?? 4 * 1024 * 1024;
-    const peek = options.msgBufferSize === undefined ? {} : { messagePeeking: false, msgBufferSize: options.msgBufferSize };
-    const raw = new RawNetlinkSocket(protocol, { recvBufferSize: recv, sendBufferSize: 1024 * 1024, ...peek });
-    return new NetlinkSocket(raw, options);
+    return new NetlinkSocket(NetlinkFd.open(protocol, options.recvBufferSize ?? 4 * 1024 * 1024), options);
   }
 
   /** Subscribes to a multicast group (e.g. NFNLGRP_NFTABLES); events reach `onNotification`. */
   addMembership(group: number): void {
-    this.raw.addMembership(group);
+    this.fd.membership(group, true);
+  }
+
+  /** Leaves a multicast group. */
+  dropMembership(group: number): void {
+    this.fd.membership(group, false);
   }
 
   /** Registers a handler for messages that answer no pending request (multicast events). */
@@ -146,10 +150,23 @@ export class NetlinkSocket {
     this.notificationHandlers.push(handler);
   }
 
-  /** Keeps the process alive while the socket is open (for event listeners); `false` undoes it. */
-  keepAlive(on: boolean): void {
-    if (on) this.raw.ref();
-    else this.raw.unref();
+  /** Registers a handler for dropped events (the receive buffer overran). */
+  onLost(handler: () => void): void {
+    this.lostHandlers.push(handler);
+  }
+
+  /** Reads the events queued now (handlers run before this returns). */
+  readQueued(): void {
+    if (this.pending.size === 0) this.drain();
+  }
+
+  /** Reads queued events every `periodMs` (an unref'd timer) until close(). */
+  listen(periodMs: number): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = setInterval(() => {
+      if (this.pending.size === 0) this.drain();
+    }, periodMs);
+    this.timer.unref();
   }
 
   /**
@@ -162,66 +179,89 @@ export class NetlinkSocket {
     return run;
   }
 
-  /** Closes the socket; pending exchanges fail. */
+  /** Closes the socket; later exchanges fail. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.fail(new KernelError('netlink socket closed', 'close'));
-    this.raw.close();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.fd.close();
   }
 
   private async exchangeNow(requests: readonly NetlinkRequest[]): Promise<NetlinkReply[]> {
-    if (this.closed) throw new KernelError('netlink socket is closed', 'sendmsg');
+    if (!this.fd.open) throw new KernelError('netlink socket is closed', 'sendmsg');
     const seqs: number[] = [];
     let group: Buffer[] = [];
-    let groupSeqs: number[] = [];
     let groupBytes = 0;
-    for (let i = 0; i < requests.length; i++) {
-      const req = requests[i]!;
-      const seq = this.nextSeq();
-      const isLast = i === requests.length - 1;
-      const size = NLMSG_HDRLEN + req.payload.length;
-      const nextSize = isLast ? 0 : NLMSG_HDRLEN + requests[i + 1]!.payload.length;
-      const closesGroup = isLast || groupBytes + size + nextSize > this.maxSendBytes || (req.flags & NLM_F.DUMP) === NLM_F.DUMP;
-      const flags = NLM_F.REQUEST | req.flags | (closesGroup && (req.flags & NLM_F.DUMP) !== NLM_F.DUMP ? NLM_F.ACK : 0);
-      group.push(header(size, req.type, flags, seq), req.payload);
-      groupSeqs.push(seq);
-      groupBytes += size;
-      seqs.push(seq);
-      this.pending.set(seq, { errno: 0, messages: [], interrupted: false, done: false });
-      if (closesGroup) {
-        await this.sendAndWait(Buffer.concat(group), groupSeqs[groupSeqs.length - 1]!);
-        group = [];
-        groupSeqs = [];
-        groupBytes = 0;
+    try {
+      for (let i = 0; i < requests.length; i++) {
+        const req = requests[i]!;
+        const seq = this.nextSeq();
+        const isLast = i === requests.length - 1;
+        const size = NLMSG_HDRLEN + req.payload.length;
+        const nextSize = isLast ? 0 : NLMSG_HDRLEN + requests[i + 1]!.payload.length;
+        const isDump = (req.flags & NLM_F.DUMP) === NLM_F.DUMP;
+        const closesGroup = isLast || groupBytes + size + nextSize > this.maxSendBytes || isDump;
+        const flags = NLM_F.REQUEST | req.flags | (closesGroup && !isDump ? NLM_F.ACK : 0);
+        group.push(header(size, req.type, flags, seq), req.payload);
+        groupBytes += size;
+        seqs.push(seq);
+        this.pending.set(seq, { errno: 0, messages: [], interrupted: false, done: false });
+        if (closesGroup) {
+          await this.fd.send(Buffer.concat(group));
+          await this.awaitAnswer(seq);
+          group = [];
+          groupBytes = 0;
+        }
       }
+      return seqs.map((seq) => {
+        const p = this.pending.get(seq)!;
+        return { seq, errno: p.errno, messages: p.messages, interrupted: p.interrupted };
+      });
+    } finally {
+      for (const seq of seqs) this.pending.delete(seq);
     }
-    const replies: NetlinkReply[] = [];
-    for (const seq of seqs) {
-      const p = this.pending.get(seq)!;
-      this.pending.delete(seq);
-      replies.push({ seq, errno: p.errno, messages: p.messages, interrupted: p.interrupted });
-    }
-    return replies;
   }
 
-  private sendAndWait(buf: Buffer, lastSeq: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.raw.ref();
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        this.raw.unref();
-        reject(new KernelError(`netlink: no answer from the kernel within ${this.timeoutMs} ms`, 'sendmsg'));
-      }, this.timeoutMs);
-      this.waiter = {
-        seqs: [lastSeq],
-        resolve: () => { clearTimeout(timer); this.raw.unref(); resolve(); },
-        reject: (e) => { clearTimeout(timer); this.raw.unref(); reject(e); },
-      };
-      this.raw.send(buf, {}, (err) => {
-        if (err) this.fail(new KernelError(`netlink send failed: ${err.code ?? err.message}`, 'sendmsg'));
-      });
-    });
+  /** Reads until the request `seq` is answered (ACK, error or end of dump). */
+  private async awaitAnswer(seq: number): Promise<void> {
+    const p = this.pending.get(seq)!;
+    const deadline = Date.now() + this.timeoutMs;
+    let reads = 0;
+    while (!p.done) {
+      const r = this.fd.recv(this.rbuf);
+      if ('bytes' in r) {
+        this.receive(this.rbuf.subarray(0, r.bytes));
+        if (++reads % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      if (r.errno === ERRNO.ENOBUFS) {
+        this.lost();
+        throw socketError('recv', r.errno, 'netlink answers were dropped (receive buffer overrun)');
+      }
+      if (r.errno !== ERRNO.EAGAIN) throw socketError('recv', r.errno, 'reading netlink answers failed');
+      // The kernel answers inside sendmsg(); an empty queue before the answer is rare (deferred work).
+      if (Date.now() > deadline) throw new KernelError(`netlink: no answer from the kernel within ${this.timeoutMs} ms`, 'recv');
+      await new Promise<void>((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  /** Reads every queued datagram (events); an overrun is reported to `onLost`. */
+  private drain(): void {
+    for (;;) {
+      const r = this.fd.recv(this.rbuf);
+      if ('bytes' in r) {
+        this.receive(this.rbuf.subarray(0, r.bytes));
+        continue;
+      }
+      if (r.errno === ERRNO.ENOBUFS) {
+        this.lost();
+        continue;
+      }
+      return;
+    }
+  }
+
+  private lost(): void {
+    for (const h of this.lostHandlers) h();
   }
 
   private nextSeq(): number {
@@ -243,11 +283,6 @@ export class NetlinkSocket {
       off += (len + 3) & ~3;
       this.dispatch(msg);
     }
-    const w = this.waiter;
-    if (w && w.seqs.every((s) => this.pending.get(s)?.done)) {
-      this.waiter = undefined;
-      w.resolve();
-    }
   }
 
   private dispatch(msg: NetlinkMessage): void {
@@ -264,14 +299,9 @@ export class NetlinkSocket {
     } else if (msg.type === NLMSG_DONE) {
       p.done = true;
     } else {
-      p.messages.push(msg);
+      // The receive buffer is reused: keep a copy.
+      p.messages.push({ ...msg, payload: Buffer.from(msg.payload) });
     }
-  }
-
-  private fail(e: Error): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.reject(e);
   }
 }
 

@@ -5,7 +5,8 @@
  * `--force`: ban an address the jail ignores (ignoreip, ignoreself) or one of
  * this host's own addresses (the admin's own choice, made explicit).
  */
-import { overlaps, parseNet } from '../jail/ignore.js';
+import { parseNet } from '../jail/ignore.js';
+import { netsOverlap } from '../core/prefix.js';
 
 /** Why a ban is refused. */
 export type RefusalKind = 'everything' | 'loopback' | 'ignored' | 'own-address';
@@ -35,7 +36,7 @@ export function banRefusal(addr: string, ctx: BanGuardContext, force: boolean): 
   if (net && net.bits === 0) {
     return { addr, kind: 'everything', forceable: false, message: `${addr} is every address: a ban would cut this host off (refused, also with --force)` };
   }
-  if (net && LOOPBACK.some((l) => overlaps(l, net))) {
+  if (net && LOOPBACK.some((l) => netsOverlap(l, net))) {
     return { addr, kind: 'loopback', forceable: false, message: `${addr} is or contains loopback: a ban would break local connections (refused, also with --force)` };
   }
   if (force) return null;

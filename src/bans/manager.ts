@@ -8,22 +8,23 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Decision, Ban } from '../core/records.js';
-import type { FirewallDriver, BanKey } from '../fw/driver.js';
+import type { FirewallDriver, BanKey, BanOutcome } from '../fw/driver.js';
 import type { BanRecord } from '../daemon/api.js';
 import { logBanEvent, type Logger } from '../core/log.js';
 import type { BanStore, NewBan } from './store.js';
+import type { KernelQueue } from './kernel-queue.js';
 
 /** What the manager needs, passed in. */
 export interface BanManagerDeps {
   readonly store: BanStore;
   readonly clock: Clock;
   readonly log: Logger;
-  /** The current driver (it can change on reload). */
-  driver(): FirewallDriver;
-  /** Told when the kernel refused a change that the store holds (the daemon reconciles). */
+  /** The firewall backend (one per daemon, never replaced). */
+  readonly driver: FirewallDriver;
+  /** The daemon's one kernel queue (shared with reconciles and repairs). */
+  readonly kernel: KernelQueue;
+  /** Told when the kernel refused a change that the store holds (the kernel keeper reconciles). */
   onKernelError(err: Error): void;
-  /** Told how long each kernel transaction took (seconds), for metrics. */
-  onKernelTime?(seconds: number): void;
 }
 
 /** Outcome of one decision. */
@@ -62,9 +63,12 @@ interface Pending {
 export class BanManager {
   private queue: Pending[] = [];
   private scheduled = false;
-  private kernel: Promise<void> = Promise.resolve();
   /** Bans applied since start, per jail (status: "Total banned"). */
   readonly totals = new Map<string, number>();
+  /** Bans kept out of the kernel because a set of the jail was at its maxelem, per jail (metrics). */
+  readonly fullSkips = new Map<string, number>();
+  /** Jails whose set is full, logged already (logged again after a batch that fitted). */
+  private readonly full = new Set<string>();
 
   constructor(private readonly deps: BanManagerDeps) {}
 
@@ -82,7 +86,7 @@ export class BanManager {
   /** Resolves when every queued ban has reached the kernel. */
   async idle(): Promise<void> {
     while (this.queue.length > 0 || this.scheduled) await new Promise((r) => setImmediate(r));
-    await this.kernel;
+    await this.deps.kernel.idle();
   }
 
   private flush(): void {
@@ -101,7 +105,8 @@ export class BanManager {
       return;
     }
     const bans: Ban[] = records.map((r) => ({ jail: r.jail, addr: r.addr, expiresAt: r.expiresAt }));
-    this.enqueueKernel(() => this.deps.driver().ban(bans)).then(() => {
+    this.deps.kernel.run(() => this.deps.driver.ban(bans)).then((outcome) => {
+      this.noteFull(outcome, new Set(records.map((r) => r.jail)));
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
         logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason });
@@ -112,6 +117,22 @@ export class BanManager {
       this.deps.onKernelError(e);
       records.forEach((r, i) => fresh[i]!.p.resolve({ record: r, fresh: true }));
     });
+  }
+
+  /**
+   * A jail's set at its maxelem: the bans are in the store but not in the
+   * kernel. Logged once per jail until a batch of that jail fits again; counted always.
+   */
+  private noteFull(outcome: BanOutcome | void, jails: ReadonlySet<string>): void {
+    const full = outcome?.full ?? [];
+    for (const f of full) {
+      this.fullSkips.set(f.jail, (this.fullSkips.get(f.jail) ?? 0) + f.skipped);
+      if (this.full.has(f.jail)) continue;
+      this.full.add(f.jail);
+      this.deps.log.warn({ event: 'set-full', jail: f.jail, skipped: f.skipped, maxelem: f.maxelem },
+        `[${f.jail}] the jail's set is full (maxelem ${f.maxelem}): ${f.skipped} ban(s) recorded but not put into the kernel; raise maxelem or shorten bantime`);
+    }
+    for (const j of jails) if (!full.some((f) => f.jail === j)) this.full.delete(j);
   }
 
   /** The decisions that make new bans; the others (in force already, or twice in the batch) are answered here. */
@@ -140,22 +161,8 @@ export class BanManager {
     this.deps.log.error({ event: 'store-error', err: e.message, bans: batch.length },
       `cannot record ${batch.length} ban(s) in the database, banning in the kernel only: ${e.message}`);
     const bans = batch.map((p) => newBan(p.decision, now)).map((b) => ({ jail: b.jail, addr: b.addr, expiresAt: b.expiresAt }));
-    this.enqueueKernel(() => this.deps.driver().ban(bans)).catch((k: Error) => this.deps.onKernelError(k));
+    this.deps.kernel.run(() => this.deps.driver.ban(bans)).catch((k: Error) => this.deps.onKernelError(k));
     for (const p of batch) p.reject(e);
-  }
-
-  /** Runs kernel work after every earlier kernel change (order = store order). */
-  enqueueKernel<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.kernel.then(async () => {
-      const started = performance.now();
-      try {
-        return await work();
-      } finally {
-        this.deps.onKernelTime?.((performance.now() - started) / 1000);
-      }
-    });
-    this.kernel = next.then(() => undefined, () => undefined);
-    return next;
   }
 
   /**
@@ -181,7 +188,7 @@ export class BanManager {
     }
     if (bans.length > 0) {
       try {
-        await this.enqueueKernel(() => this.deps.driver().ban(bans));
+        await this.deps.kernel.run(() => this.deps.driver.ban(bans));
       } catch (e) {
         this.deps.onKernelError(e as Error);
       }
@@ -193,15 +200,20 @@ export class BanManager {
   /** Ends bans now (manual unban): store first, then kernel. Returns the keys that were banned. */
   async unban(keys: readonly BanKey[]): Promise<BanKey[]> {
     const removed = this.deps.store.removeBans(keys, this.deps.clock.now());
-    if (removed.length > 0) await this.enqueueKernel(() => this.deps.driver().unban(removed));
+    if (removed.length > 0) await this.deps.kernel.run(() => this.deps.driver.unban(removed));
     for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason: 'manual' });
     return removed;
   }
 
   /** Moves bans whose time is up out of the store's current table (the kernel timed them out itself). */
   sweep(): BanRecord[] {
-    const expired = this.deps.store.expire(this.deps.clock.now());
-    for (const r of expired) logBanEvent(this.deps.log, 'Unban', r.jail, r.addr, { reason: 'expired' });
-    return expired;
+    return expireBans(this.deps.store, this.deps.clock.now(), this.deps.log);
   }
+}
+
+/** Moves bans whose time is up at `now` out of the store's current table, one `Unban` line each. */
+export function expireBans(store: BanStore, now: number, log: Logger): BanRecord[] {
+  const expired = store.expire(now);
+  for (const r of expired) logBanEvent(log, 'Unban', r.jail, r.addr, { reason: 'expired' });
+  return expired;
 }

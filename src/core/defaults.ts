@@ -51,8 +51,10 @@ export const DEFAULTS = {
   hooks: ['input', 'forward'] as const,
   /** Verdict for banned traffic unless `blocktype`/`verdict` says otherwise. */
   verdict: 'drop',
-  /** ipset size for real blocklists (ipset's own default is 65,536). */
-  ipsetMaxElem: 1_048_576,
+  /** Elements per kernel set (`maxelem`), both backends; ipset's own default is 65,536. */
+  maxelem: 1_048_576,
+  /** Largest `maxelem` accepted (2^24: 16 M elements of a hash set are ~1.5 GB of kernel memory). */
+  maxelemLimit: 16_777_216,
   /** How long a control client waits for the daemon's answer (ms); `reload` may take a while. */
   controlTimeoutMs: 30_000,
   /** A control connection that sends nothing for this long (ms) is closed by the daemon. */

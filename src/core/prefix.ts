@@ -5,7 +5,7 @@
  * Text is read with the scanners of ip-text.ts; this module only does the
  * arithmetic the prefix bans need (escalation, folding, ignoreip checks).
  */
-import { canonicalAddress } from '../filter/address.js';
+import { canonicalAddress } from './address.js';
 import { ipv4Octets, ipv6Hextets } from './ip-text.js';
 
 /** One network: family, first address as a number, prefix length. */

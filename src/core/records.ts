@@ -11,12 +11,18 @@ export interface Line {
   readonly text: string;
   /** When the source read it (ms since the epoch, from the injected clock). */
   readonly readAt: number;
+  /**
+   * True when the source cut the line at LIMITS.lineBytes (the rest dropped). A cut
+   * line never matches: its end, where the real address would be, is gone, and an
+   * attacker-controlled field may then supply one.
+   */
+  readonly cut?: boolean;
 }
 
 /** A filter hit: one address failed once at one time in one jail. */
 export interface Failure {
   readonly jail: string;
-  /** Canonical address text (ipaddr.js normalised), or a CIDR prefix such as `203.0.113.0/24`. */
+  /** Canonical address text (src/core/address.ts), or a CIDR prefix such as `203.0.113.0/24`. */
   readonly addr: string;
   /** Time of the failure from the log line's own date (ms since the epoch). */
   readonly time: number;

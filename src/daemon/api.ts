@@ -1,6 +1,6 @@
 /**
  * The daemon's in-process API: what the control socket server (src/control/)
- * calls for every client request. The daemon implements it (src/daemon/service.ts);
+ * calls for every client request. The daemon implements it (src/daemon/daemon.ts);
  * every method validates its input and throws ApiError with a stable code.
  * Times are ms since the epoch; `null` expiry = permanent.
  */

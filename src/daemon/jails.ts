@@ -1,35 +1,24 @@
 /**
  * One jail as the running daemon holds it: settings, the compiled filter, the
- * decision logic (Jail) and its log source, plus status counters. Building
- * one reads the filter definition and compiles it, so a bad jail is refused
- * (ConfigError) before anything starts.
+ * counting (Jail), its log source and status counters. Building one reads the
+ * filter definition and compiles it, so a bad jail is refused (ConfigError)
+ * before anything starts. How its lines flow is src/daemon/pipeline.ts.
  */
 import type { Clock } from '../core/clock.js';
-import type { Line, Failure, Decision } from '../core/records.js';
+import type { Line } from '../core/records.js';
 import type { RawSection } from '../config/types.js';
+import type { LoadedConfig } from '../config/load.js';
 import { loadFilterDefinition } from '../config/filter-load.js';
 import { compileFilter, type Filter } from '../filter/filter.js';
 import { jailSettings, type JailSettings } from '../jail/settings.js';
-import { Jail, type BanHistory } from '../jail/jail.js';
+import { Jail, type JailDeps } from '../jail/jail.js';
 import { createSources, type LogSource, type PositionStore } from '../sources/source.js';
 
-/** What building and running a jail needs, passed in. */
-export interface JailDeps {
-  readonly clock: Clock;
-  readonly history: BanHistory;
-  readonly positions: PositionStore;
-  readonly ownAddresses: readonly string[];
-  /** A failure the filter found (for the `Found` log line and counters). */
-  onFailure(jail: RuntimeJail, failure: Failure): void;
-  /** What the jail decided. */
-  onDecision(jail: RuntimeJail, decision: Decision): void;
-  onSourceError(jail: RuntimeJail, err: Error, source: string): void;
-  /**
-   * A host name in a failure (usedns = yes|warn) → its addresses, without waiting
-   * (a cache: [] while unknown, and that failure is dropped). Without it names count nothing.
-   */
-  resolveName?(jail: RuntimeJail, name: string): readonly string[];
-}
+/** Host name → cached addresses, never waiting (usedns = yes|warn); [] while unknown. */
+export type HostResolver = (name: string) => readonly string[];
+
+/** Builds the host-name resolver a jail's filter gets, from its settings (undefined: names count nothing). */
+export type ResolverFor = (settings: JailSettings) => HostResolver | undefined;
 
 /** A jail's checked settings and compiled filter (what check-config validates). */
 export interface CompiledJail {
@@ -42,13 +31,11 @@ export function isEnabled(raw: RawSection): boolean {
   return /^(true|yes|on|1)$/i.test(raw.settings.get('enabled')?.value.trim() ?? 'false');
 }
 
-/**
- * Reads a jail's settings and compiles its filter; throws ConfigError naming the bad value.
- * `resolve` turns host names into addresses when the jail's usedns is yes or warn.
- */
-export function compileJail(raw: RawSection, configDir: string, clock: Clock, resolve?: (name: string) => readonly string[]): CompiledJail {
+/** Reads a jail's settings and compiles its filter; throws ConfigError naming the bad value. */
+export function compileJail(raw: RawSection, configDir: string, clock: Clock, resolverFor?: ResolverFor): CompiledJail {
   const settings = jailSettings(raw);
   const def = loadFilterDefinition(configDir, settings.filter, raw);
+  const resolve = resolverFor?.(settings);
   const filter = compileFilter(def, {
     clock,
     ...(settings.logtimezone === undefined ? {} : { logtimezone: settings.logtimezone }),
@@ -73,48 +60,41 @@ export function jailPositions(jail: string, store: PositionStore): PositionStore
   };
 }
 
-/** A configured, running jail. */
+/** Status counters since start; a reload that keeps the jail keeps them. */
+export interface JailCounters {
+  /** Log lines read (metrics). */
+  lines: number;
+  /** Failures found (status: Total failed). */
+  failures: number;
+}
+
+/** A configured jail; its source runs between start() and stop(). */
 export class RuntimeJail {
   readonly name: string;
   settings: JailSettings;
   jail: Jail;
   readonly filter: Filter;
+  counters: JailCounters = { lines: 0, failures: 0 };
   private source: LogSource | null = null;
-  /** Failures seen since start (status: Total failed). */
-  totalFailed = 0;
-  /** Log lines read since start (metrics). */
-  linesRead = 0;
 
-  constructor(readonly raw: RawSection, configDir: string, private readonly deps: JailDeps) {
-    const resolveName = deps.resolveName;
-    const compiled = compileJail(raw, configDir, deps.clock, resolveName && ((name) => resolveName(this, name)));
+  constructor(readonly raw: RawSection, configDir: string, private readonly deps: JailDeps, resolverFor?: ResolverFor) {
+    const compiled = compileJail(raw, configDir, deps.clock, resolverFor);
     this.settings = compiled.settings;
     this.filter = compiled.filter;
     this.name = this.settings.name;
-    this.jail = this.makeJail(this.settings);
+    this.jail = new Jail(this.settings, deps);
   }
 
   /** Replaces the settings at run time (`set JAIL bantime …`); failure windows start afresh. */
   reconfigure(settings: JailSettings): void {
     this.settings = settings;
-    this.jail = this.makeJail(settings);
+    this.jail = new Jail(settings, this.deps);
   }
 
-  private makeJail(settings: JailSettings): Jail {
-    return new Jail(settings, { clock: this.deps.clock, history: this.deps.history, ownAddresses: this.deps.ownAddresses });
-  }
-
-  /** One log line through filter and jail. Never throws: a bad line must not stop the daemon. */
-  feed(line: Line): void {
-    this.linesRead++;
-    for (const hit of this.filter.feed(line)) {
-      if (hit.nofail) continue;
-      const failure: Failure = { jail: this.name, addr: hit.addr, time: hit.time, matches: hit.matches, fields: hit.fields };
-      this.totalFailed++;
-      this.deps.onFailure(this, failure);
-      const decision = this.jail.onFailure(failure);
-      if (decision) this.deps.onDecision(this, decision);
-    }
+  /** Continues what `previous` (the same jail before a reload) counted: failures and counters. */
+  takeOver(previous: RuntimeJail): void {
+    this.jail.adoptFailures(previous.jail);
+    this.counters = previous.counters;
   }
 
   /** Log paths (or `journal`) for status. */
@@ -122,16 +102,12 @@ export class RuntimeJail {
     return this.settings.backend === 'systemd' ? ['journal'] : [...this.settings.logpath];
   }
 
-  /** Starts following the logs. */
-  async start(): Promise<void> {
+  /** Starts following the logs; every line goes to `onLine`. */
+  async start(positions: PositionStore, onLine: (line: Line) => void, onError: (err: Error, source: string) => void): Promise<void> {
+    if (this.source) throw new Error(`[${this.name}] started twice`);
     this.source = createSources(
       { logpath: this.settings.logpath, backend: this.settings.backend, ...(this.settings.journalmatch ? { journalmatch: this.settings.journalmatch } : {}) },
-      {
-        clock: this.deps.clock,
-        positions: jailPositions(this.name, this.deps.positions),
-        onLine: (line) => this.feed(line),
-        onError: (err, source) => this.deps.onSourceError(this, err, source),
-      },
+      { clock: this.deps.clock, positions: jailPositions(this.name, positions), onLine, onError },
     );
     await this.source.start();
   }
@@ -142,4 +118,11 @@ export class RuntimeJail {
     this.source = null;
     await s?.stop();
   }
+}
+
+/** Compiles the enabled jails of `loaded` (those `only` names, when given) before anything changes. */
+export function buildJails(loaded: LoadedConfig, deps: JailDeps, resolverFor?: ResolverFor, only?: ReadonlySet<string>): RuntimeJail[] {
+  return loaded.jails
+    .filter((raw) => isEnabled(raw) && (only?.has(raw.name) ?? true))
+    .map((raw) => new RuntimeJail(raw, loaded.configDir, deps, resolverFor));
 }

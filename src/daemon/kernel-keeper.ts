@@ -1,8 +1,9 @@
 /**
  * Keeps the kernel in line with configuration + store: the reconcile (one
- * transaction, in the ban manager's kernel queue so it never interleaves with
- * bans), self-healing when the ruleset watcher reports a foreign change, and
- * memory compaction after big transactions.
+ * transaction, in the daemon's kernel queue so it never interleaves with
+ * bans), the switch to a reloaded layout, self-healing when the ruleset
+ * watcher reports a foreign change, and memory compaction after big
+ * transactions.
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
@@ -10,21 +11,23 @@ import type { FirewallDriver, ReconcileOptions } from '../fw/driver.js';
 import type { FirewallLayout } from '../fw/layout.js';
 import { formatPlan, isEmptyPlan, type Plan } from '../fw/plan.js';
 import type { BanStore } from '../bans/store.js';
-import type { BanManager } from '../bans/manager.js';
+import { expireBans } from '../bans/manager.js';
+import type { KernelQueue } from '../bans/kernel-queue.js';
 import { watchRuleset, isOwnThread, type RulesetChange, type RulesetWatch } from '../../native/netlink/ruleset-watch.js';
 import { compactMemory } from './memory.js';
 
 /** A reconcile of at least this many bans is followed by a memory compaction. */
 const BIG_TRANSACTION = 10_000;
 
-/** What the keeper works with, passed in (driver and layout change on reload). */
+/** What the keeper works with, passed in. */
 export interface KeeperDeps {
   readonly store: BanStore;
-  readonly manager: BanManager;
+  readonly kernel: KernelQueue;
+  readonly driver: FirewallDriver;
   readonly clock: Clock;
   readonly log: Logger;
-  driver(): FirewallDriver;
-  layout(): FirewallLayout;
+  /** The layout of the jails running at boot (a reload commits the next one with switchTo). */
+  readonly layout: FirewallLayout;
 }
 
 /** How the keeper watches the ruleset. */
@@ -47,28 +50,49 @@ export class KernelKeeper {
   repairs = 0;
   private watcher: RulesetWatch | null = null;
   private stopped = false;
+  /** The layout the kernel is kept at: the running jails'. */
+  private layout: FirewallLayout;
 
-  constructor(private readonly deps: KeeperDeps) {}
+  constructor(private readonly deps: KeeperDeps) {
+    this.layout = deps.layout;
+  }
+
+  /** Kernel := the running jails' layout + their store bans, one transaction. */
+  reconcile(opts: ReconcileOptions): Promise<Plan> {
+    return this.deps.kernel.run(() => this.apply(this.layout, opts));
+  }
 
   /**
-   * Kernel := layout + store bans, one transaction. The ruleset watcher is
-   * paused meanwhile: our own transaction is no news, and a restore of 100,000
-   * bans would otherwise echo back 100,000 notifications.
+   * Kernel := `layout` + the store bans of its jails; only once the kernel
+   * took it is `layout` the one repairs keep (a reload's commit point). When
+   * the kernel refuses, the previous layout stays and the error is the caller's.
    */
-  reconcile(opts: ReconcileOptions): Promise<Plan> {
-    const { manager, store, clock } = this.deps;
-    return manager.enqueueKernel(async () => {
-      if (!opts.dryRun) manager.sweep();
-      const bans = store.bansForKernel(clock.now());
-      this.watcher?.pause();
-      try {
-        return await this.deps.driver().reconcile(this.deps.layout(), bans, opts);
-      } finally {
-        this.watcher?.resume();
-        // Once the caller is done with the plan, give the transaction's memory back.
-        if (bans.length >= BIG_TRANSACTION) for (const ms of [100, 2000]) setTimeout(() => this.compact(), ms).unref();
-      }
+  switchTo(layout: FirewallLayout): Promise<Plan> {
+    return this.deps.kernel.run(async () => {
+      const plan = await this.apply(layout, {});
+      this.layout = layout;
+      return plan;
     });
+  }
+
+  /**
+   * One reconcile transaction. The ruleset watcher is paused meanwhile: our
+   * own transaction is no news, and a restore of 100,000 bans would otherwise
+   * echo back 100,000 notifications.
+   */
+  private async apply(layout: FirewallLayout, opts: ReconcileOptions): Promise<Plan> {
+    const { store, clock, log } = this.deps;
+    if (!opts.dryRun) expireBans(store, clock.now(), log);
+    const jails = new Set(layout.jails.map((j) => j.name));
+    const bans = store.bansForKernel(clock.now()).filter((b) => jails.has(b.jail));
+    this.watcher?.pause();
+    try {
+      return await this.deps.driver.reconcile(layout, bans, opts);
+    } finally {
+      this.watcher?.resume();
+      // Once the caller is done with the plan, give the transaction's memory back.
+      if (bans.length >= BIG_TRANSACTION) for (const ms of [100, 2000]) setTimeout(() => this.compact(), ms).unref();
+    }
   }
 
   private compact(): void {

@@ -7,7 +7,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { loadLibc } from './libc.js';
+import { loadLibc } from '../../native/libc.js';
 
 let collect: (() => void) | undefined;
 

@@ -6,7 +6,8 @@
  * `*-save` per installed variant and family; never per ban or repair).
  */
 import type { ReconcileOptions } from '../fw/driver.js';
-import type { Plan } from '../fw/plan.js';
+import { formatPlan, isEmptyPlan, type Plan } from '../fw/plan.js';
+import type { Core } from './runtime.js';
 import { cleanupStaleChains, type StaleCleanupOptions } from '../fw/stale.js';
 
 /** Backends whose own reconcile does not look at iptables. */
@@ -32,4 +33,16 @@ export async function sweepStaleChains(driverName: string, opts: ReconcileOption
 /** One plan holding both plans' changes (ours first). */
 export function mergePlans(a: Plan, b: Plan): Plan {
   return b.changes.length === 0 ? a : { changes: [...a.changes, ...b.changes] };
+}
+
+/** The running daemon's sweep: removed unless dry run, each removal and warning logged. */
+export async function sweepStale(core: Core, opts: ReconcileOptions): Promise<Plan> {
+  const { log } = core.deps;
+  const { plan, warnings } = await sweepStaleChains(core.driver.name, opts);
+  for (const w of warnings) log.warn({ event: 'stale-chains' }, w);
+  if (!isEmptyPlan(plan)) {
+    log.info({ event: 'stale-chains', dryRun: opts.dryRun === true, changes: plan.changes.length },
+      `${opts.dryRun ? 'would remove' : 'removed'} stale f2b-* iptables chains: ${formatPlan(plan)}`);
+  }
+  return plan;
 }

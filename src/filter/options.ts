@@ -4,6 +4,7 @@
  * ConfigError positions for bad values.
  */
 import type { Setting, RawSection } from '../config/types.js';
+import { LIMITS } from '../core/defaults.js';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { zoneOffset } from './timezone.js';
 
@@ -22,15 +23,30 @@ export function regexLines(def: RawSection, key: string): RegexLine[] {
   return s.value.split('\n').map((l) => l.trim()).filter((l) => l !== '').map((text) => ({ text, pos }));
 }
 
-/** `maxlines` (default 1); `override` comes from FilterOptions. */
-export function maxLines(def: RawSection, override: number | undefined): number {
-  const s = def.settings.get('maxlines');
-  const text = override !== undefined ? String(override) : s?.value.trim() ?? '1';
+/** An integer key of the definition within [min, max]; `override` (from FilterOptions) wins. */
+function integerKey(def: RawSection, key: string, range: { min: number; max: number; fallback: number }, override?: number): number {
+  const s = def.settings.get(key);
+  const text = override !== undefined ? String(override) : s?.value.trim() || String(range.fallback);
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) {
-    throw new ConfigError({ ...position(def, 'maxlines', s), key: 'maxlines', value: text }, 'maxlines must be an integer from 1 to 1000');
+  if (!/^\d+$/.test(text) || n < range.min || n > range.max) {
+    throw new ConfigError({ ...position(def, key, s), key, value: text }, `${key} must be an integer from ${range.min} to ${range.max}`);
   }
   return n;
+}
+
+/** `maxlines` (default 1); `override` comes from FilterOptions. */
+export function maxLines(def: RawSection, override: number | undefined): number {
+  return integerKey(def, 'maxlines', { min: 1, max: 1000, fallback: 1 }, override);
+}
+
+/**
+ * `maxlinelen`: lines longer than this many bytes never match (default and
+ * ceiling LIMITS.lineBytes, where the sources cut). Filters for programs that
+ * cut their own lines (nginx's error log at 2048 bytes, sshd's messages at 1024)
+ * set it below that limit: a line that long may have lost its real end.
+ */
+export function maxLineLen(def: RawSection): number {
+  return integerKey(def, 'maxlinelen', { min: 64, max: LIMITS.lineBytes, fallback: LIMITS.lineBytes });
 }
 
 /** `journalmatch` lines (each a space-separated match group for the journal reader). */

@@ -59,6 +59,7 @@ export function textReport(f: CompiledFilter, t: Tally, info: RunInfo, o: TextOp
     out.push('`-', '');
   }
   out.push(`Lines: ${t.lines} lines, ${t.ignored} ignored, ${t.matched} matched, ${t.missed} missed`);
+  if (f.cutLines > 0) out.push(`|  ${f.cutLines} of the missed were cut or longer than maxlinelen (${f.maxlinelen} bytes): never matched`);
   out.push(`[processed in ${t.seconds.toFixed(2)} sec, ${rate(t)} lines/s]`, '');
   if (o.allIgnored) out.push(...lineBlock('Ignored line(s)', t.ignoredLines));
   if (o.allMatched) out.push(...lineBlock('Matched line(s)', t.matchedLines));
@@ -71,7 +72,8 @@ export function jsonReport(f: CompiledFilter, t: Tally, info: RunInfo): string {
   return JSON.stringify({
     filter: info.filter,
     log: info.log,
-    lines: { total: t.lines, matched: t.matched, ignored: t.ignored, missed: t.missed },
+    lines: { total: t.lines, matched: t.matched, ignored: t.ignored, missed: t.missed, cut: f.cutLines },
+    maxlinelen: f.maxlinelen,
     failregex: f.failregex.map((r, i) => ({ index: i, regex: r.text, hits: t.failregexHits[i], linearFallback: r.linear })),
     ignoreregex: f.ignoreregex.map((r, i) => ({ index: i, regex: r.text, hits: t.ignoreregexHits[i] })),
     dateTemplates: f.dates.stats.filter((s) => s.hits > 0).map((s) => ({ template: s.template.name, hits: s.hits })),

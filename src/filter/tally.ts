@@ -34,33 +34,48 @@ export interface Tally {
 /** Which lines to keep in the tally besides the hits. */
 export interface TallyKeep { readonly matched: boolean; readonly missed: boolean; readonly ignored: boolean }
 
-/** Feeds `lines` (any iterable of texts) through `filter`, timing the run with `clock`. */
-export function tallyLines(filter: CompiledFilter, lines: Iterable<string>, clock: Clock, keep: TallyKeep, source: string): Tally {
-  const t: Tally = {
-    lines: 0, matched: 0, ignored: 0, missed: 0,
-    failregexHits: filter.failregex.map(() => 0),
-    ignoreregexHits: filter.ignoreregex.map(() => 0),
-    hits: [], matchedLines: [], missedLines: [], ignoredLines: [], seconds: 0,
-  };
-  const started = performance.now();
-  for (const text of lines) {
+/**
+ * Counts lines fed one at a time (the caller's line splitter pushes them), timing
+ * the run from construction to `finish`. `cut` lines (cut by the splitter at
+ * LIMITS.lineBytes) are fed as cut, so they never match, exactly as in the daemon.
+ */
+export class Tallier {
+  private readonly t: Tally;
+  private readonly started = performance.now();
+
+  constructor(private readonly filter: CompiledFilter, private readonly clock: Clock, private readonly keep: TallyKeep, private readonly source: string) {
+    this.t = {
+      lines: 0, matched: 0, ignored: 0, missed: 0,
+      failregexHits: filter.failregex.map(() => 0),
+      ignoreregexHits: filter.ignoreregex.map(() => 0),
+      hits: [], matchedLines: [], missedLines: [], ignoredLines: [], seconds: 0,
+    };
+  }
+
+  /** Runs one line through the filter and counts the outcome. */
+  add(text: string, cut: boolean): void {
+    const t = this.t;
     const n = ++t.lines;
-    const hits = filter.feed({ source, text, readAt: clock.now() });
-    const last = filter.last;
+    const hits = this.filter.feed({ source: this.source, text, readAt: this.clock.now(), cut });
+    const last = this.filter.last;
     for (const h of hits) t.hits.push({ ...h, line: n });
     if (last.ignoreregex >= 0) {
       t.ignored++;
       t.ignoreregexHits[last.ignoreregex]!++;
-      if (keep.ignored) t.ignoredLines.push({ line: n, text });
+      if (this.keep.ignored) t.ignoredLines.push({ line: n, text });
     } else if (last.failregex >= 0) {
       t.matched++;
       t.failregexHits[last.failregex]!++;
-      if (keep.matched) t.matchedLines.push({ line: n, text });
+      if (this.keep.matched) t.matchedLines.push({ line: n, text });
     } else {
       t.missed++;
-      if (keep.missed) t.missedLines.push({ line: n, text });
+      if (this.keep.missed) t.missedLines.push({ line: n, text });
     }
   }
-  t.seconds = (performance.now() - started) / 1000;
-  return t;
+
+  /** The tally, with the time since construction. */
+  finish(): Tally {
+    this.t.seconds = (performance.now() - this.started) / 1000;
+    return this.t;
+  }
 }

@@ -21,6 +21,18 @@ export interface ReconcileOptions {
   readonly force?: boolean;
 }
 
+/** Bans a driver left out of the kernel because a jail's set was at its `maxelem` (they stay in the store). */
+export interface SetFull {
+  readonly jail: string;
+  readonly skipped: number;
+  readonly maxelem: number;
+}
+
+/** What `ban` did beyond adding: the sets that were full. */
+export interface BanOutcome {
+  readonly full: readonly SetFull[];
+}
+
 /** One firewall backend. Every method is one atomic kernel transaction. */
 export interface FirewallDriver {
   /** Short name: `nftables`, `iptables-ipset`, `null`. */
@@ -30,8 +42,12 @@ export interface FirewallDriver {
    * removing what is ours but unwanted; returns the plan (empty when in sync).
    */
   reconcile(layout: FirewallLayout, bans: readonly Ban[], options?: ReconcileOptions): Promise<Plan>;
-  /** Adds bans; an address already banned gets its timeout refreshed. */
-  ban(bans: readonly Ban[]): Promise<void>;
+  /**
+   * Adds bans; an address already banned gets its timeout refreshed. A set at
+   * its maxelem takes no new element: those are skipped (never a failed
+   * batch) and reported in the outcome.
+   */
+  ban(bans: readonly Ban[]): Promise<BanOutcome | void>;
   /** Removes bans; removing an address that is not banned is not an error. */
   unban(keys: readonly BanKey[]): Promise<void>;
   /** Removes every ban of one jail. */

@@ -28,6 +28,8 @@ export interface JailFirewall {
   readonly protocols: readonly Protocol[];
   readonly hooks: readonly Hook[];
   readonly verdict: Verdict;
+  /** Most elements each of the jail's sets holds (`maxelem`); bans beyond it stay in the store only. */
+  readonly maxelem: number;
 }
 
 /** Everything a driver needs to build the kernel state (bans aside). */

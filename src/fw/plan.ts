@@ -20,6 +20,8 @@ export interface PlanChange {
 /** The plan for one reconcile. */
 export interface Plan {
   readonly changes: readonly PlanChange[];
+  /** Jails whose bans did not all fit their sets' maxelem (the longest-lasting were kept); not a change. */
+  readonly full?: readonly { readonly jail: string; readonly skipped: number; readonly maxelem: number }[];
 }
 
 /** True when the kernel already matches the desired state. */
@@ -42,5 +44,6 @@ export function formatPlan(plan: Plan): string {
     }
   }
   for (const [key, n] of elements) if (n > 10) lines.push(`  … and ${n - 10} more element changes: ${key}`);
+  for (const f of plan.full ?? []) lines.push(`  (jail ${f.jail}: ${f.skipped} ban(s) not in the kernel, a set is at maxelem ${f.maxelem})`);
   return [`${plan.changes.length} change(s):`, ...lines].join('\n');
 }

@@ -94,6 +94,17 @@ export function parsePriority(value: string, pos: ConfigPosition): number {
   return prio;
 }
 
+/** `maxelem`: a whole number of elements per set, 1 … DEFAULTS.maxelemLimit. */
+function parseMaxelem(s: Setting | undefined): number {
+  if (!s) return DEFAULTS.maxelem;
+  const v = s.value.trim();
+  const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > DEFAULTS.maxelemLimit) {
+    throw new ConfigError(s.pos, `maxelem must be a whole number from 1 to ${DEFAULTS.maxelemLimit}`);
+  }
+  return n;
+}
+
 /** One enabled jail's firewall part. */
 function jailFirewall(cfg: FirewallConfig, jail: RawSection, services: ServiceTable): JailFirewall {
   if (!JAIL_NAME.test(jail.name)) {
@@ -109,6 +120,7 @@ function jailFirewall(cfg: FirewallConfig, jail: RawSection, services: ServiceTa
     protocols: ports === 'all' ? [...ALL_PROTOCOLS] : protocols,
     hooks: parseHooks(setting(jail, 'hooks')),
     verdict: parseVerdict(setting(jail, 'verdict'), setting(jail, 'blocktype')),
+    maxelem: parseMaxelem(setting(jail, 'maxelem')),
   };
 }
 

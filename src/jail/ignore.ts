@@ -6,49 +6,28 @@
  * up through an injected resolver.
  */
 import { networkInterfaces } from 'node:os';
-import ipaddr from 'ipaddr.js';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
-
-type Address = ipaddr.IPv4 | ipaddr.IPv6;
+import { canonicalText } from '../core/address.js';
+import { netOf, netsOverlap, type Net } from '../core/prefix.js';
 
 /** One ignoreip word: a network (single addresses are /32 or /128) or a host name. */
 export type IgnoreEntry =
-  | { readonly kind: 'net'; readonly addr: Address; readonly bits: number }
+  | { readonly kind: 'net'; readonly net: Net }
   | { readonly kind: 'name'; readonly name: string };
 
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i;
-const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
-
-/** An address or prefix in text form as a network, or null when it is neither. */
-export function parseNet(text: string): { addr: Address; bits: number } | null {
-  const [a, b, ...rest] = text.split('/');
-  if (rest.length > 0 || a === undefined) return null;
-  const v4 = IPV4.test(a);
-  if (!v4 && !(a.includes(':') && ipaddr.IPv6.isValid(a))) return null;
-  if (v4 && !ipaddr.IPv4.isValidFourPartDecimal(a)) return null;
-  let addr: Address = ipaddr.parse(a);
-  let max = addr.kind() === 'ipv4' ? 32 : 128;
-  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress() && b === undefined) {
-    addr = (addr as ipaddr.IPv6).toIPv4Address();
-    max = 32;
-  }
-  if (b === undefined) return { addr, bits: max };
-  if (!/^\d{1,3}$/.test(b) || Number(b) > max) return null;
-  return { addr, bits: Number(b) };
+/** An address or prefix in text form as a network (the one address parser), or null when it is neither. */
+export function parseNet(text: string): Net | null {
+  const canon = canonicalText(text);
+  return canon === null ? null : netOf(canon);
 }
 
 /** Checks one ignoreip word; `pos` names the ignoreip setting. */
 export function parseIgnoreEntry(word: string, pos: ConfigPosition): IgnoreEntry {
   const net = parseNet(word);
-  if (net) return { kind: 'net', ...net };
+  if (net) return { kind: 'net', net };
   if (HOST_NAME.test(word) && !/^[\d.]+$/.test(word)) return { kind: 'name', name: word.toLowerCase() };
   throw new ConfigError(pos, `${JSON.stringify(word)} is not an address, a CIDR prefix or a host name`);
-}
-
-/** True when the two networks share at least one address. */
-export function overlaps(a: { addr: Address; bits: number }, b: { addr: Address; bits: number }): boolean {
-  if (a.addr.kind() !== b.addr.kind()) return false;
-  return a.addr.match(b.addr as never, Math.min(a.bits, b.bits));
 }
 
 /** Resolves a host name to addresses (e.g. dns.promises.lookup with all: true). */
@@ -56,15 +35,15 @@ export type NameResolver = (name: string) => Promise<readonly string[]>;
 
 /** The ignore list of one jail. */
 export class IgnoreList {
-  private readonly nets: { addr: Address; bits: number }[] = [];
-  private readonly resolvedNets = new Map<string, { addr: Address; bits: number }[]>();
+  private readonly nets: Net[] = [];
+  private readonly resolvedNets = new Map<string, Net[]>();
   /** Host names that are in the list (resolved or not). */
   readonly names: readonly string[];
 
   constructor(entries: readonly IgnoreEntry[], ownAddresses: readonly string[]) {
     const names: string[] = [];
     for (const e of entries) {
-      if (e.kind === 'net') this.nets.push({ addr: e.addr, bits: e.bits });
+      if (e.kind === 'net') this.nets.push(e.net);
       else names.push(e.name);
     }
     for (const own of ownAddresses) {
@@ -92,8 +71,8 @@ export class IgnoreList {
   has(addr: string): boolean {
     const net = parseNet(addr);
     if (!net) return false;
-    if (this.nets.some((n) => overlaps(n, net))) return true;
-    for (const nets of this.resolvedNets.values()) if (nets.some((n) => overlaps(n, net))) return true;
+    if (this.nets.some((n) => netsOverlap(n, net))) return true;
+    for (const nets of this.resolvedNets.values()) if (nets.some((n) => netsOverlap(n, net))) return true;
     return false;
   }
 }

@@ -82,6 +82,15 @@ export class Jail {
       : Promise.resolve([]);
   }
 
+  /**
+   * Takes over the failures `previous` counted (a reload keeping this jail):
+   * windows run on, so 2 failures + reload + 1 failure bans at maxretry 3.
+   * Failures outside this jail's findtime age out at the next count.
+   */
+  adoptFailures(previous: Jail): void {
+    for (const [addr, counted] of previous.failures) this.failures.set(addr, counted);
+  }
+
   /** True when `addr` (address or prefix) is in ignoreip or, with ignoreself, one of the host's own. */
   isIgnored(addr: string): boolean {
     return this.ignore.has(addr);

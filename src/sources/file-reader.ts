@@ -31,9 +31,9 @@ export class FileReader {
     public offset: number,
     private readonly env: ReaderEnv,
   ) {
-    this.splitter = new LineSplitter(env.lineBytes, (text) => {
+    this.splitter = new LineSplitter(env.lineBytes, (text, cut) => {
       try {
-        env.onLine({ source: path, text, readAt: this.readAt });
+        env.onLine({ source: path, text, readAt: this.readAt, cut });
       } catch (err) {
         env.onError(err as Error, path);
       }

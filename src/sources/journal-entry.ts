@@ -16,6 +16,8 @@ export interface JournalEntry {
   readonly cursor: string;
   /** The log line handed to filters. */
   readonly text: string;
+  /** The line was longer than the cap and cut (it will never match). */
+  readonly cut: boolean;
 }
 
 function fieldText(value: unknown): string {
@@ -59,7 +61,8 @@ export function parseJournalLine(json: string, lineBytes: number): JournalEntry 
   let prefix = [time, host].filter((s) => s !== '').join(' ');
   if (ident !== '') prefix += `${prefix === '' ? '' : ' '}${ident}${pid === '' ? '' : `[${pid}]`}:`;
   const text = prefix === '' ? message : `${prefix} ${message}`;
-  return { cursor, text: cutUtf8(text, lineBytes) };
+  const capped = cutUtf8(text, lineBytes);
+  return { cursor, text: capped, cut: capped.length < text.length };
 }
 
 /**

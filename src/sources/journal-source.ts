@@ -139,7 +139,7 @@ export class JournalSource implements LogSource {
     this.cursor = entry.cursor;
     this.backoff.reset();
     try {
-      this.deps.onLine({ source: 'journal', text: entry.text, readAt: this.deps.clock.now() });
+      this.deps.onLine({ source: 'journal', text: entry.text, readAt: this.deps.clock.now(), cut: entry.cut });
     } catch (err) {
       this.deps.onError(err as Error, this.name);
     }

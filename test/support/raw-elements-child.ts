@@ -16,7 +16,7 @@ import type { FirewallLayout } from '../../src/fw/layout.js';
 
 const layout: FirewallLayout = {
   priority: -10,
-  jails: [{ name: 'raw', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop' }],
+  jails: [{ name: 'raw', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop', maxelem: 1048576 }],
 };
 
 /** What one set holds: element text → ms left (null = permanent). */

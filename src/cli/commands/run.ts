@@ -10,8 +10,9 @@ import { DEFAULTS } from '../../core/defaults.js';
 import { createLogger, reopenLogFile } from '../../core/log.js';
 import { ControlServer } from '../../control/server.js';
 import { apiHandler } from '../../control/dispatch.js';
-import { Daemon } from '../../daemon/service.js';
-import { createNotifier } from '../../daemon/notify.js';
+import type { Daemon } from '../../daemon/daemon.js';
+import { bootDaemon } from '../../daemon/boot.js';
+import { createNotifier } from '../../../native/sd-notify.js';
 import { backendName, chooseBackend, openDriver, type BackendName } from '../../daemon/driver.js';
 import { ConfigError } from '../../core/errors.js';
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
@@ -82,7 +83,7 @@ export const runCommand: Command = {
       daemon.reload().catch((e: Error) => log.error({ event: 'reload', err: e.message }, `reload failed, previous configuration kept: ${e.message}`));
     });
     try {
-      daemon = await Daemon.start(
+      daemon = await bootDaemon(
         { configDir: instance.configDir, dbFile: settings.dbfile, settings, table: DEFAULTS.table },
         {
           clock: systemClock, log, notifier: createNotifier(process.env), ownAddresses: hostAddresses(),

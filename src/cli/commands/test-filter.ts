@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { loadFilterDefinition } from '../../config/filter-load.js';
 import type { RawSection, Setting } from '../../config/types.js';
 import { systemClock } from '../../core/clock.js';
-import { DEFAULTS } from '../../core/defaults.js';
+import { DEFAULTS, LIMITS, SOURCE_DEFAULTS } from '../../core/defaults.js';
 import { F2bError } from '../../core/errors.js';
 import { RULES_DIR } from '../../core/paths.js';
 import { compileFilter } from '../../filter/filter.js';
 import type { UseDns } from '../../filter/tags.js';
-import { tallyLines } from '../../filter/tally.js';
+import { Tallier } from '../../filter/tally.js';
+import { LineSplitter } from '../../sources/line-splitter.js';
 import { jsonReport, textReport } from '../../filter/tally-report.js';
 import { COMMON_OPTIONS, EXIT, type Command } from '../command.js';
 
@@ -49,32 +50,22 @@ class UsageError extends F2bError {
   constructor(message: string) { super('usage', message); }
 }
 
-function* fileLines(path: string): Generator<string> {
+/** Pushes every line of the file at `path` through `splitter`, in large chunks, synchronously. */
+function readFileInto(path: string, splitter: LineSplitter): void {
   const fd = openSync(path, 'r');
   try {
-    const chunk = Buffer.alloc(1 << 20);
-    const decoder = new TextDecoder('utf-8');
-    let rest = '';
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      const text = rest + decoder.decode(chunk.subarray(0, n), { stream: n > 0 });
-      const parts = text.split('\n');
-      rest = parts.pop()!;
-      for (const p of parts) yield p.endsWith('\r') ? p.slice(0, -1) : p;
-      if (n === 0) break;
-    }
-    if (rest !== '') yield rest;
+    const chunk = Buffer.allocUnsafe(SOURCE_DEFAULTS.readChunkBytes);
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) splitter.feed(chunk.subarray(0, n));
+    splitter.flush();
   } finally {
     closeSync(fd);
   }
 }
 
-async function stdinLines(): Promise<string[]> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const lines = Buffer.concat(chunks).toString('utf8').split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
+/** Pushes standard input through `splitter`. */
+async function readStdinInto(splitter: LineSplitter): Promise<void> {
+  for await (const c of process.stdin) splitter.feed(c as Buffer);
+  splitter.flush();
 }
 
 function filterNameOf(spec: string): string {
@@ -154,9 +145,14 @@ export const testFilterCommand: Command = {
       noPrefilter: true,
     });
     const isFile = log !== '-' && existsSync(log) && statSync(log).isFile();
-    const lines: Iterable<string> = log === '-' ? await stdinLines() : isFile ? fileLines(log) : [log];
     const keep = { matched: Boolean(v['print-all-matched']), missed: Boolean(v['print-all-missed']), ignored: Boolean(v['print-all-ignored']) };
-    const tally = tallyLines(filter, lines, systemClock, keep, isFile ? log : log === '-' ? 'stdin' : 'command line');
+    const tallier = new Tallier(filter, systemClock, keep, isFile ? log : log === '-' ? 'stdin' : 'command line');
+    // The daemon's splitter, so lines are cut (and never match) at the same byte.
+    const splitter = new LineSplitter(LIMITS.lineBytes, (text, cut) => tallier.add(text, cut));
+    if (log === '-') await readStdinInto(splitter);
+    else if (isFile) readFileInto(log, splitter);
+    else splitter.feed(Buffer.from(`${log}\n`));
+    const tally = tallier.finish();
     const info = { filter: loaded.label, log: isFile ? log : log === '-' ? 'standard input' : 'single line' };
     io.out(v.json ? jsonReport(filter, tally, info)
       : textReport(filter, tally, info, { allMatched: keep.matched, allMissed: keep.missed, allIgnored: keep.ignored }));

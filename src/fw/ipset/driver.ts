@@ -2,21 +2,21 @@
  * The iptables + ipset firewall driver (`banaction = iptables-ipset`).
  *
  * Bans are elements of per-jail ipsets (hash:ip / hash:net, IPv4 / IPv6,
- * kernel timeouts, maxelem DEFAULTS.ipsetMaxElem) changed in-process over
+ * kernel timeouts, the jail's maxelem) changed in-process over
  * netlink — never a process per ban. Chains `f2b-<jail>` and their jumps
  * from INPUT/FORWARD are written by one `*-restore --noflush` per family on
  * reconcile (start, reload, `f2b-fw reconcile`), which also removes stale
  * `f2b-*` chains in both iptables variants (src/fw/stale.ts).
  */
 import type { Clock } from '../../core/clock.js';
-import { DEFAULTS } from '../../core/defaults.js';
 import { EnvironmentError, KernelError } from '../../core/errors.js';
 import type { Ban } from '../../core/records.js';
-import type { BanKey, FirewallDriver, ReconcileOptions } from '../driver.js';
+import type { BanKey, BanOutcome, FirewallDriver, ReconcileOptions, SetFull } from '../driver.js';
 import type { FirewallLayout } from '../layout.js';
 import type { Plan, PlanChange } from '../plan.js';
 import { applyScripts, hasForeignF2bChains, planChains, readAllFilters } from '../stale.js';
 import type { IpsetElement, IpsetInfo, IpsetOp } from '../../../native/ipset/messages.js';
+import { IPSET_ERR } from '../../../native/ipset/protocol.js';
 import { IpsetKernelError, IpsetSession, type IpsetOpFailure } from '../../../native/ipset/session.js';
 import { banOps, diffSet, elementBan, placement } from './elements.js';
 import { FAIL2BAN_SOCKET, fail2banRunning } from './fail2ban-probe.js';
@@ -35,8 +35,6 @@ export interface IpsetDriverOptions {
   readonly session?: IpsetSession;
   /** fail2ban's control socket, to leave a running fail2ban's chains alone. */
   readonly fail2banSocket?: string;
-  /** maxelem of created sets (default DEFAULTS.ipsetMaxElem). */
-  readonly maxelem?: number;
   /** Receives warnings (chains left alone, sets still referenced). */
   readonly onWarning?: (message: string) => void;
 }
@@ -47,6 +45,23 @@ const ENOENT = 2;
 interface SetAction {
   readonly set: JailSet;
   readonly how: 'create' | 'swap' | 'recreate';
+  readonly maxelem: number;
+}
+
+/** A set's jail and maxelem (from the last reconcile). */
+interface SetOwner {
+  readonly jail: string;
+  readonly maxelem: number;
+}
+
+/** Keeps the `limit` longest-lasting elements (timeout 0 = permanent first); returns how many went. */
+function capElements(els: IpsetElement[], limit: number): number {
+  if (els.length <= limit) return 0;
+  const rank = (e: IpsetElement): number => (e.timeout === undefined || e.timeout === 0 ? Number.POSITIVE_INFINITY : e.timeout);
+  els.sort((a, b) => rank(b) - rank(a));
+  const dropped = els.length - limit;
+  els.length = limit;
+  return dropped;
 }
 
 /** FirewallDriver over iptables (legacy or nft) and ipset. */
@@ -58,6 +73,7 @@ export class IpsetDriver implements FirewallDriver {
   private readonly options: IpsetDriverOptions;
   private readonly run: RunCommand;
   private jails: string[] = [];
+  private owners = new Map<string, SetOwner>();
 
   private constructor(session: IpsetSession, variant: IptablesVariant, options: IpsetDriverOptions) {
     this.session = session;
@@ -70,10 +86,6 @@ export class IpsetDriver implements FirewallDriver {
   static async open(options: IpsetDriverOptions): Promise<IpsetDriver> {
     const variant = options.variant ?? (await detectVariant(options.run ?? spawnCommand));
     return new IpsetDriver(options.session ?? IpsetSession.open(), variant, options);
-  }
-
-  private get maxelem(): number {
-    return this.options.maxelem ?? DEFAULTS.ipsetMaxElem;
   }
 
   async reconcile(layout: FirewallLayout, bans: readonly Ban[], options: ReconcileOptions = {}): Promise<Plan> {
@@ -91,16 +103,19 @@ export class IpsetDriver implements FirewallDriver {
     for (const w of [...readWarnings, ...chains.warnings]) this.options.onWarning?.(w);
 
     const wantSets = names.flatMap((n) => jailSets(n));
+    const owners = new Map<string, SetOwner>();
+    for (const j of layout.jails) for (const s of jailSets(jailNames(j.name))) owners.set(s.name, { jail: j.name, maxelem: j.maxelem });
     const setActions: SetAction[] = [];
     const changes: PlanChange[] = [];
     for (const s of wantSets) {
       const h = headers.get(s.name);
-      const how = setAction(s, h, this.maxelem);
+      const maxelem = owners.get(s.name)!.maxelem;
+      const how = setAction(s, h, maxelem);
       if (how === undefined) continue;
       if (how === 'recreate' && h!.references > 0) {
         throw new KernelError(`ipset ${s.name} exists as ${h!.type} family ${h!.family} and is in use; f2b-fw needs ${s.type} family ${s.family} under that name`, `ipset create ${s.name}`);
       }
-      setActions.push({ set: s, how });
+      setActions.push({ set: s, how, maxelem });
       changes.push({ action: how === 'create' ? 'create' : 'replace', kind: 'ipset', object: s.name, reason: how === 'create' ? 'missing' : `parameters differ (${describe(h!)})` });
     }
     changes.push(...chains.changes);
@@ -120,6 +135,12 @@ export class IpsetDriver implements FirewallDriver {
     const wantElements = new Map<string, IpsetElement[]>(wantSets.map((s) => [s.name, []]));
     const plannedAt = this.options.clock.now();
     for (const op of banOps(ours, plannedAt)) wantElements.get(op.set)!.push(op.element);
+    const full = new Map<string, SetFull>();
+    for (const [set, els] of wantElements) {
+      const o = owners.get(set)!;
+      const dropped = capElements(els, o.maxelem);
+      if (dropped > 0) full.set(o.jail, { jail: o.jail, maxelem: o.maxelem, skipped: (full.get(o.jail)?.skipped ?? 0) + dropped });
+    }
     const elementOps: IpsetOp[] = [];
     for (const s of wantSets) {
       const fresh = setActions.some((a) => a.set.name === s.name);
@@ -128,7 +149,8 @@ export class IpsetDriver implements FirewallDriver {
       elementOps.push(...d.ops);
       changes.push(...d.changes);
     }
-    if (options.dryRun) return { changes };
+    const plan: Plan = full.size > 0 ? { changes, full: [...full.values()] } : { changes };
+    if (options.dryRun) return plan;
 
     const created = await this.applySets(setActions);
     try {
@@ -142,14 +164,15 @@ export class IpsetDriver implements FirewallDriver {
     }
     throwFailures(await this.session.apply(retime(elementOps, Math.round((this.options.clock.now() - plannedAt) / 1000))));
     this.jails = layout.jails.map((j) => j.name);
-    return { changes };
+    this.owners = owners;
+    return plan;
   }
 
   /** Creates missing sets and replaces mismatching ones; returns the names created from nothing. */
   private async applySets(actions: readonly SetAction[]): Promise<string[]> {
     const created: string[] = [];
-    for (const { set, how } of actions) {
-      const spec = { ...set, timeout: 0, maxelem: this.maxelem };
+    for (const { set, how, maxelem } of actions) {
+      const spec = { ...set, timeout: 0, maxelem };
       if (how === 'create') {
         await this.session.create(spec);
         created.push(set.name);
@@ -167,8 +190,25 @@ export class IpsetDriver implements FirewallDriver {
     return created;
   }
 
-  async ban(bans: readonly Ban[]): Promise<void> {
-    throwFailures(await this.session.apply(banOps(bans, this.options.clock.now())));
+  /**
+   * One netlink request per element: each is applied or refused on its own
+   * (not atomic across elements). A set at its maxelem refuses new elements
+   * (IPSET_ERR_HASH_FULL): they are skipped and reported, the others stand.
+   */
+  async ban(bans: readonly Ban[]): Promise<BanOutcome> {
+    const failures = await this.session.apply(banOps(bans, this.options.clock.now()));
+    const full = new Map<string, SetFull>();
+    const other: IpsetOpFailure[] = [];
+    for (const f of failures) {
+      const owner = f.errno === IPSET_ERR.HASH_FULL ? this.owners.get(f.op.set) : undefined;
+      if (!owner) {
+        other.push(f);
+        continue;
+      }
+      full.set(owner.jail, { jail: owner.jail, maxelem: owner.maxelem, skipped: (full.get(owner.jail)?.skipped ?? 0) + 1 });
+    }
+    throwFailures(other);
+    return { full: [...full.values()] };
   }
 
   async unban(keys: readonly BanKey[]): Promise<void> {

@@ -3,13 +3,12 @@
  * its timeout, the way back from a listed element to a Ban, and the diff
  * between wanted and present elements. Pure functions.
  */
-import ipaddr from 'ipaddr.js';
 import { KernelError } from '../../core/errors.js';
 import type { Ban } from '../../core/records.js';
 import type { PlanChange } from '../plan.js';
 import type { IpsetElement, IpsetOp } from '../../../native/ipset/messages.js';
 import { IPSET_MAX_TIMEOUT } from '../../../native/ipset/protocol.js';
-import { canonicalAddr } from '../../../native/ipset/address.js';
+import { canonicalText } from '../../core/address.js';
 import { jailNames, type JailNames, type JailSet } from './naming.js';
 
 /** Where an address lives: the set and the element (without timeout). */
@@ -25,20 +24,12 @@ export interface Placement {
  * that is neither an address nor a prefix.
  */
 export function placement(jail: string, addr: string, names: JailNames = jailNames(jail)): Placement {
-  try {
-    if (addr.includes('/')) {
-      const [ip, prefix] = ipaddr.parseCIDR(addr);
-      const v4 = ip.kind() === 'ipv4';
-      const full = v4 ? 32 : 128;
-      if (prefix === full) return { set: v4 ? names.ip4 : names.ip6, element: { addr: ip.toString() } };
-      const net = (v4 ? ipaddr.IPv4 : ipaddr.IPv6).networkAddressFromCIDR(addr);
-      return { set: v4 ? names.net4 : names.net6, element: { addr: net.toString(), cidr: prefix } };
-    }
-    const ip = canonicalAddr(addr);
-    return { set: ip.includes(':') ? names.ip6 : names.ip4, element: { addr: ip } };
-  } catch (e) {
-    throw new KernelError(`not an IP address or prefix: ${JSON.stringify(addr)}`, `ban ${jail} ${addr}`, { cause: e });
-  }
+  const canon = canonicalText(addr);
+  if (canon === null) throw new KernelError(`not an IP address or prefix: ${JSON.stringify(addr)}`, `ban ${jail} ${addr}`);
+  const slash = canon.indexOf('/');
+  const v6 = canon.includes(':');
+  if (slash < 0) return { set: v6 ? names.ip6 : names.ip4, element: { addr: canon } };
+  return { set: v6 ? names.net6 : names.net4, element: { addr: canon.slice(0, slash), cidr: Number(canon.slice(slash + 1)) } };
 }
 
 /** Canonical text of an element: `addr` or `addr/cidr`. */
@@ -83,7 +74,9 @@ const TIMEOUT_SLACK = 5;
  */
 export function diffSet(set: string, wanted: readonly IpsetElement[], present: readonly IpsetElement[]): { ops: IpsetOp[]; changes: PlanChange[] } {
   const have = new Map(present.map((e) => [elementKey(e), e]));
+  // Removals first, so a set at its maxelem has room for the additions.
   const ops: IpsetOp[] = [];
+  const adds: IpsetOp[] = [];
   const changes: PlanChange[] = [];
   const keep = new Set<string>();
   for (const w of wanted) {
@@ -92,10 +85,10 @@ export function diffSet(set: string, wanted: readonly IpsetElement[], present: r
     const h = have.get(key);
     const object = `${set} ${key}`;
     if (!h) {
-      ops.push({ op: 'add', set, element: w });
+      adds.push({ op: 'add', set, element: w });
       changes.push({ action: 'add', kind: 'element', object, reason: 'missing' });
     } else if ((h.timeout ?? 0) === 0 ? (w.timeout ?? 0) !== 0 : (w.timeout ?? 0) === 0 || Math.abs((h.timeout ?? 0) - (w.timeout ?? 0)) > TIMEOUT_SLACK) {
-      ops.push({ op: 'add', set, element: w });
+      adds.push({ op: 'add', set, element: w });
       changes.push({ action: 'refresh', kind: 'element', object, reason: 'timeout differs from the store' });
     }
   }
@@ -104,5 +97,6 @@ export function diffSet(set: string, wanted: readonly IpsetElement[], present: r
     ops.push({ op: 'del', set, element: { addr: e.addr, ...(e.cidr !== undefined ? { cidr: e.cidr } : {}) } });
     changes.push({ action: 'remove', kind: 'element', object: `${set} ${key}`, reason: 'not in the store' });
   }
+  ops.push(...adds);
   return { ops, changes };
 }

@@ -23,6 +23,20 @@ export interface DesiredState {
   readonly rules: ReadonlyMap<string, NftRule>;
   /** Set name → element identity (names.ts addrId) → timeout in whole seconds. */
   readonly elements: ReadonlyMap<string, ReadonlyMap<string, WantedTimeout>>;
+  /** Set name → the jail's maxelem. */
+  readonly limits: ReadonlyMap<string, number>;
+  /** Jail → bans left out because a set was at its maxelem (the longest-lasting are kept). */
+  readonly overflow: ReadonlyMap<string, number>;
+}
+
+/** Keeps the `limit` longest-lasting elements of `wanted` (permanent first); returns how many went. */
+function capElements(wanted: Map<string, WantedTimeout>, limit: number): number {
+  if (wanted.size <= limit) return 0;
+  const rank = (t: WantedTimeout): number => (t === null ? Number.POSITIVE_INFINITY : t);
+  const sorted = [...wanted].sort((a, b) => rank(b[1]) - rank(a[1]));
+  const dropped = sorted.length - limit;
+  for (let i = limit; i < sorted.length; i++) wanted.delete(sorted[i]![0]);
+  return dropped;
 }
 
 /** Key of a rule in DesiredState.rules and in the actual state. */
@@ -65,6 +79,7 @@ export function desiredState(layout: FirewallLayout, bans: readonly Ban[], now: 
   const sets = new Map<string, NftSet>();
   const rules = new Map<string, NftRule>();
   const elements = new Map<string, Map<string, WantedTimeout>>();
+  const limits = new Map<string, number>();
   for (const hook of ['input', 'forward', 'prerouting'] as const) {
     if (layout.jails.some((j) => j.hooks.includes(hook))) chains.set(hook, baseChain(TABLE, hook, hook, layout.priority));
   }
@@ -73,6 +88,7 @@ export function desiredState(layout: FirewallLayout, bans: readonly Ban[], now: 
       const name = setName(jail.name, version, kind);
       sets.set(name, addressSet(TABLE, name, version, kind === 'net'));
       elements.set(name, new Map());
+      limits.set(name, jail.maxelem);
       for (const hook of jail.hooks) {
         for (const expr of jailExprs(jail, hook, name, version)) {
           const comment = ruleComment(jail.name, hook, expr);
@@ -91,5 +107,13 @@ export function desiredState(layout: FirewallLayout, bans: readonly Ban[], now: 
     // Two bans of one address in one jail: the longer one wins.
     if (prev === undefined || left === null || (prev !== null && left > prev)) wanted.set(target.id, left);
   }
-  return { chains, sets, rules, elements };
+  const overflow = new Map<string, number>();
+  for (const jail of layout.jails) {
+    for (const { version, kind } of JAIL_SETS) {
+      const name = setName(jail.name, version, kind);
+      const dropped = capElements(elements.get(name)!, jail.maxelem);
+      if (dropped > 0) overflow.set(jail.name, (overflow.get(jail.name) ?? 0) + dropped);
+    }
+  }
+  return { chains, sets, rules, elements, limits, overflow };
 }

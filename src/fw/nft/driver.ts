@@ -5,7 +5,8 @@
  */
 import type { Clock } from '../../core/clock.js';
 import type { Ban } from '../../core/records.js';
-import type { BanKey, FirewallDriver, ReconcileOptions } from '../driver.js';
+import type { BanKey, BanOutcome, FirewallDriver, ReconcileOptions, SetFull } from '../driver.js';
+import { SetCapacity, type SetFill } from '../capacity.js';
 import type { FirewallLayout } from '../layout.js';
 import type { Plan } from '../plan.js';
 import type { NftContext } from '../../../native/nftables/context.js';
@@ -16,6 +17,7 @@ import { flushSet, setRef } from '../../../native/nftables/set.js';
 import { readActual, type ActualState } from './actual.js';
 import { TableDump } from '../../../native/nftables/dump.js';
 import { NfnlBatchSocket } from '../../../native/netlink/batch-socket.js';
+import { ownCommit } from '../../../native/netlink/ruleset-watch.js';
 import { SetElementWriter, type ElementChange } from '../../../native/nftables/set-elements.js';
 import { BanItems } from './ban-items.js';
 import { kernelRefreshesOnAdd } from './probe.js';
@@ -58,6 +60,7 @@ export class NftDriver implements FirewallDriver {
   private writer: SetElementWriter | undefined;
   private batchSocket: NfnlBatchSocket | undefined;
   private refreshProbe: Promise<boolean> | undefined;
+  private readonly capacity = new SetCapacity();
 
   /**
    * `ctx` is the shared libnftables context (NftContext.open()) that writes;
@@ -98,7 +101,9 @@ export class NftDriver implements FirewallDriver {
     const desired = desiredState(layout, bans, this.clock.now());
     const { plan, commands } = reconcilePlan(desired, actual, options.force);
     if (!options.dryRun && commands.length > 0) await this.ctx.run(commands);
-    return plan;
+    if (!options.dryRun) for (const [name, limit] of desired.limits) this.capacity.reset(name, desired.elements.get(name)!.size, limit);
+    const full = [...desired.overflow].map(([jail, skipped]) => ({ jail, skipped, maxelem: layout.jails.find((j) => j.name === jail)!.maxelem }));
+    return full.length > 0 ? { ...plan, full } : plan;
   }
 
   /**
@@ -112,11 +117,12 @@ export class NftDriver implements FirewallDriver {
    * single addresses (hash sets) is written as a raw nfnetlink batch; one with
    * a prefix goes through libnftables — one transaction either way.
    */
-  async ban(bans: readonly Ban[]): Promise<void> {
+  async ban(bans: readonly Ban[]): Promise<BanOutcome> {
     const now = this.clock.now();
     const parsed = new BanItems(bans, (i) => timeoutLeft(bans[i] as Ban, now));
     const { items } = parsed;
-    if (items.length === 0) return;
+    const full: SetFull[] = [];
+    if (items.length === 0) return { full };
     const addRefreshes = await this.addRefreshes();
     const groups = bySet(items, (i) => i.set);
     const present = !addRefreshes && items.length >= BULK_BAN
@@ -125,9 +131,10 @@ export class NftDriver implements FirewallDriver {
     const raw = !parsed.hasPrefix;
     const batch = new NftBatch();
     const changes: ElementChange[] = [];
-    for (const [name, group] of groups) {
+    for (const [name, all] of groups) {
       const set = setRef(TABLE, name);
       const have = present?.get(name);
+      const group = await this.admit(name, all, have && ((g) => !have.has(parsed.id(g))), now, full);
       const addOnly = addRefreshes && !group[0]?.net;
       const fresh = addOnly ? group : have ? group.filter((g) => !have.has(parsed.id(g))) : [];
       const known = addOnly ? [] : have ? group.filter((g) => have.has(parsed.id(g))) : group;
@@ -140,8 +147,36 @@ export class NftDriver implements FirewallDriver {
       if (fresh.length) batch.push(addElements(set, elemsOf(fresh)));
       if (known.length) batch.push(...refreshElements(set, elemsOf(known)));
     }
-    if (raw) await this.applyRaw(changes);
-    else await batch.flush(this.ctx);
+    await ownCommit(items.length, () => (raw ? this.applyRaw(changes) : batch.flush(this.ctx).then(() => undefined)));
+    return { full };
+  }
+
+  /**
+   * The part of `group` that set `name` has room for (SetCapacity): items
+   * that `isNew` (default: all) beyond the room are left out and counted in `full`.
+   */
+  private async admit<T>(name: string, group: T[], isNew: ((g: T) => boolean) | undefined, now: number, full: SetFull[]): Promise<T[]> {
+    const fresh = isNew ? group.filter(isNew).length : group.length;
+    const room = await this.capacity.admit(name, fresh, now, () => this.fill(name));
+    if (room >= fresh) return group;
+    let left = room;
+    const kept = group.filter((g) => (isNew && !isNew(g)) || left-- > 0);
+    const jail = parseSetName(name)!.jail;
+    const skipped = fresh - room;
+    const known = full.find((f) => f.jail === jail);
+    if (known) full[full.indexOf(known)] = { ...known, skipped: known.skipped + skipped };
+    else full.push({ jail, skipped, maxelem: this.capacity.limitOf(name)! });
+    return kept;
+  }
+
+  /** How many live elements set `name` holds and when the first of them expires. */
+  private async fill(name: string): Promise<SetFill> {
+    const actual = await readActual(this.tableDump(), { elementsOnly: true, sets: (n) => n === name });
+    const els = actual.elements.get(name);
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const left of els?.values() ?? []) if (left !== null && left < soonest) soonest = left;
+    const now = this.clock.now();
+    return { count: els?.size ?? 0, nextExpiry: soonest === Number.POSITIVE_INFINITY ? null : now + soonest };
   }
 
   /** Whether a plain add refreshes timeouts on this kernel (probed on first use; a failed probe is retried later). */
@@ -161,13 +196,14 @@ export class NftDriver implements FirewallDriver {
     const parsed = new BanItems(keys, () => null);
     if (parsed.items.length === 0) return;
     const groups = bySet(parsed.items, (i) => i.set);
+    for (const [name, group] of groups) this.capacity.released(name, group.length);
     if (!parsed.hasPrefix) {
       const changes: ElementChange[] = [];
       for (const [name, group] of groups) {
         const add = parsed.change('add', name, group);
         changes.push(add, { ...add, op: 'delete' });
       }
-      await this.applyRaw(changes);
+      await ownCommit(parsed.items.length, () => this.applyRaw(changes));
       return;
     }
     const batch = new NftBatch();
@@ -179,8 +215,10 @@ export class NftDriver implements FirewallDriver {
 
   /** Flushes the four sets of one jail in one transaction. */
   async unbanAll(jail: string): Promise<void> {
-    const commands: NftCommand[] = JAIL_SETS.map(({ version, kind }) => flushSet(setRef(TABLE, setName(jail, version, kind))));
+    const names = JAIL_SETS.map(({ version, kind }) => setName(jail, version, kind));
+    const commands: NftCommand[] = names.map((n) => flushSet(setRef(TABLE, n)));
     await this.ctx.run(commands);
+    for (const n of names) this.capacity.emptied(n);
   }
 
   /** Bans the kernel holds, with expiry from the remaining timeouts (read over netlink). */

@@ -6,7 +6,7 @@
  * message comes from the daemon's own PID, so the unit needs no NotifyAccess=all.
  */
 import { loadLibc } from './libc.js';
-import { EnvironmentError } from '../core/errors.js';
+import { EnvironmentError } from '../src/core/errors.js';
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;

@@ -1,11 +1,14 @@
 /**
- * Canonical address text for a filter hit: IPv4 in plain dotted decimal
- * (leading zeros read as decimal, never octal), IPv6 in RFC 5952 form,
- * IPv4-mapped IPv6 as IPv4, prefixes as `network/len` (`/32` and `/128`
- * dropped). Anything else is not an address: null. Hand-written parsing
- * (no allocation-heavy library calls): this runs once per failure.
+ * The one definition of an address or prefix, for every path (filter hits,
+ * `f2b-fw ban`/`unban`/`banned`, ignoreip and ignoreself, the kernel element
+ * keys of both backends): IPv4 in plain dotted decimal (leading zeros read as
+ * decimal, never octal: `010.0.0.1` is 10.0.0.1 everywhere), IPv6 in RFC 5952
+ * form, IPv4-mapped IPv6 as IPv4, prefixes as `network/len` (`/32` and `/128`
+ * dropped, host bits cleared). Anything else is not an address: null.
+ * Hand-written scanners (src/core/ip-text.ts), no library: this runs once per
+ * failure and once per ban element.
  */
-import { ipv4Octets, ipv6Hextets, ipv6Text } from '../core/ip-text.js';
+import { ipv4Octets, ipv6Hextets, ipv6Text } from './ip-text.js';
 
 function v4Text(o: readonly number[], prefix: number): string {
   if (prefix >= 32) return `${o[0]}.${o[1]}.${o[2]}.${o[3]}`;
@@ -40,4 +43,27 @@ export function canonicalAddress(ip: string, cidr?: string): string | null {
   if (mapped && prefix >= 96) return v4Text([h[6]! >> 8, h[6]! & 255, h[7]! >> 8, h[7]! & 255], prefix - 96);
   if (prefix === 128) return ipv6Text(h);
   return `${ipv6Text(maskV6(h, prefix))}/${prefix}`;
+}
+
+/** Canonical text of `addr` or `addr/len` (brackets allowed around the address), or null. */
+export function canonicalText(text: string): string | null {
+  const slash = text.indexOf('/');
+  if (slash < 0) return canonicalAddress(text);
+  const len = text.slice(slash + 1);
+  return /^\d{1,3}$/.test(len) ? canonicalAddress(text.slice(0, slash), len) : null;
+}
+
+/**
+ * The kernel key of one address: 4 bytes for dotted decimal, 16 for IPv6
+ * (kept as written: an IPv4-mapped address stays 16 bytes), network order;
+ * null for anything else (prefixes and zones included).
+ */
+export function addressBytes(text: string): Uint8Array | null {
+  const o = ipv4Octets(text);
+  if (o !== null) return Uint8Array.from(o);
+  const h = text.includes(':') ? ipv6Hextets(text) : null;
+  if (h === null) return null;
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) { out[i * 2] = h[i]! >> 8; out[i * 2 + 1] = h[i]! & 0xff; }
+  return out;
 }

@@ -1,0 +1,187 @@
+/**
+ * The running daemon as the control server sees it (DaemonApi): a thin
+ * facade over the boot-built Core and the running JailSet. The only thing
+ * it ever replaces is the JailSet, when a reload commits; reloads go through
+ * one serialising, coalescing queue. shutdown() stops in order: reloads,
+ * watcher, jobs, metrics, sources, pending bans, on_stop, backend, store.
+ */
+import type { Server } from 'node:http';
+import type { ReconcileOptions } from '../fw/driver.js';
+import { formatPlan, type Plan } from '../fw/plan.js';
+import { canonicalAddr, covers } from './address.js';
+import { jailGet, jailSet } from './settings-api.js';
+import {
+  ApiError, type BanOptions, type BanRecord, type BanResult, type DaemonApi, type DaemonStatus, type HistoryEntry,
+  type JailKey, type JailStatus, type JailValue, type ReloadResult, type UnbanResult,
+} from './api.js';
+import type { RuntimeJail } from './jails.js';
+import type { Jobs } from './jobs.js';
+import { applyReload, planReload } from './reload.js';
+import { ReloadQueue, type ReloadScope } from './reload-queue.js';
+import { mergePlans, sweepStale } from './stale-sweep.js';
+import type { Core, RunningJails } from './runtime.js';
+import { banRefusal } from '../bans/ban-guard.js';
+import { IgnoreList } from '../jail/ignore.js';
+
+/** What boot hands over once the daemon is ready. */
+export interface Running {
+  readonly core: Core;
+  readonly jails: RunningJails;
+  readonly jobs: Jobs;
+  readonly metrics: Server | null;
+  readonly startedAt: number;
+}
+
+/** The daemon; built by bootDaemon (src/daemon/boot.ts). */
+export class Daemon implements DaemonApi {
+  private readonly core: Core;
+  private readonly reloads: ReloadQueue<ReloadResult>;
+  private stopping: Promise<void> | null = null;
+  /** This host's addresses, for refusing manual bans of them. */
+  private readonly ownAddresses: IgnoreList;
+
+  constructor(private readonly running: Running) {
+    this.core = running.core;
+    this.ownAddresses = new IgnoreList([], running.core.deps.ownAddresses);
+    this.reloads = new ReloadQueue((scope) => this.reloadNow(scope));
+  }
+
+  /** The jails in force now. */
+  private get live(): ReadonlyMap<string, RuntimeJail> {
+    return this.running.jails.now.jails;
+  }
+
+  private jail(name: string): RuntimeJail {
+    const j = this.live.get(name);
+    if (!j) throw new ApiError('unknown-jail', `no jail ${JSON.stringify(name)} (jails: ${[...this.live.keys()].join(', ') || 'none'})`);
+    return j;
+  }
+
+  status(): Promise<DaemonStatus>;
+  status(jail: string): Promise<JailStatus>;
+  async status(jail?: string): Promise<DaemonStatus | JailStatus> {
+    const { store, manager, driver } = this.core;
+    const now = this.core.deps.clock.now();
+    if (jail === undefined) {
+      return { jails: [...this.live.keys()], pid: process.pid, startedAt: this.running.startedAt, backend: driver.name, currentlyBanned: store.countCurrent(now), store: store.health(now) };
+    }
+    const j = this.jail(jail);
+    const bans = store.current(now, jail);
+    return {
+      jail, currentlyFailed: j.jail.currentlyFailed(), totalFailed: j.counters.failures, files: j.files(),
+      currentlyBanned: bans.length, totalBanned: manager.totals.get(jail) ?? 0, bannedList: bans.map((b) => b.addr),
+    };
+  }
+
+  async ban(jail: string, addrs: readonly string[], options: BanOptions = {}): Promise<BanResult> {
+    const { store, manager } = this.core;
+    const j = this.jail(jail);
+    const canon = [...new Set(addrs.map(canonicalAddr))];
+    const guard = { isIgnored: (a: string) => j.jail.isIgnored(a), isOwn: (a: string) => this.ownAddresses.has(a) };
+    const refused = canon.map((a) => banRefusal(a, guard, options.force === true)).filter((r) => r !== null);
+    if (refused.length > 0) throw new ApiError('refused-address', `nothing banned: ${refused.map((r) => r.message).join('; ')}`);
+    const now = this.core.deps.clock.now();
+    const inForce = new Set(canon.filter((a) => store.currentBan(jail, a, now) !== undefined));
+    const applied = await Promise.all(canon.filter((a) => !inForce.has(a)).map((addr) => manager.submit({
+      op: 'ban', jail, addr, ttl: j.jail.banTime(addr), reason: 'manual', matches: [],
+    })));
+    const refreshed = await manager.refresh(jail, [...inForce].map((addr) => ({ addr, ttl: j.jail.banTime(addr) })));
+    return {
+      banned: applied.filter((a) => a.fresh).map((a) => a.record.addr),
+      already: [...refreshed.map((r) => r.addr), ...applied.filter((a) => !a.fresh).map((a) => a.record.addr)],
+      refreshed,
+    };
+  }
+
+  async unban(jail: string | undefined, addrs: readonly string[] | 'all'): Promise<UnbanResult> {
+    const { store, manager } = this.core;
+    const jails = jail === undefined ? [...this.live.keys()] : [this.jail(jail).name];
+    const now = this.core.deps.clock.now();
+    if (addrs === 'all') {
+      const keys = jails.flatMap((jn) => store.current(now, jn).map((b) => ({ jail: jn, addr: b.addr })));
+      return { unbanned: await manager.unban(keys), notBanned: [] };
+    }
+    const canon = addrs.map(canonicalAddr);
+    const keys = canon.flatMap((addr) => store.currentFor(addr, now).filter((b) => jails.includes(b.jail)).map((b) => ({ jail: b.jail, addr })));
+    const unbanned = await manager.unban(keys);
+    return { unbanned, notBanned: canon.filter((a) => !unbanned.some((k) => k.addr === a)) };
+  }
+
+  async banned(addr?: string): Promise<BanRecord[]> {
+    const now = this.core.deps.clock.now();
+    if (addr === undefined) return this.core.store.current(now);
+    const a = canonicalAddr(addr);
+    return this.core.store.currentFor(a, now, !a.includes('/')).filter((b) => b.addr === a || covers(b.addr, a));
+  }
+
+  async history(addr: string): Promise<HistoryEntry[]> {
+    return this.core.store.history(canonicalAddr(addr));
+  }
+
+  /** Queued behind any running reload; concurrent requests share one. */
+  reload(only?: string): Promise<ReloadResult> {
+    try {
+      if (only !== undefined) this.jail(only);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.reloads.request(only === undefined ? 'all' : new Set([only]));
+  }
+
+  private async reloadNow(scope: ReloadScope): Promise<ReloadResult> {
+    const plan = planReload(this.core, this.running.jails.now, scope === 'all' ? undefined : scope);
+    const { set, result } = await applyReload(this.core, this.running.jails.now, plan);
+    this.running.jails.commit(set);
+    return result;
+  }
+
+  async reconcile(opts: ReconcileOptions): Promise<Plan> {
+    const plan = mergePlans(await this.core.keeper.reconcile(opts), await sweepStale(this.core, opts));
+    this.core.deps.log.info({ event: 'reconcile', dryRun: opts.dryRun === true, changes: plan.changes.length },
+      `reconcile requested${opts.dryRun ? ' (dry run)' : ''}: ${formatPlan(plan).split('\n')[0]}`);
+    return plan;
+  }
+
+  async get(jail: string, key: JailKey): Promise<JailValue> {
+    const j = this.jail(jail);
+    if (key === 'banned') return this.core.store.current(this.core.deps.clock.now(), jail).map((b) => b.addr);
+    return jailGet(j, key);
+  }
+
+  async set(jail: string, key: JailKey, value: string): Promise<JailValue> {
+    const j = this.jail(jail);
+    if (key === 'banip') return (await this.ban(jail, value.split(/\s+/).filter(Boolean))).banned;
+    if (key === 'unbanip') return (await this.unban(jail, value.split(/\s+/).filter(Boolean))).unbanned.map((k) => k.addr);
+    return jailSet(j, key, value);
+  }
+
+  async stop(): Promise<void> {
+    setImmediate(() => this.core.deps.requestStop());
+  }
+
+  /** Stops cleanly (once; later calls wait for the first). */
+  shutdown(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
+    const { core } = this;
+    const { log, notifier } = core.deps;
+    notifier.send('STOPPING=1');
+    await this.reloads.close();
+    core.keeper.close();
+    this.running.jobs.stop();
+    const metrics = this.running.metrics;
+    if (metrics) await new Promise((r) => metrics.close(r));
+    for (const j of this.live.values()) await j.stop();
+    await core.manager.idle();
+    if (core.cfg.settings.onStop === 'flush') {
+      for (const jail of this.live.keys()) await core.kernel.run(() => core.driver.unbanAll(jail));
+      log.info({ event: 'flush' }, 'removed every ban from the kernel (on_stop = flush); the store keeps them');
+    }
+    await core.driver.close();
+    core.store.close();
+    log.info({ event: 'stop' }, 'f2b-fw stopped');
+  }
+}
