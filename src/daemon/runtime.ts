@@ -4,6 +4,7 @@
  * `JailSet` is one generation of jails with the kernel layout they need, and
  * a reload replaces it as a whole (src/daemon/reload.ts) or not at all.
  */
+import type { HostAddressSource } from '../jail/ignore.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -46,8 +47,8 @@ export interface DaemonDeps {
   checkBackend?(config: LoadedConfig, layout: FirewallLayout): void;
   /** Called when a client asks the daemon to stop. */
   requestStop(): void;
-  /** Addresses of this host (ignoreself). */
-  readonly ownAddresses: readonly string[];
+  /** Addresses of this host (ignoreself, refused manual bans): fixed or live (src/daemon/host-addresses.ts). */
+  readonly ownAddresses: readonly string[] | HostAddressSource;
   /** Host-name lookup for usedns = yes|warn (default: the system resolver). */
   readonly lookup?: NameLookup;
 }
