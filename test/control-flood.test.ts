@@ -13,6 +13,7 @@ import { DaemonHarness, jailSection } from './support/daemon-harness.js';
 import { hostFirewallSnapshot, waitFor } from './support/netns.js';
 import { runCli } from './support/cli-run.js';
 import { ControlServer } from '../src/control/server.js';
+import { ControlClient } from '../src/control/client.js';
 import { peerUid } from '../src/control/peer.js';
 import { apiHandler } from '../src/control/dispatch.js';
 import { MemoryDaemon } from './support/memory-daemon.js';
@@ -78,6 +79,7 @@ test('over the connection cap an ordinary client is answered "busy" (not EPIPE);
   const path = join(dir, 'cap.sock');
   const server = await ControlServer.listen({ path, handler: apiHandler(new MemoryDaemon(), '0.1.0'), group: 'nogroup', maxConnections: 2, rootReserve: 1, peerUid });
   const held: Socket[] = [];
+  const heldClients: ControlClient[] = [];
   try {
     for (let i = 0; i < 2; i++) held.push(await new Promise<Socket>((r) => { const s = createConnection(path, () => r(s)); }));
     const nobody = await runCli(['ping', '--socket', path], { uid: 65534, gid: 65534 });
@@ -86,11 +88,25 @@ test('over the connection cap an ordinary client is answered "busy" (not EPIPE);
     assert.doesNotMatch(nobody.stderr, /EPIPE|ECONNRESET/);
     const root = await runCli(['ping', '--socket', path]);
     assert.equal(root.status, 0, `root is served from the reserve: ${root.stderr}`);
-    held.push(await new Promise<Socket>((r) => { const s = createConnection(path, () => r(s)); }));
+    // The root ping's connection may still be closing on the server side: hold a third one that is served.
+    let third: ControlClient | null = null;
+    assert.ok(await waitFor(async () => {
+      const c = await ControlClient.connect(path);
+      try {
+        await c.request('ping');
+        third = c;
+        return true;
+      } catch {
+        c.close();
+        return false;
+      }
+    }, 5000), 'a third connection (root, from the reserve) is served');
+    heldClients.push(third!);
     const rootOver = await runCli(['ping', '--socket', path]);
     assert.match(rootOver.stderr, /busy: 3 control connections are open, the limit including the reserve for root/);
   } finally {
     for (const s of held) s.destroy();
+    for (const c of heldClients) c.close();
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
