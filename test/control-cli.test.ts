@@ -53,7 +53,7 @@ test('ban, banned, history, unban work end to end with fail2ban\'s log wording',
   assert.match(again.stdout, /already banned/);
   const banned = await cli(['banned', '203.0.113.9', '--socket', socket]);
   assert.equal(banned.status, EXIT.ok);
-  assert.match(banned.stdout, /^JAIL +ADDRESS +BANNED AT +COUNT +EXPIRES\nsshd +203\.0\.113\.9 .* until .* UTC \((9m \d+s|10m 0s) left\)\n$/);
+  assert.match(banned.stdout, /^JAIL +ADDRESS +ORIGIN +BANNED AT +COUNT +EXPIRES\nsshd +203\.0\.113\.9 +sshd .* until .* UTC \((9m \d+s|10m 0s) left\)\n$/);
   const none = await cli(['banned', '198.51.100.1', '--socket', socket]);
   assert.equal(none.status, EXIT.failure);
   assert.match(none.stdout, /198\.51\.100\.1 is not banned/);

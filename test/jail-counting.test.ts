@@ -45,7 +45,7 @@ describe('Jail counting', () => {
     assert.equal(jail.onFailure(fail('203.0.113.9', T0 - 1000, 'b')), null);
     assert.equal(jail.currentlyFailed(), 1);
     const d = jail.onFailure(fail('203.0.113.9', T0, 'c'));
-    assert.deepEqual(d, { op: 'ban', jail: 'sshd', addr: '203.0.113.9', ttl: 600, reason: 'maxretry reached', matches: ['a', 'b', 'c'] });
+    assert.deepEqual(d, { op: 'ban', jail: 'sshd', addr: '203.0.113.9', ttl: 600, reason: 'maxretry reached', matches: ['a', 'b', 'c'], failures: 3, fields: {} });
     assert.equal(jail.currentlyFailed(), 0, 'counting starts afresh after a ban');
   });
 

@@ -69,8 +69,8 @@ describe('jailSettings', () => {
 
   it('refuses bad values naming file, line, section, key and value', () => {
     const cases: [string, RegExp][] = [
-      ['maxretry = 0', /positive whole number/],
-      ['maxretry = 2.5', /positive whole number/],
+      ['maxretry = 0', /whole number from 1 to 1000000/],
+      ['maxretry = 2.5', /whole number from 1 to 1000000/],
       ['findtime = -1', /permanent -1 is not allowed/],
       ['bantime = soon', /not a duration/],
       ['bantime = 0', /would ban nobody/],
@@ -83,9 +83,9 @@ describe('jailSettings', () => {
       ['bantime.factor = 0', /positive number/],
     ];
     for (const [line, problem] of cases) {
-      const raw = load(tmp, `[sshd]\n${line}\n`, 'sshd');
       const key = line.split(' = ')[0]!;
-      assert.throws(() => jailSettings(raw), (e: unknown) => {
+      // `enabled` is read while loading (which jails are enabled), the rest by jailSettings.
+      assert.throws(() => jailSettings(load(tmp, `[sshd]\n${line}\n`, 'sshd')), (e: unknown) => {
         if (!(e instanceof ConfigError)) return false;
         const p = e.position;
         return p.file.endsWith('jail.local') && p.line === 2 && p.section === 'sshd' && p.key === key

@@ -8,6 +8,16 @@ export function elementValue(addr: string): NftElemValue {
   return { prefix: { addr: addr.slice(0, slash), len: Number(addr.slice(slash + 1)) } };
 }
 
+/**
+ * Longest element timeout the kernel takes, in ms: nf_msecs_to_jiffies64()
+ * (net/netfilter/nf_tables_api.c) refuses with ERANGE any NFTA_SET_ELEM_TIMEOUT
+ * (a be64 of ms) >= U64_MAX / NSEC_PER_MSEC = 18,446,744,073,709 — about 584
+ * years. Probed on 6.1 and 6.18: …708 is taken, …709 refused.
+ */
+export const NFT_MAX_TIMEOUT_MS = 18_446_744_073_708;
+/** The same limit in whole seconds (libnftables JSON takes seconds). */
+export const NFT_MAX_TIMEOUT_S = Math.floor(NFT_MAX_TIMEOUT_MS / 1000);
+
 /** An element with a timeout in whole seconds (`null` = no timeout, permanent). */
 export function element(addr: string, timeoutSec: number | null): NftElem {
   const val = elementValue(addr);

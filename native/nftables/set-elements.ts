@@ -15,6 +15,7 @@ import { KernelError } from '../../src/core/errors.js';
 import { environmentErrorFor } from '../env.js';
 import { align4, NLA_F_NESTED, NLA_F_NET_BYTEORDER } from '../netlink/attributes.js';
 import { NLM_F, NLMSG_HDRLEN } from '../netlink/socket.js';
+import { NFT_MAX_TIMEOUT_MS } from './element.js';
 import type { NfnlBatchSocket } from '../netlink/batch-socket.js';
 import { NFT_FAMILY, type NftFamily } from './json.js';
 
@@ -193,7 +194,8 @@ export class SetElementWriter {
         keys.copy(buf, off + 12, i * rawLen, (i + 1) * rawLen);
         off += 12 + keyLen;
         if (t !== null) {
-          const ms = Math.round(t);
+          // Never a value the kernel refuses (ERANGE would fail the whole batch).
+          const ms = Math.min(Math.max(Math.round(t), 1), NFT_MAX_TIMEOUT_MS);
           buf.writeUInt32LE(12 + (NFTA_SET_ELEM_TIMEOUT | NLA_F_NET_BYTEORDER) * 0x10000, off);
           buf.writeUInt32BE(Math.floor(ms / 0x100000000), off + 4);
           buf.writeUInt32BE(ms >>> 0, off + 8);

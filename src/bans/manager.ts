@@ -9,9 +9,10 @@
 import type { Clock } from '../core/clock.js';
 import type { Decision, Ban } from '../core/records.js';
 import type { FirewallDriver, BanKey, BanOutcome } from '../fw/driver.js';
-import type { BanRecord } from '../daemon/api.js';
+import type { BanRecord } from './records.js';
 import { logBanEvent, type Logger } from '../core/log.js';
 import type { BanStore, NewBan } from './store.js';
+import { fleetOrigin } from '../fleet/protocol.js';
 import type { KernelQueue } from './kernel-queue.js';
 
 /** What the manager needs, passed in. */
@@ -23,8 +24,30 @@ export interface BanManagerDeps {
   readonly driver: FirewallDriver;
   /** The daemon's one kernel queue (shared with reconciles and repairs). */
   readonly kernel: KernelQueue;
+  /**
+   * A dry run (null backend): no `Ban`/`Unban` lines, which recidive would read
+   * as real bans; the null driver logs what it would block or release instead.
+   */
+  readonly quiet?: boolean;
   /** Told when the kernel refused a change that the store holds (the kernel keeper reconciles). */
   onKernelError(err: Error): void;
+  /**
+   * Told of new bans inside the store transaction that records them (the fleet queues them in
+   * the outbox, so a ban and its publication commit together). Its errors are logged, never fatal.
+   */
+  onRecorded?(records: readonly BanRecord[]): void;
+  /** Told about bans and unbans (the actions hub); absent: nobody listens. */
+  readonly events?: BanEvents;
+}
+
+/**
+ * Ban and unban events for the jails' actions. `recorded` runs inside the store transaction that
+ * records them (so queued reports commit with the bans, or not at all) and must not throw;
+ * `applied` runs after the kernel has them (the reports may go now).
+ */
+export interface BanEvents {
+  recorded(op: 'ban' | 'unban', records: readonly BanRecord[], decisions?: readonly Decision[]): void;
+  applied(jails: ReadonlySet<string>): void;
 }
 
 /** Outcome of one decision. */
@@ -46,6 +69,12 @@ export interface Refreshed {
 interface Fresh {
   readonly p: Pending;
   readonly ban: NewBan;
+}
+
+/** `{ origin: NODE }` for a ban received from the fleet (the log line says `(fleet: NODE)`). */
+function originField(reason: string): { origin?: string } {
+  const o = fleetOrigin(reason);
+  return o === null ? {} : { origin: o.node };
 }
 
 /** The ban a decision asks for, starting `now`. */
@@ -99,7 +128,12 @@ export class BanManager {
     try {
       fresh = this.withoutBanned(batch, now);
       if (fresh.length === 0) return;
-      records = this.deps.store.addBans(fresh.map((f) => f.ban));
+      records = this.deps.store.transaction(() => {
+        const added = this.deps.store.addBans(fresh.map((f) => f.ban));
+        this.deps.events?.recorded('ban', added, fresh.map((f) => f.p.decision));
+        this.recorded(added);
+        return added;
+      });
     } catch (e) {
       this.storeFailed(batch, now, e as Error);
       return;
@@ -107,9 +141,10 @@ export class BanManager {
     const bans: Ban[] = records.map((r) => ({ jail: r.jail, addr: r.addr, expiresAt: r.expiresAt }));
     this.deps.kernel.run(() => this.deps.driver.ban(bans)).then((outcome) => {
       this.noteFull(outcome, new Set(records.map((r) => r.jail)));
+      this.deps.events?.applied(new Set(records.map((r) => r.jail)));
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
-        logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason });
+        if (!this.deps.quiet) logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason, ...originField(r.reason) });
         fresh[i]!.p.resolve({ record: r, fresh: true });
       });
     }, (e: Error) => {
@@ -117,6 +152,15 @@ export class BanManager {
       this.deps.onKernelError(e);
       records.forEach((r, i) => fresh[i]!.p.resolve({ record: r, fresh: true }));
     });
+  }
+
+  private recorded(records: readonly BanRecord[]): void {
+    if (!this.deps.onRecorded) return;
+    try {
+      this.deps.onRecorded(records);
+    } catch (e) {
+      this.deps.log.error({ event: 'store-error', err: (e as Error).message }, `new bans not queued for publishing: ${(e as Error).message}`);
+    }
   }
 
   /**
@@ -197,17 +241,29 @@ export class BanManager {
     return out;
   }
 
-  /** Ends bans now (manual unban): store first, then kernel. Returns the keys that were banned. */
-  async unban(keys: readonly BanKey[]): Promise<BanKey[]> {
-    const removed = this.deps.store.removeBans(keys, this.deps.clock.now());
+  /** Ends bans now (manual unban, or `fleet` when another member lifted them): store first, then kernel. Returns the keys that were banned. */
+  async unban(keys: readonly BanKey[], reason = 'manual'): Promise<BanKey[]> {
+    const now = this.deps.clock.now();
+    const removed = this.deps.store.transaction(() => {
+      const ending = this.deps.events ? keys.map((k) => this.deps.store.currentBan(k.jail, k.addr, now)).filter((b): b is BanRecord => b !== undefined) : [];
+      const gone = this.deps.store.removeBans(keys, now);
+      this.deps.events?.recorded('unban', ending.filter((b) => gone.some((k) => k.jail === b.jail && k.addr === b.addr)));
+      return gone;
+    });
     if (removed.length > 0) await this.deps.kernel.run(() => this.deps.driver.unban(removed));
-    for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason: 'manual' });
+    if (removed.length > 0) this.deps.events?.applied(new Set(removed.map((k) => k.jail)));
+    if (!this.deps.quiet) for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason });
     return removed;
   }
 
   /** Moves bans whose time is up out of the store's current table (the kernel timed them out itself). */
   sweep(): BanRecord[] {
-    return expireBans(this.deps.store, this.deps.clock.now(), this.deps.log);
+    const ended = expireBans(this.deps.store, this.deps.clock.now(), this.deps.log);
+    if (ended.length > 0 && this.deps.events) {
+      this.deps.events.recorded('unban', ended);
+      this.deps.events.applied(new Set(ended.map((r) => r.jail)));
+    }
+    return ended;
   }
 }
 

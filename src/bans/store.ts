@@ -18,7 +18,7 @@ import { dirname } from 'node:path';
 import { EnvironmentError } from '../core/errors.js';
 import type { Ban } from '../core/records.js';
 import type { BanKey } from '../fw/driver.js';
-import type { BanRecord, HistoryEntry } from '../daemon/api.js';
+import type { BanRecord, HistoryEntry } from './records.js';
 import type { BanHistory } from '../jail/jail.js';
 import type { FilePosition, PositionStore } from '../sources/source.js';
 import { migrate } from './schema.js';
@@ -397,9 +397,20 @@ export class BanStore implements BanHistory, PositionStore {
     return this.db;
   }
 
-  /** Runs `fn` in one transaction (several store writes that belong together). */
+  /**
+   * Runs `fn` in one transaction (several store writes that belong together).
+   * When the database refuses the transaction (a full disk fails at COMMIT) the
+   * store turns degraded and `fn` runs once more outside a transaction, so the
+   * store's own writes in it land in the overlay; while degraded it runs so directly.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    if (this.overlay.degraded) return fn();
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      this.overlay.fail(e as Error);
+      return fn();
+    }
   }
 
   /** Writes buffered positions and closes the database (checkpointing the WAL); a degraded store tries once more first. */

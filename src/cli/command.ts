@@ -1,6 +1,7 @@
 /**
  * The shape of one `f2b-fw` sub-command. Each command lives in its own file
- * under src/cli/commands/ and is listed once in src/cli/commands/index.ts.
+ * under src/cli/commands/ and is listed once (name, summary, lazy import) in
+ * src/cli/commands/index.ts.
  */
 import type { ParseArgsConfig } from 'node:util';
 
@@ -25,8 +26,6 @@ export interface CliIO {
 export interface Command {
   /** The word after `f2b-fw`. */
   readonly name: string;
-  /** One line for `f2b-fw --help`. */
-  readonly summary: string;
   /** Usage and description printed by `f2b-fw NAME --help`. */
   readonly help: string;
   /** Options beyond `--help`. */

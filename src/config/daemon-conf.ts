@@ -2,7 +2,8 @@
  * The daemon's own settings: `f2b-fw.conf` (then `f2b-fw.d/*.conf`,
  * `f2b-fw.local`, `f2b-fw.d/*.local`), section `[Definition]`, with
  * fail2ban.conf's key names (socket, pidfile, dbfile, dbpurgeage, loglevel,
- * logtarget) and ours (socketgroup, on_stop, metrics). Missing files or keys
+ * logtarget) and ours (socketgroup, on_stop, metrics), plus section `[Fleet]`
+ * (src/fleet/config.ts). Missing files or keys
  * take the defaults from DEFAULTS; command-line flags override later.
  */
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { parseDuration } from './duration.js';
 import { resolveKey } from './interpolate.js';
 import { readLayered } from './layers.js';
 import { sortedGlob } from './load.js';
+import { readFleetSettings, type FleetSettings } from '../fleet/config.js';
 
 /** What the daemon process is configured to do. */
 export interface DaemonSettings {
@@ -30,6 +32,8 @@ export interface DaemonSettings {
   readonly onStop: 'keep' | 'flush';
   /** Address (`host:port` or a unix socket path) to serve metrics on; absent: no metrics. */
   readonly metrics?: string;
+  /** `[Fleet]`: bans shared through Redis (docs/fleet.md); absent: no fleet. */
+  readonly fleet?: FleetSettings;
 }
 
 const LEVELS = ['critical', 'fatal', 'error', 'warning', 'warn', 'notice', 'info', 'debug', 'trace'];
@@ -67,6 +71,10 @@ export function loadDaemonSettings(configDir: string): DaemonSettings {
   const age = get('dbpurgeage');
   const dbpurgeage = age ? parseDuration(age.value, age.pos) : DEFAULTS.dbPurgeAge;
   if (dbpurgeage === null) throw new ConfigError(age!.pos, 'dbpurgeage cannot be permanent (-1)');
+  const fleetSection = store.sections.get('Fleet') ?? new Map();
+  const fleet = readFleetSettings(fleetSection.keys(),
+    (key) => (fleetSection.has(key) ? resolveKey({ store, section: 'Fleet' }, key) : undefined),
+    { file: join(configDir, 'f2b-fw.conf'), section: 'Fleet' });
   const group = get('socketgroup')?.value.trim();
   const metrics = get('metrics')?.value.trim();
   return {
@@ -79,5 +87,6 @@ export function loadDaemonSettings(configDir: string): DaemonSettings {
     onStop,
     ...(group ? { socketGroup: group } : {}),
     ...(metrics ? { metrics } : {}),
+    ...(fleet ? { fleet } : {}),
   };
 }

@@ -3,8 +3,12 @@
  * or numbers with units summed up (`1h30m`, `1d 12h`, `2w`, `1mo`, `1y`).
  * Units as fail2ban's `str2seconds` knows them: s/sec/second(s),
  * m/min/minute(s), h/hour(s), d/day(s), w/week(s), mo/month(s) (30.4375 days),
- * y/year(s) (365.25 days).
+ * y/year(s) (365.25 days). The result is whole seconds, from 1 s to
+ * LIMITS.durationSeconds (0 is passed on for the caller to judge); a duration
+ * that rounds to nothing (`0.0001`), a negative zero (`-0`) and anything
+ * beyond the limit are refused at load time.
  */
+import { LIMITS } from '../core/defaults.js';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 
 const DAY = 86400;
@@ -25,8 +29,11 @@ const UNITS: ReadonlyMap<string, number> = new Map([
  */
 export function parseDuration(text: string, pos: ConfigPosition): number | null {
   const t = text.trim().toLowerCase();
-  if (/^-\d+(\.\d+)?$/.test(t)) return null;
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
+  if (/^-\d+(\.\d+)?$/.test(t)) {
+    if (Number(t) > -1) throw new ConfigError({ ...pos, value: text }, 'a negative duration means permanent: write -1');
+    return null;
+  }
+  if (/^\d+(\.\d+)?$/.test(t)) return bounded(Number(t), text, pos);
   const part = /\s*(\d+(?:\.\d+)?)\s*([a-z]+)/y;
   let total = 0;
   let i = 0;
@@ -43,5 +50,15 @@ export function parseDuration(text: string, pos: ConfigPosition): number | null 
     while (i < t.length && /\s/.test(t[i]!)) i++;
   }
   if (t === '') throw new ConfigError({ ...pos, value: text }, 'empty duration');
-  return Math.round(total);
+  return bounded(total, text, pos);
+}
+
+/** `seconds` as whole seconds, refused when it rounds to 0 from above or exceeds the limit. */
+function bounded(seconds: number, text: string, pos: ConfigPosition): number {
+  const s = Math.round(seconds);
+  if (s === 0 && seconds > 0) throw new ConfigError({ ...pos, value: text }, 'shorter than one second: durations are whole seconds');
+  if (!(s <= LIMITS.durationSeconds)) {
+    throw new ConfigError({ ...pos, value: text }, `longer than ${LIMITS.durationSeconds} s (ten years); use -1 for permanent`);
+  }
+  return s;
 }

@@ -11,8 +11,11 @@ import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { PACKAGE_ROOT, RULES_DIR } from '../core/paths.js';
 import { resolveKey, type ExtraValue, type InterpolationContext } from './interpolate.js';
+import { parseBoolean } from './bool.js';
 import { readLayered, type LayeredStore } from './layers.js';
 import type { RawSection, Setting } from './types.js';
+import { jailActions, type ClassifiedAction } from '../actions/classify.js';
+import { applyFirewallActions } from '../actions/firewall-map.js';
 
 /** Everything the jail files say, layered and resolved. */
 export interface LoadedConfig {
@@ -23,6 +26,11 @@ export interface LoadedConfig {
   readonly jails: readonly RawSection[];
   /** The files read, in order (for `check-config` and messages). */
   readonly files: readonly string[];
+  /**
+   * Each enabled jail's actions, classified (src/actions/classify.ts). The jail sections above
+   * already carry what its firewall actions say about port, protocol, blocktype and hooks.
+   */
+  readonly actions: ReadonlyMap<string, readonly ClassifiedAction[]>;
 }
 
 /**
@@ -37,7 +45,7 @@ export const JAIL_KEYS: ReadonlySet<string> = new Set([
   'bantime.increment', 'bantime.factor', 'bantime.formula', 'bantime.multipliers', 'bantime.maxtime',
   'bantime.rndtime', 'bantime.overalljails',
   'port', 'protocol', 'hooks', 'verdict', 'blocktype', 'priority', 'banaction',
-  'mode', 'failregex', 'ignoreregex', 'prefregex', 'maxlines', 'datepattern',
+  'action', 'mode', 'failregex', 'ignoreregex', 'prefregex', 'maxlines', 'datepattern',
 ]);
 
 /** Sections that are not jails. */
@@ -94,10 +102,10 @@ function resolveSection(store: LayeredStore, name: string, vars: Map<string, Ext
   return { name, settings };
 }
 
-/** True when the section's `enabled` says so (fail2ban's boolean words). */
+/** True when the section's `enabled` says so (the one boolean parser: another word is a ConfigError). */
 function isEnabled(store: LayeredStore, name: string, vars: Map<string, ExtraValue>): boolean {
   const r = resolveKey({ store, section: name, vars }, 'enabled');
-  return r !== undefined && /^(true|yes|on|1|enabled?)$/i.test(r.value.trim());
+  return r !== undefined && parseBoolean(r.value, r.pos);
 }
 
 /**
@@ -114,9 +122,15 @@ export function loadJailConfig(configDir: string): LoadedConfig {
   // DEFAULT values may refer to keys only jails set: their errors surface in the jails.
   const defaults = resolveSection(store, 'DEFAULT', vars, false);
   const jails: RawSection[] = [];
+  const actions = new Map<string, readonly ClassifiedAction[]>();
   for (const name of store.sections.keys()) {
     if (NOT_JAILS.has(name)) continue;
-    jails.push(resolveSection(store, name, vars, isEnabled(store, name, vars)));
+    const enabled = isEnabled(store, name, vars);
+    const raw = resolveSection(store, name, vars, enabled);
+    if (!enabled) { jails.push(raw); continue; }
+    const classified = jailActions(configDir, raw);
+    actions.set(name, classified);
+    jails.push(applyFirewallActions(raw, classified));
   }
-  return { configDir, defaults, jails, files: store.files };
+  return { configDir, defaults, jails, files: store.files, actions };
 }

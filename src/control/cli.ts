@@ -5,7 +5,7 @@
 import { COMMON_OPTIONS, type CliIO, type CommandArgs, type OptionTable } from '../cli/command.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { F2bError } from '../core/errors.js';
-import { loadDaemonSettings } from '../config/daemon-conf.js';
+import { resolveInstance } from '../cli/instance.js';
 import { callDaemon } from './client.js';
 import type { RequestArgs } from './protocol.js';
 
@@ -31,10 +31,7 @@ export const CLIENT_OPTIONS_HELP = [
 
 /** The control socket a command talks to: --socket, else `socket` in the config dir's f2b-fw.conf. */
 export function socketPath(args: CommandArgs): string {
-  const flag = args.values.socket;
-  if (typeof flag === 'string' && flag !== '') return flag;
-  const dir = args.values['config-dir'];
-  return loadDaemonSettings(typeof dir === 'string' && dir !== '' ? dir : DEFAULTS.configDir).socket;
+  return resolveInstance(args).settings.socket;
 }
 
 /** The answer timeout from --timeout (seconds), in ms. */

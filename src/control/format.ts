@@ -4,6 +4,8 @@
  * scripts and habits built on fail2ban-client keep working.
  */
 import type { BanRecord, DaemonStatus, HistoryEntry, JailStatus, JailValue } from '../daemon/api.js';
+import type { FleetStatus } from '../fleet/member.js';
+import { fleetOrigin } from '../fleet/protocol.js';
 
 /** One labelled node of a status tree: a value or a group of children. */
 interface TreeNode {
@@ -26,13 +28,31 @@ function renderTree(title: string, nodes: readonly TreeNode[]): string {
   return out.join('\n');
 }
 
-/** `f2b-fw status`: number of jails and their names. */
+/** The fleet subtree of `f2b-fw status`. */
+function fleetNode(f: FleetStatus): TreeNode {
+  const state = f.connected ? 'yes' : `no${f.downSince === null ? '' : `, since ${formatTime(f.downSince)}`}${f.lastError ? ` (${f.lastError})` : ''}`;
+  return {
+    label: 'Fleet',
+    children: [
+      { label: 'Redis', value: `${f.url} as ${f.node}` },
+      { label: 'Connected', value: state },
+      { label: 'Stream lag', value: `${(f.lagMs / 1000).toFixed(1)}s` },
+      { label: 'Queued to send', value: String(f.queued) },
+      { label: 'Sent', value: String(f.sent) },
+      { label: 'Received', value: String(f.received) },
+      { label: 'Refused', value: String(f.refused) },
+    ],
+  };
+}
+
+/** `f2b-fw status`: number of jails and their names (and the fleet, when configured). */
 export function formatDaemonStatus(s: DaemonStatus): string {
   return renderTree('Status', [
     { label: 'Number of jail', value: String(s.jails.length) },
     { label: 'Jail list', value: s.jails.join(', ') },
     // fail2ban-client's two lines while all is well; a third when the database refuses writes.
     ...(s.store.state === 'ok' ? [] : [{ label: 'Database', value: storeState(s) }]),
+    ...(s.fleet ? [fleetNode(s.fleet)] : []),
   ]);
 }
 
@@ -59,6 +79,7 @@ export function formatJailStatus(s: JailStatus): string {
         { label: 'Currently banned', value: String(s.currentlyBanned) },
         { label: 'Total banned', value: String(s.totalBanned) },
         { label: 'Banned IP list', value: s.bannedList.join(' ') },
+        ...(s.actions ?? []).map((a) => ({ label: `Action ${a.action}`, value: `sent ${a.sent}, failed ${a.failed}, dropped ${a.dropped}, queued ${a.queued}` })),
       ],
     },
   ]);
@@ -94,12 +115,18 @@ function columns(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n');
 }
 
+/** Where a ban came from: its local jail, or `fleet:NODE` for one shared by another member. */
+export function banOrigin(b: BanRecord): string {
+  const o = fleetOrigin(b.reason);
+  return o === null ? b.jail : `fleet:${o.node}`;
+}
+
 /** `f2b-fw banned [IP]`: one line per ban in force. */
 export function formatBans(bans: readonly BanRecord[], now: number): string {
   if (bans.length === 0) return 'No bans in force.';
   return columns([
-    ['JAIL', 'ADDRESS', 'BANNED AT', 'COUNT', 'EXPIRES'],
-    ...bans.map((b) => [b.jail, b.addr, formatTime(b.bannedAt), String(b.banCount), expiry(b.expiresAt, now)]),
+    ['JAIL', 'ADDRESS', 'ORIGIN', 'BANNED AT', 'COUNT', 'EXPIRES'],
+    ...bans.map((b) => [b.jail, b.addr, banOrigin(b), formatTime(b.bannedAt), String(b.banCount), expiry(b.expiresAt, now)]),
   ]);
 }
 

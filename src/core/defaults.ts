@@ -63,6 +63,8 @@ export const DEFAULTS = {
 
 /** Hard limits that protect the daemon from hostile input. */
 export const LIMITS = {
+  /** `Found` lines a jail writes one by one per second; more are told in one summary line (src/daemon/found-log.ts). */
+  foundLinesPerSecond: 200,
   /** Longest log line kept (bytes of text); longer lines are cut, never split. */
   lineBytes: 4096,
   /**
@@ -70,6 +72,14 @@ export const LIMITS = {
    * its line was read (clock skew between hosts is tolerated, a line dated 2096 is not).
    */
   futureDateSkewMs: 60_000,
+  /**
+   * A filter with regexes V8's linear engine cannot run matches in a worker thread: a line
+   * still matching after this long (ms) is abandoned and the worker restarted. Generous, so a
+   * busy machine's scheduling never abandons an honest line.
+   */
+  matchWatchdogMs: 250,
+  /** Lines queued for such a worker at most; more are dropped (counted) while it is behind. */
+  guardedQueueLines: 100_000,
   /** Longest regex match time budget per line, in ms, before the line is dropped. */
   matchBudgetMs: 50,
   /** Longest control request line (bytes); a longer one is answered with an error and the connection closed. */
@@ -80,6 +90,10 @@ export const LIMITS = {
   controlConnections: 32,
   /** Extra control connections only root gets, so the admin can still stop or inspect a daemon whose slots are taken. */
   controlRootReserve: 4,
+  /** Longest duration any setting may hold (s): ten years; longer bans are written as permanent (-1). */
+  durationSeconds: 315_576_000,
+  /** Largest count any setting may hold (maxretry, escalation counts). */
+  count: 1_000_000,
   /** Largest configuration file read (bytes; fail2ban's jail.conf is ~40 KB); larger ones are refused. */
   configFileBytes: 4 * 1_048_576,
 } as const;
@@ -117,4 +131,33 @@ export const DNS_DEFAULTS = {
   maxEntries: 10_000,
   /** Lookups running at once (getaddrinfo runs on libuv's 4-thread pool, shared with file reads). */
   maxInFlight: 2,
+} as const;
+
+/** The fleet (src/fleet/, docs/fleet.md): `[Fleet]` defaults and the reader's limits. */
+export const FLEET_DEFAULTS = {
+  /** Redis key prefix: keys `f2b-fw:ban:JAIL:ADDR`, stream `f2b-fw:stream`. */
+  prefix: 'f2b-fw:',
+  /** Local jail receiving shared bans of jails this host lacks (built in: all ports, the configured hooks). */
+  jail: 'fleet',
+  /** Widest prefixes accepted from other members. */
+  maxPrefixV4: 24,
+  maxPrefixV6: 48,
+  /** The stream keeps about this many entries; a host away longer catches up from the keys. */
+  streamMaxLen: 100_000,
+  /** One XREAD waits at most this long (ms) for new entries. */
+  blockMs: 5_000,
+  /** Entries read (and applied in one transaction) per XREAD. */
+  readCount: 1_000,
+  /** Longest accepted field value (bytes); the reason is cut to `reasonChars`. */
+  fieldBytes: 256,
+  reasonChars: 200,
+  /** A shared ban may not expire later than this from now (ms; 10 years); permanent bans are allowed. */
+  maxTtlMs: 10 * 365 * 86_400_000,
+  /** First and longest reconnect delay (ms). */
+  reconnectMinMs: 250,
+  reconnectMaxMs: 10_000,
+  /** An unban not delivered within this long (ms) is dropped (the ban has likely expired anyway). */
+  maxUnbanDelayMs: 86_400_000,
+  /** Outbox channel of the publisher. */
+  channel: 'fleet',
 } as const;

@@ -116,9 +116,11 @@ export function fail2banTime(ms: number): string {
 
 /**
  * Logs one ban/unban/found event: `{jail, addr, event}` fields and the message
- * `[jail] Event addr` (`[jail] Found addr - time` when `at` is given).
+ * `[jail] Event addr` (`[jail] Found addr - time` when `at` is given;
+ * `[jail] Ban addr (fleet: NODE)` when `fields.origin` names the fleet member it came from).
  */
 export function logBanEvent(log: Logger, event: BanEvent, jail: string, addr: string, fields: Record<string, unknown> = {}, at?: number): void {
-  const msg = event === 'already banned' ? `[${jail}] ${addr} already banned` : `[${jail}] ${event} ${addr}${at === undefined ? '' : ` - ${fail2banTime(at)}`}`;
+  const origin = typeof fields.origin === 'string' ? ` (fleet: ${fields.origin})` : '';
+  const msg = event === 'already banned' ? `[${jail}] ${addr} already banned` : `[${jail}] ${event} ${addr}${at === undefined ? '' : ` - ${fail2banTime(at)}`}${origin}`;
   log.info({ jail, addr, event: event.toLowerCase().replace(' ', '-'), ...fields }, msg);
 }

@@ -48,6 +48,10 @@ export interface Decision {
   readonly addresses?: number;
   /** A prefix ignoreip kept this decision from covering (the narrower `addr` is banned instead; the daemon logs it). */
   readonly refused?: string;
+  /** Failures counted for the ban (actions' `<failures>`; default: the number of matches). */
+  readonly failures?: number;
+  /** The filter's captured fields of those failures, later ones winning (actions' `<F-USER>` …). */
+  readonly fields?: Readonly<Record<string, string>>;
 }
 
 /** One ban as the firewall driver sees it: enough to put an element into a set. */

@@ -8,6 +8,10 @@ import { F2bError } from '../core/errors.js';
 import type { ReconcileOptions } from '../fw/driver.js';
 import type { Plan } from '../fw/plan.js';
 import type { StoreHealth } from '../bans/store-overlay.js';
+import type { BanRecord, HistoryEntry } from '../bans/records.js';
+
+export type { BanRecord, HistoryEntry } from '../bans/records.js';
+import type { FleetStatus } from '../fleet/member.js';
 
 /** Stable codes an ApiError carries (the control protocol passes them on as `error.code`). */
 export type ApiErrorCode = 'unknown-jail' | 'bad-address' | 'bad-key' | 'bad-value' | 'usage' | 'refused-address';
@@ -31,6 +35,8 @@ export interface DaemonStatus {
   readonly currentlyBanned: number;
   /** The ban database: ok, or degraded (refusing writes) with the bans only memory holds. */
   readonly store: StoreHealth;
+  /** The fleet (docs/fleet.md), when `[Fleet]` is configured. */
+  readonly fleet?: FleetStatus;
 }
 
 /** One jail: `f2b-fw status JAIL`, fail2ban-client's tree form. */
@@ -44,31 +50,8 @@ export interface JailStatus {
   /** Bans since the daemon started (this jail). */
   readonly totalBanned: number;
   readonly bannedList: readonly string[];
-}
-
-/** A ban in force, as `f2b-fw banned` shows it. */
-export interface BanRecord {
-  readonly jail: string;
-  /** Address or prefix, canonical text. */
-  readonly addr: string;
-  readonly bannedAt: number;
-  readonly expiresAt: number | null;
-  /** How many times this address has been banned in this jail (history included). */
-  readonly banCount: number;
-  readonly reason: string;
-  readonly matches: readonly string[];
-}
-
-/** One past or present ban, as `f2b-fw history IP` shows it. */
-export interface HistoryEntry {
-  readonly jail: string;
-  readonly addr: string;
-  readonly bannedAt: number;
-  readonly expiresAt: number | null;
-  /** When it left the kernel early (manual unban, jail removed); null if it ran its course or still runs. */
-  readonly endedAt: number | null;
-  readonly reason: string;
-  readonly matches: readonly string[];
+  /** The jail's command and reporter actions: deliveries sent, failed (retried), dropped, queued. */
+  readonly actions?: ReadonlyArray<{ readonly action: string; readonly sent: number; readonly failed: number; readonly dropped: number; readonly queued: number }>;
 }
 
 /** Result of `ban`. */

@@ -1,10 +1,11 @@
 /**
- * Start-up, in order: configuration (every jail compiled, the layout and
- * metrics address checked) → store (degraded when it refuses writes) → backend →
- * kernel bans adopted when the store is new → kernel reconcile (the bans
- * restored) → sources → jobs, watcher, metrics → READY=1. What it builds is
- * immutable (Core); the running jails are the one generation a reload swaps.
- * A failure after the store or the backend opened closes them again.
+ * Start-up, in order: configuration (the layout and metrics address checked)
+ * → backend opened (nothing changed in the kernel yet) → store (in memory
+ * when the backend is a dry run; degraded when the file refuses writes, so `--backend null` never writes the real
+ * database) → every jail compiled → kernel bans adopted when the store is new → kernel reconcile (the bans restored) →
+ * sources → jobs, watcher, metrics → READY=1. What it builds is immutable
+ * (Core); the running jails are the one generation a reload swaps. A failure
+ * after the backend or the store opened closes them again.
  */
 import { loadJailConfig } from '../config/load.js';
 import { firewallLayout } from '../fw/spec.js';
@@ -22,7 +23,19 @@ import { sweepStale } from './stale-sweep.js';
 import { Daemon } from './daemon.js';
 import { adoptKernelBans } from './adopt.js';
 import { watchStore } from './store-watch.js';
+import { systemTimers } from '../core/clock.js';
+import { Outbox } from '../outbox/outbox.js';
+import { ActionHub, eventOf } from '../actions/hub.js';
+import { createExecutor } from '../actions/factory.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Logger } from '../core/log.js';
+import { createFleet, fleetJailOf, withFleetJail } from './fleet.js';
+import type { BanRecord } from '../bans/records.js';
+import type { FleetMember } from '../fleet/member.js';
 import { RunningJails, metricsSnapshot, statusLine, type Core, type DaemonConfig, type DaemonDeps } from './runtime.js';
+
+/** At start, how long the daemon waits for the fleet's Redis before going on without it (ms). */
+const FLEET_START_WAIT_MS = 3000;
 
 /** Starts the daemon; resolves once it is ready (READY=1 sent). */
 export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
@@ -34,29 +47,42 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
     ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
     onFailed: (name, reason) => log.warn({ event: 'dns', host: name, err: reason }, `host name ${name} did not resolve (${reason}); its failures are not counted`),
   });
-  const store = BanStore.openDegradable(cfg.dbFile);
-  let core: Core | null = null;
+  const fleetSettings = cfg.settings.fleet;
+  const layout = firewallLayout(withFleetJail(loaded, fleetSettings));
+  const driver = await deps.openDriver(loaded, layout);
+  let store: BanStore | null = null;
   try {
+    const dryRun = !driver.capabilities.kernel;
+    if (dryRun) log.warn({ event: 'dry-run', db: cfg.dbFile }, `dry run (${driver.name} backend): bans are kept in memory, ${cfg.dbFile} is not opened and no Ban line is written`);
+    store = dryRun ? BanStore.open(':memory:') : BanStore.openDegradable(cfg.dbFile);
     const jails = buildJails(loaded, { clock, history: store, ownAddresses: deps.ownAddresses }, dnsResolver(dns, log));
-    const layout = firewallLayout(loaded);
-    const driver = await deps.openDriver(loaded, layout);
     const kernelTimes = new LatencyHistogram();
     const kernel = new KernelQueue((s) => kernelTimes.observe(s));
     const keeper = new KernelKeeper({ store, kernel, driver, clock, log, layout });
+    const actions = new ActionHub({
+      outbox: new Outbox(store.database, () => clock.now()), clock, timers: systemTimers, log,
+      executor: (a) => createExecutor(a, { clock, timers: systemTimers, log }),
+    });
+    if (!dryRun) actions.configure(loaded.actions);
+    warnUnsupported(loaded, log);
+    let fleet: FleetMember | null = null;
     const manager = new BanManager({
-      store, clock, log, driver, kernel,
+      store, clock, log, driver, kernel, quiet: dryRun,
+      // A dry run reports nothing and shares nothing.
+      ...(dryRun ? {} : { events: actions, onRecorded: (records: readonly BanRecord[]) => fleet?.banned(records) }),
       onKernelError: (e) => {
         log.error({ err: e.message }, `kernel change failed, reconciling from the store: ${e.message}`);
         keeper.repair('kernel-error');
       },
     });
-    core = { cfg, deps, store, driver, manager, kernel, keeper, dns, kernelTimes };
-    const running = new RunningJails({ jails: new Map(jails.map((j) => [j.name, j])), layout });
-    watchStore(core, () => statusLine(core!, running.now));
+    const running = new RunningJails({ jails: new Map(jails.map((j) => [j.name, j])), layout, fleetJail: fleetJailOf(loaded, fleetSettings, deps.ownAddresses) });
+    fleet = dryRun ? null : createFleet(fleetSettings, { deps, store, manager, running });
+    const core: Core = { cfg, deps, store, driver, manager, kernel, keeper, dns, kernelTimes, actions, fleet };
+    watchStore(core, () => statusLine(core, running.now));
     return await ready(core, running, metricsAt);
   } catch (e) {
-    await core?.driver.close().catch(() => undefined);
-    store.close();
+    await driver.close().catch(() => undefined);
+    store?.close();
     throw e;
   }
 }
@@ -72,24 +98,43 @@ async function ready(core: Core, running: RunningJails, metricsAt: MetricsAddres
   const restored = core.store.countCurrent(clock.now());
   log.info({ event: 'restore', restored, ended, changes, ms: clock.now() - started },
     `restored ${restored} ban(s) into the kernel${ended ? `, dropped ${ended} of jails no longer configured` : ''}`);
+  // Actions without norestored see the restored bans again (fail2ban's start-up), keyed by this start.
+  core.actions.enqueue(core.store.current(clock.now()).map((r) => eventOf('ban', r)), { at: started });
+  void core.actions.start();
   // fail2ban's debris in iptables is housekeeping: a failure is logged, the daemon still starts.
   await sweepStale(core, {}).catch((e: Error) => log.error({ event: 'stale-chains', err: e.message }, `stale f2b-* chain cleanup failed: ${e.message}`));
   const jobs = startJobs(core, () => statusLine(core, running.now));
   try {
     await startJails(core, [...set.jails.values()]);
-    core.keeper.watch({
-      table: core.cfg.table,
-      events: core.cfg.rulesetEvents ?? core.driver.name === 'nftables',
-      checkMs: core.cfg.checkMs ?? { withEvents: 1000, withoutEvents: 5000 },
-    });
+    const can = core.driver.capabilities;
+    if (can.rulesetEvents || can.periodicRepair) {
+      core.keeper.watch({
+        table: core.cfg.table,
+        events: core.cfg.rulesetEvents ?? can.rulesetEvents,
+        checkMs: core.cfg.checkMs ?? { withEvents: 1000, withoutEvents: 5000 },
+      });
+    }
+    // Waits a moment for Redis so a bad URL or password is reported at start; the host is protected either way.
+    await core.fleet?.start(FLEET_START_WAIT_MS);
     const metrics = metricsAt ? await serveMetrics(metricsAt, () => metricsSnapshot(core, running.now)) : null;
     if (metrics) log.info({ event: 'metrics', at: core.cfg.settings.metrics }, `metrics on ${core.cfg.settings.metrics}`);
     return announce(new Daemon({ core, jails: running, jobs, metrics, startedAt: clock.now() }), core, running);
   } catch (e) {
+    await core.fleet?.close();
     jobs.stop();
+    await core.actions.stop();
     core.keeper.close();
     for (const j of set.jails.values()) await j.stop();
     throw e;
+  }
+}
+
+/** One warning per action f2b-fw does not run, with the reason (check-config shows them too). */
+function warnUnsupported(loaded: LoadedConfig, log: Logger): void {
+  for (const [jail, list] of loaded.actions) {
+    for (const a of list.filter((x) => x.kind === 'unsupported')) {
+      log.warn({ jail, action: a.name, reason: a.reason }, `[${jail}] action ${a.name} is not run: ${a.reason}`);
+    }
   }
 }
 

@@ -22,6 +22,7 @@ import { mergePlans, sweepStale } from './stale-sweep.js';
 import type { Core, RunningJails } from './runtime.js';
 import { banRefusal } from '../bans/ban-guard.js';
 import { IgnoreList } from '../jail/ignore.js';
+import { banJails } from './fleet.js';
 
 /** What boot hands over once the daemon is ready. */
 export interface Running {
@@ -63,13 +64,17 @@ export class Daemon implements DaemonApi {
     const { store, manager, driver } = this.core;
     const now = this.core.deps.clock.now();
     if (jail === undefined) {
-      return { jails: [...this.live.keys()], pid: process.pid, startedAt: this.running.startedAt, backend: driver.name, currentlyBanned: store.countCurrent(now), store: store.health(now) };
+      return {
+        jails: [...this.live.keys()], pid: process.pid, startedAt: this.running.startedAt, backend: driver.name, currentlyBanned: store.countCurrent(now), store: store.health(now),
+        ...(this.core.fleet ? { fleet: this.core.fleet.status() } : {}),
+      };
     }
     const j = this.jail(jail);
     const bans = store.current(now, jail);
     return {
       jail, currentlyFailed: j.jail.currentlyFailed(), totalFailed: j.counters.failures, files: j.files(),
       currentlyBanned: bans.length, totalBanned: manager.totals.get(jail) ?? 0, bannedList: bans.map((b) => b.addr),
+      actions: this.core.actions.stats(jail).map(({ jail: _j, ...a }) => a),
     };
   }
 
@@ -94,17 +99,24 @@ export class Daemon implements DaemonApi {
   }
 
   async unban(jail: string | undefined, addrs: readonly string[] | 'all'): Promise<UnbanResult> {
-    const { store, manager } = this.core;
-    const jails = jail === undefined ? [...this.live.keys()] : [this.jail(jail).name];
+    const { store } = this.core;
+    const builtin = this.running.jails.now.fleetJail?.name;
+    const jails = jail === undefined ? banJails(this.running.jails.now) : [jail === builtin ? jail : this.jail(jail).name];
     const now = this.core.deps.clock.now();
     if (addrs === 'all') {
-      const keys = jails.flatMap((jn) => store.current(now, jn).map((b) => ({ jail: jn, addr: b.addr })));
-      return { unbanned: await manager.unban(keys), notBanned: [] };
+      return { unbanned: await this.unbanShared(jails.flatMap((jn) => store.current(now, jn))), notBanned: [] };
     }
     const canon = addrs.map(canonicalAddr);
-    const keys = canon.flatMap((addr) => store.currentFor(addr, now).filter((b) => jails.includes(b.jail)).map((b) => ({ jail: b.jail, addr })));
-    const unbanned = await manager.unban(keys);
+    const unbanned = await this.unbanShared(canon.flatMap((addr) => store.currentFor(addr, now).filter((b) => jails.includes(b.jail))));
     return { unbanned, notBanned: canon.filter((a) => !unbanned.some((k) => k.addr === a)) };
+  }
+
+  /** Ends bans by hand; the fleet lifts the shared ones on every host. */
+  private async unbanShared(records: readonly BanRecord[]): Promise<{ jail: string; addr: string }[]> {
+    const unbanned = await this.core.manager.unban(records.map((b) => ({ jail: b.jail, addr: b.addr })));
+    const lifted = new Set(unbanned.map((k) => `${k.jail} ${k.addr}`));
+    this.core.fleet?.unbanned(records.filter((r) => lifted.has(`${r.jail} ${r.addr}`)));
+    return unbanned;
   }
 
   async banned(addr?: string): Promise<BanRecord[]> {
@@ -132,6 +144,10 @@ export class Daemon implements DaemonApi {
     const plan = planReload(this.core, this.running.jails.now, scope === 'all' ? undefined : scope);
     const { set, result } = await applyReload(this.core, this.running.jails.now, plan);
     this.running.jails.commit(set);
+    // Actions follow the new configuration; their queued deliveries stay in the outbox meanwhile.
+    await this.core.actions.stop();
+    this.core.actions.configure(plan.loaded.actions);
+    void this.core.actions.start();
     return result;
   }
 
@@ -176,8 +192,10 @@ export class Daemon implements DaemonApi {
     if (metrics) await new Promise((r) => metrics.close(r));
     for (const j of this.live.values()) await j.stop();
     await core.manager.idle();
+    await core.actions.stop();
+    await core.fleet?.close();
     if (core.cfg.settings.onStop === 'flush') {
-      for (const jail of this.live.keys()) await core.kernel.run(() => core.driver.unbanAll(jail));
+      for (const jail of banJails(this.running.jails.now)) await core.kernel.run(() => core.driver.unbanAll(jail));
       log.info({ event: 'flush' }, 'removed every ban from the kernel (on_stop = flush); the store keeps them');
     }
     await core.driver.close();

@@ -30,7 +30,10 @@ function guarded(log: Logger, what: string, fn: () => unknown): () => void {
 /** Starts the jobs (the purge runs once now); `status` gives the watchdog's STATUS= text. */
 export function startJobs(core: Core, status: () => string): Jobs {
   const { clock, log, notifier } = core.deps;
-  const purge = guarded(log, 'history purge', () => core.store.purge(clock.now(), core.cfg.settings.dbpurgeage));
+  const purge = guarded(log, 'history purge', () => {
+    core.store.purge(clock.now(), core.cfg.settings.dbpurgeage);
+    core.fleet?.purge(clock.now() - core.cfg.settings.dbpurgeage * 1000);
+  });
   const timers = [
     setInterval(guarded(log, 'expiry sweep', () => {
       core.manager.sweep();

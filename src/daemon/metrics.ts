@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
+import type { FleetStatus } from '../fleet/member.js';
 
 /** Upper bounds (s) of the kernel transaction latency histogram. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -53,6 +54,24 @@ export interface MetricsSnapshot {
   readonly storeDegraded: boolean;
   /** Bans in force the database has not taken. */
   readonly storeUnwritten: number;
+  /** Per action of each jail: attempts by result and entries queued. */
+  readonly actions?: ReadonlyArray<{ readonly jail: string; readonly action: string; readonly sent: number; readonly failed: number; readonly dropped: number; readonly queued: number }>;
+  /** The fleet's figures, when `[Fleet]` is configured. */
+  readonly fleet?: FleetStatus;
+}
+
+/** The fleet's series (docs/fleet.md). */
+function fleetLines(f: FleetStatus | undefined): string[] {
+  if (!f) return [];
+  const one = (name: string, help: string, type: string, value: number): string[] => [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`];
+  return [
+    ...one('f2b_fw_fleet_connected', 'Connected to the fleet\'s Redis (1) or not (0).', 'gauge', f.connected ? 1 : 0),
+    ...one('f2b_fw_fleet_sent_total', 'Shared changes written to Redis since start.', 'counter', f.sent),
+    ...one('f2b_fw_fleet_received_total', 'Changes from other members applied since start.', 'counter', f.received),
+    ...one('f2b_fw_fleet_refused_total', 'Entries from other members refused since start.', 'counter', f.refused),
+    ...one('f2b_fw_fleet_queued', 'Shared changes waiting in the outbox.', 'gauge', f.queued),
+    ...one('f2b_fw_fleet_lag_seconds', 'How far the reader is behind the newest stream entry.', 'gauge', f.lagMs / 1000),
+  ];
 }
 
 function label(value: string): string {
@@ -78,6 +97,12 @@ export function renderMetrics(s: MetricsSnapshot): string {
     `f2b_fw_store_degraded ${s.storeDegraded ? 1 : 0}`,
     '# HELP f2b_fw_store_unwritten_bans Bans in force only the kernel and memory hold.', '# TYPE f2b_fw_store_unwritten_bans gauge',
     `f2b_fw_store_unwritten_bans ${s.storeUnwritten}`,
+    '# HELP f2b_fw_actions_total Action deliveries by result (sent, failed: will retry, dropped).', '# TYPE f2b_fw_actions_total counter',
+    ...(s.actions ?? []).flatMap((a) => (['sent', 'failed', 'dropped'] as const).map((r) =>
+      `f2b_fw_actions_total{jail="${label(a.jail)}",action="${label(a.action)}",result="${r}"} ${a[r]}`)),
+    '# HELP f2b_fw_outbox_depth Action deliveries queued in the outbox.', '# TYPE f2b_fw_outbox_depth gauge',
+    ...(s.actions ?? []).map((a) => `f2b_fw_outbox_depth{jail="${label(a.jail)}",action="${label(a.action)}"} ${a.queued}`),
+    ...fleetLines(s.fleet),
     '',
   ].join('\n');
 }

@@ -6,13 +6,16 @@
  * daemon. Host names (usedns = yes|warn) are a stage input: a resolver over
  * the daemon's DNS cache, built per jail before the filter is compiled.
  */
+import type { Clock } from '../core/clock.js';
 import type { Decision, Failure, Line } from '../core/records.js';
-import { logBanEvent, type Logger } from '../core/log.js';
-import type { FilterHit } from '../filter/filter.js';
+import type { Logger } from '../core/log.js';
+import type { AbandonedLine, FilterHit } from '../filter/filter.js';
+import { LIMITS } from '../core/defaults.js';
 import type { JailSettings } from '../jail/settings.js';
 import type { Applied } from '../bans/manager.js';
 import type { DnsCache } from './dns-cache.js';
 import type { HostResolver, RuntimeJail } from './jails.js';
+import { FoundLog } from './found-log.js';
 
 /** Where decisions go: the ban manager's batching queue. */
 export interface DecisionSink {
@@ -29,14 +32,14 @@ export function failureOf(jail: string, hit: FilterHit): Failure | null {
  * The function a jail's source calls for each line. Never throws: a bad line
  * must not stop the daemon; a decision the manager cannot record is logged.
  */
-export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger): (line: Line) => void {
-  return (line) => {
-    j.counters.lines++;
-    for (const hit of j.filter.feed(line)) {
+export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, clock: Clock): (line: Line) => void {
+  const found = new FoundLog(j.name, log, clock);
+  const onHits = (hits: readonly FilterHit[]): void => {
+    for (const hit of hits) {
       const failure = failureOf(j.name, hit);
       if (!failure) continue;
       j.counters.failures++;
-      logBanEvent(log, 'Found', j.name, failure.addr, {}, failure.time);
+      found.note(failure.addr, failure.time);
       const decision = j.jail.onFailure(failure);
       if (decision) {
         sink.submit(decision).catch((e: Error) => log.error({ jail: decision.jail, addr: decision.addr, err: e.message },
@@ -44,6 +47,21 @@ export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger): (
       }
     }
   };
+  for (const w of j.warnings) log.warn({ event: 'regex-backtracking', jail: j.name }, `[${j.name}] ${w}`);
+  j.filter.deliver?.({ hits: onHits, abandoned: (e) => abandonedOnce(j.name, e, log) });
+  return (line) => {
+    j.counters.lines++;
+    onHits(j.filter.feed(line));
+  };
+}
+
+/** Logs the first abandoned line of a jail's filter; later ones are only counted (an attacker repeats the line). */
+function abandonedOnce(jail: string, e: AbandonedLine, log: Logger): void {
+  if (e.count !== 1) return;
+  const why = e.kind === 'timeout' ? `its match ran past ${LIMITS.matchWatchdogMs} ms (catastrophic backtracking)`
+    : e.kind === 'queue-full' ? `the filter's worker is ${LIMITS.guardedQueueLines} lines behind` : `the filter's worker failed: ${e.detail}`;
+  log.warn({ event: 'line-abandoned', jail, kind: e.kind },
+    `[${jail}] a line of ${e.source} was abandoned: ${why}; the worker was restarted and further abandoned lines are only counted`);
 }
 
 /**

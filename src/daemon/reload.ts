@@ -14,8 +14,10 @@ import { firewallLayout } from '../fw/spec.js';
 import type { Plan } from '../fw/plan.js';
 import { ApiError, type ReloadResult } from './api.js';
 import { buildJails, type RuntimeJail } from './jails.js';
+import { ignoreWarnings } from '../jail/ignore.js';
 import { dnsResolver, linePipeline } from './pipeline.js';
 import { statusLine, type Core, type JailSet } from './runtime.js';
+import { banJails, fleetJailOf, withFleetJail } from './fleet.js';
 
 /** A reload worked out, not applied yet. */
 export interface ReloadPlan {
@@ -47,11 +49,13 @@ export function planReload(core: Core, current: JailSet, only?: ReadonlySet<stri
   const jails = new Map(only === undefined ? [] : [...current.jails].filter(([n]) => !only.has(n)));
   for (const j of fresh) jails.set(j.name, j);
   // The kernel layout of exactly the jails that will run (a one-jail reload leaves the others as they are).
-  const layout = firewallLayout({ ...loaded, jails: [...jails.values()].map((j) => j.raw) });
+  const running = { ...loaded, jails: [...jails.values()].map((j) => j.raw) };
+  const fleet = core.cfg.settings.fleet;
+  const layout = firewallLayout(withFleetJail(running, fleet));
   core.deps.checkBackend?.(loaded, layout);
   const before = current.jails;
   return {
-    loaded, fresh, next: { jails, layout },
+    loaded, fresh, next: { jails, layout, fleetJail: fleetJailOf(running, fleet, core.deps.ownAddresses) },
     added: [...jails.keys()].filter((n) => !before.has(n)),
     removed: [...before.keys()].filter((n) => !jails.has(n)),
     kept: [...jails.keys()].filter((n) => before.has(n)),
@@ -62,16 +66,23 @@ export function planReload(core: Core, current: JailSet, only?: ReadonlySet<stri
 export function endBansOfOtherJails(core: Core, set: JailSet): number {
   const { store } = core;
   const now = core.deps.clock.now();
-  const gone = store.jailsWithBans().filter((j) => !set.jails.has(j));
+  const known = new Set(banJails(set));
+  const gone = store.jailsWithBans().filter((j) => !known.has(j));
   const keys = gone.flatMap((jail) => store.current(now, jail).map((b) => ({ jail, addr: b.addr })));
   return store.removeBans(keys, now).length;
 }
 
 /** Starts a generation's jails that are not running yet (each line into the pipeline). */
 export async function startJails(core: Core, jails: readonly RuntimeJail[]): Promise<void> {
-  const { log } = core.deps;
+  const { log, clock } = core.deps;
   for (const j of jails) {
-    await j.start(core.store, linePipeline(j, core.manager, log),
+    for (const w of ignoreWarnings(j.name, j.settings.ignoreip)) log.warn({ event: 'config', jail: j.name }, w);
+    void j.jail.namesResolved.then((failed) => {
+      for (const name of failed) {
+        log.warn({ event: 'dns', jail: j.name, host: name }, `[${j.name}] ignoreip host name ${name} did not resolve: addresses it stands for can be banned`);
+      }
+    });
+    await j.start(core.store, linePipeline(j, core.manager, log, clock),
       (err, source) => log.warn({ jail: j.name, source, err: err.message }, `[${j.name}] cannot read ${source}: ${err.message}`));
   }
 }

@@ -5,7 +5,9 @@
  * a reload replaces it as a whole (src/daemon/reload.ts) or not at all.
  */
 import type { HostAddressSource } from '../jail/ignore.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock, Timers } from '../core/clock.js';
+import type { IgnoreList } from '../jail/ignore.js';
+import type { FleetMember } from '../fleet/member.js';
 import type { Logger } from '../core/log.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { DaemonSettings } from '../config/daemon-conf.js';
@@ -16,6 +18,7 @@ import type { BanManager } from '../bans/manager.js';
 import type { KernelQueue } from '../bans/kernel-queue.js';
 import type { Notifier } from '../../native/sd-notify.js';
 import type { KernelKeeper } from './kernel-keeper.js';
+import type { ActionHub } from '../actions/hub.js';
 import type { RuntimeJail } from './jails.js';
 import type { DnsCache, NameLookup } from './dns-cache.js';
 import type { LatencyHistogram, MetricsSnapshot } from './metrics.js';
@@ -51,6 +54,8 @@ export interface DaemonDeps {
   readonly ownAddresses: readonly string[] | HostAddressSource;
   /** Host-name lookup for usedns = yes|warn (default: the system resolver). */
   readonly lookup?: NameLookup;
+  /** Timers of the fleet's outbox worker (default: Node's). */
+  readonly timers?: Timers;
 }
 
 /** What boot builds once; nothing in it is replaced while the daemon runs. */
@@ -65,12 +70,25 @@ export interface Core {
   readonly keeper: KernelKeeper;
   readonly dns: DnsCache;
   readonly kernelTimes: LatencyHistogram;
+  /** The jails' command and reporter actions, off the ban path (src/actions/hub.ts). */
+  readonly actions: ActionHub;
+  /** This host as a fleet member (docs/fleet.md); null without `[Fleet]`. */
+  readonly fleet: FleetMember | null;
+}
+
+/** The built-in jail receiving shared bans of jails this host lacks. */
+export interface FleetJail {
+  readonly name: string;
+  /** [DEFAULT]'s ignoreip and, with ignoreself, this host's addresses. */
+  readonly ignore: IgnoreList;
 }
 
 /** One generation of jails and the kernel layout that serves exactly them. */
 export interface JailSet {
   readonly jails: ReadonlyMap<string, RuntimeJail>;
   readonly layout: FirewallLayout;
+  /** The built-in fleet jail of this generation (null: no fleet, or a configured jail takes its name). */
+  readonly fleetJail: FleetJail | null;
 }
 
 /**
@@ -105,7 +123,9 @@ export function metricsSnapshot(core: Core, set: JailSet): MetricsSnapshot {
   const store = core.store.health(now);
   return {
     storeDegraded: store.state === 'degraded', storeUnwritten: store.unwritten,
+    ...(core.fleet ? { fleet: core.fleet.status() } : {}),
     repairsTotal: core.keeper.repairs,
+    actions: core.actions.stats(),
     kernel: core.kernelTimes,
     jails: [...set.jails.values()].map((j) => ({
       jail: j.name, banned: core.store.countCurrent(now, j.name), bansTotal: core.manager.totals.get(j.name) ?? 0,

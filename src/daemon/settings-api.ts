@@ -6,7 +6,7 @@
 import { ConfigError } from '../core/errors.js';
 import { parseDuration } from '../config/duration.js';
 import { parseIgnoreEntry } from '../jail/ignore.js';
-import type { JailSettings } from '../jail/settings.js';
+import { parseCount, type JailSettings } from '../jail/settings.js';
 import { ApiError, type JailKey, type JailValue } from './api.js';
 import type { RuntimeJail } from './jails.js';
 
@@ -48,9 +48,7 @@ export function jailSet(j: RuntimeJail, key: JailKey, value: string): JailValue 
       break;
     }
     case 'maxretry': {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) throw new ApiError('bad-value', `[${j.name}] maxretry must be a positive whole number, not ${JSON.stringify(value)}`);
-      next = { ...j.settings, maxretry: n };
+      next = { ...j.settings, maxretry: checked(j.name, key, v, () => parseCount(v, pos)) };
       break;
     }
     case 'addignoreip':

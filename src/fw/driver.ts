@@ -6,6 +6,7 @@
 import type { Ban } from '../core/records.js';
 import type { FirewallLayout } from './layout.js';
 import type { Plan } from './plan.js';
+import type { DriverCapabilities } from './capabilities.js';
 
 /** An address or prefix to remove from a jail. */
 export interface BanKey {
@@ -35,8 +36,10 @@ export interface BanOutcome {
 
 /** One firewall backend. Every method is one atomic kernel transaction. */
 export interface FirewallDriver {
-  /** Short name: `nftables`, `iptables-ipset`, `null`. */
+  /** Short name for logs and status: `nftables`, `iptables-ipset`, `null`. */
   readonly name: string;
+  /** What it can do (the daemon never tests `name`). */
+  readonly capabilities: DriverCapabilities;
   /**
    * Brings the kernel to `layout` holding exactly `bans` (expired ones skipped),
    * removing what is ours but unwanted; returns the plan (empty when in sync).

@@ -22,6 +22,8 @@ export interface Plan {
   readonly changes: readonly PlanChange[];
   /** Jails whose bans did not all fit their sets' maxelem (the longest-lasting were kept); not a change. */
   readonly full?: readonly { readonly jail: string; readonly skipped: number; readonly maxelem: number }[];
+  /** Bans left out because their address is not one (first 10); not a change. */
+  readonly invalid?: readonly { readonly jail: string; readonly addr: string }[];
 }
 
 /** True when the kernel already matches the desired state. */
@@ -44,6 +46,7 @@ export function formatPlan(plan: Plan): string {
     }
   }
   for (const [key, n] of elements) if (n > 10) lines.push(`  … and ${n - 10} more element changes: ${key}`);
+  for (const b of plan.invalid ?? []) lines.push(`  (jail ${b.jail}: ${JSON.stringify(b.addr)} is no address: left out)`);
   for (const f of plan.full ?? []) lines.push(`  (jail ${f.jail}: ${f.skipped} ban(s) not in the kernel, a set is at maxelem ${f.maxelem})`);
   return [`${plan.changes.length} change(s):`, ...lines].join('\n');
 }

@@ -3,6 +3,7 @@
  * firewall key (port, protocol, hooks, verdict/blocktype, priority) before
  * anything touches the kernel. Errors name file, line, section, key and value.
  */
+import { parseBoolean } from '../config/bool.js';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { DEFAULTS } from '../core/defaults.js';
 import type { RawSection, Setting } from '../config/types.js';
@@ -30,11 +31,6 @@ function setting(section: RawSection, key: string): Setting | undefined {
 
 function fallbackPos(cfg: FirewallConfig, section: string, key: string, value?: string): ConfigPosition {
   return { file: cfg.configDir, section, key, ...(value === undefined ? {} : { value }) };
-}
-
-/** True for fail2ban's boolean spellings of yes. */
-function isTrue(value: string): boolean {
-  return /^(true|yes|on|1)$/i.test(value.trim());
 }
 
 function parseList(value: string): string[] {
@@ -136,7 +132,7 @@ export function firewallLayout(cfg: FirewallConfig, services: ServiceTable = Ser
   const seen = new Set<string>();
   for (const jail of cfg.jails) {
     const enabled = setting(jail, 'enabled');
-    if (!enabled || !isTrue(enabled.value)) continue;
+    if (!enabled || !parseBoolean(enabled.value, enabled.pos)) continue;
     const own = setting(jail, 'priority');
     if (own && parsePriority(own.value, own.pos) !== priority) {
       throw new ConfigError(own.pos, `all jails share one base chain priority (${priority}, from [DEFAULT]); set priority in [DEFAULT] only`);

@@ -22,6 +22,15 @@ export function parseNet(text: string): Net | null {
   return canon === null ? null : netOf(canon);
 }
 
+/** Warnings about ignoreip words that are valid but almost surely a mistake (`0.0.0.0/0`: the jail never bans). */
+export function ignoreWarnings(jail: string, words: readonly string[]): string[] {
+  return words.flatMap((w) => {
+    const net = parseNet(w);
+    if (net === null || net.bits !== 0) return [];
+    return [`[${jail}] ignoreip = ${w} ignores every ${net.v6 ? 'IPv6' : 'IPv4'} address: this jail never bans one`];
+  });
+}
+
 /** Checks one ignoreip word; `pos` names the ignoreip setting. */
 export function parseIgnoreEntry(word: string, pos: ConfigPosition): IgnoreEntry {
   const net = parseNet(word);

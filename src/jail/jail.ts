@@ -47,6 +47,8 @@ interface Counted {
   /** The address that failed (a counting prefix gathers several). */
   readonly addr: string;
   readonly matches: readonly string[];
+  /** The filter's captured fields (actions' `<F-*>` tags). */
+  readonly fields: Readonly<Record<string, string>>;
 }
 
 /** Sweep stale addresses after this many failures, so the map stays bounded by the window. */
@@ -120,7 +122,7 @@ export class Jail {
     const kept = before === undefined ? [] : before.filter((c) => c.time >= since);
     if (before !== undefined) this.failures.delete(key);
     // A date in the future (clock skew, a forged line) counts as now, so it ages out like the others.
-    kept.push({ time: Math.min(f.time, now), addr: f.addr, matches: f.matches });
+    kept.push({ time: Math.min(f.time, now), addr: f.addr, matches: f.matches, fields: f.fields });
     if (kept.length < this.settings.maxretry) {
       this.failures.set(key, kept);
       if (this.failures.size > this.settings.failureTableSize) {
@@ -134,8 +136,10 @@ export class Jail {
     const refused = key !== f.addr && this.isIgnored(key) ? key : undefined;
     const target = refused === undefined ? key : f.addr;
     const addresses = target === f.addr ? undefined : new Set(kept.map((c) => c.addr)).size;
+    const fields = Object.assign({}, ...kept.map((c) => c.fields)) as Record<string, string>;
     return this.escalate(target, now, matches) ?? {
       op: 'ban', jail: this.settings.name, addr: target, ttl: this.banTime(target), reason: 'maxretry reached', matches,
+      failures: kept.length, fields,
       ...(addresses === undefined ? {} : { addresses }), ...(refused === undefined ? {} : { refused }),
     };
   }

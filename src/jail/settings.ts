@@ -3,9 +3,10 @@
  * ConfigError naming file, line, section, key and value. Keys a section does
  * not set take fail2ban's defaults from DEFAULTS.
  */
-import { DEFAULTS } from '../core/defaults.js';
+import { DEFAULTS, LIMITS } from '../core/defaults.js';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { parseDuration } from '../config/duration.js';
+import { parseBoolean } from '../config/bool.js';
 import type { RawSection, Setting } from '../config/types.js';
 import { parseIgnoreEntry } from './ignore.js';
 import { prefixSettings, type PrefixSettings } from './prefix-settings.js';
@@ -60,12 +61,9 @@ export function at(s: Setting): ConfigPosition {
   return { ...s.pos, value: s.value };
 }
 
-/** fail2ban's booleans: true/yes/on/1 and false/no/off/0. */
+/** A boolean setting (the one boolean parser, src/config/bool.ts). */
 export function parseBool(s: Setting): boolean {
-  const v = s.value.trim().toLowerCase();
-  if (['true', 'yes', 'on', '1'].includes(v)) return true;
-  if (['false', 'no', 'off', '0'].includes(v)) return false;
-  throw new ConfigError(at(s), 'expected a boolean: true/yes/on/1 or false/no/off/0');
+  return parseBoolean(s.value, s.pos);
 }
 
 function oneOf<T extends string>(s: Setting | undefined, allowed: readonly T[], fallback: T): T {
@@ -75,12 +73,18 @@ function oneOf<T extends string>(s: Setting | undefined, allowed: readonly T[], 
   throw new ConfigError(at(s), `expected one of ${allowed.join(', ')}`);
 }
 
-function positiveNumber(s: Setting, integer: boolean): number {
+function positiveNumber(s: Setting): number {
   const v = s.value.trim();
   const n = Number(v);
-  if (v === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new ConfigError(at(s), `expected a positive ${integer ? 'whole ' : ''}number`);
-  }
+  if (v === '' || !Number.isFinite(n) || n <= 0) throw new ConfigError(at(s), 'expected a positive number');
+  return n;
+}
+
+/** A count (maxretry): a whole number from 1 to LIMITS.count. */
+export function parseCount(text: string, pos: ConfigPosition): number {
+  const v = text.trim();
+  const n = /^\d{1,16}$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= LIMITS.count)) throw new ConfigError({ ...pos, value: text }, `expected a whole number from 1 to ${LIMITS.count}`);
   return n;
 }
 
@@ -116,7 +120,7 @@ function increment(get: (k: string) => Setting | undefined): BantimeIncrement {
   const empty = (s: Setting | undefined): boolean => !s || s.value.trim() === '';
   return {
     enabled: en ? parseBool(en) : false,
-    factor: empty(factor) ? DEFAULTS.bantimeFactor : positiveNumber(factor!, false),
+    factor: empty(factor) ? DEFAULTS.bantimeFactor : positiveNumber(factor!),
     multipliers,
     formula: parseFormula(get('bantime.formula')),
     maxtime: empty(maxtime) ? null : finiteDuration(maxtime!),
@@ -151,7 +155,7 @@ export function jailSettings(raw: RawSection): JailSettings {
     filter: filter ? filter.value.trim() : raw.name,
     logpath: logpaths(get('logpath')),
     backend: oneOf(get('backend'), ['auto', 'polling', 'inotify', 'systemd'] as const, DEFAULTS.backend),
-    maxretry: maxretry ? positiveNumber(maxretry, true) : DEFAULTS.maxretry,
+    maxretry: maxretry ? parseCount(maxretry.value, maxretry.pos) : DEFAULTS.maxretry,
     findtime: findtime ? finiteDuration(findtime) : DEFAULTS.findtime,
     bantime: bantime ? parseDuration(bantime.value, at(bantime)) : DEFAULTS.bantime,
     ignoreip: ignoreEntries,

@@ -34,6 +34,11 @@ export interface OutboxWorkerOptions {
   readonly concurrency?: number;
   /** Retry delays (default OUTBOX_DEFAULTS.backoff). */
   readonly backoff?: BackoffBounds;
+  /**
+   * Kick on every enqueue into the channel (default true). False: the owner kicks (the actions hub
+   * waits until the kernel has a ban before its reports may go).
+   */
+  readonly follow?: boolean;
   /** Called after every attempt (metrics, status counters); its errors are ignored. */
   readonly onOutcome?: (entry: OutboxEntry, outcome: DeliveryOutcome, detail: string) => void;
 }
@@ -74,7 +79,7 @@ export class OutboxWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.o.outbox.subscribe(this.o.channel, () => this.kick());
+    if (this.o.follow !== false) this.unsubscribe = this.o.outbox.subscribe(this.o.channel, () => this.kick());
     this.kick();
   }
 

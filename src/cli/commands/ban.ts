@@ -6,7 +6,6 @@ import { formatTime } from '../../control/format.js';
 /** `f2b-fw ban JAIL IP… [--force]`: bans addresses or prefixes now, with the jail's bantime. */
 export const banCommand: Command = {
   name: 'ban',
-  summary: 'ban addresses in a jail now',
   help: [
     'Usage: f2b-fw ban JAIL IP|PREFIX... [--force] [--json] [--socket PATH]',
     '',

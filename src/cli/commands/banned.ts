@@ -6,7 +6,6 @@ import { formatBans } from '../../control/format.js';
 /** `f2b-fw banned [IP]`: bans in force, or which jails hold one address and until when. */
 export const bannedCommand: Command = {
   name: 'banned',
-  summary: 'list bans in force (or which jails hold IP)',
   help: [
     'Usage: f2b-fw banned [IP] [--json] [--socket PATH]',
     '',

@@ -18,7 +18,6 @@ const INNER = 'F2B_FW_DEMO_INNER';
 /** `f2b-fw demo`. */
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'build a throwaway router lab, replay an attack and show the ban',
   help: [
     'Usage: f2b-fw demo [--bantime SECONDS] [--json]',
     '',

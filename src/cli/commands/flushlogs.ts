@@ -5,7 +5,6 @@ import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, ask, printJson, usageError, wantsJ
 /** `f2b-fw flushlogs`: the daemon reopens its log file (fail2ban-client's command; logrotate's postrotate). */
 export const flushlogsCommand: Command = {
   name: 'flushlogs',
-  summary: 'reopen the log file (after logrotate)',
   help: [
     'Usage: f2b-fw flushlogs [--json] [--socket PATH]',
     '',

@@ -6,7 +6,6 @@ import { formatValue } from '../../control/format.js';
 /** `f2b-fw get JAIL KEY`: reads one jail setting from the running daemon. */
 export const getCommand: Command = {
   name: 'get',
-  summary: 'read a jail setting from the daemon',
   help: [
     'Usage: f2b-fw get JAIL KEY [--json] [--socket PATH]',
     '',

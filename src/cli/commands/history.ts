@@ -6,7 +6,6 @@ import { formatHistory } from '../../control/format.js';
 /** `f2b-fw history IP`: every recorded ban of an address, newest first. */
 export const historyCommand: Command = {
   name: 'history',
-  summary: 'show every recorded ban of an address',
   help: [
     'Usage: f2b-fw history IP [--json] [--socket PATH]',
     '',

@@ -9,11 +9,10 @@ import { F2bError } from '../../core/errors.js';
 import { readFail2banDb } from '../../bans/import-fail2ban.js';
 import { BanStore } from '../../bans/store.js';
 import { callDaemon } from '../../control/client.js';
-import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../../daemon/paths.js';
+import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 
 export const importFail2banDbCommand: Command = {
   name: 'import-fail2ban-db',
-  summary: 'import the bans in force from a fail2ban database',
   help: [
     'Usage: f2b-fw import-fail2ban-db PATH [--config-dir DIR] [--db FILE] [--socket PATH] [--json]',
     '',

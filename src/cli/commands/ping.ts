@@ -5,7 +5,6 @@ import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, ask, printJson, usageError, wantsJ
 /** `f2b-fw ping`: is a daemon answering on the socket? */
 export const pingCommand: Command = {
   name: 'ping',
-  summary: 'check that the daemon answers',
   help: [
     'Usage: f2b-fw ping [--json] [--socket PATH]',
     '',

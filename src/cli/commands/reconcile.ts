@@ -6,12 +6,11 @@
  * choice included, is validated before the first kernel call, so a bad value
  * changes nothing.
  */
-import { DEFAULTS } from '../../core/defaults.js';
 import { systemClock } from '../../core/clock.js';
 import { loadJailConfig } from '../../config/load.js';
 import { firewallLayout } from '../../fw/spec.js';
 import { formatPlan, isEmptyPlan } from '../../fw/plan.js';
-import { backendName, chooseBackend, openDriver } from '../../daemon/driver.js';
+import { backendName, chooseBackend, openDriver } from '../../fw/backend.js';
 import { mergePlans, sweepStaleChains } from '../../daemon/stale-sweep.js';
 import { COMMON_OPTIONS, EXIT, type Command } from '../command.js';
 import { existsSync } from 'node:fs';
@@ -19,12 +18,11 @@ import { F2bError } from '../../core/errors.js';
 import type { Plan } from '../../fw/plan.js';
 import { BanStore } from '../../bans/store.js';
 import { callDaemon } from '../../control/client.js';
-import { INSTANCE_OPTIONS, resolveInstance } from '../../daemon/paths.js';
+import { INSTANCE_OPTIONS, resolveInstance } from '../instance.js';
 
 /** `f2b-fw reconcile [--config-dir DIR] [--dry-run] [--json] [--force]`. */
 export const reconcileCommand: Command = {
   name: 'reconcile',
-  summary: 'bring the kernel firewall in line with the configuration (one transaction)',
   help: [
     'Usage: f2b-fw reconcile [--config-dir DIR] [--dry-run] [--json] [--force] [--backend NAME]',
     '',
@@ -47,7 +45,7 @@ export const reconcileCommand: Command = {
   ].join('\n'),
   options: { ...INSTANCE_OPTIONS, 'config-dir': COMMON_OPTIONS['config-dir'], json: COMMON_OPTIONS.json, 'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, backend: { type: 'string' } },
   async run(args, io) {
-    const configDir = typeof args.values['config-dir'] === 'string' ? args.values['config-dir'] : DEFAULTS.configDir;
+    const { configDir, settings } = resolveInstance(args);
     const dryRun = args.values['dry-run'] === true;
     const force = args.values.force === true;
     const flag = args.values.backend as string | undefined;
@@ -56,7 +54,6 @@ export const reconcileCommand: Command = {
     const loaded = loadJailConfig(configDir);
     const layout = firewallLayout(loaded);
     const backend = chooseBackend(flag, loaded, layout).backend;
-    const { settings } = resolveInstance(args);
     const print = (plan: Plan): number => {
       if (args.values.json) io.out(JSON.stringify({ dryRun, applied: !dryRun && !isEmptyPlan(plan), changes: plan.changes }));
       else io.out(`${dryRun && !isEmptyPlan(plan) ? 'dry run, nothing changed; would apply ' : ''}${formatPlan(plan)}`);
@@ -73,7 +70,7 @@ export const reconcileCommand: Command = {
       const stored = existsSync(settings.dbfile) ? BanStore.readBans(settings.dbfile, systemClock.now()) : undefined;
       const bans = (stored ?? await driver.list()).filter((b) => jails.has(b.jail));
       const plan = await driver.reconcile(layout, bans, { dryRun, force });
-      const stale = await sweepStaleChains(driver.name, { dryRun, force });
+      const stale = await sweepStaleChains(driver.capabilities, { dryRun, force });
       for (const w of stale.warnings) io.err(`warning: ${w}`);
       return print(mergePlans(plan, stale.plan));
     } finally {

@@ -6,7 +6,6 @@ import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, ask, printJson, usageError, wantsJ
 /** `f2b-fw reload [JAIL]`: the daemon re-reads its configuration (like SIGHUP). */
 export const reloadCommand: Command = {
   name: 'reload',
-  summary: 're-read the configuration (all jails or one)',
   help: [
     'Usage: f2b-fw reload [JAIL] [--json] [--socket PATH]',
     '',

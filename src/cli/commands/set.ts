@@ -6,7 +6,6 @@ import { formatValue } from '../../control/format.js';
 /** `f2b-fw set JAIL KEY VALUE…`: changes a jail setting at run time (fail2ban-client spellings). */
 export const setCommand: Command = {
   name: 'set',
-  summary: 'change a jail setting at run time (also banip/unbanip)',
   help: [
     'Usage: f2b-fw set JAIL KEY VALUE... [--json] [--socket PATH]',
     '',

@@ -6,7 +6,6 @@ import { formatDaemonStatus, formatJailStatus } from '../../control/format.js';
 /** `f2b-fw status [JAIL]`: the daemon's jails, or one jail, in fail2ban-client's tree form. */
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show the jails, or one jail\'s failures and bans',
   help: [
     'Usage: f2b-fw status [JAIL] [--json] [--socket PATH]',
     '',

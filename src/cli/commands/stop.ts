@@ -4,7 +4,6 @@ import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, ask, printJson, usageError, wantsJ
 /** `f2b-fw stop`: the daemon stops cleanly (same as SIGTERM). */
 export const stopCommand: Command = {
   name: 'stop',
-  summary: 'stop the daemon',
   help: [
     'Usage: f2b-fw stop [--json] [--socket PATH]',
     '',

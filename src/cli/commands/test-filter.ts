@@ -4,6 +4,7 @@
  * (filter.d of --config-dir, else the shipped rules), a filter file path or
  * an inline failregex, with arguments as in a jail (`sshd[mode=aggressive]`).
  */
+import { configDirOf } from '../instance.js';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadFilterDefinition } from '../../config/filter-load.js';
@@ -50,12 +51,15 @@ class UsageError extends F2bError {
   constructor(message: string) { super('usage', message); }
 }
 
-/** Pushes every line of the file at `path` through `splitter`, in large chunks, synchronously. */
-function readFileInto(path: string, splitter: LineSplitter): void {
+/** Pushes every line of the file at `path` through `splitter`, in large chunks (one reused buffer), synchronously. */
+function readFileInto(path: string, splitter: LineSplitter, onChunk: () => void): void {
   const fd = openSync(path, 'r');
   try {
     const chunk = Buffer.allocUnsafe(SOURCE_DEFAULTS.readChunkBytes);
-    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) splitter.feed(chunk.subarray(0, n));
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) {
+      onChunk();
+      splitter.feed(chunk.subarray(0, n));
+    }
     splitter.flush();
   } finally {
     closeSync(fd);
@@ -108,7 +112,6 @@ const USEDNS = new Set(['yes', 'no', 'warn', 'raw']);
 /** `f2b-fw test-filter`. */
 export const testFilterCommand: Command = {
   name: 'test-filter',
-  summary: 'run a filter over a log and report matches (like fail2ban-regex)',
   help: HELP,
   options: {
     'config-dir': COMMON_OPTIONS['config-dir'],
@@ -132,7 +135,7 @@ export const testFilterCommand: Command = {
     const maxlinesText = v.maxlines as string | undefined;
     if (!USEDNS.has(usedns)) throw new UsageError(`--usedns must be yes, no, warn or raw, not ${JSON.stringify(usedns)}`);
     if (maxlinesText !== undefined && !/^\d+$/.test(maxlinesText)) throw new UsageError(`--maxlines must be a positive integer, not ${JSON.stringify(maxlinesText)}`);
-    const configDir = (v['config-dir'] as string | undefined) ?? DEFAULTS.configDir;
+    const configDir = configDirOf(args);
     const loaded = loadFilter(configDir, spec);
     const def = withOverrides(loaded.def, { ignoreregex: ignore, datepattern: v.datepattern as string | undefined });
     const filter = compileFilter(def, {
@@ -150,7 +153,7 @@ export const testFilterCommand: Command = {
     // The daemon's splitter, so lines are cut (and never match) at the same byte.
     const splitter = new LineSplitter(LIMITS.lineBytes, (text, cut) => tallier.add(text, cut));
     if (log === '-') await readStdinInto(splitter);
-    else if (isFile) readFileInto(log, splitter);
+    else if (isFile) readFileInto(log, splitter, () => tallier.chunkRead());
     else splitter.feed(Buffer.from(`${log}\n`));
     const tally = tallier.finish();
     const info = { filter: loaded.label, log: isFile ? log : log === '-' ? 'standard input' : 'single line' };

@@ -11,7 +11,6 @@ function looksLikeAddress(word: string): boolean {
 /** `f2b-fw unban [JAIL] IP…|--all`: lifts bans in one jail or in all of them. */
 export const unbanCommand: Command = {
   name: 'unban',
-  summary: 'lift bans (one jail or all jails)',
   help: [
     'Usage: f2b-fw unban JAIL IP|PREFIX...   lift these bans in JAIL',
     '       f2b-fw unban JAIL --all          lift every ban of JAIL',

@@ -11,7 +11,6 @@ export function packageVersion(): string {
 /** `f2b-fw version`: prints the version (JSON with --json). */
 export const versionCommand: Command = {
   name: 'version',
-  summary: 'print the version',
   help: 'Usage: f2b-fw version [--json]\n\nPrints the f2b-fw version.',
   options: { json: { type: 'boolean' } },
   async run(args, io) {

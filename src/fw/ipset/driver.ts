@@ -8,6 +8,7 @@
  * reconcile (start, reload, `f2b-fw reconcile`), which also removes stale
  * `f2b-*` chains in both iptables variants (src/fw/stale.ts).
  */
+import { IPSET_CAPABILITIES } from '../capabilities.js';
 import type { Clock } from '../../core/clock.js';
 import { EnvironmentError, KernelError } from '../../core/errors.js';
 import type { Ban } from '../../core/records.js';
@@ -67,6 +68,7 @@ function capElements(els: IpsetElement[], limit: number): number {
 /** FirewallDriver over iptables (legacy or nft) and ipset. */
 export class IpsetDriver implements FirewallDriver {
   readonly name = 'iptables-ipset';
+  readonly capabilities = IPSET_CAPABILITIES;
   /** The iptables variant this driver writes. */
   readonly variant: IptablesVariant;
   private readonly session: IpsetSession;

@@ -41,11 +41,11 @@ export function elementKey(e: IpsetElement): string {
 export function timeoutFor(expiresAt: number | null, now: number): number | undefined {
   if (expiresAt === null) return 0;
   const left = Math.ceil((expiresAt - now) / 1000);
-  if (left <= 0) return undefined;
+  if (!(left > 0)) return undefined;
   return Math.min(left, IPSET_MAX_TIMEOUT);
 }
 
-/** The add operations for bans (expired ones skipped). */
+/** The add operations for bans (expired ones and text that is no address skipped: one bad ban never fails the others). */
 export function banOps(bans: readonly Ban[], now: number): IpsetOp[] {
   const ops: IpsetOp[] = [];
   const names = new Map<string, JailNames>();
@@ -54,7 +54,12 @@ export function banOps(bans: readonly Ban[], now: number): IpsetOp[] {
     if (timeout === undefined) continue;
     let n = names.get(b.jail);
     if (!n) names.set(b.jail, (n = jailNames(b.jail)));
-    const p = placement(b.jail, b.addr, n);
+    let p: ReturnType<typeof placement>;
+    try {
+      p = placement(b.jail, b.addr, n);
+    } catch {
+      continue;
+    }
     ops.push({ op: 'add', set: p.set.name, element: { ...p.element, timeout } });
   }
   return ops;

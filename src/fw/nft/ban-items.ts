@@ -19,12 +19,23 @@ export interface BanItem {
   readonly left: number | null;
 }
 
+/** addrTarget, or undefined for text that is no address or prefix. */
+function targetOrUndefined(addr: string): ReturnType<typeof addrTarget> | undefined {
+  try {
+    return addrTarget(addr);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Space per address in the slab (an IPv6 key). */
 const SLOT = 16;
 
 /** Parsed bans of one call. */
 export class BanItems {
   readonly items: BanItem[] = [];
+  /** Entries whose address is not one, left out. */
+  readonly rejected: { readonly jail: string; readonly addr: string }[] = [];
   private readonly slab: Buffer;
 
   /**
@@ -50,7 +61,12 @@ export class BanItems {
       if (version !== undefined) {
         this.items.push({ set: nameOf(e.jail, version), at, keyLen: version === 4 ? 4 : 16, net: false, left });
       } else {
-        const t = addrTarget(e.addr);
+        const t = targetOrUndefined(e.addr);
+        if (!t) {
+          // Not an address: left out, so it cannot fail the other elements' batch.
+          this.rejected.push(e);
+          continue;
+        }
         const net = t.kind === 'net';
         if (!net) addrKey(t).copy(this.slab, at);
         this.items.push({ set: setName(e.jail, t.version, t.kind), at: net ? -1 : at, keyLen: net ? 0 : t.version === 4 ? 4 : 16, text: t.text, net, left });

@@ -7,6 +7,7 @@ import type { FirewallLayout, Hook, JailFirewall, Protocol } from '../layout.js'
 import type { NftChain, NftExpr, NftRule, NftSet } from '../../../native/nftables/json.js';
 import { baseChain } from '../../../native/nftables/chain.js';
 import { addressSet } from '../../../native/nftables/set.js';
+import { NFT_MAX_TIMEOUT_S } from '../../../native/nftables/element.js';
 import {
   DROP, REJECT_PORT_UNREACHABLE, REJECT_TCP_RESET, matchDport, matchL4proto, matchSaddrInSet, rule,
 } from '../../../native/nftables/rule.js';
@@ -27,6 +28,17 @@ export interface DesiredState {
   readonly limits: ReadonlyMap<string, number>;
   /** Jail → bans left out because a set was at its maxelem (the longest-lasting are kept). */
   readonly overflow: ReadonlyMap<string, number>;
+  /** Bans whose address is not one (a store written by something else): left out, never a failed reconcile. */
+  readonly invalid: readonly Ban[];
+}
+
+/** elementId, or undefined for text that is no address or prefix. */
+function validElementId(addr: string): ReturnType<typeof elementId> | undefined {
+  try {
+    return elementId(addr);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Keeps the `limit` longest-lasting elements of `wanted` (permanent first); returns how many went. */
@@ -66,11 +78,16 @@ function jailExprs(jail: JailFirewall, hook: Hook, set: string, version: 4 | 6):
   return jail.protocols.map((p) => [matchL4proto([p]), matchDport(where, jail.ports as Exclude<typeof jail.ports, 'all'>), saddr, verdictFor(jail, p)]);
 }
 
-/** Seconds left of a ban at `now` (rounded up); null = permanent; undefined = already expired. */
+/**
+ * Seconds left of a ban at `now` (rounded up); null = permanent; undefined =
+ * already expired (or no date at all). A ban longer than the kernel's limit
+ * (NFT_MAX_TIMEOUT_S, ~584 years) gets the limit: in effect permanent, and
+ * never a value that fails a batch.
+ */
 export function timeoutLeft(ban: Ban, now: number): WantedTimeout | undefined {
   if (ban.expiresAt === null) return null;
   const left = Math.ceil((ban.expiresAt - now) / 1000);
-  return left > 0 ? left : undefined;
+  return left > 0 ? Math.min(left, NFT_MAX_TIMEOUT_S) : undefined;
 }
 
 /** Builds the desired state; bans of jails not in the layout and expired bans are skipped. */
@@ -80,6 +97,7 @@ export function desiredState(layout: FirewallLayout, bans: readonly Ban[], now: 
   const rules = new Map<string, NftRule>();
   const elements = new Map<string, Map<string, WantedTimeout>>();
   const limits = new Map<string, number>();
+  const invalid: Ban[] = [];
   for (const hook of ['input', 'forward', 'prerouting'] as const) {
     if (layout.jails.some((j) => j.hooks.includes(hook))) chains.set(hook, baseChain(TABLE, hook, hook, layout.priority));
   }
@@ -100,7 +118,11 @@ export function desiredState(layout: FirewallLayout, bans: readonly Ban[], now: 
   for (const ban of bans) {
     const left = timeoutLeft(ban, now);
     if (left === undefined) continue;
-    const target = elementId(ban.addr);
+    const target = validElementId(ban.addr);
+    if (!target) {
+      invalid.push(ban);
+      continue;
+    }
     const wanted = elements.get(setName(ban.jail, target.version, target.kind));
     if (!wanted) continue;
     const prev = wanted.get(target.id);
@@ -115,5 +137,5 @@ export function desiredState(layout: FirewallLayout, bans: readonly Ban[], now: 
       if (dropped > 0) overflow.set(jail.name, (overflow.get(jail.name) ?? 0) + dropped);
     }
   }
-  return { chains, sets, rules, elements, limits, overflow };
+  return { chains, sets, rules, elements, limits, overflow, invalid };
 }

@@ -1,11 +1,14 @@
 /**
- * Where one daemon instance keeps its files: f2b-fw.conf in the config dir
- * says (fail2ban.conf's keys), and `--config-dir`, `--db`, `--socket`,
- * `--pidfile` override it, so several instances run side by side.
+ * The one place the command line's options become paths: where one daemon
+ * instance keeps its files. f2b-fw.conf in the config dir says
+ * (fail2ban.conf's keys), and `--config-dir`, `--db`, `--socket`,
+ * `--pidfile` override it, so several instances run side by side. Every
+ * command (daemon, reconcile, check-config, the control clients,
+ * test-filter) resolves through here.
  */
 import { DEFAULTS } from '../core/defaults.js';
 import { loadDaemonSettings, type DaemonSettings } from '../config/daemon-conf.js';
-import type { CommandArgs } from '../cli/command.js';
+import type { CommandArgs } from './command.js';
 
 /** Options that choose an instance's files, shared by run, reconcile, import-fail2ban-db, check-config. */
 export const INSTANCE_OPTIONS = {
@@ -34,9 +37,14 @@ function flag(args: CommandArgs, name: string): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
+/** The configuration directory: --config-dir, else the default. */
+export function configDirOf(args: CommandArgs): string {
+  return flag(args, 'config-dir') ?? DEFAULTS.configDir;
+}
+
 /** Reads f2b-fw.conf of the chosen config dir and applies the path flags. */
 export function resolveInstance(args: CommandArgs): Instance {
-  const configDir = flag(args, 'config-dir') ?? DEFAULTS.configDir;
+  const configDir = configDirOf(args);
   const base = loadDaemonSettings(configDir);
   return {
     configDir,

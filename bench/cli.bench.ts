@@ -1,0 +1,80 @@
+/**
+ * CLI start-up: `f2b-fw ping`, `status`, `status JAIL` and `ban JAIL IP` as whole
+ * processes against a real daemon (its own network namespace, nftables), timed
+ * by hyperfine (Debian's package, installed here if missing), next to `node -e 0`
+ * (Node's own start-up, the floor). Wall time and the process's user CPU time:
+ * on a shared machine the CPU time is the steadier figure.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { CLI_ENTRY } from '../src/core/paths.js';
+import { DaemonHarness, jailSection } from '../test/support/daemon-harness.js';
+import type { BenchFigure, BenchModule, BenchSection } from './types.js';
+
+const RUNS = 30;
+
+interface Timed { readonly mean: number; readonly median: number; readonly user: number }
+
+function hyperfine(commands: readonly string[], out: string): Timed[] {
+  const r = spawnSync('hyperfine', ['-N', '--warmup', '3', '--runs', String(RUNS), '--export-json', out, ...commands], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`hyperfine failed: ${r.stderr}`);
+  const doc = JSON.parse(readFileSync(out, 'utf8')) as { results: { mean: number; median: number; user: number }[] };
+  return doc.results.map((x) => ({ mean: x.mean * 1000, median: x.median * 1000, user: x.user * 1000 }));
+}
+
+function ensureHyperfine(): string | undefined {
+  if (existsSync('/usr/bin/hyperfine')) return undefined;
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=600', 'hyperfine'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, encoding: 'utf8',
+  });
+  return r.status === 0 ? undefined : `apt-get install hyperfine failed: ${(r.stderr ?? '').trim().split('\n').pop()}`;
+}
+
+/** `npm run bench -- cli` */
+export const bench: BenchModule = {
+  name: 'cli',
+  async run(): Promise<BenchSection> {
+    const missing = ensureHyperfine();
+    if (missing !== undefined) throw new Error(missing);
+    const d = new DaemonHarness('benchcli', '');
+    try {
+      d.touch(d.path('a.log'));
+      d.config.write('jail.local', jailSection('alpha', d.path('a.log')));
+      await d.start();
+      const cli = (args: string): string => `${process.execPath} ${CLI_ENTRY} ${args} --socket ${d.socket}`;
+      const load0 = loadavg();
+      const rows: [string, string][] = [
+        ['`node -e 0` (Node start-up alone)', `${process.execPath} -e 0`],
+        ['`f2b-fw ping`', cli('ping')],
+        ['`f2b-fw status`', cli('status')],
+        ['`f2b-fw status alpha`', cli('status alpha')],
+        ['`f2b-fw ban alpha 192.0.2.7`', cli('ban alpha 192.0.2.7')],
+      ];
+      const timed = hyperfine(rows.map((r) => r[1]), join(d.config.dir, 'hyperfine.json'));
+      const load1 = loadavg();
+      const node = timed[0]!;
+      const figures: BenchFigure[] = [];
+      rows.forEach(([label], i) => {
+        const t = timed[i]!;
+        const own = i > 0;
+        figures.push({ name: `${label} as a process, wall, median of ${RUNS}`, value: t.median, unit: 'ms',
+          ...(own ? { target: '≤ 80 ms', compare: { label: 'node -e 0', value: node.median } } : {}) });
+        figures.push({ name: `${label}, user CPU, mean`, value: t.user, unit: 'ms', ...(own ? { compare: { label: 'node -e 0', value: node.user } } : {}) });
+      });
+      return {
+        title: 'CLI start-up (whole processes)',
+        command: 'npm run bench -- cli',
+        figures,
+        notes: [
+          `hyperfine -N, ${RUNS} runs after 3 warm-ups each, against a running daemon (nftables, one jail) in a network namespace of its own.`,
+          'Each command loads only its own module (src/cli/commands/index.ts imports it lazily); client commands load nothing native (no koffi, no better-sqlite3).',
+          `Machine load (1/5/15-min load average) at the start: ${load0.map((x) => x.toFixed(2)).join(' / ')}, at the end: ${load1.map((x) => x.toFixed(2)).join(' / ')}; on a loaded 2-core machine Node's own start-up dominates the wall time.`,
+        ],
+      };
+    } finally {
+      await d.destroy();
+    }
+  },
+};

@@ -1,0 +1,24 @@
+/**
+ * What runs one action of one jail off the ban path: a command action (src/actions/command.ts) or
+ * an in-process reporter (src/actions/reporters/). The hub (src/actions/hub.ts) queues each ban and
+ * unban in the outbox and hands them to the executor one address at a time.
+ */
+import type { Delivery } from '../outbox/worker.js';
+import type { BanValues } from './tags.js';
+
+/** A ban or an unban, as queued. */
+export type ActionOp = 'ban' | 'unban';
+
+/** One action's runtime side. */
+export interface ActionExecutor {
+  readonly jail: string;
+  readonly name: string;
+  /** fail2ban's `norestored`: bans restored at start are not handed to this action again. */
+  readonly norestored: boolean;
+  /** Before the first ban (fail2ban's actionstart); failures are logged, never thrown. */
+  start(): Promise<void>;
+  /** At daemon stop (fail2ban's actionstop); never throws. */
+  stop(): Promise<void>;
+  /** Performs `op` for one address; the outcome tells the outbox worker what to do next. */
+  run(op: ActionOp, values: BanValues): Promise<Delivery>;
+}

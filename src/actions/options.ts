@@ -1,0 +1,45 @@
+/**
+ * Reading an action's options (reporters, command timeouts): from its action files' combined options (static tags replaced),
+ * or from the reference's arguments for a built-in name without files (`webhook[url=…]`).
+ */
+import { ConfigError, type ConfigPosition } from '../core/errors.js';
+import { parseDuration } from '../config/duration.js';
+import type { ClassifiedAction } from './classify.js';
+import { staticCommand } from './tags.js';
+
+/** One option's value and where it was set; undefined when not set. */
+export function actionOption(a: ClassifiedAction, key: string): { value: string; pos: ConfigPosition } | undefined {
+  if (a.def) {
+    const opt = a.def.options.get(key);
+    return opt ? { value: staticCommand(a.def, key, 'inet4'), pos: { ...opt.pos, key } } : undefined;
+  }
+  const v = a.ref.args.get(key);
+  return v === undefined ? undefined : { value: v, pos: { ...a.ref.pos, key } };
+}
+
+/** A required option, refused when empty. */
+export function requiredOption(a: ClassifiedAction, key: string): string {
+  const o = actionOption(a, key);
+  if (!o || o.value.trim() === '') throw new ConfigError(o?.pos ?? { ...a.ref.pos, key }, `action ${a.name} needs ${key}`);
+  return o.value.trim();
+}
+
+/** An http(s) URL option. */
+export function urlOption(a: ClassifiedAction, key: string, fallback?: string): URL {
+  const o = actionOption(a, key);
+  const text = o?.value.trim() || fallback;
+  if (!text) throw new ConfigError({ ...a.ref.pos, key }, `action ${a.name} needs ${key}`);
+  let url: URL;
+  try { url = new URL(text); } catch { throw new ConfigError(o?.pos ?? { ...a.ref.pos, key }, `${key} is not a URL`); }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(o?.pos ?? { ...a.ref.pos, key }, `${key} must be http(s)`);
+  return url;
+}
+
+/** A request timeout in ms (option `timeout`, seconds/duration; default `fallbackSec`). */
+export function timeoutOption(a: ClassifiedAction, fallbackSec: number): number {
+  const o = actionOption(a, 'timeout');
+  if (!o || o.value.trim() === '') return fallbackSec * 1000;
+  const d = parseDuration(o.value, { ...o.pos, value: o.value });
+  if (d === null || d <= 0) throw new ConfigError({ ...o.pos, value: o.value }, 'timeout must be a positive duration');
+  return d * 1000;
+}

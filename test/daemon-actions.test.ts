@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { readFileSync, existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { DaemonHarness, jailSection } from './support/daemon-harness.js';
+import { waitFor, type Netns } from './support/netns.js';
+import { signBody } from '../src/actions/reporters/webhook.js';
+
+const RECEIVER = fileURLToPath(new URL('./support/http-receiver.js', import.meta.url));
+
+interface Received { method: string; url: string; headers: Record<string, string>; body: string; status: number }
+
+/** The HTTP peer inside the daemon's namespace. */
+class Receiver {
+  readonly got: Received[] = [];
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(ns: Netns, port: number, args: readonly string[] = []): Promise<Receiver> {
+    const child = ns.spawn('node', [RECEIVER, '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = new Receiver(child);
+    let buf = '';
+    let listening = false;
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      buf += c;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith('listening')) listening = true;
+        else r.got.push(JSON.parse(line) as Received);
+      }
+    });
+    assert.ok(await waitFor(() => listening, 10_000), 'receiver listening');
+    return r;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const done = new Promise((res) => this.child.once('exit', res));
+    this.child.kill('SIGKILL');
+    await done;
+  }
+}
+
+const PORT = 18080;
+const hook = (extra = '') => `webhook[url="http://127.0.0.1:${PORT}/hook", secret="s3cr3t"${extra}]`;
+
+test('a ban goes to the kernel first, then to a webhook (signed) and a command action; status shows each action', async () => {
+  const d = new DaemonHarness('act', jailSection('web', '/tmp/none', {}), {});
+  let recv: Receiver | null = null;
+  try {
+    const log = d.path('web.log');
+    const out = d.path('cmd.out');
+    d.config.write('jail.local', jailSection('web', log, { action: `${hook()}\n  mine`, port: '80' }));
+    d.config.write('action.d/mine.conf', `[Definition]\nactionban = echo "ban <ip> <failures> <name>" >> ${out}\nactionunban = echo "unban <ip>" >> ${out}\n`);
+    d.touch(log);
+    // A slow peer: the ban must not wait for it.
+    recv = await Receiver.start(d.ns, PORT, ['--delay', '3000']);
+    await d.start();
+    d.append(log, ['FAIL login from 192.0.2.44']);
+    assert.ok(await waitFor(() => recv!.got.length > 0, 20_000), 'webhook received');
+    assert.ok(d.logs.some((l) => l.msg === '[web] Ban 192.0.2.44'), 'the Ban line came before the report reached the peer');
+    assert.ok(d.elements('web').some((e) => e.addr === '192.0.2.44'), 'the kernel has the ban while the report is still pending');
+    const req = recv.got[0]!;
+    assert.equal(req.headers['x-f2b-fw-signature'], signBody('s3cr3t', req.body));
+    const body = JSON.parse(req.body) as { event: string; ip: string; jail: string; matches: string[] };
+    assert.deepEqual([body.event, body.ip, body.jail, body.matches], ['ban', '192.0.2.44', 'web', ['FAIL login from 192.0.2.44']]);
+    assert.ok(await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('ban 192.0.2.44 1 web'), 10_000), 'command action ran');
+    await d.cli(['unban', 'web', '192.0.2.44']);
+    assert.ok(await waitFor(() => readFileSync(out, 'utf8').includes('unban 192.0.2.44'), 10_000), 'unban after ban');
+    const sent2 = await waitFor(async () => /Action webhook:\s+sent 2/.test((await d.cli(['status', 'web'])).stdout), 15_000);
+    assert.ok(sent2, `status counts the webhook deliveries: ${(await d.cli(['status', 'web'])).stdout}`);
+    const status = (await d.cli(['status', 'web'])).stdout;
+    assert.match(status, /Action mine:\s+sent 2, failed 0, dropped 0, queued 0/);
+  } finally {
+    await recv?.stop();
+    await d.destroy();
+  }
+});
+
+test('report server down, then kill -9: after the restart with the server up, every report arrives exactly once', async () => {
+  const d = new DaemonHarness('actk', jailSection('web', '/tmp/none'), {});
+  let recv: Receiver | null = null;
+  try {
+    const log = d.path('web.log');
+    d.config.write('jail.local', jailSection('web', log, { action: hook(), bantime: '1h' }));
+    d.touch(log);
+    await d.start();
+    const addrs = Array.from({ length: 20 }, (_, i) => `198.51.100.${i + 1}`);
+    d.append(log, addrs.map((a) => `FAIL login from ${a}`));
+    assert.ok(await waitFor(() => d.logs.filter((l) => /^\[web\] Ban /.test(l.msg)).length === 20, 20_000), '20 bans');
+    assert.ok(await waitFor(() => d.logs.some((l) => /action webhook for .* failed \(request failed/.test(l.msg)), 20_000), 'a failed report is logged with action and address');
+    await d.signal('SIGKILL');
+    recv = await Receiver.start(d.ns, PORT);
+    await d.start();
+    assert.ok(await waitFor(() => new Set(recv!.got.map((g) => (JSON.parse(g.body) as { ip: string }).ip)).size === 20, 60_000), 'all 20 delivered after the restart');
+    assert.ok(await waitFor(async () => /queued 0/.test((await d.cli(['status', 'web'])).stdout), 15_000));
+    assert.equal(recv.got.length, 20, 'none twice');
+  } finally {
+    await recv?.stop();
+    await d.destroy();
+  }
+});
