@@ -12,6 +12,10 @@ import { ControlServer, type ControlHandler } from '../src/control/server.js';
 import { ControlClient } from '../src/control/client.js';
 import { CLI_ENTRY } from '../src/core/paths.js';
 import type { BanRecord } from '../src/daemon/api.js';
+import { pipelineFlood } from './support/pipeline-flood.js';
+
+const FLOOD_REQUESTS = 20_000;
+const FLOOD_IDLE_MS = 2000;
 
 const ROUND_TRIPS = 5000;
 const BANS = 100_000;
@@ -72,6 +76,7 @@ export const bench: BenchModule = {
       const cli: number[] = [];
       for (let i = 0; i < CLI_RUNS; i++) cli.push(await timeMs(() => pingProcess(path)));
       cli.sort((a, b) => a - b);
+      const flood = await pipelineFlood(join(dir, 'flood.sock'), bans.slice(0, 1000), FLOOD_REQUESTS, FLOOD_IDLE_MS);
       return {
         title: 'Control socket and client',
         command: 'npm run bench -- control',
@@ -80,9 +85,13 @@ export const bench: BenchModule = {
           { name: `request round trip, p99`, value: quantile(trips, 0.99) * 1000, unit: 'µs' },
           { name: `\`banned\` answer with ${BANS.toLocaleString('en-US')} bans (serialise, send, parse), median of 5`, value: quantile(listing, 0.5), unit: 'ms' },
           { name: `\`f2b-fw ping\` as a process (Node start-up included), median of ${CLI_RUNS}`, value: quantile(cli, 0.5), unit: 'ms' },
+          { name: `client pipelining ${FLOOD_REQUESTS.toLocaleString('en-US')} \`banned\` requests (1,000 bans each) without reading: server RSS growth`, value: flood.rssGrowthMb, unit: 'MB', target: 'bounded (2.6 GB before)' },
+          { name: 'same: time until the server cuts the client off (idle time 2 s)', value: flood.cutOffMs, unit: 'ms' },
+          { name: 'same: `ping` round trip on another connection during the flood, median of 50', value: flood.pingMs, unit: 'ms' },
         ],
         notes: [
           'Server and client in one process over a unix socket; the handler answers from memory, so this is the protocol\'s cost, not the daemon\'s work.',
+          'The flood: one connection writes every request at once and never reads; the server answers one at a time, waits for each answer to drain, and disconnects a client that does not read within its idle time (2 s here, 10 s in the daemon).',
           'The process figure is the wall time from spawning `node dist/src/cli/main.js ping` to its exit; most of it is Node start-up and loading the CLI\'s modules.',
         ],
       };

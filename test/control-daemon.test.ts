@@ -32,7 +32,7 @@ before(async () => {
   socket = join(dir, 'run', 'f2b-fw.sock');
   writeFileSync(join(etc, 'f2b-fw.conf'), `[Definition]\nsocket = ${socket}\nsocketgroup = nogroup\n`);
   writeFileSync(join(etc, 'jail.local'), `[sshd]\nenabled = true\nlogpath = ${join(dir, 'auth.log')}\nbackend = polling\n`);
-  daemon = ns.spawn(process.execPath, [CLI_ENTRY, 'run', '--config-dir', etc, '--db', join(dir, 'db.sqlite3'), '--pidfile', join(dir, 'run', 'pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  daemon = ns.spawn(process.execPath, [CLI_ENTRY, 'run', '--config-dir', etc, '--db', join(dir, 'db.sqlite3'), '--pidfile', join(dir, 'run', 'pid'), '--logtarget', 'STDOUT'], { stdio: ['ignore', 'pipe', 'pipe'] });
   daemon.stdout!.on('data', (d) => (daemonLog += d));
   daemon.stderr!.on('data', (d) => (daemonLog += d));
   exited = new Promise((r) => daemon.once('exit', (code) => r(code)));

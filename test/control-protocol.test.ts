@@ -55,7 +55,7 @@ test('LineSplitter joins chunks, splits lines and caps the length', () => {
 
 test('status trees have fail2ban-client\'s layout', () => {
   assert.equal(
-    formatDaemonStatus({ jails: ['sshd', 'recidive'], pid: 1, startedAt: 0, backend: 'nftables', currentlyBanned: 0 }),
+    formatDaemonStatus({ jails: ['sshd', 'recidive'], pid: 1, startedAt: 0, backend: 'nftables', currentlyBanned: 0, store: { state: 'ok', reason: null, since: 0, unwritten: 0 } }),
     'Status\n|- Number of jail:\t2\n`- Jail list:\tsshd, recidive',
   );
   assert.equal(

@@ -110,7 +110,7 @@ test('requests reach the API and answers come back in order on one connection', 
       ]);
       assert.deepEqual(pong, { pong: true, pid: process.pid, protocol: 1, version: '9.9.9' });
       assert.equal((status as { currentlyFailed: number }).currentlyFailed, 2);
-      assert.deepEqual(ban, { banned: ['203.0.113.9', '2001:db8::1'], already: [] });
+      assert.deepEqual(ban, { banned: ['203.0.113.9', '2001:db8::1'], already: [], refreshed: [] });
       assert.equal((await daemon.driver.list()).length, 2);
       await client.request('stop');
       assert.equal(daemon.stopRequested(), true);

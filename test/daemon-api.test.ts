@@ -7,17 +7,8 @@ import { tempConfigDir } from './support/config-files.js';
 import { jailSection } from './support/daemon-harness.js';
 import { startInProcess } from './support/inproc-daemon.js';
 import { waitFor } from './support/netns.js';
-import { get } from 'node:http';
 import { parseMetricsAddress } from '../src/daemon/metrics.js';
-
-function fetchUnix(socketPath: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get({ socketPath, path }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
-}
+import { fetchUnix } from './support/fetch-unix.js';
 
 /** An in-process daemon on the null backend with a clock the test moves. */
 function start(jails: (dir: string) => string, daemonConf = '') {

@@ -123,27 +123,29 @@ test('f2b-fw reconcile: applies the config, keeps kernel bans, a bad port change
   const conf = (extra: string) => writeFileSync(join(dir, 'jail.conf'),
     `[DEFAULT]\nenabled = false\npriority = filter - 10\n\n[sshd]\nenabled = true\nport = ssh\n\n${extra}`);
   conf('[web]\nenabled = true\nport = http,https\nhooks = input\nverdict = reject\n');
+  // Its own database and socket: never the host's default ones (a daemon that ran here once left them).
+  const own = ['--db', join(dir, 'f2b.sqlite3'), '--socket', join(dir, 'f2b.sock')];
 
-  const dry = cli(ns, ['reconcile', '--config-dir', dir, '--dry-run']);
+  const dry = cli(ns, ['reconcile', '--config-dir', dir, '--dry-run', ...own]);
   assert.equal(dry.code, 0, dry.err);
   assert.match(dry.out, /dry run, nothing changed/);
   assert.doesNotMatch(ruleset(ns), /f2b-fw/);
 
-  assert.equal(cli(ns, ['reconcile', '--config-dir', dir]).code, 0);
+  assert.equal(cli(ns, ['reconcile', '--config-dir', dir, ...own]).code, 0);
   await agent.ban([{ jail: 'sshd', addr: '192.0.2.9', expiresAt: Date.now() + 600_000 }, { jail: 'web', addr: '192.0.2.10', expiresAt: null }]);
-  const again = cli(ns, ['reconcile', '--config-dir', dir, '--json']);
+  const again = cli(ns, ['reconcile', '--config-dir', dir, '--json', ...own]);
   assert.equal(again.code, 0, again.err);
   assert.deepEqual(JSON.parse(again.out).changes, []);
 
   conf('[web]\nenabled = false\n');
-  const removed = cli(ns, ['reconcile', '--config-dir', dir]);
+  const removed = cli(ns, ['reconcile', '--config-dir', dir, ...own]);
   assert.equal(removed.code, 0, removed.err);
   assert.doesNotMatch(ruleset(ns), /web/);
   assert.deepEqual((await agent.list()).map((b) => b.addr), ['192.0.2.9'], 'remaining jail keeps its ban');
 
   const before = rulesetJson(ns);
   conf('[web]\nenabled = true\nport = http,nosuchservice\n');
-  const bad = cli(ns, ['reconcile', '--config-dir', dir]);
+  const bad = cli(ns, ['reconcile', '--config-dir', dir, ...own]);
   assert.equal(bad.code, 3);
   assert.match(bad.err, /jail\.conf:\d+ \[web\] port = "http,nosuchservice": unknown service name "nosuchservice"/);
   assert.equal(rulesetJson(ns), before, 'kernel exactly as before');

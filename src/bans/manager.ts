@@ -61,6 +61,14 @@ export interface Applied {
   readonly fresh: boolean;
 }
 
+/** A manual re-ban of an address in force: what its expiry is now. */
+export interface Refreshed {
+  readonly addr: string;
+  readonly expiresAt: number | null;
+  /** False when the ban in force already lasted at least as long (or is permanent). */
+  readonly extended: boolean;
+}
+
 /** A decision that makes a new ban, with its caller. */
 interface Fresh {
   readonly p: Pending;
@@ -243,6 +251,38 @@ export class BanManager {
     const bans = kernelBans(batch.map((p) => newBan(p.decision, now)));
     this.deps.kernel.run(() => this.deps.driver.ban(bans)).catch((k: Error) => this.deps.onKernelError(k));
     for (const p of batch) p.reject(e);
+  }
+
+  /**
+   * A manual re-ban of addresses banned in `jail`: each ban whose expiry the new
+   * `ttl` (seconds, null = permanent) moves later is extended, store first, then
+   * the kernel's element timeout; a longer ban in force is kept as it is.
+   */
+  async refresh(jail: string, items: readonly { readonly addr: string; readonly ttl: number | null }[]): Promise<Refreshed[]> {
+    const { store, clock, log } = this.deps;
+    const now = clock.now();
+    const out: Refreshed[] = [];
+    const bans: Ban[] = [];
+    for (const { addr, ttl } of items) {
+      const current = store.currentBan(jail, addr, now);
+      if (!current) continue;
+      const want = ttl === null ? null : now + ttl * 1000;
+      const extended = current.expiresAt !== null && (want === null || want > current.expiresAt);
+      if (extended) {
+        store.extendBan(jail, addr, want, now);
+        bans.push({ jail, addr, expiresAt: want });
+      }
+      out.push({ addr, expiresAt: extended ? want : current.expiresAt, extended });
+    }
+    if (bans.length > 0) {
+      try {
+        await this.deps.kernel.run(() => this.deps.driver.ban(bans));
+      } catch (e) {
+        this.deps.onKernelError(e as Error);
+      }
+    }
+    for (const r of out) logBanEvent(log, 'already banned', jail, r.addr, { refreshed: r.extended, expiresAt: r.expiresAt });
+    return out;
   }
 
   /** Ends bans now (manual unban, or `fleet` when another member lifted them): store first, then kernel. Returns the keys that were banned. */

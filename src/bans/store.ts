@@ -5,9 +5,15 @@
  * transaction, committed before the kernel is touched, so a crash at any
  * moment loses no ban. WAL with synchronous=NORMAL survives a killed process
  * (commits sit in the OS page cache); only a power cut can lose the last ones.
+ *
+ * A database that refuses writes (disk full, read-only file system, I/O error)
+ * never throws into the daemon: the store turns *degraded*, keeps the changes
+ * it could not write in memory (the overlay, merged into every read, so a
+ * reconcile still sees the bans only the kernel holds), and `retry()` writes
+ * them back once the file takes writes again (src/bans/store-overlay.ts).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EnvironmentError } from '../core/errors.js';
 import type { Ban } from '../core/records.js';
@@ -16,7 +22,10 @@ import type { BanRecord, HistoryEntry } from './records.js';
 import type { BanHistory } from '../jail/jail.js';
 import type { FilePosition, PositionStore } from '../sources/source.js';
 import { migrate } from './schema.js';
+import { StoreOverlay, type StoreHealth } from './store-overlay.js';
 import { banPieces, netContains, netOf } from '../core/prefix.js';
+
+export type { StoreHealth } from './store-overlay.js';
 
 /** A ban to record: what the manager hands the store before the kernel. */
 export interface NewBan {
@@ -61,65 +70,94 @@ function prefixColumns(b: NewBan): { addresses: number | null; exceptNets: strin
   return { addresses: b.addresses ?? null, exceptNets: b.except && b.except.length > 0 ? JSON.stringify(b.except) : null };
 }
 
+/** A ban as the kernel holds it: a prefix split around ignored networks as its ranges. */
+function kernelPieces(jail: string, addr: string, expiresAt: number | null, except: readonly string[] | undefined): Ban[] {
+  if (except === undefined || except.length === 0) return [{ jail, addr, expiresAt }];
+  return banPieces(addr, except).map((a) => ({ jail, addr: a, expiresAt }));
+}
+
+/** The store's prepared statements on one database handle. */
+function prepare(db: Database.Database) {
+  return {
+    count: db.prepare<[string, string], { n: number }>('SELECT max((SELECT count(*) FROM history WHERE addr = ?), coalesce((SELECT max(ban_count) FROM bans WHERE addr = ?), 0)) AS n'),
+    countJail: db.prepare<[string, string, string, string], { n: number }>('SELECT max((SELECT count(*) FROM history WHERE addr = ? AND jail = ?), coalesce((SELECT ban_count FROM bans WHERE addr = ? AND jail = ?), 0)) AS n'),
+    insertHistory: db.prepare('INSERT INTO history (jail, addr, banned_at, expires_at, ended_at, reason, matches, addresses, except_nets) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?)'),
+    endHistory: db.prepare('UPDATE history SET ended_at = ? WHERE id = (SELECT history_id FROM bans WHERE jail = ? AND addr = ?)'),
+    upsert: db.prepare(`INSERT INTO bans (jail, addr, banned_at, expires_at, ban_count, reason, matches, history_id, addresses, except_nets)
+      VALUES (@jail, @addr, @bannedAt, @expiresAt, @banCount, @reason, @matches, @historyId, @addresses, @exceptNets)
+      ON CONFLICT (jail, addr) DO UPDATE SET banned_at = excluded.banned_at, expires_at = excluded.expires_at,
+        ban_count = excluded.ban_count, reason = excluded.reason, matches = excluded.matches, history_id = excluded.history_id,
+        addresses = excluded.addresses, except_nets = excluded.except_nets`),
+    jailPrefixes: db.prepare<[string, number], BanRow>("SELECT * FROM bans WHERE jail = ? AND addr LIKE '%/%' AND (expires_at IS NULL OR expires_at > ?)"),
+    prefixCountJail: db.prepare<[string, number], { n: number }>("SELECT count(*) AS n FROM bans WHERE jail = ? AND addr LIKE '%/%' AND (expires_at IS NULL OR expires_at > ?)"),
+    jailBans: db.prepare<[string, number], { addr: string }>('SELECT addr FROM bans WHERE jail = ? AND (expires_at IS NULL OR expires_at > ?)'),
+    remove: db.prepare('DELETE FROM bans WHERE jail = ? AND addr = ?'),
+    extend: db.prepare('UPDATE bans SET expires_at = ? WHERE jail = ? AND addr = ?'),
+    extendHistory: db.prepare('UPDATE history SET expires_at = ? WHERE id = (SELECT history_id FROM bans WHERE jail = ? AND addr = ?)'),
+    currentAll: db.prepare<[number], BanRow>('SELECT * FROM bans WHERE expires_at IS NULL OR expires_at > ? ORDER BY banned_at'),
+    currentJail: db.prepare<[number, string], BanRow>('SELECT * FROM bans WHERE (expires_at IS NULL OR expires_at > ?) AND jail = ? ORDER BY banned_at'),
+    forDriver: db.prepare<[number], { jail: string; addr: string; expires_at: number | null; except_nets: string | null }>('SELECT jail, addr, expires_at, except_nets FROM bans WHERE expires_at IS NULL OR expires_at > ?').raw(false),
+    get: db.prepare<[string, string], BanRow>('SELECT * FROM bans WHERE jail = ? AND addr = ?'),
+    byAddr: db.prepare<[string, number], BanRow>('SELECT * FROM bans WHERE addr = ? AND (expires_at IS NULL OR expires_at > ?)'),
+    prefixes: db.prepare<[number], BanRow>("SELECT * FROM bans WHERE addr LIKE '%/%' AND (expires_at IS NULL OR expires_at > ?)"),
+    currentCountJail: db.prepare<[number, string], { n: number }>('SELECT count(*) AS n FROM bans WHERE (expires_at IS NULL OR expires_at > ?) AND jail = ?'),
+    currentCountAll: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM bans WHERE expires_at IS NULL OR expires_at > ?'),
+    expired: db.prepare<[number], BanRow>('SELECT * FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+    deleteExpired: db.prepare('DELETE FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+    history: db.prepare<[string], HistoryRow>('SELECT * FROM history WHERE addr = ? ORDER BY banned_at DESC, id DESC'),
+    prefixHistory: db.prepare<[], HistoryRow>("SELECT * FROM history WHERE addr LIKE '%/%' ORDER BY banned_at DESC, id DESC"),
+    purge: db.prepare('DELETE FROM history WHERE coalesce(ended_at, expires_at, banned_at) < ? AND id NOT IN (SELECT history_id FROM bans)'),
+    jails: db.prepare<[], { jail: string }>('SELECT DISTINCT jail FROM bans'),
+    getPos: db.prepare<[string], { offset: number; first_line_hash: string; inode: number | null }>('SELECT offset, first_line_hash, inode FROM positions WHERE path = ?'),
+    setPos: db.prepare('INSERT INTO positions (path, offset, first_line_hash, inode) VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET offset = excluded.offset, first_line_hash = excluded.first_line_hash, inode = excluded.inode'),
+  };
+}
+
 /** The SQLite store. Implements the jail's BanHistory and the sources' PositionStore. */
 export class BanStore implements BanHistory, PositionStore {
   readonly file: string;
-  private readonly db: Database.Database;
-  private readonly stmt;
+  /** True when the database held no schema before this start (new, emptied or unreadable file). */
+  readonly fresh: boolean;
+  private db: Database.Database;
+  private stmt: ReturnType<typeof prepare>;
+  /** The database in use is an in-memory copy: the file could not be opened for writing. */
+  private copyOnly: boolean;
+  private readonly overlay = new StoreOverlay();
   private readonly pendingPositions = new Map<string, StoredPosition>();
   private positionsScheduled = false;
 
-  private constructor(file: string, db: Database.Database) {
+  private constructor(file: string, db: Database.Database, fresh: boolean, copyOnly = false) {
     this.file = file;
     this.db = db;
-    this.stmt = {
-      count: db.prepare<[string, string], { n: number }>('SELECT max((SELECT count(*) FROM history WHERE addr = ?), coalesce((SELECT max(ban_count) FROM bans WHERE addr = ?), 0)) AS n'),
-      countJail: db.prepare<[string, string, string, string], { n: number }>('SELECT max((SELECT count(*) FROM history WHERE addr = ? AND jail = ?), coalesce((SELECT ban_count FROM bans WHERE addr = ? AND jail = ?), 0)) AS n'),
-      insertHistory: db.prepare('INSERT INTO history (jail, addr, banned_at, expires_at, ended_at, reason, matches, addresses, except_nets) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?)'),
-      endHistory: db.prepare('UPDATE history SET ended_at = ? WHERE id = (SELECT history_id FROM bans WHERE jail = ? AND addr = ?)'),
-      upsert: db.prepare(`INSERT INTO bans (jail, addr, banned_at, expires_at, ban_count, reason, matches, history_id, addresses, except_nets)
-        VALUES (@jail, @addr, @bannedAt, @expiresAt, @banCount, @reason, @matches, @historyId, @addresses, @exceptNets)
-        ON CONFLICT (jail, addr) DO UPDATE SET banned_at = excluded.banned_at, expires_at = excluded.expires_at,
-          ban_count = excluded.ban_count, reason = excluded.reason, matches = excluded.matches, history_id = excluded.history_id,
-          addresses = excluded.addresses, except_nets = excluded.except_nets`),
-      jailPrefixes: db.prepare<[string, number], BanRow>("SELECT * FROM bans WHERE jail = ? AND addr LIKE '%/%' AND (expires_at IS NULL OR expires_at > ?)"),
-      prefixCountJail: db.prepare<[string, number], { n: number }>("SELECT count(*) AS n FROM bans WHERE jail = ? AND addr LIKE '%/%' AND (expires_at IS NULL OR expires_at > ?)"),
-      jailBans: db.prepare<[string, number], { addr: string }>('SELECT addr FROM bans WHERE jail = ? AND (expires_at IS NULL OR expires_at > ?)'),
-      remove: db.prepare('DELETE FROM bans WHERE jail = ? AND addr = ?'),
-      currentAll: db.prepare<[number], BanRow>('SELECT * FROM bans WHERE expires_at IS NULL OR expires_at > ? ORDER BY banned_at'),
-      currentJail: db.prepare<[number, string], BanRow>('SELECT * FROM bans WHERE (expires_at IS NULL OR expires_at > ?) AND jail = ? ORDER BY banned_at'),
-      forDriver: db.prepare<[number], { jail: string; addr: string; expires_at: number | null; except_nets: string | null }>('SELECT jail, addr, expires_at, except_nets FROM bans WHERE expires_at IS NULL OR expires_at > ?').raw(false),
-      get: db.prepare<[string, string], BanRow>('SELECT * FROM bans WHERE jail = ? AND addr = ?'),
-      byAddr: db.prepare<[string, number], BanRow>('SELECT * FROM bans WHERE addr = ? AND (expires_at IS NULL OR expires_at > ?)'),
-      prefixes: db.prepare<[number], BanRow>("SELECT * FROM bans WHERE addr LIKE '%/%' AND (expires_at IS NULL OR expires_at > ?)"),
-      currentCountJail: db.prepare<[number, string], { n: number }>('SELECT count(*) AS n FROM bans WHERE (expires_at IS NULL OR expires_at > ?) AND jail = ?'),
-      currentCountAll: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM bans WHERE expires_at IS NULL OR expires_at > ?'),
-      expired: db.prepare<[number], BanRow>('SELECT * FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?'),
-      deleteExpired: db.prepare('DELETE FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?'),
-      history: db.prepare<[string], HistoryRow>('SELECT * FROM history WHERE addr = ? ORDER BY banned_at DESC, id DESC'),
-      prefixHistory: db.prepare<[], HistoryRow>("SELECT * FROM history WHERE addr LIKE '%/%' ORDER BY banned_at DESC, id DESC"),
-      purge: db.prepare('DELETE FROM history WHERE coalesce(ended_at, expires_at, banned_at) < ? AND id NOT IN (SELECT history_id FROM bans)'),
-      jails: db.prepare<[], { jail: string }>('SELECT DISTINCT jail FROM bans'),
-      getPos: db.prepare<[string], { offset: number; first_line_hash: string; inode: number | null }>('SELECT offset, first_line_hash, inode FROM positions WHERE path = ?'),
-      setPos: db.prepare('INSERT INTO positions (path, offset, first_line_hash, inode) VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET offset = excluded.offset, first_line_hash = excluded.first_line_hash, inode = excluded.inode'),
-    };
+    this.fresh = fresh;
+    this.copyOnly = copyOnly;
+    this.stmt = prepare(db);
   }
 
-  /** Opens (creating folder and file if needed) and migrates the store at `file` (`:memory:` allowed). */
+
+  /** Opens (creating folder and file if needed) and migrates the store at `file` (`:memory:` allowed); throws when it cannot. */
   static open(file: string): BanStore {
-    let db: Database.Database;
+    const { db, fresh } = openFile(file);
+    return new BanStore(file, db, fresh);
+  }
+
+  /**
+   * The daemon's open: a database that cannot be opened for writing (read-only
+   * file system, full disk, unwritable folder) gives a degraded store working on
+   * an in-memory copy of what the file holds (empty, and `fresh`, when even that
+   * cannot be read); `retry()` switches to the file once it takes writes. A
+   * database from a newer f2b-fw is still refused.
+   */
+  static openDegradable(file: string): BanStore {
     try {
-      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-      db = new Database(file);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
-      db.pragma('foreign_keys = ON');
+      return BanStore.open(file);
     } catch (e) {
-      throw new EnvironmentError(`cannot open the ban database ${file}: ${(e as Error).message}`, { cause: e });
+      const copy = readableCopy(file);
+      migrate(copy.db, file);
+      const store = new BanStore(file, copy.db, copy.fresh, true);
+      store.overlay.fail(e as Error);
+      return store;
     }
-    migrate(db, file);
-    return new BanStore(file, db);
   }
 
   /** The bans in force at `now` in a store file, for `f2b-fw reconcile` without a daemon. */
@@ -132,24 +170,62 @@ export class BanStore implements BanHistory, PositionStore {
     }
   }
 
+  /** Ok or degraded, with the bans only memory holds. */
+  health(now: number): StoreHealth {
+    return this.overlay.health(now);
+  }
+
+  /** Calls `fn` whenever the store turns degraded or ok again. */
+  onHealthChange(fn: (h: StoreHealth) => void): void {
+    this.overlay.onChange(fn);
+  }
+
+  /**
+   * Runs a write: straight to the database while it is healthy; when it refuses
+   * (or already refused), `degraded` records the change in the overlay instead.
+   */
+  private write<T>(fn: () => T, degraded: () => T): T {
+    if (!this.overlay.degraded) {
+      try {
+        return this.db.transaction(fn)();
+      } catch (e) {
+        this.overlay.fail(e as Error);
+      }
+    }
+    return degraded();
+  }
+
   /** BanHistory: how many times `addr` was banned (in `jail`, or in any jail); imported counts included. */
   banCount(addr: string, jail?: string): number {
-    return (jail === undefined ? this.stmt.count.get(addr, addr) : this.stmt.countJail.get(addr, jail, addr, jail))?.n ?? 0;
+    const stored = (jail === undefined ? this.stmt.count.get(addr, addr) : this.stmt.countJail.get(addr, jail, addr, jail))?.n ?? 0;
+    if (this.overlay.size === 0) return stored;
+    const own = this.overlay.bans(Number.NEGATIVE_INFINITY).filter((r) => r.addr === addr && (jail === undefined || r.jail === jail));
+    return Math.max(stored, ...own.map((r) => r.banCount));
   }
 
   /**
    * Records bans in one transaction: each becomes (or replaces) the current ban of
-   * its jail+address and gets a history entry. Returns the stored records.
+   * its jail+address and gets a history entry. Returns the stored records
+   * (kept in memory, and written back later, when the database refuses).
    */
   addBans(bans: readonly NewBan[]): BanRecord[] {
-    return this.db.transaction(() => bans.map((b) => {
-      const matches = JSON.stringify(b.matches);
-      const banCount = this.banCount(b.addr, b.jail) + 1;
-      const { addresses, exceptNets } = prefixColumns(b);
-      const historyId = this.stmt.insertHistory.run(b.jail, b.addr, b.bannedAt, b.expiresAt, b.reason, matches, addresses, exceptNets).lastInsertRowid;
-      this.stmt.upsert.run({ ...b, matches, banCount, historyId, addresses, exceptNets });
-      return { ...b, banCount, matches: [...b.matches] };
-    }))();
+    const record = (b: NewBan): BanRecord => ({ ...b, banCount: this.banCount(b.addr, b.jail) + 1, matches: [...b.matches] });
+    return this.write(() => bans.map((b) => {
+      const r = record(b);
+      this.insertBan(r);
+      return r;
+    }), () => bans.map((b) => {
+      const r = record(b);
+      this.overlay.ban(r);
+      return r;
+    }));
+  }
+
+  private insertBan(r: BanRecord): void {
+    const matches = JSON.stringify(r.matches);
+    const { addresses, exceptNets } = prefixColumns(r);
+    const historyId = this.stmt.insertHistory.run(r.jail, r.addr, r.bannedAt, r.expiresAt, r.reason, matches, addresses, exceptNets).lastInsertRowid;
+    this.stmt.upsert.run({ jail: r.jail, addr: r.addr, bannedAt: r.bannedAt, expiresAt: r.expiresAt, banCount: r.banCount, reason: r.reason, matches, historyId, addresses, exceptNets });
   }
 
   /**
@@ -161,35 +237,60 @@ export class BanStore implements BanHistory, PositionStore {
     return this.db.transaction(() => bans.filter((b) => {
       const existing = this.stmt.get.get(b.jail, b.addr);
       if (existing && (existing.expires_at === null || (b.expiresAt !== null && existing.expires_at >= b.expiresAt))) return false;
-      const matches = JSON.stringify(b.matches);
-      const { addresses, exceptNets } = prefixColumns(b);
-      const historyId = this.stmt.insertHistory.run(b.jail, b.addr, b.bannedAt, b.expiresAt, b.reason, matches, addresses, exceptNets).lastInsertRowid;
-      const banCount = Math.max(b.banCount, this.banCount(b.addr, b.jail));
-      this.stmt.upsert.run({ ...b, matches, banCount, historyId, addresses, exceptNets });
+      this.insertBan({ ...b, banCount: Math.max(b.banCount, this.banCount(b.addr, b.jail)) });
       if (b.addr.includes('/')) this.fold(b.jail, b.addr, now);
       return true;
     }).length)();
   }
 
-  /** Ends bans early (manual unban, jail removed): out of current, history marks the end. */
+  /** Ends bans early (manual unban, jail removed): out of current, history marks the end. Returns those that were in force. */
   removeBans(keys: readonly BanKey[], endedAt: number): BanKey[] {
-    return this.db.transaction(() => keys.filter((k) => {
+    return this.write(() => keys.filter((k) => {
       this.stmt.endHistory.run(endedAt, k.jail, k.addr);
       return this.stmt.remove.run(k.jail, k.addr).changes > 0;
-    }))();
+    }), () => keys.filter((k) => {
+      const was = this.currentBan(k.jail, k.addr, Number.NEGATIVE_INFINITY) !== undefined;
+      this.overlay.end(k.jail, k.addr, endedAt);
+      return was;
+    }));
+  }
+
+  /** Moves the expiry of a ban in force (a manual re-ban); returns the updated record, undefined when not banned. */
+  extendBan(jail: string, addr: string, expiresAt: number | null, now: number): BanRecord | undefined {
+    const current = this.currentBan(jail, addr, now);
+    if (!current) return undefined;
+    const updated = { ...current, expiresAt };
+    return this.write(() => {
+      this.stmt.extendHistory.run(expiresAt, jail, addr);
+      this.stmt.extend.run(expiresAt, jail, addr);
+      return updated;
+    }, () => {
+      this.overlay.ban(updated);
+      return updated;
+    });
   }
 
   /** The current ban of one jail+address, if in force at `now`. */
   currentBan(jail: string, addr: string, now: number): BanRecord | undefined {
+    const o = this.overlay.get(jail, addr);
+    if (o) return o.kind === 'ban' && (o.record.expiresAt === null || o.record.expiresAt > now) ? o.record : undefined;
     const r = this.stmt.get.get(jail, addr);
     return r && (r.expires_at === null || r.expires_at > now) ? toRecord(r) : undefined;
+  }
+
+  /** Database rows the overlay does not speak for, plus the overlay's bans that pass `keep`. */
+  private merged(rows: BanRecord[], now: number, keep: (r: BanRecord) => boolean): BanRecord[] {
+    if (this.overlay.size === 0) return rows;
+    const out = rows.filter((r) => !this.overlay.covers(r.jail, r.addr));
+    out.push(...this.overlay.bans(now).filter(keep));
+    return out.sort((a, b) => a.bannedAt - b.bannedAt);
   }
 
   /** Bans in force at `now` of exactly `addr` (any jail), and, with `prefixes`, of every prefix too. */
   currentFor(addr: string, now: number, prefixes = false): BanRecord[] {
     const rows = this.stmt.byAddr.all(addr, now);
     if (prefixes) rows.push(...this.stmt.prefixes.all(now).filter((r) => r.addr !== addr));
-    return rows.map(toRecord);
+    return this.merged(rows.map(toRecord), now, (r) => r.addr === addr || (prefixes && r.addr.includes('/')));
   }
 
   /**
@@ -203,7 +304,9 @@ export class BanStore implements BanHistory, PositionStore {
       const n = addr === prefix ? null : netOf(addr);
       return n !== null && netContains(outer, n);
     };
-    return this.stmt.jailBans.all(jail, now).filter((r) => inside(r.addr)).map((r) => ({ jail, addr: r.addr }));
+    const addrs = this.stmt.jailBans.all(jail, now).map((r) => r.addr);
+    if (this.overlay.size > 0) addrs.push(...this.overlay.bans(now).filter((r) => r.jail === jail).map((r) => r.addr));
+    return [...new Set(addrs)].filter(inside).map((addr) => ({ jail, addr }));
   }
 
   /** Ends (at `now`) the bans of `jail` that `prefix` covers, itself excepted; returns them and their kernel keys. */
@@ -218,59 +321,78 @@ export class BanStore implements BanHistory, PositionStore {
   holding(addr: string, now: number, jail?: string): BanRecord[] {
     const inner = netOf(addr);
     if (inner === null) return [];
-    const rows = jail === undefined ? this.stmt.prefixes.all(now) : this.stmt.jailPrefixes.all(jail, now);
-    return rows.filter((r) => { const n = netOf(r.addr); return r.addr !== addr && n !== null && netContains(n, inner); }).map(toRecord);
+    const rows = (jail === undefined ? this.stmt.prefixes.all(now) : this.stmt.jailPrefixes.all(jail, now)).map(toRecord);
+    return this.merged(rows, now, (r) => r.addr.includes('/') && (jail === undefined || r.jail === jail))
+      .filter((r) => { const n = netOf(r.addr); return r.addr !== addr && n !== null && netContains(n, inner); });
   }
 
   /** How many prefix bans are in force at `now` in `jail`. */
   countPrefixes(now: number, jail: string): number {
+    if (this.overlay.size > 0) return this.current(now, jail).filter((r) => r.addr.includes('/')).length;
     return this.stmt.prefixCountJail.get(jail, now)?.n ?? 0;
   }
 
   /** How many bans are in force at `now` (one jail or all). */
   countCurrent(now: number, jail?: string): number {
+    if (this.overlay.size > 0) return this.current(now, jail).length;
     return (jail === undefined ? this.stmt.currentCountAll.get(now) : this.stmt.currentCountJail.get(now, jail))?.n ?? 0;
   }
 
   /** Bans in force at `now` (one jail or all), oldest first. */
   current(now: number, jail?: string): BanRecord[] {
     const rows = jail === undefined ? this.stmt.currentAll.all(now) : this.stmt.currentJail.all(now, jail);
-    return rows.map(toRecord);
+    return this.merged(rows.map(toRecord), now, (r) => jail === undefined || r.jail === jail);
   }
 
-  /** Bans in force at `now` in the driver's shape (cheap: no matches parsed); a split prefix as its ranges. */
+  /**
+   * Bans in force at `now` in the driver's shape (cheap: no matches parsed); unwritten ones
+   * included; a prefix split around ignored networks as its ranges.
+   */
   bansForKernel(now: number): Ban[] {
-    const out: Ban[] = [];
-    for (const r of this.stmt.forDriver.all(now)) {
-      if (r.except_nets === null) out.push({ jail: r.jail, addr: r.addr, expiresAt: r.expires_at });
-      else for (const addr of banPieces(r.addr, JSON.parse(r.except_nets) as string[])) out.push({ jail: r.jail, addr, expiresAt: r.expires_at });
+    const rows = this.stmt.forDriver.all(now);
+    const out = this.overlay.size === 0 ? rows : rows.filter((r) => !this.overlay.covers(r.jail, r.addr));
+    const bans: Ban[] = [];
+    for (const r of out) {
+      if (r.except_nets === null) bans.push({ jail: r.jail, addr: r.addr, expiresAt: r.expires_at });
+      else bans.push(...kernelPieces(r.jail, r.addr, r.expires_at, JSON.parse(r.except_nets) as string[]));
     }
-    return out;
+    for (const r of this.overlay.size === 0 ? [] : this.overlay.bans(now)) bans.push(...kernelPieces(r.jail, r.addr, r.expiresAt, r.except));
+    return bans;
   }
 
   /** What `keys` are in the kernel: a prefix split around ignored networks as its ranges (read before they are removed). */
   kernelKeys(keys: readonly BanKey[]): BanKey[] {
     return keys.flatMap((k) => {
-      const r = k.addr.includes('/') ? this.stmt.get.get(k.jail, k.addr) : undefined;
-      return r?.except_nets ? banPieces(k.addr, JSON.parse(r.except_nets) as string[]).map((addr) => ({ jail: k.jail, addr })) : [k];
+      const r = k.addr.includes('/') ? this.currentBan(k.jail, k.addr, Number.NEGATIVE_INFINITY) : undefined;
+      return r?.except && r.except.length > 0 ? banPieces(k.addr, r.except).map((addr) => ({ jail: k.jail, addr })) : [k];
     });
   }
 
   /** Jails that hold current bans (expired included until swept). */
   jailsWithBans(): string[] {
-    return this.stmt.jails.all().map((r) => r.jail);
+    const jails = new Set(this.stmt.jails.all().map((r) => r.jail));
+    for (const r of this.overlay.bans(Number.NEGATIVE_INFINITY)) jails.add(r.jail);
+    return [...jails];
   }
 
   /** Moves bans whose time is up out of current (history keeps them); returns them. */
   expire(now: number): BanRecord[] {
-    return this.db.transaction(() => {
-      const rows = this.stmt.expired.all(now);
+    const due = (): BanRecord[] => [
+      ...this.stmt.expired.all(now).filter((r) => !this.overlay.covers(r.jail, r.addr)).map(toRecord),
+      ...this.overlay.expired(now),
+    ];
+    return this.write(() => {
+      const rows = due();
       if (rows.length > 0) this.stmt.deleteExpired.run(now);
-      return rows.map(toRecord);
-    })();
+      return rows;
+    }, () => {
+      const rows = due();
+      for (const r of rows) this.overlay.end(r.jail, r.addr, null);
+      return rows;
+    });
   }
 
-  /** Every recorded ban of `addr`, newest first; with `covering`, the bans of prefixes holding it too. */
+  /** Every recorded ban of `addr`, newest first (unwritten ones included); with `covering`, the bans of prefixes holding it too. */
   history(addr: string, covering = false): HistoryEntry[] {
     const rows = this.stmt.history.all(addr);
     const inner = covering ? netOf(addr) : null;
@@ -279,15 +401,18 @@ export class BanStore implements BanHistory, PositionStore {
       rows.push(...this.stmt.prefixHistory.all().filter(holds));
       rows.sort((a, b) => b.banned_at - a.banned_at || b.id - a.id);
     }
-    return rows.map((r) => ({
+    const stored = rows.map((r): HistoryEntry => ({
       jail: r.jail, addr: r.addr, bannedAt: r.banned_at, expiresAt: r.expires_at, endedAt: r.ended_at,
       reason: r.reason, matches: JSON.parse(r.matches) as string[], ...prefixFields(r),
     }));
+    const unwritten = this.overlay.bans(Number.NEGATIVE_INFINITY).filter((r) => r.addr === addr)
+      .map((r): HistoryEntry => ({ jail: r.jail, addr: r.addr, bannedAt: r.bannedAt, expiresAt: r.expiresAt, endedAt: null, reason: r.reason, matches: r.matches }));
+    return unwritten.length === 0 ? stored : [...unwritten, ...stored].sort((a, b) => b.bannedAt - a.bannedAt);
   }
 
-  /** Deletes history older than `ageSec` (dbpurgeage) that no current ban refers to; returns rows removed. */
+  /** Deletes history older than `ageSec` (dbpurgeage) that no current ban refers to; returns rows removed (0 while degraded). */
   purge(now: number, ageSec: number): number {
-    return this.stmt.purge.run(now - ageSec * 1000).changes;
+    return this.write(() => this.stmt.purge.run(now - ageSec * 1000).changes, () => 0);
   }
 
   /** PositionStore: where reading `path` stopped. */
@@ -302,38 +427,128 @@ export class BanStore implements BanHistory, PositionStore {
    * PositionStore: remembers where reading `path` stopped. Written on the next
    * event-loop turn, after the bans of the lines before it (queued earlier by the
    * ban manager) are committed, so a crash re-reads lines rather than losing a ban.
+   * While degraded they wait in memory for `retry()`.
    */
   set(path: string, pos: StoredPosition): void {
     this.pendingPositions.set(path, pos);
-    if (this.positionsScheduled) return;
+    if (this.positionsScheduled || this.overlay.degraded) return;
     this.positionsScheduled = true;
     setImmediate(() => this.flushPositions());
   }
 
-  /** Writes buffered read positions in one transaction. */
+  /** Writes buffered read positions in one transaction (kept for `retry()` when the database refuses). */
   flushPositions(): void {
     this.positionsScheduled = false;
     if (this.pendingPositions.size === 0 || !this.db.open) return;
-    const pending = [...this.pendingPositions];
-    this.pendingPositions.clear();
-    this.db.transaction(() => {
-      for (const [path, pos] of pending) this.stmt.setPos.run(path, pos.offset, pos.firstLineHash, pos.inode ?? null);
-    })();
+    this.write(() => this.writePositions(), () => undefined);
   }
 
-  /** The open database, for modules that keep tables of their own in it (src/outbox). */
+  private writePositions(): void {
+    for (const [path, pos] of this.pendingPositions) this.stmt.setPos.run(path, pos.offset, pos.firstLineHash, pos.inode ?? null);
+    this.pendingPositions.clear();
+  }
+
+  /**
+   * While degraded: tries to write everything kept in memory (switching from
+   * the in-memory copy to the file first, when the file could not be opened).
+   * Returns true when the store is healthy afterwards.
+   */
+  retry(): boolean {
+    if (!this.overlay.degraded) return true;
+    try {
+      if (this.copyOnly) {
+        const { db } = openFile(this.file);
+        this.db.close();
+        this.db = db;
+        this.stmt = prepare(db);
+        this.copyOnly = false;
+      }
+      this.db.transaction(() => {
+        for (const c of this.overlay.all()) {
+          if (c.kind === 'ban') {
+            this.insertBan(c.record);
+          } else {
+            if (c.endedAt !== null) this.stmt.endHistory.run(c.endedAt, c.jail, c.addr);
+            this.stmt.remove.run(c.jail, c.addr);
+          }
+        }
+        this.writePositions();
+      })();
+    } catch (e) {
+      this.overlay.fail(e as Error);
+      return false;
+    }
+    this.overlay.recovered();
+    return true;
+  }
+
+  /**
+   * The open database, for modules that keep tables of their own in it (src/outbox).
+   * A degraded start works on an in-memory copy until `retry()` reaches the file: read it anew each time.
+   */
   get database(): Database.Database {
     return this.db;
   }
 
-  /** Runs `fn` in one transaction (several store writes that belong together). */
+  /**
+   * Runs `fn` in one transaction (several store writes that belong together).
+   * When the database refuses the transaction (a full disk fails at COMMIT) the
+   * store turns degraded and `fn` runs once more outside a transaction, so the
+   * store's own writes in it land in the overlay; while degraded it runs so directly.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    if (this.overlay.degraded) return fn();
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      this.overlay.fail(e as Error);
+      return fn();
+    }
   }
 
-  /** Writes buffered positions and closes the database (checkpointing the WAL). */
+  /** Writes buffered positions and closes the database (checkpointing the WAL); a degraded store tries once more first. */
   close(): void {
-    this.flushPositions();
+    if (this.overlay.degraded) this.retry();
+    else this.flushPositions();
     if (this.db.open) this.db.close();
+  }
+}
+
+/** Opens and migrates the database file for writing. */
+function openFile(file: string): { db: Database.Database; fresh: boolean } {
+  let db: Database.Database;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+  } catch (e) {
+    throw new EnvironmentError(`cannot open the ban database ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  const fresh = db.pragma('user_version', { simple: true }) === 0;
+  try {
+    migrate(db, file);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return { db, fresh };
+}
+
+/**
+ * An in-memory copy of what `file` holds, for a degraded start: its bytes with
+ * the header's WAL flag cleared (bytes 18–19: a WAL database cannot be opened
+ * read-only where its -shm cannot be created); empty when it cannot be read.
+ */
+function readableCopy(file: string): { db: Database.Database; fresh: boolean } {
+  try {
+    const bytes = readFileSync(file);
+    if (bytes.length >= 100 && bytes[18] === 2) bytes[18] = bytes[19] = 1;
+    const db = new Database(bytes);
+    return { db, fresh: db.pragma('user_version', { simple: true }) === 0 };
+  } catch {
+    return { db: new Database(':memory:'), fresh: true };
   }
 }

@@ -50,8 +50,16 @@ export function formatDaemonStatus(s: DaemonStatus): string {
   return renderTree('Status', [
     { label: 'Number of jail', value: String(s.jails.length) },
     { label: 'Jail list', value: s.jails.join(', ') },
+    // fail2ban-client's two lines while all is well; a third when the database refuses writes.
+    ...(s.store.state === 'ok' ? [] : [{ label: 'Database', value: storeState(s) }]),
     ...(s.fleet ? [fleetNode(s.fleet)] : []),
   ]);
+}
+
+/** Why the database is degraded and what is not written. */
+function storeState(s: DaemonStatus): string {
+  const h = s.store;
+  return `degraded since ${formatTime(h.since)} (${h.reason ?? 'unknown'}); ${h.unwritten} ban(s) only in the kernel, written back once it takes writes`;
 }
 
 /** `f2b-fw status JAIL`: fail2ban-client's Filter / Actions tree. */

@@ -45,6 +45,8 @@ export const PROTOCOL_ERRORS = {
   tooLarge: 'too-large',
   /** No such command. */
   unknownCommand: 'unknown-command',
+  /** Every control connection slot is taken; try again later. */
+  busy: 'busy',
   /** The daemon failed in a way it did not foresee (the message says how). */
   internal: 'internal',
 } as const;

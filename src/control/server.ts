@@ -3,7 +3,11 @@
  * the daemon's user (root), or 0660 with a configured group. Each connection
  * sends request lines and gets response lines in the same order; requests are
  * capped in size, idle connections are closed, and the number of connections
- * served at once is bounded.
+ * served at once is bounded (with a reserve for root; a client over the cap is
+ * answered `busy`). A client that sends requests without reading the answers
+ * is not buffered for: the next request waits until its answer drained, and a
+ * client that does not drain within the idle time is disconnected. Requests
+ * yield to the event loop in between, so bans never wait behind a client.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
@@ -40,8 +44,12 @@ export interface ControlServerOptions {
   readonly idleMs?: number;
   /** Longest request line (bytes). */
   readonly requestBytes?: number;
-  /** Connections served at once. */
+  /** Connections served at once for ordinary clients. */
   readonly maxConnections?: number;
+  /** Extra connections for root beyond maxConnections. */
+  readonly rootReserve?: number;
+  /** The uid of a connection's peer (null when unknown: counted as an ordinary client). */
+  readonly peerUid?: (socket: Socket) => number | null;
   /** Told about handler failures that were not F2bErrors (bugs), for the log. */
   readonly onError?: (err: unknown, request: ControlRequest) => void;
 }
@@ -55,8 +63,25 @@ export class ControlServer {
 
   private constructor(options: ControlServerOptions) {
     this.options = options;
-    this.server = createServer((socket) => this.serve(socket));
-    this.server.maxConnections = options.maxConnections ?? LIMITS.controlConnections;
+    this.server = createServer((socket) => this.admit(socket));
+  }
+
+  /** Serves the connection, or answers `busy` and closes it when its kind of slot is full. */
+  private admit(socket: Socket): void {
+    const max = this.options.maxConnections ?? LIMITS.controlConnections;
+    const reserve = this.options.rootReserve ?? LIMITS.controlRootReserve;
+    const root = this.options.peerUid?.(socket) === 0;
+    const open = this.sockets.size;
+    if (open >= max + (root ? reserve : 0)) {
+      socket.on('error', () => socket.destroy());
+      const message = `busy: ${open} control connections are open, the limit${root ? ' including the reserve for root' : ` (root has ${reserve} more)`}; try again later`;
+      socket.end(encodeError(0, PROTOCOL_ERRORS.busy, message));
+      // Read and drop what the client sends, so its hang-up is seen and the socket closes.
+      socket.resume();
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      return;
+    }
+    this.serve(socket);
   }
 
   /** Creates the socket (replacing a stale one), sets its owner and mode, and starts serving. */
@@ -142,7 +167,12 @@ export class ControlServer {
             if (line.trim() === '') continue;
             const reply = await this.answer(line);
             if (!socket.writable) return;
-            socket.write(reply);
+            if (!socket.write(reply) && !(await drained(socket, idleMs))) {
+              socket.destroy();
+              return;
+            }
+            // Let ban batches, signals and other clients run between two requests.
+            await new Promise((r) => setImmediate(r));
           }
         })
         .finally(() => {
@@ -169,6 +199,23 @@ export class ControlServer {
       return encodeError(request.id, PROTOCOL_ERRORS.internal, `internal error while running "${request.cmd}": ${(e as Error)?.message ?? String(e)}`);
     }
   }
+}
+
+/** Resolves true once `socket`'s written data has gone to the kernel, false after `ms` or when it closes. */
+function drained(socket: Socket, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.off('drain', onDrain);
+      socket.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = (): void => done(true);
+    const onClose = (): void => done(false);
+    const timer = setTimeout(() => done(false), ms);
+    socket.on('drain', onDrain);
+    socket.on('close', onClose);
+  });
 }
 
 /**

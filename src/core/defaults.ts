@@ -86,8 +86,10 @@ export const LIMITS = {
   controlRequestBytes: 1_048_576,
   /** Longest control response line a client accepts (bytes): `banned` with 100,000 bans fits. */
   controlResponseBytes: 256 * 1_048_576,
-  /** Control connections served at once. */
+  /** Control connections served at once for ordinary clients; more are answered `busy` and closed. */
   controlConnections: 32,
+  /** Extra control connections only root gets, so the admin can still stop or inspect a daemon whose slots are taken. */
+  controlRootReserve: 4,
   /** Longest duration any setting may hold (s): ten years; longer bans are written as permanent (-1). */
   durationSeconds: 315_576_000,
   /** Largest count any setting may hold (maxretry, escalation counts). */

@@ -17,7 +17,7 @@ export const ERROR_EXIT = {
   'not-running': 6,
   permission: 7,
   // Requests the daemon refuses, and failures reported (exit 1).
-  'bad-address': 1, 'bad-key': 1, 'bad-value': 1, 'unknown-jail': 1,
+  'bad-address': 1, 'bad-key': 1, 'bad-value': 1, 'unknown-jail': 1, 'refused-address': 1,
   'bad-request': 1, version: 1, 'too-large': 1, 'unknown-command': 1, internal: 1, busy: 1,
   protocol: 1, timeout: 1, stopping: 1, source: 1, lab: 1,
 } as const;

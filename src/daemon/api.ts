@@ -7,13 +7,14 @@
 import { F2bError } from '../core/errors.js';
 import type { ReconcileOptions } from '../fw/driver.js';
 import type { Plan } from '../fw/plan.js';
+import type { StoreHealth } from '../bans/store-overlay.js';
 import type { BanRecord, HistoryEntry } from '../bans/records.js';
 
 export type { BanRecord, HistoryEntry } from '../bans/records.js';
 import type { FleetStatus } from '../fleet/member.js';
 
 /** Stable codes an ApiError carries (the control protocol passes them on as `error.code`). */
-export type ApiErrorCode = 'unknown-jail' | 'bad-address' | 'bad-key' | 'bad-value' | 'usage';
+export type ApiErrorCode = 'unknown-jail' | 'bad-address' | 'bad-key' | 'bad-value' | 'usage' | 'refused-address';
 
 /** A request the daemon refuses; `code` is one of ApiErrorCode. */
 export class ApiError extends F2bError {
@@ -32,6 +33,8 @@ export interface DaemonStatus {
   readonly backend: string;
   /** Bans currently in force, all jails. */
   readonly currentlyBanned: number;
+  /** The ban database: ok, or degraded (refusing writes) with the bans only memory holds. */
+  readonly store: StoreHealth;
   /** The fleet (docs/fleet.md), when `[Fleet]` is configured. */
   readonly fleet?: FleetStatus;
 }
@@ -53,10 +56,18 @@ export interface JailStatus {
 
 /** Result of `ban`. */
 export interface BanResult {
-  /** Newly banned (or re-banned with a refreshed timeout). */
+  /** Newly banned. */
   readonly banned: readonly string[];
-  /** Were already banned in this jail (timeout refreshed). */
+  /** Were already banned in this jail (see `refreshed` for what happened to each). */
   readonly already: readonly string[];
+  /** Each already-banned address with its expiry now; `extended` false when the ban in force already lasted longer (or is permanent). */
+  readonly refreshed: readonly { readonly addr: string; readonly expiresAt: number | null; readonly extended: boolean }[];
+}
+
+/** Options of a manual ban. */
+export interface BanOptions {
+  /** Ban an ignored address or one of this host's own (never `/0` nor loopback). */
+  readonly force?: boolean;
 }
 
 /** Result of `unban`. */
@@ -92,8 +103,13 @@ export interface DaemonApi {
   /** Overview without a jail, one jail's tree with it (ApiError unknown-jail). */
   status(): Promise<DaemonStatus>;
   status(jail: string): Promise<JailStatus>;
-  /** Bans addresses/prefixes in a jail now with the jail's bantime (store first, then kernel). */
-  ban(jail: string, addrs: readonly string[]): Promise<BanResult>;
+  /**
+   * Bans addresses/prefixes in a jail now with the jail's bantime (store first, then kernel);
+   * one already banned gets its timeout refreshed to the bantime when that is later.
+   * Refuses (ApiError refused-address, nothing banned) `/0`, loopback, and without `force`
+   * ignored addresses and the host's own.
+   */
+  ban(jail: string, addrs: readonly string[], options?: BanOptions): Promise<BanResult>;
   /** Unbans from one jail, or from every jail when `jail` is undefined; `'all'` empties the jail(s). */
   unban(jail: string | undefined, addrs: readonly string[] | 'all'): Promise<UnbanResult>;
   /** Bans in force: all, or those holding `addr` (an address matches the prefixes containing it). */

@@ -1,8 +1,8 @@
 /**
  * Start-up, in order: configuration (the layout and metrics address checked)
  * → backend opened (nothing changed in the kernel yet) → store (in memory
- * when the backend is a dry run, so `--backend null` never writes the real
- * database) → every jail compiled → kernel reconcile (the bans restored) →
+ * when the backend is a dry run; degraded when the file refuses writes, so `--backend null` never writes the real
+ * database) → every jail compiled → kernel bans adopted when the store is new → kernel reconcile (the bans restored) →
  * sources → jobs, watcher, metrics → READY=1. What it builds is immutable
  * (Core); the running jails are the one generation a reload swaps. A failure
  * after the backend or the store opened closes them again.
@@ -21,6 +21,8 @@ import { endBansOfOtherJails, startJails } from './reload.js';
 import { startJobs } from './jobs.js';
 import { sweepStale } from './stale-sweep.js';
 import { Daemon } from './daemon.js';
+import { adoptKernelBans } from './adopt.js';
+import { watchStore } from './store-watch.js';
 import { systemTimers } from '../core/clock.js';
 import { Outbox } from '../outbox/outbox.js';
 import { ActionHub, eventOf } from '../actions/hub.js';
@@ -52,7 +54,7 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
   try {
     const dryRun = !driver.capabilities.kernel;
     if (dryRun) log.warn({ event: 'dry-run', db: cfg.dbFile }, `dry run (${driver.name} backend): bans are kept in memory, ${cfg.dbFile} is not opened and no Ban line is written`);
-    store = BanStore.open(dryRun ? ':memory:' : cfg.dbFile);
+    store = dryRun ? BanStore.open(':memory:') : BanStore.openDegradable(cfg.dbFile);
     const jails = buildJails(loaded, { clock, history: store, ownAddresses: deps.ownAddresses }, dnsResolver(dns, log));
     const kernelTimes = new LatencyHistogram();
     const kernel = new KernelQueue((s) => kernelTimes.observe(s));
@@ -76,6 +78,7 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
     const running = new RunningJails({ jails: new Map(jails.map((j) => [j.name, j])), layout, fleetJail: fleetJailOf(loaded, fleetSettings, deps.ownAddresses) });
     fleet = dryRun ? null : createFleet(fleetSettings, { deps, store, manager, running });
     const core: Core = { cfg, deps, store, driver, manager, kernel, keeper, dns, kernelTimes, actions, fleet };
+    watchStore(core, () => statusLine(core, running.now));
     return await ready(core, running, metricsAt);
   } catch (e) {
     await driver.close().catch(() => undefined);
@@ -88,6 +91,7 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
 async function ready(core: Core, running: RunningJails, metricsAt: MetricsAddress | null): Promise<Daemon> {
   const { log, clock } = core.deps;
   const set = running.now;
+  await adoptKernelBans(core.store, core.driver, new Set(set.jails.keys()), clock.now(), log);
   const ended = endBansOfOtherJails(core, set);
   const started = clock.now();
   const changes = (await core.keeper.reconcile({})).changes.length;

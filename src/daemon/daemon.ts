@@ -12,7 +12,7 @@ import { canonicalAddr, covers } from './address.js';
 import { checkManualBan, heldBy } from './prefix-api.js';
 import { jailGet, jailSet } from './settings-api.js';
 import {
-  ApiError, type BanRecord, type BanResult, type DaemonApi, type DaemonStatus, type HistoryEntry,
+  ApiError, type BanOptions, type BanRecord, type BanResult, type DaemonApi, type DaemonStatus, type HistoryEntry,
   type JailKey, type JailStatus, type JailValue, type ReloadResult, type UnbanResult,
 } from './api.js';
 import type { RuntimeJail } from './jails.js';
@@ -21,6 +21,8 @@ import { applyReload, planReload } from './reload.js';
 import { ReloadQueue, type ReloadScope } from './reload-queue.js';
 import { mergePlans, sweepStale } from './stale-sweep.js';
 import type { Core, RunningJails } from './runtime.js';
+import { banRefusal } from '../bans/ban-guard.js';
+import { IgnoreList } from '../jail/ignore.js';
 import { banJails } from './fleet.js';
 
 /** What boot hands over once the daemon is ready. */
@@ -37,9 +39,12 @@ export class Daemon implements DaemonApi {
   private readonly core: Core;
   private readonly reloads: ReloadQueue<ReloadResult>;
   private stopping: Promise<void> | null = null;
+  /** This host's addresses, for refusing manual bans of them. */
+  private readonly ownAddresses: IgnoreList;
 
   constructor(private readonly running: Running) {
     this.core = running.core;
+    this.ownAddresses = new IgnoreList([], running.core.deps.ownAddresses);
     this.reloads = new ReloadQueue((scope) => this.reloadNow(scope));
   }
 
@@ -61,7 +66,7 @@ export class Daemon implements DaemonApi {
     const now = this.core.deps.clock.now();
     if (jail === undefined) {
       return {
-        jails: [...this.live.keys()], pid: process.pid, startedAt: this.running.startedAt, backend: driver.name, currentlyBanned: store.countCurrent(now),
+        jails: [...this.live.keys()], pid: process.pid, startedAt: this.running.startedAt, backend: driver.name, currentlyBanned: store.countCurrent(now), store: store.health(now),
         ...(this.core.fleet ? { fleet: this.core.fleet.status() } : {}),
       };
     }
@@ -74,16 +79,26 @@ export class Daemon implements DaemonApi {
     };
   }
 
-  async ban(jail: string, addrs: readonly string[]): Promise<BanResult> {
+  async ban(jail: string, addrs: readonly string[], options: BanOptions = {}): Promise<BanResult> {
+    const { store, manager } = this.core;
     const j = this.jail(jail);
-    const canon = addrs.map(canonicalAddr);
-    const excepts = canon.map((a) => checkManualBan(j.jail, a));
-    const applied = await Promise.all(canon.map((addr, i) => this.core.manager.submit({
-      op: 'ban', jail, addr, ttl: j.jail.banTime(addr), reason: 'manual', matches: [], ...(excepts[i]!.length > 0 ? { except: excepts[i] } : {}),
+    const canon = [...new Set(addrs.map(canonicalAddr))];
+    // A prefix holding ignored or own addresses is split around them (checkManualBan), not refused.
+    const single = (a: string): boolean => !a.includes('/');
+    const guard = { isIgnored: (a: string) => single(a) && j.jail.isIgnored(a), isOwn: (a: string) => single(a) && this.ownAddresses.has(a) };
+    const refused = canon.map((a) => banRefusal(a, guard, options.force === true)).filter((r) => r !== null);
+    if (refused.length > 0) throw new ApiError('refused-address', `nothing banned: ${refused.map((r) => r.message).join('; ')}`);
+    const excepts = new Map(canon.map((a) => [a, checkManualBan(j.jail, a)]));
+    const now = this.core.deps.clock.now();
+    const inForce = new Set(canon.filter((a) => store.currentBan(jail, a, now) !== undefined));
+    const applied = await Promise.all(canon.filter((a) => !inForce.has(a)).map((addr) => manager.submit({
+      op: 'ban', jail, addr, ttl: j.jail.banTime(addr), reason: 'manual', matches: [], ...(excepts.get(addr)!.length > 0 ? { except: excepts.get(addr)! } : {}),
     })));
+    const refreshed = await manager.refresh(jail, [...inForce].map((addr) => ({ addr, ttl: j.jail.banTime(addr) })));
     return {
       banned: applied.filter((a) => a.fresh).map((a) => a.record.addr),
-      already: applied.filter((a) => !a.fresh).map((a) => a.record.addr),
+      already: [...refreshed.map((r) => r.addr), ...applied.filter((a) => !a.fresh).map((a) => a.record.addr)],
+      refreshed,
     };
   }
 

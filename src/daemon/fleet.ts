@@ -11,7 +11,7 @@ import { systemTimers } from '../core/clock.js';
 import type { BanStore } from '../bans/store.js';
 import type { BanManager } from '../bans/manager.js';
 import { Outbox } from '../outbox/outbox.js';
-import { IgnoreList, parseIgnoreEntry } from '../jail/ignore.js';
+import { IgnoreList, parseIgnoreEntry, type HostAddressSource } from '../jail/ignore.js';
 import { parseBool } from '../jail/settings.js';
 import type { FleetSettings } from '../fleet/config.js';
 import { FleetMember, type FleetHost, type ReceivedBan } from '../fleet/member.js';
@@ -37,7 +37,7 @@ export function withFleetJail(loaded: LoadedConfig, fleet: FleetSettings | undef
 }
 
 /** The built-in fleet jail of `loaded`: its name and ignore list ([DEFAULT] ignoreip, own addresses unless ignoreself = false). */
-export function fleetJailOf(loaded: LoadedConfig, fleet: FleetSettings | undefined, ownAddresses: readonly string[]): FleetJail | null {
+export function fleetJailOf(loaded: LoadedConfig, fleet: FleetSettings | undefined, ownAddresses: readonly string[] | HostAddressSource): FleetJail | null {
   const name = builtinName(loaded, fleet);
   if (name === null) return null;
   const ip = loaded.defaults.settings.get('ignoreip');

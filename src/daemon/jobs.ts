@@ -35,7 +35,11 @@ export function startJobs(core: Core, status: () => string): Jobs {
     core.fleet?.purge(clock.now() - core.cfg.settings.dbpurgeage * 1000);
   });
   const timers = [
-    setInterval(guarded(log, 'expiry sweep', () => core.manager.sweep()), SWEEP_MS),
+    setInterval(guarded(log, 'expiry sweep', () => {
+      core.manager.sweep();
+      // A degraded store writes back what it kept in memory once the database takes writes.
+      core.store.retry();
+    }), SWEEP_MS),
     setInterval(purge, PURGE_MS),
   ];
   purge();

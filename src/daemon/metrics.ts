@@ -56,6 +56,10 @@ export interface MetricsSnapshot {
   readonly jails: readonly JailFigures[];
   readonly repairsTotal: number;
   readonly kernel: LatencyHistogram;
+  /** The ban database refuses writes. */
+  readonly storeDegraded: boolean;
+  /** Bans in force the database has not taken. */
+  readonly storeUnwritten: number;
   /** Per action of each jail: attempts by result and entries queued. */
   readonly actions?: ReadonlyArray<{ readonly jail: string; readonly action: string; readonly sent: number; readonly failed: number; readonly dropped: number; readonly queued: number }>;
   /** The fleet's figures, when `[Fleet]` is configured. */
@@ -98,6 +102,10 @@ export function renderMetrics(s: MetricsSnapshot): string {
     `f2b_fw_repairs_total ${s.repairsTotal}`,
     '# HELP f2b_fw_kernel_transaction_seconds Duration of kernel transactions (bans, reconciles).', '# TYPE f2b_fw_kernel_transaction_seconds histogram',
     ...s.kernel.lines('f2b_fw_kernel_transaction_seconds'),
+    '# HELP f2b_fw_store_degraded 1 while the ban database refuses writes (bans still reach the kernel).', '# TYPE f2b_fw_store_degraded gauge',
+    `f2b_fw_store_degraded ${s.storeDegraded ? 1 : 0}`,
+    '# HELP f2b_fw_store_unwritten_bans Bans in force only the kernel and memory hold.', '# TYPE f2b_fw_store_unwritten_bans gauge',
+    `f2b_fw_store_unwritten_bans ${s.storeUnwritten}`,
     '# HELP f2b_fw_actions_total Action deliveries by result (sent, failed: will retry, dropped).', '# TYPE f2b_fw_actions_total counter',
     ...(s.actions ?? []).flatMap((a) => (['sent', 'failed', 'dropped'] as const).map((r) =>
       `f2b_fw_actions_total{jail="${label(a.jail)}",action="${label(a.action)}",result="${r}"} ${a[r]}`)),

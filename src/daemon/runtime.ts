@@ -4,6 +4,7 @@
  * `JailSet` is one generation of jails with the kernel layout they need, and
  * a reload replaces it as a whole (src/daemon/reload.ts) or not at all.
  */
+import type { HostAddressSource } from '../jail/ignore.js';
 import type { Clock, Timers } from '../core/clock.js';
 import type { IgnoreList } from '../jail/ignore.js';
 import type { FleetMember } from '../fleet/member.js';
@@ -49,8 +50,8 @@ export interface DaemonDeps {
   checkBackend?(config: LoadedConfig, layout: FirewallLayout): void;
   /** Called when a client asks the daemon to stop. */
   requestStop(): void;
-  /** Addresses of this host (ignoreself). */
-  readonly ownAddresses: readonly string[];
+  /** Addresses of this host (ignoreself, refused manual bans): fixed or live (src/daemon/host-addresses.ts). */
+  readonly ownAddresses: readonly string[] | HostAddressSource;
   /** Host-name lookup for usedns = yes|warn (default: the system resolver). */
   readonly lookup?: NameLookup;
   /** Timers of the fleet's outbox worker (default: Node's). */
@@ -110,13 +111,18 @@ export class RunningJails {
 
 /** The systemd STATUS= text and the ready/reload log summary. */
 export function statusLine(core: Core, set: JailSet): string {
-  return `${set.jails.size} jail(s), ${core.store.countCurrent(core.deps.clock.now())} ban(s) in force`;
+  const now = core.deps.clock.now();
+  const h = core.store.health(now);
+  const degraded = h.state === 'degraded' ? `; DEGRADED: ban database refuses writes, ${h.unwritten} ban(s) not written` : '';
+  return `${set.jails.size} jail(s), ${core.store.countCurrent(now)} ban(s) in force${degraded}`;
 }
 
 /** What /metrics shows now. */
 export function metricsSnapshot(core: Core, set: JailSet): MetricsSnapshot {
   const now = core.deps.clock.now();
+  const store = core.store.health(now);
   return {
+    storeDegraded: store.state === 'degraded', storeUnwritten: store.unwritten,
     ...(core.fleet ? { fleet: core.fleet.status() } : {}),
     repairsTotal: core.keeper.repairs,
     actions: core.actions.stats(),

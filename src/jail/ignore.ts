@@ -42,20 +42,29 @@ export function parseIgnoreEntry(word: string, pos: ConfigPosition): IgnoreEntry
 /** Resolves a host name to addresses (e.g. dns.promises.lookup with all: true). */
 export type NameResolver = (name: string) => Promise<readonly string[]>;
 
+/** This host's addresses as they are now (they change while the daemon runs). */
+export interface HostAddressSource {
+  nets(): readonly Net[];
+}
+
 /** The ignore list of one jail. */
 export class IgnoreList {
   private readonly nets: Net[] = [];
+  private readonly own: HostAddressSource | null;
   private readonly resolvedNets = new Map<string, Net[]>();
   /** Host names that are in the list (resolved or not). */
   readonly names: readonly string[];
 
-  constructor(entries: readonly IgnoreEntry[], ownAddresses: readonly string[]) {
+  /** `ownAddresses`: fixed addresses, or a live source consulted on every check. */
+  constructor(entries: readonly IgnoreEntry[], ownAddresses: readonly string[] | HostAddressSource) {
     const names: string[] = [];
     for (const e of entries) {
       if (e.kind === 'net') this.nets.push(e.net);
       else names.push(e.name);
     }
-    for (const own of ownAddresses) {
+    const fixed = Array.isArray(ownAddresses) ? ownAddresses as readonly string[] : [];
+    this.own = Array.isArray(ownAddresses) ? null : ownAddresses as HostAddressSource;
+    for (const own of fixed) {
       const net = parseNet(own.replace(/%.*$/, ''));
       if (net) this.nets.push(net);
     }
@@ -88,6 +97,7 @@ export class IgnoreList {
     const net = parseNet(addr);
     if (!net) return false;
     if (this.nets.some((n) => netsOverlap(n, net))) return true;
+    if (this.own?.nets().some((n) => netsOverlap(n, net))) return true;
     for (const nets of this.resolvedNets.values()) if (nets.some((n) => netsOverlap(n, net))) return true;
     return false;
   }

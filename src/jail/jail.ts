@@ -19,7 +19,7 @@
 import { promises as dns } from 'node:dns';
 import type { Clock } from '../core/clock.js';
 import type { Decision, Failure } from '../core/records.js';
-import { IgnoreList, parseIgnoreEntry, type NameResolver } from './ignore.js';
+import { IgnoreList, parseIgnoreEntry, type NameResolver, type HostAddressSource } from './ignore.js';
 import { incrementedBantime } from './increment.js';
 import { EscalationTracker } from './escalation.js';
 import { OldestFirst } from './oldest-first.js';
@@ -36,8 +36,8 @@ export interface BanHistory {
 export interface JailDeps {
   readonly clock: Clock;
   readonly history: BanHistory;
-  /** The host's own addresses (used when ignoreself is on), e.g. hostAddresses(). */
-  readonly ownAddresses: readonly string[];
+  /** The host's own addresses (used when ignoreself is on): fixed, e.g. hostAddresses(), or a live source. */
+  readonly ownAddresses: readonly string[] | HostAddressSource;
   /** Looks up ignoreip host names (default: the system resolver). */
   readonly resolve?: NameResolver;
   /** Source of randomness for bantime.rndtime, in [0, 1) (default Math.random). */

@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { onCleanup } from './cleanup.js';
 
 /** A temp directory; `write` creates files (and parent dirs), `remove` deletes it all. */
 export interface TempConfigDir {
@@ -21,5 +22,6 @@ export function tempConfigDir(files: Readonly<Record<string, string>> = {}): Tem
     return path;
   };
   for (const [rel, text] of Object.entries(files)) write(rel, text);
-  return { dir, write, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const remove = onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  return { dir, write, remove };
 }

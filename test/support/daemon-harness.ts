@@ -41,10 +41,11 @@ export class DaemonHarness {
   logs: LogEntry[] = [];
   private stderr = '';
 
-  constructor(label: string, jailLocal: string, files: Record<string, string> = {}) {
+  /** `db`: where the database lives (default: inside the temp config dir). */
+  constructor(label: string, jailLocal: string, files: Record<string, string> = {}, db?: string) {
     this.ns = Netns.create(label);
     this.config = tempConfigDir({ 'filter.d/f2btest.conf': TEST_FILTER, 'jail.local': jailLocal, ...files });
-    this.db = join(this.config.dir, 'state', 'f2b.sqlite3');
+    this.db = db ?? join(this.config.dir, 'state', 'f2b.sqlite3');
     this.socket = join(this.config.dir, 'run', 'f2b.sock');
     this.pidfile = join(this.config.dir, 'run', 'f2b.pid');
   }

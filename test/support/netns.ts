@@ -6,6 +6,66 @@
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { onCleanup } from './cleanup.js';
+import { alive } from '../../src/daemon/pidfile.js';
+
+/** Where `ip netns` keeps its names. */
+const NETNS_DIR = '/run/netns';
+/** `f2bt-<label>-p<creator pid in base 36>-<random>`: the creator's pid tells a stale namespace from a live run's. */
+const OURS = /^f2bt-.+-p([0-9a-z]+)-[0-9a-f]{6}$/;
+
+let swept = false;
+
+/**
+ * Removes namespaces a killed test runner left behind: only ours (named with
+ * their creator's pid), only when that process is gone, only when older than
+ * this process. Other runs' and other tools' namespaces are never touched.
+ */
+function sweepStale(): void {
+  if (swept) return;
+  swept = true;
+  const startedAt = Date.now() - process.uptime() * 1000;
+  let names: string[];
+  try {
+    names = readdirSync(NETNS_DIR);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = OURS.exec(name);
+    if (!m) continue;
+    const pid = parseInt(m[1]!, 36);
+    if (pid === process.pid || alive(pid)) continue;
+    try {
+      if (statSync(`${NETNS_DIR}/${name}`).mtimeMs >= startedAt) continue;
+    } catch {
+      continue;
+    }
+    removeNamespace(name);
+  }
+}
+
+/** Kills every process in a namespace and deletes it (nothing when it is gone). */
+function removeNamespace(name: string): void {
+  try {
+    const pids = sh('ip', ['netns', 'pids', name]).split(/\s+/).filter(Boolean);
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  } catch {
+    /* namespace already gone */
+  }
+  try {
+    sh('ip', ['netns', 'del', name]);
+  } catch {
+    /* already gone */
+  }
+}
 
 /** Runs a command and returns its stdout; throws with stderr on failure. */
 export function sh(cmd: string, args: readonly string[], input?: string): string {
@@ -20,15 +80,22 @@ export function sh(cmd: string, args: readonly string[], input?: string): string
 /** One network namespace owned by a test. */
 export class Netns {
   readonly name: string;
+  private release: (() => void) | null = null;
   private constructor(name: string) {
     this.name = name;
   }
 
-  /** Creates a fresh namespace `f2bt-<label>-<random>` with loopback up. */
+  /**
+   * Creates a fresh namespace `f2bt-<label>-p<pid>-<random>` with loopback up.
+   * Its removal is registered with the cleanup registry (run on exit and on
+   * signals too); the first call sweeps namespaces left by killed runners.
+   */
   static create(label: string): Netns {
-    const name = `f2bt-${label}-${randomBytes(3).toString('hex')}`;
+    sweepStale();
+    const name = `f2bt-${label}-p${process.pid.toString(36)}-${randomBytes(3).toString('hex')}`;
     sh('ip', ['netns', 'add', name]);
     const ns = new Netns(name);
+    ns.release = onCleanup(() => ns.remove());
     ns.run('ip', ['link', 'set', 'lo', 'up']);
     return ns;
   }
@@ -61,24 +128,19 @@ export class Netns {
 
   /** Removes the namespace and every process left in it. */
   destroy(): void {
-    try {
-      const pids = sh('ip', ['netns', 'pids', this.name]).split(/\s+/).filter(Boolean);
-      for (const pid of pids) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-    } catch {
-      /* namespace already gone */
+    if (this.release) {
+      const release = this.release;
+      this.release = null;
+      release();
+      return;
     }
-    try {
-      sh('ip', ['netns', 'del', this.name]);
-    } catch {
-      /* already gone */
-    }
+    this.remove();
   }
+
+  private remove(): void {
+    removeNamespace(this.name);
+  }
+
 }
 
 /** An address to give one end of a link, e.g. `192.0.2.1/24` or `2001:db8:1::1/64`. */

@@ -3,6 +3,8 @@
  * config → store → kernel reconcile → sources → READY=1, then the control
  * socket. SIGHUP reloads, SIGTERM/SIGINT stop cleanly.
  */
+import { openHostAddresses, type HostAddresses } from '../../daemon/host-addresses.js';
+import { peerUid } from '../../control/peer.js';
 import { EXIT, type Command } from '../command.js';
 import { systemClock } from '../../core/clock.js';
 import { DEFAULTS } from '../../core/defaults.js';
@@ -16,7 +18,6 @@ import { backendName, checkSameBackend, chooseBackend, openDriver, type BackendN
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 import { removePidFile, writePidFile } from '../../daemon/pidfile.js';
 import { packageVersion } from './version.js';
-import { hostAddresses } from '../../jail/ignore.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -54,11 +55,13 @@ export const runCommand: Command = {
     let daemon: Daemon | null = null;
     let running: BackendName | null = null;
     let server: ControlServer | null = null;
+    let hostAddrs: HostAddresses | null = null;
     const stop = (why: string): Promise<void> => {
       stopping ??= (async () => {
         log.info({ event: 'stopping', why }, `stopping (${why})`);
         await server?.close();
         await daemon?.shutdown();
+        hostAddrs?.close();
         removePidFile(settings.pidfile);
         resolveDone();
       })();
@@ -79,11 +82,13 @@ export const runCommand: Command = {
       }
       daemon.reload().catch((e: Error) => log.error({ event: 'reload', err: e.message }, `reload failed, previous configuration kept: ${e.message}`));
     });
+    const own = await openHostAddresses(log);
+    hostAddrs = own;
     try {
       daemon = await bootDaemon(
         { configDir: instance.configDir, dbFile: settings.dbfile, settings, table: DEFAULTS.table },
         {
-          clock: systemClock, log, notifier: createNotifier(process.env), ownAddresses: hostAddresses(),
+          clock: systemClock, log, notifier: createNotifier(process.env), ownAddresses: own,
           openDriver: (loaded, layout) => {
             const choice = chooseBackend(flag, loaded, layout);
             log.info({ event: 'backend', backend: choice.backend, why: choice.why }, `firewall backend ${choice.backend}: ${choice.why}`);
@@ -99,10 +104,12 @@ export const runCommand: Command = {
         path: settings.socket,
         handler: apiHandler(daemon, packageVersion(), { flushLogs: () => reopenLogFile(log) }),
         ...(settings.socketGroup === undefined ? {} : { group: settings.socketGroup }),
+        peerUid,
         onError: (err, req) => log.error({ cmd: req.cmd, err: (err as Error)?.stack ?? String(err) }, `control request ${req.cmd} failed`),
       });
     } catch (e) {
       await daemon?.shutdown().catch(() => undefined);
+      own.close();
       removePidFile(settings.pidfile);
       throw e;
     }
