@@ -83,12 +83,15 @@ export class Daemon implements DaemonApi {
     const { store, manager } = this.core;
     const j = this.jail(jail);
     const canon = [...new Set(addrs.map(canonicalAddr))];
-    // A prefix holding ignored or own addresses is split around them (checkManualBan), not refused.
-    const single = (a: string): boolean => !a.includes('/');
-    const guard = { isIgnored: (a: string) => single(a) && j.jail.isIgnored(a), isOwn: (a: string) => single(a) && this.ownAddresses.has(a) };
-    const refused = canon.map((a) => banRefusal(a, guard, options.force === true)).filter((r) => r !== null);
-    if (refused.length > 0) throw new ApiError('refused-address', `nothing banned: ${refused.map((r) => r.message).join('; ')}`);
-    const excepts = new Map(canon.map((a) => [a, checkManualBan(j.jail, a)]));
+    // A prefix holding ignored addresses is split around them (checkManualBan); one holding this host's is refused.
+    const guard = { isIgnored: (a: string) => !a.includes('/') && j.jail.isIgnored(a), isOwn: (a: string) => this.ownAddresses.has(a) };
+    const refuse = (force: boolean): void => {
+      const refused = canon.map((a) => banRefusal(a, guard, force)).filter((r) => r !== null);
+      if (refused.length > 0) throw new ApiError('refused-address', `nothing banned: ${refused.map((r) => r.message).join('; ')}`);
+    };
+    refuse(true); // never: every address, loopback
+    const excepts = new Map(canon.map((a) => [a, checkManualBan(j.jail, a)])); // the jail's prefix floor; ignored networks split out
+    refuse(options.force === true); // unless --force: ignored and own addresses
     const now = this.core.deps.clock.now();
     const inForce = new Set(canon.filter((a) => store.currentBan(jail, a, now) !== undefined));
     const applied = await Promise.all(canon.filter((a) => !inForce.has(a)).map((addr) => manager.submit({

@@ -89,7 +89,7 @@ export class IgnoreList {
   overlapping(addr: string): string[] {
     const net = parseNet(addr);
     if (!net) return [];
-    return [...this.nets, ...[...this.resolvedNets.values()].flat()].filter((n) => netsOverlap(n, net)).map(netText);
+    return [...this.nets, ...(this.own?.nets() ?? []), ...[...this.resolvedNets.values()].flat()].filter((n) => netsOverlap(n, net)).map(netText);
   }
 
   /** True when `addr` (a canonical address or prefix, as the filter gives it) must not be banned. One scan of the text. */
