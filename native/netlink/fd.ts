@@ -44,8 +44,11 @@ function errnoText(e: number): string {
 
 /** A kernel error from a socket call, with the call (operation) and errno; `what` names the object. */
 export class SocketError extends KernelError {
-  constructor(readonly call: string, errno: number, what: string) {
+  /** The libc call that failed (also `operation`). */
+  readonly call: string;
+  constructor(call: string, errno: number, what: string) {
     super(`${what}: ${errnoText(errno)}`, call, { operation: call, object: what, errno });
+    this.call = call;
   }
 }
 
