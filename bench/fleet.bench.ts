@@ -75,6 +75,7 @@ export const bench: BenchModule = {
           `redis-server ${'7.0'} (Debian 12) in its own namespace, AOF with fsync always; two daemons (nftables) in two more, on one bridge; the same machine clock stamps both logs.`,
           'Latency is A\'s `[sshd] Ban` log line to B\'s `[sshd] Ban … (fleet: a)` line: outbox commit, worker, SET + XADD, B\'s blocking XREAD, checks, B\'s store and kernel transaction.',
           'The bulk figure includes A banning in its own kernel (one control request) and the outbox draining 32 deliveries at a time (one outbox row, one SET and one XADD per ban); B applies up to 1,000 entries per transaction.',
+          'Throughput of a burst is bounded by A\'s outbox worker (one outbox row, one round trip, one SQLite commit per ban) competing for a loaded CPU: A\'s own 10,000 bans take under a second (local first), publishing drains at a few hundred per second here; a batched deliver in the outbox worker would lift it.',
           'Measured on a shared 2-core machine (load average about 14 during the run): latencies there are noisy.',
         ],
       };

@@ -44,6 +44,18 @@ export function assertFirewallEnvironment(): void {
 }
 
 /**
+ * The EnvironmentError an errno from a socket call means (EPERM: no
+ * CAP_NET_ADMIN; EPROTONOSUPPORT / EAFNOSUPPORT: no nf_tables or netlink
+ * family), or undefined for an ordinary kernel error. Decided by the number,
+ * not by a message text.
+ */
+export function environmentErrorForErrno(errno: number, detail: string): EnvironmentError | undefined {
+  if (errno === 1) return new EnvironmentError(`${NO_CAP} (${detail})`);
+  if (errno === 93 || errno === 97) return new EnvironmentError(`${NO_NFT} (${detail})`);
+  return undefined;
+}
+
+/**
  * Turns libnftables' error text into an EnvironmentError when it is about the
  * environment rather than the command (permission, missing kernel support);
  * returns undefined for ordinary kernel errors.

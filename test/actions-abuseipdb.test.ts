@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,18 +10,18 @@ import { loadActionDefinition } from '../src/actions/definition.js';
 import { CommandAction } from '../src/actions/command.js';
 import { banValues } from '../src/actions/hub.js';
 import { systemClock, systemTimers } from '../src/core/clock.js';
-import { Netns, waitFor } from './support/netns.js';
+import { Netns } from './support/netns.js';
+import { Receiver, type Received } from './support/http-peer.js';
 import { tempConfigDir, type TempConfigDir } from './support/config-files.js';
 import { fetchFail2ban, removeFail2ban, type Fail2banTree } from './compat/samples.js';
 
-const RECEIVER = fileURLToPath(new URL('./support/http-receiver.js', import.meta.url));
 const CHILD = fileURLToPath(new URL('./support/abuseipdb-child.js', import.meta.url));
 
 let tree: Fail2banTree | string;
 let ns: Netns;
 let dir: TempConfigDir;
-let peer: ChildProcess;
-const got: { url: string; headers: Record<string, string>; body: string }[] = [];
+let peer: Receiver;
+let got: Received[] = [];
 
 /** A test CA and a certificate for api.abuseipdb.com signed by it. */
 function makeCerts(d: string): void {
@@ -40,24 +40,12 @@ before(async () => {
   mkdirSync(`/etc/netns/${ns.name}`, { recursive: true });
   writeFileSync(`/etc/netns/${ns.name}/hosts`, '127.0.0.1 localhost api.abuseipdb.com\n');
   // 200 for the first reports, then a quota 429 (Retry-After: 1).
-  peer = ns.spawn('node', [RECEIVER, '--port', '443', '--cert', join(dir.dir, 'srv.pem'), '--key', join(dir.dir, 'srv.key'), '--statuses', '200,200,200,429'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let listening = false;
-  let buf = '';
-  peer.stdout!.setEncoding('utf8').on('data', (c: string) => {
-    buf += c;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line.startsWith('listening')) listening = true;
-      else got.push(JSON.parse(line) as { url: string; headers: Record<string, string>; body: string });
-    }
-  });
-  assert.ok(await waitFor(() => listening, 10_000), 'HTTPS peer listening');
+  peer = await Receiver.start(ns, 443, ['--cert', join(dir.dir, 'srv.pem'), '--key', join(dir.dir, 'srv.key'), '--statuses', '200,200,200,429']);
+  got = peer.got;
 });
 
 after(() => {
-  peer?.kill('SIGKILL');
+  void peer?.stop();
   ns?.destroy();
   if (ns) rmSync(`/etc/netns/${ns.name}`, { recursive: true, force: true });
   dir?.remove();

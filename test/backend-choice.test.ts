@@ -10,7 +10,7 @@ import { tempConfigDir } from './support/config-files.js';
 import { loadJailConfig } from '../src/config/load.js';
 import { firewallLayout } from '../src/fw/spec.js';
 import { ConfigError } from '../src/core/errors.js';
-import { backendName, chooseBackend, type NftablesProbe } from '../src/daemon/driver.js';
+import { backendName, chooseBackend, type NftablesProbe } from '../src/fw/backend.js';
 
 const usable = (): NftablesProbe => ({ usable: true, why: 'probe says yes' });
 const unusable = (): NftablesProbe => ({ usable: false, why: 'libnftables.so.1 missing' });

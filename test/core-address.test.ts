@@ -45,7 +45,7 @@ test('a log line and f2b-fw ban of 010.0.0.1 ban the same address in a running d
   try {
     writeFileSync(join(t.cfg.dir, 'a.log'), '');
     appendFileSync(join(t.cfg.dir, 'a.log'), 'FAIL login from 010.0.0.1\n');
-    await t.waitLog((l) => l.event === 'ban' && l.jail === 'sshd');
+    await t.waitLog((l) => l.event === 'dry-run-block' && l.jail === 'sshd');
     await t.daemon.ban('manual', ['010.0.0.1']);
     assert.deepEqual((await t.driver.list()).map((b) => `${b.jail} ${b.addr}`).sort(), ['manual 10.0.0.1', 'sshd 10.0.0.1']);
   } finally {

@@ -1,47 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { readFileSync, existsSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
 import { DaemonHarness, jailSection } from './support/daemon-harness.js';
-import { waitFor, type Netns } from './support/netns.js';
+import { waitFor } from './support/netns.js';
+import { Receiver } from './support/http-peer.js';
 import { signBody } from '../src/actions/reporters/webhook.js';
-
-const RECEIVER = fileURLToPath(new URL('./support/http-receiver.js', import.meta.url));
-
-interface Received { method: string; url: string; headers: Record<string, string>; body: string; status: number }
-
-/** The HTTP peer inside the daemon's namespace. */
-class Receiver {
-  readonly got: Received[] = [];
-  private constructor(private readonly child: ChildProcess) {}
-
-  static async start(ns: Netns, port: number, args: readonly string[] = []): Promise<Receiver> {
-    const child = ns.spawn('node', [RECEIVER, '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const r = new Receiver(child);
-    let buf = '';
-    let listening = false;
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      buf += c;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('listening')) listening = true;
-        else r.got.push(JSON.parse(line) as Received);
-      }
-    });
-    assert.ok(await waitFor(() => listening, 10_000), 'receiver listening');
-    return r;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const done = new Promise((res) => this.child.once('exit', res));
-    this.child.kill('SIGKILL');
-    await done;
-  }
-}
 
 const PORT = 18080;
 const hook = (extra = '') => `webhook[url="http://127.0.0.1:${PORT}/hook", secret="s3cr3t"${extra}]`;

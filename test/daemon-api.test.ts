@@ -51,7 +51,7 @@ test('manual ban/unban through the API: canonical addresses, prefixes, already-b
     const hist = await t.daemon.history('203.0.113.7');
     assert.equal(hist.length, 2);
     assert.ok(hist.every((h) => h.endedAt !== null && h.reason === 'manual'));
-    assert.ok(t.lines.some((l) => l.msg === '[web] Unban 203.0.113.7'));
+    assert.ok(t.lines.some((l) => l.event === 'dry-run-release' && l.jail === 'web' && l.addr === '203.0.113.7'));
   } finally {
     await t.close();
   }

@@ -13,7 +13,7 @@ import { waitFor } from './support/netns.js';
 import { startInProcess, type LogLine } from './support/inproc-daemon.js';
 
 const found = (jail: string, addr: string) => (l: LogLine): boolean => l.event === 'found' && l.jail === jail && l.addr === addr;
-const banned = (jail: string, addr: string) => (l: LogLine): boolean => l.event === 'ban' && l.jail === jail && l.addr === addr;
+const banned = (jail: string, addr: string) => (l: LogLine): boolean => l.event === 'dry-run-block' && l.jail === jail && l.addr === addr;
 
 /** Appends a failure line for `addr` and a marker line after it; resolves once the marker was found in `jail`. */
 async function failAndMark(t: Awaited<ReturnType<typeof startInProcess>>, file: string, jail: string, addr: string, marker: string): Promise<void> {
@@ -65,7 +65,7 @@ class RefusingDriver extends NullDriver {
 test('a reload whose kernel step fails leaves the previous jails running and says so', async () => {
   let driver: RefusingDriver | null = null;
   const t = await startInProcess((dir) => jailSection('alpha', join(dir, 'a.log'), { maxretry: '2' }), {
-    driver: (clock) => (driver = new RefusingDriver(clock)),
+    driver: (clock, log) => (driver = new RefusingDriver(clock, log)),
   });
   const a = join(t.cfg.dir, 'a.log');
   try {

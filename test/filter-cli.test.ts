@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,4 +86,22 @@ test('a regex that cannot be translated exits 3 naming it; a bad command line ex
   const help = spawnSync('node', [CLI, 'test-filter', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Usage: f2b-fw test-filter/);
+});
+
+test('test-filter reads a file in chunks like the daemon: CRLF, a last line without newline, invalid UTF-8, lines across chunk ends', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'f2b-tf-chunks-'));
+  try {
+    const file = join(dir, 'big.log');
+    const fail = 'Nov 21 05:09:37 host sshd[1]: Failed password for root from 192.0.2.44 port 22 ssh2';
+    // ~2.5 MiB: several 1 MiB reads, lines straddling their ends.
+    const noise = 'Nov 21 05:09:37 host cron[2]: (root) CMD (run-parts /etc/cron.hourly) \xff\xfe';
+    const lines: string[] = [];
+    for (let i = 0; i < 30_000; i++) lines.push(i % 1000 === 7 ? `${fail}\r` : noise);
+    writeFileSync(file, Buffer.concat([Buffer.from(lines.join('\n') + '\n', 'latin1'), Buffer.from(fail)]));
+    const doc = JSON.parse(execFileSync('node', [CLI, 'test-filter', '--json', file, 'sshd'], { encoding: 'utf8' })) as { lines: { total: number; matched: number } };
+    assert.equal(doc.lines.total, 30_001);
+    assert.equal(doc.lines.matched, 31);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

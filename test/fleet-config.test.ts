@@ -6,6 +6,7 @@ import { FLEET_DEFAULTS } from '../src/core/defaults.js';
 import { checkEntry } from '../src/fleet/validate.js';
 import { fleetOrigin, fleetReason } from '../src/fleet/protocol.js';
 import { tempConfigDir } from './support/config-files.js';
+import { LatencyHistogram, renderMetrics } from '../src/daemon/metrics.js';
 
 function fleetOf(conf: string, local?: string) {
   const dir = tempConfigDir({ 'f2b-fw.conf': conf, ...(local === undefined ? {} : { 'f2b-fw.local': local }) });
@@ -103,4 +104,13 @@ test('a received ban\'s reason names its node and jail; local reasons have no fl
   assert.deepEqual(fleetOrigin(fleetReason('router1', 'sshd')), { node: 'router1', jail: 'sshd' });
   assert.equal(fleetOrigin('maxretry reached'), null);
   assert.equal(fleetOrigin('manual'), null);
+});
+
+test('/metrics carries the fleet\'s series when a fleet is configured', () => {
+  const base = { jails: [], repairsTotal: 0, kernel: new LatencyHistogram() };
+  assert.ok(!renderMetrics(base).includes('f2b_fw_fleet_'));
+  const text = renderMetrics({ ...base, fleet: { url: 'redis://h', node: 'a', connected: true, downSince: null, lastError: null, lagMs: 1500, queued: 3, sent: 7, received: 5, refused: 2, catchUps: 1 } });
+  for (const line of ['f2b_fw_fleet_connected 1', 'f2b_fw_fleet_sent_total 7', 'f2b_fw_fleet_received_total 5', 'f2b_fw_fleet_refused_total 2', 'f2b_fw_fleet_queued 3', 'f2b_fw_fleet_lag_seconds 1.5']) {
+    assert.ok(text.split('\n').includes(line), line);
+  }
 });

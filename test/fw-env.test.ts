@@ -56,3 +56,16 @@ test('f2b-fw reconcile without CAP_NET_ADMIN says which capability is missing an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('socket errnos are classified by number: EPERM and missing protocol support are environment errors, others kernel errors with call and errno', async () => {
+  const { environmentErrorForErrno } = await import('../native/env.js');
+  const { socketError, SocketError } = await import('../native/netlink/fd.js');
+  assert.match(environmentErrorForErrno(1, 'send: Operation not permitted')!.message, /CAP_NET_ADMIN/);
+  assert.match(environmentErrorForErrno(93, 'socket(AF_NETLINK)')!.message, /nf_tables/);
+  assert.equal(environmentErrorForErrno(105, 'recv'), undefined);
+  const e = socketError('recv', 105, 'reading netlink answers failed');
+  assert.ok(e instanceof SocketError);
+  assert.equal((e as InstanceType<typeof SocketError>).errno, 105);
+  assert.equal((e as InstanceType<typeof SocketError>).call, 'recv');
+  assert.match(e.message, /reading netlink answers failed: No buffer space available/);
+});

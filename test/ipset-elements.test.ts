@@ -143,3 +143,18 @@ test('a fresh driver lists the bans the kernel holds (for the reconcile command 
 test('the host has no ipset', () => {
   assert.equal(sh('ipset', ['list', '-n']), '');
 });
+
+test('a maxelem change swaps in a set that was filled before the swap (ipset swap): the bans are there at once', async () => {
+  const bans = [ban('192.0.2.50', 600), ban('198.51.100.0/24', 600)];
+  await agent.call<Plan>('reconcile', { layout: LAYOUT, bans });
+  const smaller: FirewallLayout = { ...LAYOUT, jails: LAYOUT.jails.map((j) => (j.name === 'sshd' ? { ...j, maxelem: 4096 } : j)) };
+  const plan = await agent.call<Plan>('reconcile', { layout: smaller, bans });
+  assert.deepEqual(plan.changes.filter((c) => c.kind === 'ipset').map((c) => `${c.action} ${c.object}`).sort(),
+    ['replace f2b-sshd', 'replace f2b-sshd-6', 'replace f2b-sshd-n', 'replace f2b-sshd-n6']);
+  assert.match(ns.run('ipset', ['list', '-t', 'f2b-sshd']), /maxelem 4096 timeout 0/);
+  assert.ok(kernelTimeout('f2b-sshd', '192.0.2.50') > 590, 'the swapped-in set holds the ban');
+  assert.ok(kernelTimeout('f2b-sshd-n', '198.51.100.0/24') > 590);
+  assert.ok(!ipsetNames(ns).some((n) => n.includes('swap')), 'no temporary set is left');
+  const again = await agent.call<Plan>('reconcile', { layout: smaller, bans });
+  assert.deepEqual(again.changes, [], 'in sync afterwards');
+});

@@ -101,7 +101,7 @@ test('a chain a jail needs that a running fail2ban owns stops the run unless for
   const forced = planChains({ tables, desired: [{ variant: 'nft', rules }], fail2banRunning: true, force: true });
   assert.deepEqual(forced.conflicts, []);
   assert.deepEqual(forced.changes.map((c) => `${c.action} ${c.kind} ${c.reason}`), [
-    'replace chain taken over from fail2ban',
+    "replace chain taken over: every rule in it lacks f2b-fw's comment (fail2ban's chain, --force)",
     'remove jump not in config (ports, protocols or hooks changed)',
     'add jump missing',
   ]);

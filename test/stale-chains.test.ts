@@ -129,7 +129,7 @@ for (const variant of ['legacy', 'nft'] as const) {
         const layout = { priority: -10, jails: [{ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop', maxelem: 65536 }] };
         const first = await agent.call<Plan>('reconcile', { layout, bans: [] });
         const sshd = first.changes.find((c) => c.object === `iptables-${variant} filter f2b-sshd`);
-        assert.deepEqual([sshd?.action, sshd?.reason], ['replace', 'taken over from fail2ban']);
+        assert.deepEqual([sshd?.action, sshd?.reason], ['replace', "taken over: every rule in it lacks f2b-fw's comment (fail2ban's chain, fail2ban not running)"]);
         assert.ok(first.changes.some((c) => c.object === `iptables-${other} filter f2b-old` && c.action === 'delete'));
         assert.deepEqual(first.changes.filter((c) => c.kind === 'ipset' && c.action === 'delete').map((c) => c.object), ['f2b-leftover']);
         assert.ok(agent.warnings.some((w) => /ipset f2b-user-kept .* used by rules outside f2b-\* chains/.test(w)), agent.warnings.join('\n'));

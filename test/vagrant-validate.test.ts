@@ -1,16 +1,15 @@
 /**
  * The router lab's Vagrantfile: `vagrant validate` accepts it (provider settings aside, as CI has
- * no hypervisor), a broken copy is caught, the provisioning scripts are valid bash, and what the
- * router gets — its nftables ruleset and jail.local — is accepted by nft and by check-config.
+ * no hypervisor), a broken copy is caught, the provisioning scripts are valid bash, and both machine
+ * providers (test/machine-lab/provider-*.sh) offer what the one shared scenario uses.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI_ENTRY, PACKAGE_ROOT } from '../src/core/paths.js';
-import { Netns } from './support/netns.js';
+import { PACKAGE_ROOT } from '../src/core/paths.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'f2bt-vagrant-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -45,38 +44,24 @@ test('a Vagrantfile whose provisioning scripts are missing is refused', { skip }
   assert.match(r.out, /provision-\w+\.sh/);
 });
 
-test('the lab uses documentation ranges only and the scripts parse as bash', () => {
+test('the lab uses documentation ranges only and the scripts parse as bash (provisioning and the shared scenario)', () => {
   const text = readFileSync(join(PACKAGE_ROOT, 'Vagrantfile'), 'utf8');
   const ips = [...text.matchAll(/lab_network\(\w+\.vm, '([\d.]+)'/g)].map((m) => m[1]!);
   assert.deepEqual(ips.sort(), ['192.0.2.10', '192.0.2.254', '198.51.100.2', '198.51.100.254']);
+  assert.match(text, /test\/machine-lab\/run\.sh vagrant/);
   const dir = join(PACKAGE_ROOT, 'vagrant');
-  const scripts = readdirSync(dir).filter((f) => f.endsWith('.sh'));
-  assert.deepEqual(scripts.sort(), ['provision-attacker.sh', 'provision-lan.sh', 'provision-router.sh', 'scenario.sh']);
-  assert.match(readFileSync(join(dir, 'provision-router.sh'), 'utf8'), /router-nftables\.conf > \/etc\/nftables\.conf/);
+  const scripts = readdirSync(dir).filter((f) => f.endsWith('.sh')).map((f) => join(dir, f));
+  assert.equal(scripts.length, 3);
+  const lab = join(PACKAGE_ROOT, 'test', 'machine-lab');
+  scripts.push(...readdirSync(lab).filter((f) => f.endsWith('.sh')).map((f) => join(lab, f)));
   for (const s of scripts) {
-    const r = spawnSync('bash', ['-n', join(dir, s)], { encoding: 'utf8' });
+    const r = spawnSync('bash', ['-n', s], { encoding: 'utf8' });
     assert.equal(r.status, 0, `${s}: ${r.stderr}`);
   }
-});
-
-test('the router\'s base ruleset is accepted by nft (checked in a namespace) and a typo is not', () => {
-  const ns = Netns.create('lab-nft');
-  try {
-    const file = join(PACKAGE_ROOT, 'vagrant', 'router-nftables.conf');
-    ns.run('nft', ['-c', '-f', file]);
-    const broken = join(scratch, 'broken.conf');
-    writeFileSync(broken, readFileSync(file, 'utf8').replace('dnat to', 'dnatt to'));
-    assert.throws(() => ns.run('nft', ['-c', '-f', broken]), /dnatt/);
-  } finally {
-    ns.destroy();
+  // Both providers define the whole interface the one scenario uses.
+  for (const provider of ['nspawn', 'vagrant']) {
+    const src = readFileSync(join(lab, `provider-${provider}.sh`), 'utf8');
+    for (const fn of ['lab_up', 'on', 'put', 'power_cycle', 'lab_down']) assert.match(src, new RegExp(`^${fn}\\(\\) \\{`, 'm'), `${provider}: ${fn}`);
+    for (const v of ['ROUTER_ADDR', 'ATTACKER', 'CLIENT', 'ROUTER_LAN', 'LAN_ADDR', 'LAB_UNIT_DROPIN']) assert.match(src, new RegExp(`^${v}=`, 'm'), `${provider}: ${v}`);
   }
-});
-
-test('the router\'s jail.local passes f2b-fw check-config with both lab jails enabled', () => {
-  const etc = join(scratch, 'etc');
-  mkdirSync(etc, { recursive: true });
-  copyFileSync(join(PACKAGE_ROOT, 'vagrant', 'jail.local'), join(etc, 'jail.local'));
-  const r = spawnSync(process.execPath, [CLI_ENTRY, 'check-config', '--config-dir', etc], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /2 enabled jail\(s\): sshd, ufw-port-scan/);
 });

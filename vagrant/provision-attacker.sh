@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# attacker (198.51.100.2): ssh and netcat for the attack, curl for the forwarded web server,
+# attacker (198.51.100.2): ssh with sshpass (wrong passwords) and netcat for the attack,
 # and a second address 198.51.100.3 that plays "another client" and must never be banned.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends openssh-client netcat-openbsd curl >/dev/null
+apt-get install -y -qq --no-install-recommends openssh-client sshpass netcat-openbsd >/dev/null
 
 cat > /etc/systemd/system/lab-client2.service <<'UNIT'
 [Unit]

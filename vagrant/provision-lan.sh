@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# lan (192.0.2.10): a web server on port 80, reached from outside only through the router's
-# forward of tcp/8080. Replies to the outside network go back through the router.
+# lan (192.0.2.10): an sshd reached from outside only through the router's forward of tcp/2222; its
+# auth log goes to the router over syslog (the scenario configures rsyslog). Replies to the outside
+# network go back through the router.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
-echo 'lan web server (192.0.2.10)' > /var/www/html/index.html
-systemctl enable --now nginx
+apt-get install -y -qq --no-install-recommends openssh-server rsyslog >/dev/null
+systemctl enable --now ssh rsyslog
 
 # Route to the outside network through the router, now and at every boot.
 cat > /etc/systemd/system/lab-route.service <<'UNIT'

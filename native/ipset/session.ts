@@ -117,7 +117,7 @@ function check(reply: NetlinkReply, command: string): void {
 
 /** The kernel refused an ipset command; `errno` is the kernel's (ipset-private codes above 4096). */
 export class IpsetKernelError extends KernelError {
-  readonly errno: number;
+  override readonly errno: number;
   constructor(errno: number, command: string) {
     super(`ipset: ${ipsetErrorText(errno)}`, command);
     this.errno = errno;

@@ -13,7 +13,7 @@
  */
 import { loadLibc, ERRNO, type Libc } from '../libc.js';
 import { KernelError } from '../../src/core/errors.js';
-import { environmentErrorFor } from '../env.js';
+import { environmentErrorForErrno } from '../env.js';
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -42,10 +42,16 @@ function errnoText(e: number): string {
   }
 }
 
-/** A failed socket call: the call, the errno, and an EnvironmentError where it means missing privileges or kernel support. */
+/** A kernel error from a socket call, with the call (operation) and errno; `what` names the object. */
+export class SocketError extends KernelError {
+  constructor(readonly call: string, readonly errno: number, what: string) {
+    super(`${what}: ${errnoText(errno)}`, call);
+  }
+}
+
+/** A failed socket call: an EnvironmentError where the errno means missing privileges or kernel support, else a SocketError. */
 export function socketError(call: string, errno: number, what: string): Error {
-  const text = `${what}: ${errnoText(errno)}`;
-  return environmentErrorFor(text) ?? Object.assign(new KernelError(text, call), { errno });
+  return environmentErrorForErrno(errno, `${call}: ${errnoText(errno)}`) ?? new SocketError(call, errno, what);
 }
 
 /** Outcome of one non-blocking receive. */

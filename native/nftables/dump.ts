@@ -6,6 +6,7 @@
  * cost what the kernel costs. Rules are read only as far as f2b-fw needs them
  * (chain, handle, comment).
  */
+import { currentGeneration } from '../netlink/ruleset-watch.js';
 import { NetlinkSocket, NETLINK_NETFILTER, NLM_F, type NetlinkMessage } from '../netlink/socket.js';
 import { decodeAttrs, nfgenmsg, readBe32, readString, stringAttr, encodeAttrs, NFGENMSG_LEN, type AttrsIn } from '../netlink/attributes.js';
 import { KernelError } from '../../src/core/errors.js';
@@ -116,6 +117,11 @@ export class TableDump {
   /** Opens the netlink socket for table `family table`. */
   static open(family: NftFamily, table: string): TableDump {
     return new TableDump(NetlinkSocket.open(NETLINK_NETFILTER, { recvBufferSize: 16 * 1024 * 1024, timeoutMs: 60_000, msgBufferSize: DUMP_CHUNK }), family, table);
+  }
+
+  /** The ruleset generation now (NFT_MSG_GETGEN); every committed batch moves it on by one. */
+  generation(): Promise<number | undefined> {
+    return currentGeneration(this.sock);
   }
 
   /** Runs one dump (or GET) and returns the attributes of each answer; retries a dump a concurrent change interrupted. */

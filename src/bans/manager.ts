@@ -28,6 +28,11 @@ export interface BanManagerDeps {
   readonly driver: FirewallDriver;
   /** The daemon's one kernel queue (shared with reconciles and repairs). */
   readonly kernel: KernelQueue;
+  /**
+   * A dry run (null backend): no `Ban`/`Unban` lines, which recidive would read
+   * as real bans; the null driver logs what it would block or release instead.
+   */
+  readonly quiet?: boolean;
   /** Told when the kernel refused a change that the store holds (the kernel keeper reconciles). */
   onKernelError(err: Error): void;
   /**
@@ -153,7 +158,7 @@ export class BanManager {
       this.deps.events?.applied(new Set(records.map((r) => r.jail)));
       records.forEach((r, i) => {
         this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
-        logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, {
+        if (!this.deps.quiet) logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, {
           bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason,
           ...(r.addresses === undefined ? {} : { addresses: r.addresses }), ...(r.except === undefined ? {} : { except: r.except }),
           ...originField(r.reason),
@@ -252,24 +257,27 @@ export class BanManager {
     });
     if (removed.length > 0) await this.deps.kernel.run(() => this.deps.driver.unban(kernel));
     if (removed.length > 0) this.deps.events?.applied(new Set(removed.map((k) => k.jail)));
-    for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason });
+    if (!this.deps.quiet) for (const k of removed) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason });
     return removed;
   }
 
   /** Moves bans whose time is up out of the store's current table (the kernel timed them out itself). */
   sweep(): BanRecord[] {
-    const ended = expireBans(this.deps.store, this.deps.clock.now(), this.deps.log);
-    if (ended.length > 0 && this.deps.events) {
-      this.deps.events.recorded('unban', ended);
-      this.deps.events.applied(new Set(ended.map((r) => r.jail)));
-    }
-    return ended;
+    return expireBans(this.deps.store, this.deps.clock.now(), this.deps.log, this.deps.events);
   }
 }
 
-/** Moves bans whose time is up at `now` out of the store's current table, one `Unban` line each. */
-export function expireBans(store: BanStore, now: number, log: Logger): BanRecord[] {
-  const expired = store.expire(now);
+/**
+ * Moves bans whose time is up at `now` out of the store's current table, one `Unban` line each;
+ * `events` (the actions hub) queues their unbans.
+ */
+export function expireBans(store: BanStore, now: number, log: Logger, events?: BanEvents): BanRecord[] {
+  const expired = store.transaction(() => {
+    const ended = store.expire(now);
+    if (ended.length > 0) events?.recorded('unban', ended);
+    return ended;
+  });
   for (const r of expired) logBanEvent(log, 'Unban', r.jail, r.addr, { reason: 'expired' });
+  if (expired.length > 0) events?.applied(new Set(expired.map((r) => r.jail)));
   return expired;
 }

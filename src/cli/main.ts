@@ -6,16 +6,8 @@
 import { parseArgs } from 'node:util';
 import { COMMANDS } from './commands/index.js';
 import { EXIT, type CliIO, type Command } from './command.js';
-import { F2bError } from '../core/errors.js';
+import { ERROR_EXIT, F2bError } from '../core/errors.js';
 
-const ERROR_EXIT: Record<string, number> = {
-  config: EXIT.config,
-  kernel: EXIT.kernel,
-  environment: EXIT.environment,
-  'not-running': EXIT.notRunning,
-  permission: EXIT.permission,
-  usage: EXIT.usage,
-};
 
 /** A negative number (`-1`, `-1.5`, `-1d`): a value such as a permanent bantime, never an option. */
 const NEGATIVE = /^-\d/;
@@ -70,7 +62,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   } catch (e) {
     if (e instanceof F2bError) {
       io.err(`f2b-fw ${name}: ${e.message}`);
-      return ERROR_EXIT[e.code] ?? EXIT.failure;
+      return ERROR_EXIT[e.code];
     }
     throw e;
   }

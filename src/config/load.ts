@@ -45,7 +45,7 @@ export const JAIL_KEYS: ReadonlySet<string> = new Set([
   'bantime.increment', 'bantime.factor', 'bantime.formula', 'bantime.multipliers', 'bantime.maxtime',
   'bantime.rndtime', 'bantime.overalljails',
   'port', 'protocol', 'hooks', 'verdict', 'blocktype', 'priority', 'banaction',
-  'action', 'mode', 'failregex', 'ignoreregex', 'prefregex', 'maxlines', 'datepattern',
+  'action', 'ignorecommand', 'mode', 'failregex', 'ignoreregex', 'prefregex', 'maxlines', 'datepattern',
 ]);
 
 /** Sections that are not jails. */

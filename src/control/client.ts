@@ -5,7 +5,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import { DEFAULTS, LIMITS } from '../core/defaults.js';
-import { F2bError } from '../core/errors.js';
+import { F2bError, errorCode } from '../core/errors.js';
 import { LineSplitter } from './lines.js';
 import { encodeRequest, parseResponse, type ControlResponse, type RequestArgs } from './protocol.js';
 
@@ -104,7 +104,7 @@ export class ControlClient {
       this.socket.write(encodeRequest(id, cmd, args));
     });
     if (response.ok) return response.result;
-    throw new F2bError(response.error.code, response.error.message);
+    throw new F2bError(errorCode(response.error.code), response.error.message);
   }
 
   /** Closes the connection. */

@@ -8,7 +8,7 @@
  * One request per line, answered in order on the same connection. `v` is the
  * protocol version; a daemon refuses a version it does not speak, naming both.
  */
-import { F2bError, truncate } from '../core/errors.js';
+import { F2bError, truncate, type ErrorCode } from '../core/errors.js';
 
 /** The protocol version this build speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -52,7 +52,7 @@ export const PROTOCOL_ERRORS = {
 /** A request the daemon refuses before running it; carries the id when one could be read. */
 export class ProtocolError extends F2bError {
   readonly id: number;
-  constructor(code: string, message: string, id = 0) {
+  constructor(code: ErrorCode, message: string, id = 0) {
     super(code, message);
     this.id = id;
   }

@@ -72,6 +72,14 @@ export const LIMITS = {
    * its line was read (clock skew between hosts is tolerated, a line dated 2096 is not).
    */
   futureDateSkewMs: 60_000,
+  /**
+   * A filter with regexes V8's linear engine cannot run matches in a worker thread: a line
+   * still matching after this long (ms) is abandoned and the worker restarted. Generous, so a
+   * busy machine's scheduling never abandons an honest line.
+   */
+  matchWatchdogMs: 250,
+  /** Lines queued for such a worker at most; more are dropped (counted) while it is behind. */
+  guardedQueueLines: 100_000,
   /** Longest regex match time budget per line, in ms, before the line is dropped. */
   matchBudgetMs: 50,
   /** Longest control request line (bytes); a longer one is answered with an error and the connection closed. */
@@ -148,6 +156,11 @@ export const FLEET_DEFAULTS = {
   reconnectMaxMs: 10_000,
   /** An unban not delivered within this long (ms) is dropped (the ban has likely expired anyway). */
   maxUnbanDelayMs: 86_400_000,
+  /**
+   * Deliveries in flight at once. Each waits for Redis' reply (with `appendfsync always`, for its
+   * fsync), so throughput is about this many per round trip; Redis groups the fsyncs of a batch.
+   */
+  publishConcurrency: 32,
   /** Outbox channel of the publisher. */
   channel: 'fleet',
 } as const;

@@ -3,11 +3,38 @@
  * alone tells the admin what to fix.
  */
 
+/**
+ * The closed set of error codes, each with the CLI exit code it maps to
+ * (README: 0 ok, 1 failure reported, 2 usage, 3 configuration, 4 kernel
+ * refused, 5 environment, 6 no daemon, 7 permission denied). The control
+ * protocol carries these codes on the wire.
+ */
+export const ERROR_EXIT = {
+  usage: 2,
+  config: 3,
+  kernel: 4,
+  environment: 5,
+  'not-running': 6,
+  permission: 7,
+  // Requests the daemon refuses, and failures reported (exit 1).
+  'bad-address': 1, 'bad-key': 1, 'bad-value': 1, 'unknown-jail': 1,
+  'bad-request': 1, version: 1, 'too-large': 1, 'unknown-command': 1, internal: 1, busy: 1,
+  protocol: 1, timeout: 1, stopping: 1, source: 1, lab: 1,
+} as const;
+
+/** One of the codes in ERROR_EXIT. */
+export type ErrorCode = keyof typeof ERROR_EXIT;
+
+/** A code read from elsewhere (a daemon's answer): itself when known, else `internal`. */
+export function errorCode(text: string): ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_EXIT, text) ? text as ErrorCode : 'internal';
+}
+
 /** Base of every error f2b-fw raises on purpose; `code` is stable for scripts. */
 export class F2bError extends Error {
-  /** A short stable identifier, e.g. `config`, `kernel`, `environment`. */
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  /** One of the closed set ERROR_EXIT. */
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -42,13 +69,30 @@ export class ConfigError extends F2bError {
   }
 }
 
+/** What a kernel error is about, where the code that raised it knows. */
+export interface KernelErrorDetail {
+  readonly cause?: unknown;
+  /** The operation: `add element`, `reconcile`, `ipset add`, … */
+  readonly operation?: string;
+  /** The object: a set, chain or element (`sshd-v4 203.0.113.9`). */
+  readonly object?: string;
+  /** The kernel's errno (positive, e.g. 1 for EPERM), when it answered with one. */
+  readonly errno?: number;
+}
+
 /** The kernel (through libnftables, netlink or iptables) refused a change. */
 export class KernelError extends F2bError {
   /** The command or batch that failed, as sent. */
   readonly command: string;
-  constructor(message: string, command: string, options?: { cause?: unknown }) {
-    super('kernel', `${message}\n  while running: ${truncate(command, 2000)}`, options);
+  readonly operation: string | undefined;
+  readonly object: string | undefined;
+  readonly errno: number | undefined;
+  constructor(message: string, command: string, detail: KernelErrorDetail = {}) {
+    super('kernel', `${message}\n  while running: ${truncate(command, 2000)}`, detail.cause === undefined ? undefined : { cause: detail.cause });
     this.command = command;
+    this.operation = detail.operation;
+    this.object = detail.object;
+    this.errno = detail.errno;
   }
 }
 

@@ -1,9 +1,11 @@
 /**
- * Start-up, in order: configuration (every jail compiled, the layout and
- * metrics address checked) → store → backend → kernel reconcile (the bans
- * restored) → sources → jobs, watcher, metrics → READY=1. What it builds is
- * immutable (Core); the running jails are the one generation a reload swaps.
- * A failure after the store or the backend opened closes them again.
+ * Start-up, in order: configuration (the layout and metrics address checked)
+ * → backend opened (nothing changed in the kernel yet) → store (in memory
+ * when the backend is a dry run, so `--backend null` never writes the real
+ * database) → every jail compiled → kernel reconcile (the bans restored) →
+ * sources → jobs, watcher, metrics → READY=1. What it builds is immutable
+ * (Core); the running jails are the one generation a reload swaps. A failure
+ * after the backend or the store opened closes them again.
  */
 import { loadJailConfig } from '../config/load.js';
 import { firewallLayout } from '../fw/spec.js';
@@ -26,6 +28,7 @@ import { createExecutor } from '../actions/factory.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { createFleet, fleetJailOf, withFleetJail } from './fleet.js';
+import type { BanRecord } from '../bans/records.js';
 import type { FleetMember } from '../fleet/member.js';
 import { RunningJails, metricsSnapshot, statusLine, type Core, type DaemonConfig, type DaemonDeps } from './runtime.js';
 
@@ -42,38 +45,41 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
     ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
     onFailed: (name, reason) => log.warn({ event: 'dns', host: name, err: reason }, `host name ${name} did not resolve (${reason}); its failures are not counted`),
   });
-  const store = BanStore.open(cfg.dbFile);
-  let core: Core | null = null;
+  const fleetSettings = cfg.settings.fleet;
+  const layout = firewallLayout(withFleetJail(loaded, fleetSettings));
+  const driver = await deps.openDriver(loaded, layout);
+  let store: BanStore | null = null;
   try {
+    const dryRun = !driver.capabilities.kernel;
+    if (dryRun) log.warn({ event: 'dry-run', db: cfg.dbFile }, `dry run (${driver.name} backend): bans are kept in memory, ${cfg.dbFile} is not opened and no Ban line is written`);
+    store = BanStore.open(dryRun ? ':memory:' : cfg.dbFile);
     const jails = buildJails(loaded, { clock, history: store, ownAddresses: deps.ownAddresses }, dnsResolver(dns, log));
-    const fleetSettings = cfg.settings.fleet;
-    const layout = firewallLayout(withFleetJail(loaded, fleetSettings));
-    const driver = await deps.openDriver(loaded, layout);
     const kernelTimes = new LatencyHistogram();
     const kernel = new KernelQueue((s) => kernelTimes.observe(s));
-    const keeper = new KernelKeeper({ store, kernel, driver, clock, log, layout });
     const actions = new ActionHub({
       outbox: new Outbox(store.database, () => clock.now()), clock, timers: systemTimers, log,
       executor: (a) => createExecutor(a, { clock, timers: systemTimers, log }),
     });
-    actions.configure(loaded.actions);
+    if (!dryRun) actions.configure(loaded.actions);
     warnUnsupported(loaded, log);
+    const keeper = new KernelKeeper({ store, kernel, driver, clock, log, layout, events: actions });
     let fleet: FleetMember | null = null;
     const manager = new BanManager({
-      store, clock, log, driver, kernel, events: actions,
-      onRecorded: (records) => fleet?.banned(records),
+      store, clock, log, driver, kernel, quiet: dryRun,
+      // A dry run reports nothing and shares nothing.
+      ...(dryRun ? {} : { events: actions, onRecorded: (records: readonly BanRecord[]) => fleet?.banned(records) }),
       onKernelError: (e) => {
         log.error({ err: e.message }, `kernel change failed, reconciling from the store: ${e.message}`);
         keeper.repair('kernel-error');
       },
     });
     const running = new RunningJails({ jails: new Map(jails.map((j) => [j.name, j])), layout, fleetJail: fleetJailOf(loaded, fleetSettings, deps.ownAddresses) });
-    fleet = createFleet(fleetSettings, { deps, store, manager, running });
-    core = { cfg, deps, store, driver, manager, kernel, keeper, dns, kernelTimes, actions, fleet };
+    fleet = dryRun ? null : createFleet(fleetSettings, { deps, store, manager, running });
+    const core: Core = { cfg, deps, store, driver, manager, kernel, keeper, dns, kernelTimes, actions, fleet };
     return await ready(core, running, metricsAt);
   } catch (e) {
-    await core?.driver.close().catch(() => undefined);
-    store.close();
+    await driver.close().catch(() => undefined);
+    store?.close();
     throw e;
   }
 }
@@ -96,11 +102,14 @@ async function ready(core: Core, running: RunningJails, metricsAt: MetricsAddres
   const jobs = startJobs(core, () => statusLine(core, running.now));
   try {
     await startJails(core, [...set.jails.values()]);
-    core.keeper.watch({
-      table: core.cfg.table,
-      events: core.cfg.rulesetEvents ?? core.driver.name === 'nftables',
-      checkMs: core.cfg.checkMs ?? { withEvents: 1000, withoutEvents: 5000 },
-    });
+    const can = core.driver.capabilities;
+    if (can.rulesetEvents || can.periodicRepair) {
+      core.keeper.watch({
+        table: core.cfg.table,
+        events: core.cfg.rulesetEvents ?? can.rulesetEvents,
+        checkMs: core.cfg.checkMs ?? { withEvents: 1000, withoutEvents: 5000 },
+      });
+    }
     // Waits a moment for Redis so a bad URL or password is reported at start; the host is protected either way.
     await core.fleet?.start(FLEET_START_WAIT_MS);
     const metrics = metricsAt ? await serveMetrics(metricsAt, () => metricsSnapshot(core, running.now)) : null;

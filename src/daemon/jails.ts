@@ -11,6 +11,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { sectionEnabled } from '../config/bool.js';
 import { loadFilterDefinition } from '../config/filter-load.js';
 import { compileFilter, type Filter } from '../filter/filter.js';
+import { nonLinearWarning } from '../filter/compile-regex.js';
+import { GuardedFilter } from '../filter/guarded.js';
 import { jailSettings, type JailSettings } from '../jail/settings.js';
 import { Jail, type JailDeps } from '../jail/jail.js';
 import { createSources, type LogSource, type PositionStore } from '../sources/source.js';
@@ -25,20 +27,26 @@ export type ResolverFor = (settings: JailSettings) => HostResolver | undefined;
 export interface CompiledJail {
   readonly settings: JailSettings;
   readonly filter: Filter;
+  /** One per regex V8's linear engine cannot run (check-config prints them, the daemon logs them). */
+  readonly warnings: readonly string[];
 }
 
-/** Reads a jail's settings and compiles its filter; throws ConfigError naming the bad value. */
-export function compileJail(raw: RawSection, configDir: string, clock: Clock, resolverFor?: ResolverFor): CompiledJail {
+/**
+ * Reads a jail's settings and compiles its filter; throws ConfigError naming the bad value.
+ * `guarded`: a filter with backtracking-prone regexes matches in a worker thread under a
+ * watchdog (GuardedFilter; the daemon), else inline (check-config only compiles).
+ */
+export function compileJail(raw: RawSection, configDir: string, clock: Clock, resolverFor?: ResolverFor, guarded = false): CompiledJail {
   const settings = jailSettings(raw);
   const def = loadFilterDefinition(configDir, settings.filter, raw);
   const resolve = resolverFor?.(settings);
-  const filter = compileFilter(def, {
-    clock,
-    ...(settings.logtimezone === undefined ? {} : { logtimezone: settings.logtimezone }),
-    usedns: settings.usedns,
-    ...(resolve === undefined ? {} : { resolve }),
-  });
-  return { settings, filter };
+  const tz = settings.logtimezone === undefined ? {} : { logtimezone: settings.logtimezone };
+  const filter = compileFilter(def, { clock, ...tz, usedns: settings.usedns, ...(resolve === undefined ? {} : { resolve }) });
+  const unguarded = filter.unguarded;
+  const warnings = unguarded.map(nonLinearWarning);
+  // Host names are not resolved in the worker (the DNS cache lives on the main thread).
+  if (unguarded.length === 0 || !guarded) return { settings, filter, warnings };
+  return { settings, filter: new GuardedFilter(def, filter, { clock, ...tz, usedns: settings.usedns }), warnings };
 }
 
 /**
@@ -70,13 +78,16 @@ export class RuntimeJail {
   settings: JailSettings;
   jail: Jail;
   readonly filter: Filter;
+  /** Backtracking-prone regexes of its filter (logged when it starts). */
+  readonly warnings: readonly string[];
   counters: JailCounters = { lines: 0, failures: 0 };
   private source: LogSource | null = null;
 
   constructor(readonly raw: RawSection, configDir: string, private readonly deps: JailDeps, resolverFor?: ResolverFor) {
-    const compiled = compileJail(raw, configDir, deps.clock, resolverFor);
+    const compiled = compileJail(raw, configDir, deps.clock, resolverFor, true);
     this.settings = compiled.settings;
     this.filter = compiled.filter;
+    this.warnings = compiled.warnings;
     this.name = this.settings.name;
     this.jail = new Jail(this.settings, deps);
   }
@@ -113,6 +124,7 @@ export class RuntimeJail {
     const s = this.source;
     this.source = null;
     await s?.stop();
+    this.filter.close?.();
   }
 }
 

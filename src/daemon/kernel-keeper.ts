@@ -11,7 +11,7 @@ import type { FirewallDriver, ReconcileOptions } from '../fw/driver.js';
 import type { FirewallLayout } from '../fw/layout.js';
 import { formatPlan, isEmptyPlan, type Plan } from '../fw/plan.js';
 import type { BanStore } from '../bans/store.js';
-import { expireBans } from '../bans/manager.js';
+import { expireBans, type BanEvents } from '../bans/manager.js';
 import type { KernelQueue } from '../bans/kernel-queue.js';
 import { watchRuleset, isOwnThread, type RulesetChange, type RulesetWatch } from '../../native/netlink/ruleset-watch.js';
 import { compactMemory } from './memory.js';
@@ -28,6 +28,8 @@ export interface KeeperDeps {
   readonly log: Logger;
   /** The layout of the jails running at boot (a reload commits the next one with switchTo). */
   readonly layout: FirewallLayout;
+  /** Told about bans a reconcile finds expired (the actions hub queues their unbans). */
+  readonly events?: BanEvents;
 }
 
 /** How the keeper watches the ruleset. */
@@ -82,7 +84,7 @@ export class KernelKeeper {
    */
   private async apply(layout: FirewallLayout, opts: ReconcileOptions): Promise<Plan> {
     const { store, clock, log } = this.deps;
-    if (!opts.dryRun) expireBans(store, clock.now(), log);
+    if (!opts.dryRun) expireBans(store, clock.now(), log, this.deps.events);
     const jails = new Set(layout.jails.map((j) => j.name));
     const bans = store.bansForKernel(clock.now()).filter((b) => jails.has(b.jail));
     this.watcher?.pause();

@@ -10,11 +10,14 @@ import { logRefusedPrefix } from './prefix-api.js';
 import type { Clock } from '../core/clock.js';
 import type { Decision, Failure, Line } from '../core/records.js';
 import type { Logger } from '../core/log.js';
-import type { FilterHit } from '../filter/filter.js';
+import type { AbandonedLine, FilterHit } from '../filter/filter.js';
+import { LIMITS } from '../core/defaults.js';
 import type { JailSettings } from '../jail/settings.js';
 import type { Applied } from '../bans/manager.js';
 import type { DnsCache } from './dns-cache.js';
 import type { HostResolver, RuntimeJail } from './jails.js';
+import { systemTimers } from '../core/clock.js';
+import { IgnoreCommand } from '../actions/ignore-command.js';
 import { FoundLog } from './found-log.js';
 
 /** Where decisions go: the ban manager's batching queue. */
@@ -34,9 +37,21 @@ export function failureOf(jail: string, hit: FilterHit): Failure | null {
  */
 export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, clock: Clock): (line: Line) => void {
   const found = new FoundLog(j.name, log, clock);
-  return (line) => {
-    j.counters.lines++;
-    for (const hit of j.filter.feed(line)) {
+  const submit = (decision: Decision): void => {
+    sink.submit(decision).catch((e: Error) => log.error({ jail: decision.jail, addr: decision.addr, err: e.message },
+      `[${decision.jail}] ban of ${decision.addr} not recorded: ${e.message}`));
+  };
+  // fail2ban's ignorecommand asks before each ban (answers cached per address for findtime).
+  const ic = j.raw.settings.get('ignorecommand');
+  const ignore = ic && ic.value.trim() !== '' ? new IgnoreCommand(ic, j.name, j.settings.findtime, { clock, timers: systemTimers, log }) : null;
+  const decide = ignore === null ? submit : (decision: Decision): void => {
+    void ignore.ignored(decision.addr).then((yes) => {
+      if (!yes) submit(decision);
+      else log.info({ jail: decision.jail, addr: decision.addr, event: 'ignored' }, `[${decision.jail}] Ignore ${decision.addr} by command`);
+    });
+  };
+  const onHits = (hits: readonly FilterHit[]): void => {
+    for (const hit of hits) {
       const failure = failureOf(j.name, hit);
       if (!failure) continue;
       j.counters.failures++;
@@ -44,11 +59,25 @@ export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, cl
       const decision = j.jail.onFailure(failure);
       if (decision) {
         logRefusedPrefix(log, decision);
-        sink.submit(decision).catch((e: Error) => log.error({ jail: decision.jail, addr: decision.addr, err: e.message },
-          `[${decision.jail}] ban of ${decision.addr} not recorded: ${e.message}`));
+        decide(decision);
       }
     }
   };
+  for (const w of j.warnings) log.warn({ event: 'regex-backtracking', jail: j.name }, `[${j.name}] ${w}`);
+  j.filter.deliver?.({ hits: onHits, abandoned: (e) => abandonedOnce(j.name, e, log) });
+  return (line) => {
+    j.counters.lines++;
+    onHits(j.filter.feed(line));
+  };
+}
+
+/** Logs the first abandoned line of a jail's filter; later ones are only counted (an attacker repeats the line). */
+function abandonedOnce(jail: string, e: AbandonedLine, log: Logger): void {
+  if (e.count !== 1) return;
+  const why = e.kind === 'timeout' ? `its match ran past ${LIMITS.matchWatchdogMs} ms (catastrophic backtracking)`
+    : e.kind === 'queue-full' ? `the filter's worker is ${LIMITS.guardedQueueLines} lines behind` : `the filter's worker failed: ${e.detail}`;
+  log.warn({ event: 'line-abandoned', jail, kind: e.kind },
+    `[${jail}] a line of ${e.source} was abandoned: ${why}; the worker was restarted and further abandoned lines are only counted`);
 }
 
 /**

@@ -6,12 +6,10 @@
  * `*-save` per installed variant and family; never per ban or repair).
  */
 import type { ReconcileOptions } from '../fw/driver.js';
+import type { DriverCapabilities } from '../fw/capabilities.js';
 import { formatPlan, isEmptyPlan, type Plan } from '../fw/plan.js';
 import type { Core } from './runtime.js';
 import { cleanupStaleChains, type StaleCleanupOptions } from '../fw/stale.js';
-
-/** Backends whose own reconcile does not look at iptables. */
-const NEEDS_SWEEP = new Set(['nftables']);
 
 /** What the sweep found (and removed, unless dry run). */
 export interface StaleSweep {
@@ -20,13 +18,13 @@ export interface StaleSweep {
 }
 
 /**
- * Runs the stale-chain cleanup when `driverName` needs it (nftables);
- * nothing for the ipset backend (its reconcile does it) or the null backend.
- * Tables of iptables variants that are not installed are skipped.
+ * Runs the stale-chain cleanup when the driver declares it needs one
+ * (nftables); nothing for the ipset backend (its reconcile does it) or the
+ * null backend. Tables of iptables variants that are not installed are skipped.
  */
-export async function sweepStaleChains(driverName: string, opts: ReconcileOptions,
+export async function sweepStaleChains(capabilities: DriverCapabilities, opts: ReconcileOptions,
   extra: Omit<StaleCleanupOptions, 'dryRun' | 'force' | 'desired'> = {}): Promise<StaleSweep> {
-  if (!NEEDS_SWEEP.has(driverName)) return { plan: { changes: [] }, warnings: [] };
+  if (!capabilities.staleChainSweep) return { plan: { changes: [] }, warnings: [] };
   return cleanupStaleChains({ ...extra, dryRun: opts.dryRun ?? false, force: opts.force ?? false });
 }
 
@@ -38,7 +36,7 @@ export function mergePlans(a: Plan, b: Plan): Plan {
 /** The running daemon's sweep: removed unless dry run, each removal and warning logged. */
 export async function sweepStale(core: Core, opts: ReconcileOptions): Promise<Plan> {
   const { log } = core.deps;
-  const { plan, warnings } = await sweepStaleChains(core.driver.name, opts);
+  const { plan, warnings } = await sweepStaleChains(core.driver.capabilities, opts);
   for (const w of warnings) log.warn({ event: 'stale-chains' }, w);
   if (!isEmptyPlan(plan)) {
     log.info({ event: 'stale-chains', dryRun: opts.dryRun === true, changes: plan.changes.length },

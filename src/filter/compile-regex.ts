@@ -4,6 +4,7 @@
  * V8's linear-engine fallback, required literals derived. Any failure is a
  * ConfigError naming the key, the regex and the construct.
  */
+import { LIMITS } from '../core/defaults.js';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { groupTable, type GroupTable } from './groups.js';
 import { enableBacktrackGuard, linearEligible } from './guard.js';
@@ -26,6 +27,10 @@ export interface FilterRegex {
   readonly table: GroupTable;
   /** V8 falls back to its linear engine on excessive backtracking for this regex. */
   readonly linear: boolean;
+  /** When not `linear`: the constructs that keep V8's linear engine out (`a lookbehind (?<!…)`…). */
+  readonly nonLinear: string | null;
+  /** Where the regex was written (file, line, key). */
+  readonly pos: ConfigPosition;
   /** Literals one of which occurs in every match; null if none is required. */
   readonly literals: readonly string[] | null;
 }
@@ -59,16 +64,36 @@ export function compileFilterRegex(text: string, ctx: RegexContext): FilterRegex
     throw new ConfigError(where, `regex cannot be used: ${(e as Error).message}`);
   }
   const groups = new Set<string>();
-  walk(translated.tree, (n) => { if (n.k === 'group' && n.kind === 'cap' && n.name !== undefined) groups.add(n.name); });
+  const blockers = new Set<string>();
+  walk(translated.tree, (n) => {
+    if (n.k === 'group' && n.kind === 'cap' && n.name !== undefined) groups.add(n.name);
+    if (n.k === 'backref') blockers.add('a back-reference');
+    if (n.k === 'group' && n.kind === 'look') blockers.add(n.look!.startsWith('<') ? `a lookbehind (?${n.look}…)` : `a lookahead (?${n.look}…)`);
+    if ((n.k === 'group' && n.kind === 'atomic') || (n.k === 'quant' && n.possessive)) blockers.add('an atomic group or possessive quantifier (emulated with a lookahead and a back-reference)');
+  });
+  const linear = linearEligible(translated.source, translated.flags);
   return {
     text,
     re,
     groups,
     aliases: translated.aliases,
     table: groupTable(translated.index, translated.aliases),
-    linear: linearEligible(translated.source, translated.flags),
+    linear,
+    nonLinear: linear ? null : [...blockers].join(', ') || 'a construct V8\'s linear engine refuses',
+    pos: ctx.pos,
     literals: requiredLiterals(translated.tree),
   };
+}
+
+/**
+ * The warning check-config and the daemon give for a regex V8's linear engine
+ * cannot run: where it is, the regex, which construct keeps the engine out, and
+ * what that means (backtracking-prone; matched in a worker thread under a watchdog).
+ */
+export function nonLinearWarning(r: FilterRegex): string {
+  const where = `${r.pos.file}${r.pos.line === undefined ? '' : `:${r.pos.line}`} ${r.pos.key ?? 'regex'}`;
+  return `${where} ${JSON.stringify(r.text)}: ${r.nonLinear} keeps V8's linear-time regex engine out, so a crafted line can make it backtrack for hours; `
+    + `this filter is matched in a worker thread and a line running past ${LIMITS.matchWatchdogMs} ms is abandoned`;
 }
 
 /** True if the regex captures group `name` (directly or as a renamed duplicate). */

@@ -38,12 +38,32 @@ export interface FilterHit {
   readonly nofail: boolean;
 }
 
+/** Where a filter matching off the main thread reports. */
+export interface DeferredSink {
+  hits(hits: readonly FilterHit[]): void;
+  /** A line was abandoned: over the time budget, dropped from a full queue, or lost with a failed worker. */
+  abandoned(event: AbandonedLine): void;
+}
+
+/** One abandoned line (see DeferredSink). */
+export interface AbandonedLine {
+  readonly kind: 'timeout' | 'queue-full' | 'worker-error';
+  /** Lines abandoned so far by this filter, this one included. */
+  readonly count: number;
+  readonly source: string;
+  readonly detail?: string;
+}
+
 /** What the daemon needs from a filter. */
 export interface Filter {
   /** Processes one line; returns the failures it completes (usually none or one). */
   feed(line: Line): FilterHit[];
   /** `journalmatch` lines for the systemd source. */
   readonly journalmatch: readonly string[];
+  /** Filters matching off the main thread (GuardedFilter) hand their hits (and abandoned lines) here later instead of from `feed`. */
+  deliver?(sink: DeferredSink): void;
+  /** Releases what the filter holds (its worker thread). */
+  close?(): void;
 }
 
 /** Side effects and jail settings a filter depends on. */

@@ -3,7 +3,7 @@
  * JSON document with every matched line's number, address and parsed time.
  */
 import type { CompiledFilter } from './filter.js';
-import type { Tally, TallyLine } from './tally.js';
+import type { Tally, TallyHit, TallyLine } from './tally.js';
 
 /** What was run, for the report's header. */
 export interface RunInfo {
@@ -35,9 +35,11 @@ function lineBlock(title: string, lines: readonly TallyLine[]): string[] {
 export function textReport(f: CompiledFilter, t: Tally, info: RunInfo, o: TextOptions): string {
   const out: string[] = ['Running tests', '=============', '', `Use       filter : ${info.filter}`, `Use     log file : ${info.log}`, ''];
   out.push('Results', '=======', '', `Failregex: ${t.hits.filter((h) => !h.nofail).length} total`, '|-  #) [# of hits] regular expression');
+  const byRegex = f.failregex.map((): TallyHit[] => []);
+  for (const h of t.hits) byRegex[h.failregex]?.push(h);
   f.failregex.forEach((r, i) => {
     out.push(`|  ${String(i + 1).padStart(2)}) [${t.failregexHits[i]}] ${r.text}`);
-    const hits = t.hits.filter((h) => h.failregex === i);
+    const hits = byRegex[i]!;
     for (const h of hits.slice(0, HITS_SHOWN)) {
       out.push(`|      ${h.addr}  ${iso(h.time)}  line ${h.line}${h.nofail ? '  (nofail)' : ''}`);
     }

@@ -42,6 +42,8 @@ export interface TallyKeep { readonly matched: boolean; readonly missed: boolean
 export class Tallier {
   private readonly t: Tally;
   private readonly started = performance.now();
+  /** The read time given to lines: taken once per chunk (`chunkRead`), not per line. */
+  private readAt: number;
 
   constructor(private readonly filter: CompiledFilter, private readonly clock: Clock, private readonly keep: TallyKeep, private readonly source: string) {
     this.t = {
@@ -50,13 +52,19 @@ export class Tallier {
       ignoreregexHits: filter.ignoreregex.map(() => 0),
       hits: [], matchedLines: [], missedLines: [], ignoredLines: [], seconds: 0,
     };
+    this.readAt = clock.now();
+  }
+
+  /** A new chunk of the log was read: its lines take this read time (as the daemon's reader does). */
+  chunkRead(): void {
+    this.readAt = this.clock.now();
   }
 
   /** Runs one line through the filter and counts the outcome. */
   add(text: string, cut: boolean): void {
     const t = this.t;
     const n = ++t.lines;
-    const hits = this.filter.feed({ source: this.source, text, readAt: this.clock.now(), cut });
+    const hits = this.filter.feed({ source: this.source, text, readAt: this.readAt, cut });
     const last = this.filter.last;
     for (const h of hits) t.hits.push({ ...h, line: n });
     if (last.ignoreregex >= 0) {

@@ -93,10 +93,10 @@ export class FleetMember {
     this.link = new RedisLink(settings, deps);
     this.publisher = new Publisher(this.link.commands, this.keys, settings.streamMaxLen, deps.clock);
     this.reader = new StreamReader(this.link, this.keys, new FleetCursor(deps.db, settings.prefix), settings,
-      { apply: (b) => this.apply(b), caughtUp: (seen) => this.liftGone(seen) }, deps, deps.reader);
+      { apply: (b) => this.apply(b), caughtUp: (seen, lift) => (lift ? this.liftGone(seen) : Promise.resolve()) }, deps, deps.reader);
     this.worker = new OutboxWorker({
       outbox: deps.outbox, channel: FLEET_DEFAULTS.channel, clock: deps.clock, timers: deps.timers, log: deps.log,
-      concurrency: 32, backoff: deps.retry ?? { minMs: FLEET_DEFAULTS.reconnectMinMs, maxMs: FLEET_DEFAULTS.reconnectMaxMs },
+      concurrency: FLEET_DEFAULTS.publishConcurrency, backoff: deps.retry ?? { minMs: FLEET_DEFAULTS.reconnectMinMs, maxMs: FLEET_DEFAULTS.reconnectMaxMs },
       deliver: (e) => this.deliver(e),
     });
   }

@@ -27,8 +27,11 @@ export interface ReadEntry {
 export interface ReaderSink {
   /** Applies one batch in order; resolves once the bans are in the store. */
   apply(batch: readonly ReadEntry[]): Promise<void>;
-  /** After a catch-up from the keys: `seen` holds `jail addr` of every key read (the member lifts fleet bans gone from Redis). */
-  caughtUp(seen: ReadonlySet<string>): Promise<void>;
+  /**
+   * After a catch-up from the keys: `seen` holds `jail addr` of every key read. With `liftMissing`
+   * (the stream exists, so Redis kept its state) the member lifts fleet bans whose key is gone.
+   */
+  caughtUp(seen: ReadonlySet<string>, liftMissing: boolean): Promise<void>;
 }
 
 /** Reader tuning (tests shorten it). */
@@ -50,6 +53,7 @@ export class StreamReader {
   catchUps = 0;
   private closed = false;
   private running: Promise<void> | null = null;
+  private lastError: string | null = null;
 
   constructor(
     private readonly link: RedisLink,
@@ -86,9 +90,13 @@ export class StreamReader {
           synced = true;
         }
         await this.readOnce();
+        this.lastError = null;
       } catch (e) {
         if (this.closed) break;
-        this.deps.log.debug({ event: 'fleet', err: (e as Error).message }, `fleet: stream read failed: ${(e as Error).message}`);
+        const msg = (e as Error).message;
+        // Once per distinct error while connected (a NOPERM from a too narrow ACL must be seen); losses of connection are the link's to log.
+        if (this.link.up && msg !== this.lastError) this.deps.log.warn({ event: 'fleet', err: msg }, `fleet: reading the stream failed: ${msg}`);
+        this.lastError = msg;
         synced = this.link.up && synced;
         await this.link.ready(1000);
         if (this.link.up) await new Promise((r) => setTimeout(r, 200).unref());
@@ -107,16 +115,16 @@ export class StreamReader {
       this.deps.log.info({ event: 'fleet' }, 'fleet: the stream is empty or gone; reading the shared bans from the keys');
     }
     if (cursor === null && firstId === undefined) {
-      // An empty fleet: nothing to read anywhere.
-      await this.catchUp('0-0');
+      // An empty fleet, or a Redis that lost everything: nothing to read, and nothing to lift.
+      await this.catchUp('0-0', false);
       return;
     }
     const last = await c.xRevRange(this.keys.stream, '+', '-', { COUNT: 1 });
-    await this.catchUp(last[0]?.id ?? '0-0');
+    await this.catchUp(last[0]?.id ?? '0-0', firstId !== undefined);
   }
 
   /** Reads every ban key, applies them, then continues the stream from `lastId` (taken before the scan). */
-  private async catchUp(lastId: string): Promise<void> {
+  private async catchUp(lastId: string, liftMissing: boolean): Promise<void> {
     const c = this.link.commands;
     const now = this.deps.clock.now();
     const seen = new Set<string>();
@@ -147,7 +155,7 @@ export class StreamReader {
       if (batch.length >= KEY_BATCH) await flush();
     }
     await flush();
-    await this.sink.caughtUp(seen);
+    await this.sink.caughtUp(seen, liftMissing);
     this.cursor.set(lastId);
     this.catchUps++;
     this.deps.log.info({ event: 'fleet', keys: total, from: lastId }, `fleet: read ${total} shared ban key(s); following the stream from ${lastId}`);

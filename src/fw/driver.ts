@@ -6,6 +6,7 @@
 import type { Ban } from '../core/records.js';
 import type { FirewallLayout } from './layout.js';
 import type { Plan } from './plan.js';
+import type { DriverCapabilities } from './capabilities.js';
 
 /** An address or prefix to remove from a jail. */
 export interface BanKey {
@@ -33,10 +34,18 @@ export interface BanOutcome {
   readonly full: readonly SetFull[];
 }
 
-/** One firewall backend. Every method is one atomic kernel transaction. */
+/**
+ * One firewall backend. nftables: every method is one atomic kernel
+ * transaction. iptables + ipset: element changes are one netlink request per
+ * element, each applied or refused on its own (not atomic across elements);
+ * chains are written by one `*-restore --noflush` per family (atomic per
+ * family); a set whose parameters change is swapped in empty (docs/ipset-backend.md).
+ */
 export interface FirewallDriver {
-  /** Short name: `nftables`, `iptables-ipset`, `null`. */
+  /** Short name for logs and status: `nftables`, `iptables-ipset`, `null`. */
   readonly name: string;
+  /** What it can do (the daemon never tests `name`). */
+  readonly capabilities: DriverCapabilities;
   /**
    * Brings the kernel to `layout` holding exactly `bans` (expired ones skipped),
    * removing what is ours but unwanted; returns the plan (empty when in sync).

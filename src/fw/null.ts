@@ -1,9 +1,13 @@
 /**
  * The null firewall driver: keeps bans in memory and never touches the
- * kernel. Used for dry runs (`--backend null`) and unit tests; expiry follows
- * the injected clock like kernel timeouts would.
+ * kernel. Used for dry runs (`--backend null`: the daemon then keeps its
+ * store in memory too, and says "would block" where it would ban) and for
+ * in-process tests; expiry follows the injected clock like kernel timeouts
+ * would. With a logger, every block and release is logged.
  */
 import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import { NULL_CAPABILITIES } from './capabilities.js';
 import type { Ban } from '../core/records.js';
 import type { BanKey, FirewallDriver, ReconcileOptions } from './driver.js';
 import type { FirewallLayout } from './layout.js';
@@ -12,13 +16,21 @@ import type { Plan, PlanChange } from './plan.js';
 /** In-memory FirewallDriver. */
 export class NullDriver implements FirewallDriver {
   readonly name = 'null';
+  readonly capabilities = NULL_CAPABILITIES;
   private readonly clock: Clock;
+  private readonly log: Logger | undefined;
   /** Jail → address → expiry (ms epoch, null = permanent). */
   private readonly jails = new Map<string, Map<string, number | null>>();
 
-  /** `clock` decides which bans have expired. */
-  constructor(clock: Clock) {
+  /** `clock` decides which bans have expired; `log` (optional) hears every block and release. */
+  constructor(clock: Clock, log?: Logger) {
     this.clock = clock;
+    this.log = log;
+  }
+
+  private report(what: 'block' | 'release', jail: string, addr: string, expiresAt: number | null = null): void {
+    const until = what === 'release' ? '' : expiresAt === null ? ' permanently' : ` until ${new Date(expiresAt).toISOString()}`;
+    this.log?.info({ event: `dry-run-${what}`, jail, addr }, `[${jail}] dry run: would ${what} ${addr}${until} (null backend, the kernel is untouched)`);
   }
 
   private live(expiresAt: number | null): boolean {
@@ -45,6 +57,11 @@ export class NullDriver implements FirewallDriver {
       }
     }
     if (!options.dryRun) {
+      for (const c of changes) {
+        const [jail, addr] = c.object.split(' ');
+        if (c.kind === 'element' && c.action === 'add') this.report('block', jail!, addr!, wanted.get(jail!)?.get(addr!) ?? null);
+        if (c.kind === 'element' && c.action === 'remove') this.report('release', jail!, addr!);
+      }
       this.jails.clear();
       for (const [name, want] of wanted) this.jails.set(name, want);
     }
@@ -58,16 +75,18 @@ export class NullDriver implements FirewallDriver {
       let set = this.jails.get(b.jail);
       if (!set) this.jails.set(b.jail, (set = new Map()));
       set.set(b.addr, b.expiresAt);
+      this.report('block', b.jail, b.addr, b.expiresAt);
     }
   }
 
   /** Removes bans; absent ones are ignored. */
   async unban(keys: readonly BanKey[]): Promise<void> {
-    for (const k of keys) this.jails.get(k.jail)?.delete(k.addr);
+    for (const k of keys) if (this.jails.get(k.jail)?.delete(k.addr)) this.report('release', k.jail, k.addr);
   }
 
   /** Empties one jail. */
   async unbanAll(jail: string): Promise<void> {
+    for (const addr of this.jails.get(jail)?.keys() ?? []) this.report('release', jail, addr);
     this.jails.get(jail)?.clear();
   }
 

@@ -126,8 +126,12 @@ function planTable(t: FilterTable, desired: FamilyRules | undefined, input: Chai
       continue;
     }
     if (sameRules(actual, c.rules)) continue;
-    const reason = !ownedByUs(actual) ? 'taken over from fail2ban'
-      : sameRules([...new Set(actual)], c.rules) ? `duplicate rules collapsed (${actual.length} → ${c.rules.length})` : 'rules changed';
+    const foreign = actual.filter((r) => !isOurRule(r, RULE_COMMENT));
+    const reason = foreign.length === 0
+      ? (sameRules([...new Set(actual)], c.rules) ? `duplicate rules collapsed (${actual.length} → ${c.rules.length})` : 'our rules differ from the configuration')
+      : foreign.length < actual.length || actual.length === 0
+        ? `${foreign.length} rule(s) that f2b-fw did not put there removed (first: ${foreign[0]})`
+        : `taken over: every rule in it lacks f2b-fw's comment (fail2ban's chain, ${input.force ? '--force' : 'fail2ban not running'})`;
     declare.push(`:${c.name} - [0:0]`);
     appends.push(...c.rules.map((r) => `-A ${c.name} ${r}`));
     rewritten.add(c.name);

@@ -1,11 +1,14 @@
 /**
  * A real f2b-fw daemon in the test's own process: bootDaemon on a temp
  * config dir with its own database, a clock the test moves and the null
- * backend (or a driver the test passes). Log lines are collected as JSON, and
+ * backend (a dry run: store in memory, the null driver's `dry-run-block` and
+ * `dry-run-release` lines instead of Ban/Unban), or a driver the test
+ * passes. Log lines are collected as JSON, and
  * `waitLog` resolves on the daemon's own log line (no polling, no sleeps).
  */
 import { join } from 'node:path';
 import { pino } from 'pino';
+import type { Logger } from '../../src/core/log.js';
 import { bootDaemon } from '../../src/daemon/boot.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { NullDriver } from '../../src/fw/null.js';
@@ -38,7 +41,7 @@ export interface InProcessDaemon {
 
 /** Options: a driver (default a NullDriver on the test clock) and f2b-fw.conf lines. */
 export interface InProcessOptions {
-  readonly driver?: (clock: Clock) => FirewallDriver;
+  readonly driver?: (clock: Clock, log: Logger) => FirewallDriver;
   readonly daemonConf?: string;
 }
 
@@ -62,7 +65,7 @@ export async function startInProcess(jails: (dir: string) => string, options: In
       }
     },
   });
-  const driver = options.driver?.(clock) ?? new NullDriver(clock);
+  const driver = options.driver?.(clock, log) ?? new NullDriver(clock, log);
   let stopRequested = false;
   let daemon: Daemon;
   try {

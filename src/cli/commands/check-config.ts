@@ -12,7 +12,8 @@ import { firewallLayout } from '../../fw/spec.js';
 import { compileJail } from '../../daemon/jails.js';
 import { sectionEnabled } from '../../config/bool.js';
 import { ignoreWarnings } from '../../jail/ignore.js';
-import { chooseBackend } from '../../daemon/driver.js';
+import { chooseBackend } from '../../fw/backend.js';
+import { withFleetJail } from '../../daemon/fleet.js';
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 
 /** The actions of each jail as a table: jail, action, class, why. */
@@ -42,8 +43,9 @@ export const checkConfigCommand: Command = {
   async run(args, io) {
     const { configDir, settings } = resolveInstance(args);
     const loaded = loadJailConfig(configDir);
-    const jails = loaded.jails.filter(sectionEnabled).map((raw) => compileJail(raw, configDir, systemClock).settings);
-    const layout = firewallLayout(loaded);
+    const compiled = loaded.jails.filter(sectionEnabled).map((raw) => compileJail(raw, configDir, systemClock));
+    const jails = compiled.map((c) => c.settings);
+    const layout = firewallLayout(withFleetJail(loaded, settings.fleet));
     // Every command and reporter action is built once (its options checked: API key, URL, timeout…).
     for (const list of loaded.actions.values()) for (const a of list) createExecutor(a, { clock: systemClock, timers: systemTimers, log: createLogger({ level: 'silent' }) });
     const backend = chooseBackend(undefined, loaded, layout);
@@ -55,7 +57,8 @@ export const checkConfigCommand: Command = {
       })),
       hooks: [...new Set(layout.jails.flatMap((j) => j.hooks))],
       backend: backend.backend, backendWhy: backend.why,
-      warnings: jails.flatMap((j) => ignoreWarnings(j.name, j.ignoreip)),
+      ...(settings.fleet ? { fleet: { url: settings.fleet.displayUrl, node: settings.fleet.node, jail: settings.fleet.jail } } : {}),
+      warnings: [...jails.flatMap((j) => ignoreWarnings(j.name, j.ignoreip)), ...compiled.flatMap((c) => c.warnings.map((w) => `[${c.settings.name}] ${w}`))],
     };
     for (const w of summary.warnings) io.err(`warning: ${w}`);
     io.out(args.values.json ? JSON.stringify(summary) : [
@@ -63,6 +66,7 @@ export const checkConfigCommand: Command = {
       `${jails.length} enabled jail(s): ${jails.map((j) => j.name).join(', ') || 'none'}`,
       `database ${settings.dbfile}, control socket ${settings.socket}`,
       `firewall backend ${backend.backend}: ${backend.why}`,
+      ...(settings.fleet ? [`fleet: ${settings.fleet.displayUrl} as ${settings.fleet.node} (shared bans of jails not here go to [${settings.fleet.jail}])`] : []),
       ...actionTable(summary.jails),
     ].join('\n'));
     return EXIT.ok;

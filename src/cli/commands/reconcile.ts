@@ -10,7 +10,7 @@ import { systemClock } from '../../core/clock.js';
 import { loadJailConfig } from '../../config/load.js';
 import { firewallLayout } from '../../fw/spec.js';
 import { formatPlan, isEmptyPlan } from '../../fw/plan.js';
-import { backendName, chooseBackend, openDriver } from '../../daemon/driver.js';
+import { backendName, chooseBackend, openDriver } from '../../fw/backend.js';
 import { mergePlans, sweepStaleChains } from '../../daemon/stale-sweep.js';
 import { COMMON_OPTIONS, EXIT, type Command } from '../command.js';
 import { existsSync } from 'node:fs';
@@ -70,7 +70,7 @@ export const reconcileCommand: Command = {
       const stored = existsSync(settings.dbfile) ? BanStore.readBans(settings.dbfile, systemClock.now()) : undefined;
       const bans = (stored ?? await driver.list()).filter((b) => jails.has(b.jail));
       const plan = await driver.reconcile(layout, bans, { dryRun, force });
-      const stale = await sweepStaleChains(driver.name, { dryRun, force });
+      const stale = await sweepStaleChains(driver.capabilities, { dryRun, force });
       for (const w of stale.warnings) io.err(`warning: ${w}`);
       return print(mergePlans(plan, stale.plan));
     } finally {

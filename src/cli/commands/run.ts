@@ -12,8 +12,7 @@ import { apiHandler } from '../../control/dispatch.js';
 import type { Daemon } from '../../daemon/daemon.js';
 import { bootDaemon } from '../../daemon/boot.js';
 import { createNotifier } from '../../../native/sd-notify.js';
-import { backendName, chooseBackend, openDriver, type BackendName } from '../../daemon/driver.js';
-import { ConfigError } from '../../core/errors.js';
+import { backendName, checkSameBackend, chooseBackend, openDriver, type BackendName } from '../../fw/backend.js';
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 import { removePidFile, writePidFile } from '../../daemon/pidfile.js';
 import { packageVersion } from './version.js';
@@ -89,15 +88,10 @@ export const runCommand: Command = {
             const choice = chooseBackend(flag, loaded, layout);
             log.info({ event: 'backend', backend: choice.backend, why: choice.why }, `firewall backend ${choice.backend}: ${choice.why}`);
             running = choice.backend;
-            return openDriver(choice.backend, systemClock, (m) => log.warn({ event: 'backend' }, m));
+            return openDriver(choice.backend, systemClock, (m) => log.warn({ event: 'backend' }, m), log);
           },
           // One backend per daemon: a reload may not ask for another one (restart for that).
-          checkBackend: (loaded, layout) => {
-            const next = chooseBackend(flag, loaded, layout, () => ({ usable: running === 'nftables', why: 'as chosen at start-up' }));
-            if (running !== null && next.backend !== running) {
-              throw new ConfigError(next.pos, `asks for the ${next.backend} backend but the daemon runs ${running}; restart f2b-fw to switch backends`);
-            }
-          },
+          checkBackend: (loaded, layout) => { if (running !== null) checkSameBackend(flag, running, loaded, layout); },
           requestStop: () => { void stop('stop command'); },
         },
       );

@@ -51,12 +51,15 @@ class UsageError extends F2bError {
   constructor(message: string) { super('usage', message); }
 }
 
-/** Pushes every line of the file at `path` through `splitter`, in large chunks, synchronously. */
-function readFileInto(path: string, splitter: LineSplitter): void {
+/** Pushes every line of the file at `path` through `splitter`, in large chunks (one reused buffer), synchronously. */
+function readFileInto(path: string, splitter: LineSplitter, onChunk: () => void): void {
   const fd = openSync(path, 'r');
   try {
     const chunk = Buffer.allocUnsafe(SOURCE_DEFAULTS.readChunkBytes);
-    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) splitter.feed(chunk.subarray(0, n));
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) {
+      onChunk();
+      splitter.feed(chunk.subarray(0, n));
+    }
     splitter.flush();
   } finally {
     closeSync(fd);
@@ -150,7 +153,7 @@ export const testFilterCommand: Command = {
     // The daemon's splitter, so lines are cut (and never match) at the same byte.
     const splitter = new LineSplitter(LIMITS.lineBytes, (text, cut) => tallier.add(text, cut));
     if (log === '-') await readStdinInto(splitter);
-    else if (isFile) readFileInto(log, splitter);
+    else if (isFile) readFileInto(log, splitter, () => tallier.chunkRead());
     else splitter.feed(Buffer.from(`${log}\n`));
     const tally = tallier.finish();
     const info = { filter: loaded.label, log: isFile ? log : log === '-' ? 'standard input' : 'single line' };

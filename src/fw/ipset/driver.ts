@@ -8,6 +8,7 @@
  * reconcile (start, reload, `f2b-fw reconcile`), which also removes stale
  * `f2b-*` chains in both iptables variants (src/fw/stale.ts).
  */
+import { IPSET_CAPABILITIES } from '../capabilities.js';
 import type { Clock } from '../../core/clock.js';
 import { EnvironmentError, KernelError } from '../../core/errors.js';
 import type { Ban } from '../../core/records.js';
@@ -67,6 +68,7 @@ function capElements(els: IpsetElement[], limit: number): number {
 /** FirewallDriver over iptables (legacy or nft) and ipset. */
 export class IpsetDriver implements FirewallDriver {
   readonly name = 'iptables-ipset';
+  readonly capabilities = IPSET_CAPABILITIES;
   /** The iptables variant this driver writes. */
   readonly variant: IptablesVariant;
   private readonly session: IpsetSession;
@@ -152,7 +154,10 @@ export class IpsetDriver implements FirewallDriver {
     const plan: Plan = full.size > 0 ? { changes, full: [...full.values()] } : { changes };
     if (options.dryRun) return plan;
 
-    const created = await this.applySets(setActions);
+    // A set swapped in is filled before the swap: the jail is never without its bans.
+    const elapsed = (): number => Math.round((this.options.clock.now() - plannedAt) / 1000);
+    const swapped = new Set(setActions.filter((a) => a.how === 'swap').map((a) => a.set.name));
+    const created = await this.applySets(setActions, (set, tmp) => retime(elementOps.filter((o) => o.set === set).map((o) => ({ ...o, set: tmp })), elapsed()));
     try {
       await applyScripts(this.run, chains.scripts);
     } catch (e) {
@@ -162,14 +167,19 @@ export class IpsetDriver implements FirewallDriver {
     for (const h of staleSets) {
       await this.session.destroy(h.name).catch((e: Error) => this.options.onWarning?.(`ipset ${h.name} not destroyed: ${e.message}`));
     }
-    throwFailures(await this.session.apply(retime(elementOps, Math.round((this.options.clock.now() - plannedAt) / 1000))));
+    throwFailures(await this.session.apply(retime(elementOps.filter((o) => !swapped.has(o.set)), elapsed())));
     this.jails = layout.jails.map((j) => j.name);
     this.owners = owners;
     return plan;
   }
 
-  /** Creates missing sets and replaces mismatching ones; returns the names created from nothing. */
-  private async applySets(actions: readonly SetAction[]): Promise<string[]> {
+  /**
+   * Creates missing sets and replaces mismatching ones; returns the names
+   * created from nothing. A set of the right type with other parameters is
+   * replaced atomically: a temporary set is created, filled with `fill(set,
+   * tmp)` and swapped in (`ipset swap`), so the rules never see it empty.
+   */
+  private async applySets(actions: readonly SetAction[], fill: (set: string, tmp: string) => IpsetOp[]): Promise<string[]> {
     const created: string[] = [];
     for (const { set, how, maxelem } of actions) {
       const spec = { ...set, timeout: 0, maxelem };
@@ -183,6 +193,11 @@ export class IpsetDriver implements FirewallDriver {
         const tmp = `${PREFIX}fw-swap-${process.pid % 100000}`;
         await this.session.destroy(tmp).catch(() => undefined);
         await this.session.create({ ...spec, name: tmp });
+        const failed = await this.session.apply(fill(set.name, tmp));
+        if (failed.some((f) => f.errno !== IPSET_ERR.HASH_FULL)) {
+          await this.session.destroy(tmp).catch(() => undefined);
+          throwFailures(failed);
+        }
         await this.session.swap(tmp, set.name);
         await this.session.destroy(tmp);
       }

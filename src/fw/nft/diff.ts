@@ -36,7 +36,16 @@ export interface ReconcileResult {
 const T = `${TABLE.family} ${TABLE.name}`;
 
 function sameChain(a: NftChain, b: NftChain): boolean {
-  return a.type === b.type && a.hook === b.hook && a.prio === b.prio && a.policy === b.policy;
+  return chainDifferences(a, b).length === 0;
+}
+
+/** What differs between the chain we want and the one found, as `key found → wanted` texts. */
+function chainDifferences(want: NftChain, found: NftChain): string[] {
+  const out: string[] = [];
+  for (const key of ['type', 'hook', 'prio', 'policy'] as const) {
+    if (want[key] !== found[key]) out.push(`${key} ${String(found[key] ?? 'none')} → ${String(want[key] ?? 'none')}`);
+  }
+  return out;
 }
 
 function sameSet(a: NftSet, b: NftSet): boolean {
@@ -51,10 +60,11 @@ function timeoutMatches(wanted: WantedTimeout, actualMs: number | null): boolean
 
 /**
  * Computes the plan. Throws KernelError when the table exists without our
- * marker and `force` is not given.
+ * marker and neither `force` is given nor `ours` (this process built the
+ * table: its marker counter was deleted, which must not stop self-healing).
  */
-export function reconcilePlan(desired: DesiredState, actual: ActualState, force = false): ReconcileResult {
-  if (actual.exists && !actual.marked && !force) {
+export function reconcilePlan(desired: DesiredState, actual: ActualState, force = false, ours = false): ReconcileResult {
+  if (actual.exists && !actual.marked && !force && !ours) {
     throw new KernelError(
       `table ${T} exists but was not created by f2b-fw (no counter ${MARKER_NAME} in it); refusing to change it: rename or delete that table, or run \`f2b-fw reconcile --force\` to take it over`,
       `list table ${T}`,
@@ -72,7 +82,12 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
   if (!actual.exists) changes.push({ action: 'create', kind: 'table', object: `${T}`, reason: 'missing' });
   if (!actual.marked) {
     head.push(addTable(TABLE), addCounter(markerCounter(TABLE, MARKER_NAME, MARKER_COMMENT)));
-    if (actual.exists) changes.push({ action: 'create', kind: 'marker', object: `${T} ${MARKER_NAME}`, reason: 'taking over the table (--force)' });
+    if (actual.exists) {
+      changes.push({
+        action: 'create', kind: 'marker', object: `${T} ${MARKER_NAME}`,
+        reason: ours && !force ? 'the ownership marker was deleted (this daemon built the table): put back' : 'taking over the table (--force)',
+      });
+    }
   }
 
   // Chains: replaced ones are flushed, deleted and added again (their rules re-added below).
@@ -85,7 +100,7 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
     if (want) {
       replacedChains.add(name);
       creates.push(addChain(want));
-      changes.push({ action: 'replace', kind: 'chain', object: `${T} ${name}`, reason: `hook/priority changed (prio ${chain.prio} → ${want.prio})` });
+      changes.push({ action: 'replace', kind: 'chain', object: `${T} ${name}`, reason: `changed by someone else: ${chainDifferences(want, chain).join(', ')}` });
     } else {
       changes.push({ action: 'delete', kind: 'chain', object: `${T} ${name}`, reason: 'no jail uses this hook' });
     }
@@ -124,8 +139,17 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
   // Rules: keep one of each wanted rule; delete duplicates, changed and removed ones.
   const kept = new Set<string>();
   for (const r of actual.rules) {
+    if (!OWN_CHAINS.has(r.chain)) continue;
     const jail = ruleJail(r.comment);
-    if (jail === undefined || !OWN_CHAINS.has(r.chain) || r.comment === undefined) continue;
+    if (jail === undefined || r.comment === undefined) {
+      // Our chains hold our rules only: anything else (an `accept` inserted before our drops) would bypass bans.
+      if (!replacedChains.has(r.chain)) ruleDeletes.push(deleteRule(r));
+      changes.push({
+        action: 'delete', kind: 'rule', object: `${T} ${r.chain} handle ${r.handle}${r.comment === undefined ? '' : ` "${r.comment}"`}`,
+        reason: 'not put there by f2b-fw (a rule without our comment in our chain)',
+      });
+      continue;
+    }
     const key = ruleKey(r.chain, r.comment);
     const wanted = desired.rules.has(key);
     const gone = replacedChains.has(r.chain) || jailsOfReplacedSets.has(jail);

@@ -3,6 +3,7 @@
  * `inet f2b-fw` with kernel timeouts; every call is one libnftables
  * transaction on the shared context.
  */
+import { NFTABLES_CAPABILITIES } from '../capabilities.js';
 import type { Clock } from '../../core/clock.js';
 import type { Ban } from '../../core/records.js';
 import type { BanKey, BanOutcome, FirewallDriver, ReconcileOptions, SetFull } from '../driver.js';
@@ -24,6 +25,9 @@ import { kernelRefreshesOnAdd } from './probe.js';
 import { desiredState, timeoutLeft } from './desired.js';
 import { reconcilePlan } from './diff.js';
 import { JAIL_SETS, TABLE, idText, parseSetName, setName } from './names.js';
+
+/** How often a reconcile is planned again when the ruleset changed under it. */
+export const RECONCILE_ATTEMPTS = 3;
 
 /** Ban batches at least this big read the target sets first (see NftDriver.ban). */
 export const BULK_BAN = 10_000;
@@ -54,6 +58,7 @@ function bySet<T>(items: readonly T[], setOf: (t: T) => string): Map<string, T[]
 /** nftables backend of FirewallDriver. */
 export class NftDriver implements FirewallDriver {
   readonly name = 'nftables';
+  readonly capabilities = NFTABLES_CAPABILITIES;
   private readonly ctx: NftContext;
   private readonly clock: Clock;
   private dump: TableDump | undefined;
@@ -61,6 +66,8 @@ export class NftDriver implements FirewallDriver {
   private batchSocket: NfnlBatchSocket | undefined;
   private refreshProbe: Promise<boolean> | undefined;
   private readonly capacity = new SetCapacity();
+  /** Set by a reconcile that committed: the table is ours even if its marker goes missing later. */
+  private builtTable = false;
 
   /**
    * `ctx` is the shared libnftables context (NftContext.open()) that writes;
@@ -94,17 +101,38 @@ export class NftDriver implements FirewallDriver {
     });
   }
 
-  /** See FirewallDriver.reconcile: one transaction, plan returned (also on dry run). */
+  /**
+   * See FirewallDriver.reconcile: one transaction, plan returned (also on dry
+   * run). The ruleset generation is read before the dump and after the
+   * commit: if anything but our one transaction moved it, someone changed the
+   * ruleset while we planned, and the reconcile is planned and applied again
+   * from a fresh read (RECONCILE_ATTEMPTS in all) rather than trusted.
+   */
   async reconcile(layout: FirewallLayout, bans: readonly Ban[], options: ReconcileOptions = {}): Promise<Plan> {
+    let plan: Plan | undefined;
+    for (let attempt = 1; attempt <= RECONCILE_ATTEMPTS; attempt++) {
+      const before = await this.tableDump().generation();
+      const r = await this.reconcileOnce(layout, bans, options);
+      // Every attempt's changes were made: the plan lists them all.
+      plan = plan ? { ...r.plan, changes: [...plan.changes, ...r.plan.changes] } : r.plan;
+      if (options.dryRun) return plan;
+      const after = await this.tableDump().generation();
+      if (before === undefined || after === undefined || after === ((before + (r.committed ? 1 : 0)) >>> 0)) return plan;
+    }
+    return plan!;
+  }
+
+  private async reconcileOnce(layout: FirewallLayout, bans: readonly Ban[], options: ReconcileOptions): Promise<{ plan: Plan; committed: boolean }> {
     const actual = await readActual(this.tableDump());
     // Remaining times in the listing are as of its end: date the desired ones the same way.
     const desired = desiredState(layout, bans, this.clock.now());
-    const { plan, commands } = reconcilePlan(desired, actual, options.force);
+    const { plan, commands } = reconcilePlan(desired, actual, options.force, this.builtTable && actual.exists);
     if (!options.dryRun && commands.length > 0) await this.ctx.run(commands);
+    if (!options.dryRun) this.builtTable = true;
     if (!options.dryRun) for (const [name, limit] of desired.limits) this.capacity.reset(name, desired.elements.get(name)!.size, limit);
     const full = [...desired.overflow].map(([jail, skipped]) => ({ jail, skipped, maxelem: layout.jails.find((j) => j.name === jail)!.maxelem }));
     const invalid = desired.invalid.slice(0, 10).map((b) => ({ jail: b.jail, addr: b.addr }));
-    return { ...plan, ...(full.length > 0 ? { full } : {}), ...(invalid.length > 0 ? { invalid } : {}) };
+    return { plan: { ...plan, ...(full.length > 0 ? { full } : {}), ...(invalid.length > 0 ? { invalid } : {}) }, committed: !options.dryRun && commands.length > 0 };
   }
 
   /**

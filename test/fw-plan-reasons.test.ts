@@ -1,0 +1,42 @@
+/** What reconcile plans say about objects someone else changed (pure: no kernel). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { desiredState } from '../src/fw/nft/desired.js';
+import { reconcilePlan } from '../src/fw/nft/diff.js';
+import type { ActualState } from '../src/fw/nft/actual.js';
+import type { FirewallLayout } from '../src/fw/layout.js';
+import type { NftRule } from '../native/nftables/json.js';
+
+const layout: FirewallLayout = {
+  priority: -10,
+  jails: [{ name: 'sshd', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop', maxelem: 1048576 }],
+};
+
+/** The kernel exactly as desired, then changed by `edit`. */
+function actualFrom(edit: (a: { chains: Map<string, unknown>; rules: (NftRule & { handle: number })[]; marked: boolean }) => void): ActualState {
+  const d = desiredState(layout, [], 0);
+  const a = {
+    chains: new Map([...d.chains]), rules: [...d.rules.values()].map((r, i) => ({ ...r, handle: i + 10 })), marked: true,
+  };
+  edit(a as never);
+  return { exists: true, marked: a.marked, chains: a.chains as ActualState['chains'], sets: d.sets, rules: a.rules, elements: new Map() };
+}
+
+test('a chain whose policy was changed says so (not "prio -10 → -10")', () => {
+  const actual = actualFrom((a) => a.chains.set('input', { ...(a.chains.get('input') as object), policy: 'drop' }));
+  const { plan } = reconcilePlan(desiredState(layout, [], 0), actual);
+  const chain = plan.changes.find((c) => c.kind === 'chain');
+  assert.equal(chain?.reason, 'changed by someone else: policy drop → accept');
+});
+
+test('a rule without our comment in our chain is deleted; a missing marker is refused unless the table is ours', () => {
+  const rogue = { family: 'inet', table: 'f2b-fw', chain: 'input', expr: [{ accept: null }], handle: 99 } as unknown as NftRule & { handle: number };
+  const desired = desiredState(layout, [], 0);
+  const { plan } = reconcilePlan(desired, actualFrom((a) => a.rules.unshift(rogue)));
+  assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.object} (${c.reason})`),
+    ['delete inet f2b-fw input handle 99 (not put there by f2b-fw (a rule without our comment in our chain))']);
+  const unmarked = actualFrom((a) => { a.marked = false; });
+  assert.throws(() => reconcilePlan(desired, unmarked), /was not created by f2b-fw/);
+  const ours = reconcilePlan(desired, unmarked, false, true).plan.changes;
+  assert.deepEqual(ours.map((c) => c.reason), ['the ownership marker was deleted (this daemon built the table): put back']);
+});

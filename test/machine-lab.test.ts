@@ -1,0 +1,55 @@
+/**
+ * The machine lab (test/machine-lab/): the .deb built by `npm run package`, installed with apt on a
+ * booted Debian 12 router container (systemd-nspawn) with real sshd, journald, rsyslog, logrotate and
+ * nftables.service, attacked over the network from namespaces. The scenario script is the one the
+ * Vagrantfile's VMs run; each of its "ok - …" lines becomes a subtest here. A missing tool or Debian
+ * mirror is a skip naming it; a failed step fails with the script's output.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../src/core/paths.js';
+
+const out = mkdtempSync(join(tmpdir(), 'f2bt-machine-lab-'));
+after(() => rmSync(out, { recursive: true, force: true }));
+
+interface Run { status: number | null; stdout: string; stderr: string }
+
+/** Runs a script in its own process group; a test that ends early takes the group down (its trap cleans up). */
+function run(file: string, args: readonly string[], timeoutMs: number): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { cwd: PACKAGE_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+    const stop = (): void => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } };
+    const timer = setTimeout(stop, timeoutMs);
+    process.once('exit', stop);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      process.removeListener('exit', stop);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+test('machine lab: the .deb on a booted Debian 12 router under systemd, attacked with real ssh', async (t) => {
+  if (process.getuid?.() !== 0) { t.skip('needs root (containers and network namespaces)'); return; }
+  const build = await run(join(PACKAGE_ROOT, 'packaging', 'build-deb.sh'), [out], 1_200_000);
+  if (build.status === 5) { t.skip(`no .deb: ${build.stderr.trim().split('\n').slice(-3).join(' / ')}`); return; }
+  assert.equal(build.status, 0, `packaging/build-deb.sh failed:\n${build.stderr}`);
+  const deb = build.stdout.trim().split('\n').pop()!;
+  assert.match(deb, /f2b-fw_[\d.]+_\w+\.deb$/);
+
+  const lab = await run(join(PACKAGE_ROOT, 'test', 'machine-lab', 'run.sh'), ['nspawn', deb], 900_000);
+  const skip = /^SKIP: (.*)$/m.exec(lab.stdout);
+  if (lab.status === 77 && skip) { t.skip(skip[1]!); return; }
+  for (const m of lab.stdout.matchAll(/^ok - (.*)$/gm)) await t.test(m[1]!, () => undefined);
+  for (const m of lab.stdout.matchAll(/^# (.* in \d+ s.*)$/gm)) t.diagnostic(m[1]!);
+  const failed = /^not ok - (.*)$/m.exec(lab.stdout);
+  assert.equal(lab.status, 0, `${failed ? failed[1] : `run.sh exited ${lab.status}`}\n--- stdout\n${lab.stdout}\n--- stderr\n${lab.stderr}`);
+});

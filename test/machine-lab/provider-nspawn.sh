@@ -1,0 +1,143 @@
+# Machine provider for test/machine-lab/scenario.sh: booted Debian 12 containers (systemd-nspawn)
+# in network namespaces of our own, on this machine. Sourced by run.sh; defines the provider
+# interface the scenario uses:
+#   lab_up            build the topology and boot the router and the LAN host
+#   on HOST CMD       run a shell command as root on router, lan, attacker or client
+#   put HOST SRC DST  copy a file from here onto HOST
+#   power_cycle       power the router off and boot it again (same disk)
+#   lab_down          remove everything (containers, mounts, namespaces, files); also on failure
+#
+#   attacker 198.51.100.2 ──wan0── router ──lan0── lan 192.0.2.10 (sshd)
+#   client   203.0.113.2  ──wan1──   :22, DNAT :2222 → 192.0.2.10:22
+#
+# Needs root, systemd-nspawn, nsenter, debootstrap and a Debian mirror (packaging/rootfs.sh); a
+# missing one exits 77 naming it (the test reports that as its skip reason).
+
+ROUTER_ADDR=198.51.100.1
+ATTACKER=198.51.100.2
+CLIENT=203.0.113.2
+ROUTER_LAN=192.0.2.1
+LAN_ADDR=192.0.2.10
+# The scenario's extra attacker addresses for counting (one failure each).
+LAB_TAG=f2bml$$
+LAB_RUN=${LAB_RUN:-/tmp/$LAB_TAG}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-30}
+declare -A NSPAWN_PID=() PID1=()
+# What this provider must change in f2b-fw.service (after the scenario measured the shipped unit):
+# inside systemd-nspawn on this machine's hybrid cgroup-v1 setup, a `journalctl --follow` started
+# under any of these three sandbox options never sees a new entry (measured one by one with
+# systemd-run in the container: the other options of the unit do not matter). The VM provider runs
+# the unit unchanged.
+LAB_UNIT_DROPIN='ProtectProc=default
+ProtectKernelTunables=no
+ProtectControlGroups=no'
+
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "SKIP: $1 is not installed ($2)"; exit 77; }; }
+
+lab_up() {
+  [ "$(id -u)" = 0 ] || { echo "SKIP: the machine lab needs root (containers and network namespaces)"; exit 77; }
+  need systemd-nspawn "apt-get install systemd-container"
+  need nsenter "util-linux"
+  need sshpass "apt-get install sshpass"
+  need ssh "apt-get install openssh-client"
+  local rootfs rc=0
+  rootfs=$("$REPO/packaging/rootfs.sh" $(grep -v '^#' "$REPO/packaging/lab-packages")) || rc=$?
+  if [ "$rc" = 5 ]; then echo "SKIP: no Debian 12 root file system (see above: debootstrap or the mirror is missing)"; exit 77; fi
+  [ "$rc" = 0 ] || return "$rc"
+  ROOTFS=$rootfs
+  mkdir -p "$LAB_RUN"
+  for ns in attacker client router lan; do ip netns add "$LAB_TAG-$ns"; ip -n "$LAB_TAG-$ns" link set lo up; done
+  wire router wan0 "$ROUTER_ADDR/24" attacker eth0 "$ATTACKER/24"
+  wire router wan1 203.0.113.1/24 client eth0 "$CLIENT/24"
+  wire router lan0 "$ROUTER_LAN/24" lan eth0 "$LAN_ADDR/24"
+  ip -n "$LAB_TAG-attacker" route add default via "$ROUTER_ADDR"
+  ip -n "$LAB_TAG-client" route add default via 203.0.113.1
+  ip -n "$LAB_TAG-lan" route add default via "$ROUTER_LAN"
+  ip netns exec "$LAB_TAG-router" sysctl -q -w net.ipv4.ip_forward=1
+  for h in router lan; do disk "$h"; boot "$h"; done
+}
+
+# wire HOST_A IF_A ADDR_A HOST_B IF_B ADDR_B: a veth pair created straight into two namespaces.
+wire() {
+  ip link add name "$2" netns "$LAB_TAG-$1" type veth peer name "$5" netns "$LAB_TAG-$4"
+  ip -n "$LAB_TAG-$1" addr add "$3" dev "$2"; ip -n "$LAB_TAG-$1" link set "$2" up
+  ip -n "$LAB_TAG-$4" addr add "$6" dev "$5"; ip -n "$LAB_TAG-$4" link set "$5" up
+}
+
+# disk HOST: the machine's own disk, an overlay on the cached root file system (kept across boots).
+disk() {
+  local d=$LAB_RUN/$1
+  mkdir -p "$d/upper" "$d/work" "$d/root"
+  mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$d/upper,workdir=$d/work" "$d/root"
+  echo "$1" > "$d/root/etc/hostname"
+  systemd-id128 new > "$d/root/etc/machine-id"
+  mkdir -p "$d/root/var/log/journal"
+}
+
+# boot HOST: systemd-nspawn -b in the machine's network namespace (CAP_NET_ADMIN, which nspawn grants
+# only with its own --private-network: the router's nftables.service and f2b-fw need it); waits until systemd is up (BOOT_TIMEOUT s).
+boot() {
+  local h=$1 d=$LAB_RUN/$1 start=$SECONDS
+  SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 setsid systemd-nspawn --register=no --keep-unit -q --console=pipe \
+    --capability=CAP_NET_ADMIN --machine="$LAB_TAG-$h" --network-namespace-path="/run/netns/$LAB_TAG-$h" -D "$d/root" -b \
+    </dev/null >>"$d/console.log" 2>&1 &
+  NSPAWN_PID[$h]=$!
+  PID1[$h]=
+  while [ $((SECONDS - start)) -lt "$BOOT_TIMEOUT" ]; do
+    local p
+    for p in $(pgrep -P "${NSPAWN_PID[$h]}" 2>/dev/null); do
+      grep -qE '^NSpid:\s+[0-9]+\s+1$' "/proc/$p/status" 2>/dev/null && PID1[$h]=$p
+    done
+    if [ -n "${PID1[$h]}" ]; then
+      local state
+      state=$(nsenter -t "${PID1[$h]}" -a systemctl is-system-running 2>/dev/null || true)
+      case "$state" in
+        running|degraded) echo "  $h booted ($state) in $((SECONDS - start)) s"; return 0 ;;
+      esac
+    fi
+    kill -0 "${NSPAWN_PID[$h]}" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "FAILED: $h did not boot within $BOOT_TIMEOUT s; its console:" >&2
+  tail -n 60 "$d/console.log" >&2
+  return 1
+}
+
+on() {
+  local h=$1; shift
+  case "$h" in
+    # A clean environment: nothing of this machine's (NODE_*, proxies, locale) leaks into the container.
+    router|lan) nsenter -t "${PID1[$h]}" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root /bin/sh -c "$*" ;;
+    attacker|client) ip netns exec "$LAB_TAG-$h" /bin/sh -c "$*" ;;
+  esac
+}
+
+put() { cp "$2" "$LAB_RUN/$1/root$3"; }
+
+# halt HOST: clean poweroff, waited for (nspawn exits when the container's systemd is done).
+halt() {
+  local h=$1 pid=${NSPAWN_PID[$1]:-}
+  [ -n "$pid" ] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    [ -n "${PID1[$h]}" ] && nsenter -t "${PID1[$h]}" -a systemctl poweroff 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    [ -n "${PID1[$h]}" ] && kill -KILL "${PID1[$h]}" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  NSPAWN_PID[$h]=
+}
+
+# A real power-off also empties the kernel's ruleset; the router's network namespace outlives the
+# container, so it is emptied here before the next boot.
+power_cycle() { halt router && ip netns exec "$LAB_TAG-router" nft flush ruleset && boot router; }
+
+lab_down() {
+  for h in router lan; do halt "$h"; done
+  for h in router lan; do
+    mountpoint -q "$LAB_RUN/$h/root" 2>/dev/null && umount -R "$LAB_RUN/$h/root"
+  done
+  for ns in attacker client router lan; do ip netns delete "$LAB_TAG-$ns" 2>/dev/null || true; done
+  [ -n "${LAB_KEEP:-}" ] || rm -rf "$LAB_RUN"
+}
