@@ -20,6 +20,10 @@ import { compileFilter, type Filter } from '../src/filter/filter.js';
 import { RULES_DIR } from '../src/core/paths.js';
 import type { Clock } from '../src/core/clock.js';
 import type { RawSection } from '../src/config/types.js';
+import { jailSettings } from '../src/jail/settings.js';
+import { Jail } from '../src/jail/jail.js';
+import { prefixKey } from '../src/core/prefix.js';
+import { canonicalAddress } from '../src/core/address.js';
 
 const SAMPLES = join(RULES_DIR, 'samples');
 const FILTERS = join(RULES_DIR, 'filter.d');
@@ -149,6 +153,32 @@ describe('rules/filter.d against rules/samples', () => {
         if (s.expect.host !== undefined) assert.notEqual(canonical(s.expect.host), INJECTED, `${name}.log line ${s.lineNo}`);
       }
     }
+  });
+
+  it('with prefix counting on (ipv6_prefix 64, ipv4_prefix 24), every ban is the prefix of the sample\'s own host, injections included', () => {
+    const settings = jailSettings({ name: 'prefixed', settings: new Map([
+      ['maxretry', { value: '1', pos: { file: '(test)' } }], ['ipv6_prefix', { value: '64', pos: { file: '(test)' } }],
+      ['ipv4_prefix', { value: '24', pos: { file: '(test)' } }], ['ignoreself', { value: 'false', pos: { file: '(test)' } }],
+    ]) });
+    let checked = 0;
+    for (const name of filterNames) {
+      const filters = new Map<string, Filter>();
+      for (const s of readSamples(join(SAMPLES, `${name}.log`))) {
+        for (const opts of s.options) {
+          const key = spec(name, opts);
+          let f = filters.get(key);
+          if (!f) { f = load(name, opts).filter; filters.set(key, f); }
+          const jail = new Jail(settings, { clock, history: { banCount: () => 0 }, ownAddresses: [] });
+          for (const hit of f.feed({ source: 'sample', text: s.text, readAt: clock.now() }).filter((h) => !h.nofail)) {
+            const d = jail.onFailure({ jail: 'prefixed', addr: hit.addr, time: clock.now(), matches: [s.text], fields: hit.fields });
+            if (!d || !s.expect.match || s.expect.host === undefined) continue;
+            checked++;
+            assert.equal(d.addr, prefixKey(canonicalAddress(s.expect.host) ?? s.expect.host, 24, 64), `${key} line ${s.lineNo}`);
+          }
+        }
+      }
+    }
+    assert.ok(checked > 300, `${checked} bans checked`);
   });
 
   it('prints the per-filter summary', (t) => {
