@@ -11,7 +11,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import type { RawSection } from '../config/types.js';
-import { BANACTIONS } from '../fw/backend.js';
+import { BANACTIONS } from '../fw/banaction.js';
 import { loadActionDefinition, type ActionDefinition } from './definition.js';
 import { actionRefs, type ActionRef } from './refs.js';
 

@@ -118,7 +118,9 @@ async function ready(core: Core, running: RunningJails, metricsAt: MetricsAddres
     await core.fleet?.start(FLEET_START_WAIT_MS);
     const metrics = metricsAt ? await serveMetrics(metricsAt, () => metricsSnapshot(core, running.now)) : null;
     if (metrics) log.info({ event: 'metrics', at: core.cfg.settings.metrics }, `metrics on ${core.cfg.settings.metrics}`);
-    return announce(new Daemon({ core, jails: running, jobs, metrics, startedAt: clock.now() }), core, running);
+    const daemon = new Daemon({ core, jails: running, jobs, metrics, startedAt: clock.now() });
+    await core.deps.beforeReady?.(daemon);
+    return announce(daemon, core, running);
   } catch (e) {
     await core.fleet?.close();
     jobs.stop();

@@ -49,6 +49,8 @@ export interface JailFigures {
   readonly failuresEvicted: number;
   /** Lines that took the filter longer than LIMITS.matchBudgetMs. */
   readonly slowLinesTotal: number;
+  /** Bans kept out of the kernel because a set of the jail was at its maxelem. */
+  readonly setFullSkipsTotal: number;
 }
 
 /** Everything /metrics shows. */
@@ -97,6 +99,7 @@ export function renderMetrics(s: MetricsSnapshot): string {
     ...perJail('f2b_fw_banned_prefixes', 'Bans in force that cover a prefix.', 'gauge', (j) => j.bannedPrefixes),
     ...perJail('f2b_fw_failures_evicted_total', 'Addresses (or prefixes) forgotten because the failure table was full.', 'counter', (j) => j.failuresEvicted),
     ...perJail('f2b_fw_lines_read_total', 'Log lines read since start.', 'counter', (j) => j.linesTotal),
+    ...perJail('f2b_fw_set_full_skips_total', 'Bans kept in the store but not in the kernel because a set of the jail was at its maxelem.', 'counter', (j) => j.setFullSkipsTotal),
     ...perJail('f2b_fw_slow_lines_total', 'Lines whose matching took longer than the match budget (50 ms).', 'counter', (j) => j.slowLinesTotal),
     '# HELP f2b_fw_repairs_total Firewall repairs after something else changed our table.', '# TYPE f2b_fw_repairs_total counter',
     `f2b_fw_repairs_total ${s.repairsTotal}`,

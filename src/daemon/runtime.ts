@@ -11,6 +11,7 @@ import type { FleetMember } from '../fleet/member.js';
 import type { Logger } from '../core/log.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { DaemonSettings } from '../config/daemon-conf.js';
+import type { Daemon } from './daemon.js';
 import type { FirewallDriver } from '../fw/driver.js';
 import type { FirewallLayout } from '../fw/layout.js';
 import type { BanStore } from '../bans/store.js';
@@ -50,6 +51,11 @@ export interface DaemonDeps {
   checkBackend?(config: LoadedConfig, layout: FirewallLayout): void;
   /** Called when a client asks the daemon to stop. */
   requestStop(): void;
+  /**
+   * Runs once everything is up, just before READY=1 (the control socket listens here, so a
+   * client that systemd's `active` sends on its way is answered). A throw undoes the start.
+   */
+  beforeReady?(daemon: Daemon): Promise<void>;
   /** Addresses of this host (ignoreself, refused manual bans): fixed or live (src/daemon/host-addresses.ts). */
   readonly ownAddresses: readonly string[] | HostAddressSource;
   /** Host-name lookup for usedns = yes|warn (default: the system resolver). */
@@ -131,6 +137,7 @@ export function metricsSnapshot(core: Core, set: JailSet): MetricsSnapshot {
       jail: j.name, banned: core.store.countCurrent(now, j.name), bansTotal: core.manager.totals.get(j.name) ?? 0,
       failuresTotal: j.counters.failures, linesTotal: j.counters.lines, slowLinesTotal: j.filter.slowLines ?? 0,
       bannedPrefixes: core.store.countPrefixes(now, j.name), failuresEvicted: j.jail.evicted,
+      setFullSkipsTotal: core.manager.fullSkips.get(j.name) ?? 0,
     })),
   };
 }

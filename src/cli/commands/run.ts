@@ -71,7 +71,7 @@ export const runCommand: Command = {
     let signalled: string | null = null;
     const onStopSignal = (sig: string) => () => {
       signalled ??= sig;
-      if (server) void stop(sig);
+      if (server && daemon) void stop(sig);
     };
     process.on('SIGTERM', onStopSignal('SIGTERM'));
     process.on('SIGINT', onStopSignal('SIGINT'));
@@ -98,16 +98,21 @@ export const runCommand: Command = {
           // One backend per daemon: a reload may not ask for another one (restart for that).
           checkBackend: (loaded, layout) => { if (running !== null) checkSameBackend(flag, running, loaded, layout); },
           requestStop: () => { void stop('stop command'); },
+          // The control socket listens before READY=1, so `systemctl start` returning means clients are answered.
+          beforeReady: async (d) => {
+            server = await ControlServer.listen({
+              path: settings.socket,
+              handler: apiHandler(d, packageVersion(), { flushLogs: () => reopenLogFile(log) }),
+              ...(settings.socketGroup === undefined ? {} : { group: settings.socketGroup }),
+              peerUid,
+              onError: (err, req) => log.error({ cmd: req.cmd, err: (err as Error)?.stack ?? String(err) }, `control request ${req.cmd} failed`),
+            });
+          },
         },
       );
-      server = await ControlServer.listen({
-        path: settings.socket,
-        handler: apiHandler(daemon, packageVersion(), { flushLogs: () => reopenLogFile(log) }),
-        ...(settings.socketGroup === undefined ? {} : { group: settings.socketGroup }),
-        peerUid,
-        onError: (err, req) => log.error({ cmd: req.cmd, err: (err as Error)?.stack ?? String(err) }, `control request ${req.cmd} failed`),
-      });
     } catch (e) {
+      // beforeReady may have opened the socket before the start failed.
+      await (server as ControlServer | null)?.close().catch(() => undefined);
       await daemon?.shutdown().catch(() => undefined);
       own.close();
       removePidFile(settings.pidfile);
