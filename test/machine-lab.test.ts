@@ -37,8 +37,9 @@ function run(file: string, args: readonly string[], timeoutMs: number): Promise<
   });
 }
 
-// Its own timeout: about 3 minutes on an idle 2-core machine (package ~70 s, scenario ~115 s), several
-// times that when other suites share the cores; npm test's --test-timeout (5 min) is too short for that.
+// Its own timeout: about 90 s to 3 minutes on an idle 2-core machine with the rootfs cached (package
+// ~70 s, scenario ~65–115 s); a cold cache adds ~11 min (debootstrap, better-sqlite3 for node 18). npm
+// test's --test-timeout (30 min) bounds each test file too, so it is sized for that first run.
 test('machine lab: the .deb on a booted Debian 12 router under systemd, attacked with real ssh', { timeout: 2_400_000 }, async (t) => {
   if (process.getuid?.() !== 0) { t.skip('needs root (containers and network namespaces)'); return; }
   const build = await run(join(PACKAGE_ROOT, 'packaging', 'build-deb.sh'), [out], 1_200_000);
