@@ -76,7 +76,7 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
       },
     });
     const running = new RunningJails({ jails: new Map(jails.map((j) => [j.name, j])), layout, fleetJail: fleetJailOf(loaded, fleetSettings, deps.ownAddresses) });
-    fleet = dryRun ? null : createFleet(fleetSettings, { deps, store, manager, running });
+    fleet = dryRun ? null : await createFleet(fleetSettings, { deps, store, manager, running });
     const core: Core = { cfg, deps, store, driver, manager, kernel, keeper, dns, kernelTimes, actions, fleet };
     watchStore(core, () => statusLine(core, running.now));
     return await ready(core, running, metricsAt);

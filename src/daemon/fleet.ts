@@ -61,12 +61,14 @@ export interface FleetParts {
 }
 
 /** The member of `fleet`, or null when `[Fleet]` is not configured. Not started yet. */
-export function createFleet(fleet: FleetSettings | undefined, p: FleetParts): FleetMember | null {
+export async function createFleet(fleet: FleetSettings | undefined, p: FleetParts): Promise<FleetMember | null> {
   if (!fleet) return null;
   const { log, clock } = p.deps;
   const db = p.store.database;
+  // Loaded here, not at the top: a daemon without [Fleet] never pays for the package (~40 MB of RSS).
+  const { createClient } = await import('redis');
   return new FleetMember(fleet, {
-    log, clock, timers: p.deps.timers ?? systemTimers, db, outbox: new Outbox(db, () => clock.now()), host: fleetHost(p),
+    log, clock, timers: p.deps.timers ?? systemTimers, db, outbox: new Outbox(db, () => clock.now()), host: fleetHost(p), createClient,
   });
 }
 

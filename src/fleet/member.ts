@@ -15,7 +15,7 @@ import type { BanKey } from '../fw/driver.js';
 import type { Outbox, OutboxEntry } from '../outbox/outbox.js';
 import { OutboxWorker, type Delivery } from '../outbox/worker.js';
 import type { FleetSettings } from './config.js';
-import { RedisLink } from './redis.js';
+import { RedisLink, type CreateClient } from './redis.js';
 import { FleetCursor } from './cursor.js';
 import { Publisher, dedupeKey, outboxExpiry } from './publisher.js';
 import { StreamReader, type ReadEntry, type ReaderOptions } from './reader.js';
@@ -54,6 +54,8 @@ export interface FleetDeps {
   readonly db: Database.Database;
   readonly outbox: Outbox;
   readonly host: FleetHost;
+  /** The redis package's client factory (loaded by the caller, only for a configured fleet). */
+  readonly createClient: CreateClient;
   /** Reader and outbox tuning (tests and benchmarks). */
   readonly reader?: ReaderOptions;
   readonly retry?: { readonly minMs: number; readonly maxMs: number };
