@@ -352,10 +352,7 @@ export class BanStore implements BanHistory, PositionStore {
     const rows = this.stmt.forDriver.all(now);
     const out = this.overlay.size === 0 ? rows : rows.filter((r) => !this.overlay.covers(r.jail, r.addr));
     const bans: Ban[] = [];
-    for (const r of out) {
-      if (r.except_nets === null) bans.push({ jail: r.jail, addr: r.addr, expiresAt: r.expires_at });
-      else bans.push(...kernelPieces(r.jail, r.addr, r.expires_at, JSON.parse(r.except_nets) as string[]));
-    }
+    for (const r of out) bans.push(...kernelPieces(r.jail, r.addr, r.expires_at, r.except_nets === null ? undefined : JSON.parse(r.except_nets) as string[]));
     for (const r of this.overlay.size === 0 ? [] : this.overlay.bans(now)) bans.push(...kernelPieces(r.jail, r.addr, r.expiresAt, r.except));
     return bans;
   }

@@ -20,3 +20,9 @@ export const systemTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** Node's timers, never keeping the process alive (a pending log summary must not delay an exit). */
+export const backgroundTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: systemTimers.clearTimeout,
+};

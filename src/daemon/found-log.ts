@@ -7,7 +7,7 @@
  * told in one summary line when the second is over. `Ban` lines, which the
  * recidive jail reads, are never summarised.
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock, Timers } from '../core/clock.js';
 import { LIMITS } from '../core/defaults.js';
 import { logBanEvent, type Logger } from '../core/log.js';
 
@@ -16,12 +16,13 @@ export class FoundLog {
   private windowStart = -Infinity;
   private written = 0;
   private untold = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: unknown = null;
 
   constructor(
     private readonly jail: string,
     private readonly log: Logger,
     private readonly clock: Clock,
+    private readonly timers: Timers,
     private readonly perSecond: number = LIMITS.foundLinesPerSecond,
   ) {}
 
@@ -40,12 +41,12 @@ export class FoundLog {
     }
     this.untold++;
     // One timer per jail and second, so a storm's summary is written even when no line follows it.
-    this.timer ??= setTimeout(() => this.tell(), 1000).unref();
+    this.timer ??= this.timers.setTimeout(() => this.tell(), 1000);
   }
 
   /** Writes the summary of the failures not logged one by one, if any. */
   tell(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
     if (this.untold === 0) return;
     const n = this.untold;

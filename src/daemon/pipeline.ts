@@ -16,7 +16,7 @@ import type { JailSettings } from '../jail/settings.js';
 import type { Applied } from '../bans/manager.js';
 import type { DnsCache } from './dns-cache.js';
 import type { HostResolver, RuntimeJail } from './jails.js';
-import { systemTimers } from '../core/clock.js';
+import { backgroundTimers, systemTimers } from '../core/clock.js';
 import { IgnoreCommand } from '../actions/ignore-command.js';
 import { FoundLog } from './found-log.js';
 
@@ -36,7 +36,7 @@ export function failureOf(jail: string, hit: FilterHit): Failure | null {
  * must not stop the daemon; a decision the manager cannot record is logged.
  */
 export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, clock: Clock): (line: Line) => void {
-  const found = new FoundLog(j.name, log, clock);
+  const found = new FoundLog(j.name, log, clock, backgroundTimers);
   const submit = (decision: Decision): void => {
     sink.submit(decision).catch((e: Error) => log.error({ jail: decision.jail, addr: decision.addr, err: e.message },
       `[${decision.jail}] ban of ${decision.addr} not recorded: ${e.message}`));
