@@ -4,7 +4,7 @@
  * unban in the outbox and hands them to the executor one address at a time.
  */
 import type { Delivery } from '../outbox/worker.js';
-import type { BanValues } from './tags.js';
+import type { BanValues, Family } from './tags.js';
 
 /** A ban or an unban, as queued. */
 export type ActionOp = 'ban' | 'unban';
@@ -21,4 +21,10 @@ export interface ActionExecutor {
   stop(): Promise<void>;
   /** Performs `op` for one address; the outcome tells the outbox worker what to do next. */
   run(op: ActionOp, values: BanValues): Promise<Delivery>;
+  /**
+   * fail2ban's actionflush: every ban of the jail lifted at once (unban of all, a removed jail or
+   * action, on_stop = flush), for the address families given. Absent: the action has no
+   * actionflush, and each ban is unbanned on its own instead.
+   */
+  readonly flush?: (families: readonly Family[]) => Promise<Delivery>;
 }

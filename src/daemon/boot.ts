@@ -62,7 +62,10 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
       outbox: new Outbox(store.database, () => clock.now()), clock, timers: systemTimers, log,
       executor: (a) => createExecutor(a, { clock, timers: systemTimers, log }),
     });
-    if (!dryRun) actions.configure(loaded.actions);
+    if (!dryRun) {
+      actions.configure(loaded.actions);
+      actions.dropOrphans();
+    }
     warnUnsupported(loaded, log);
     const keeper = new KernelKeeper({ store, kernel, driver, clock, log, layout, events: actions });
     let fleet: FleetMember | null = null;

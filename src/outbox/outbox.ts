@@ -4,9 +4,20 @@
  * crash or a restart neither loses nor repeats it. Producers enqueue at-least-once with a stable
  * key per item; a key still queued or already delivered is ignored, so enqueueing again after a
  * crash is a no-op. Entries of one channel sharing an `orderKey` (one address) are handed out
- * strictly in order: an entry is due only when no earlier entry of its order key is pending.
+ * strictly in order: an entry is due only when no earlier entry of its order key is pending. An
+ * entry whose order key is OUTBOX_BARRIER (an action's flush of all its bans) orders against every
+ * key of its channel: it is due once everything queued before it is done, and nothing queued after
+ * it is due before it is done.
  */
 import type Database from 'better-sqlite3';
+
+/** The order key of an entry that waits for, and holds back, every other entry of its channel. */
+export const OUTBOX_BARRIER = '*';
+
+/** The heads of order among a channel's entries `o`: no earlier entry of its key, no earlier barrier, and for a barrier nothing earlier at all. */
+const HEAD_OF_ORDER = `NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.order_key = o.order_key AND p.id < o.id)
+        AND NOT EXISTS (SELECT 1 FROM outbox b WHERE b.channel = o.channel AND b.order_key = '${OUTBOX_BARRIER}' AND b.id < o.id)
+        AND (o.order_key <> '${OUTBOX_BARRIER}' OR NOT EXISTS (SELECT 1 FROM outbox q WHERE q.channel = o.channel AND q.id < o.id))`;
 
 /** One piece of work to queue. */
 export interface OutboxItem {
@@ -14,7 +25,7 @@ export interface OutboxItem {
   readonly channel: string;
   /** Unique per item within the channel (e.g. jail, address, ban time, operation). */
   readonly dedupeKey: string;
-  /** Items with the same order key are delivered one after the other, in enqueue order. */
+  /** Items with the same order key are delivered one after the other, in enqueue order (OUTBOX_BARRIER: after all, before all later). */
   readonly orderKey: string;
   /** JSON-serialisable content handed to the deliverer. */
   readonly payload: unknown;
@@ -69,10 +80,9 @@ export class Outbox {
         WHERE NOT EXISTS (SELECT 1 FROM outbox_done WHERE channel = @channel AND dedupe_key = @key)
         ON CONFLICT (channel, dedupe_key) DO NOTHING`),
       due: db.prepare<[string, number, number], Row>(`SELECT * FROM outbox o WHERE o.channel = ? AND o.not_before <= ?
-        AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.order_key = o.order_key AND p.id < o.id)
-        ORDER BY o.not_before, o.id LIMIT ?`),
+        AND ${HEAD_OF_ORDER} ORDER BY o.not_before, o.id LIMIT ?`),
       nextAt: db.prepare<[string, number], { t: number | null }>(`SELECT min(o.not_before) AS t FROM outbox o WHERE o.channel = ? AND o.not_before > ?
-        AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.order_key = o.order_key AND p.id < o.id)`),
+        AND ${HEAD_OF_ORDER}`),
       get: db.prepare<[number], Row>('SELECT * FROM outbox WHERE id = ?'),
       remember: db.prepare(`INSERT INTO outbox_done (channel, dedupe_key, done_at) SELECT channel, dedupe_key, ? FROM outbox WHERE id = ?
         ON CONFLICT (channel, dedupe_key) DO UPDATE SET done_at = excluded.done_at`),
@@ -82,6 +92,7 @@ export class Outbox {
       depthOne: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM outbox WHERE channel = ?'),
       depthByChannel: db.prepare<[], { channel: string; n: number }>('SELECT channel, count(*) AS n FROM outbox GROUP BY channel'),
       purge: db.prepare('DELETE FROM outbox_done WHERE done_at < ?'),
+      dropChannel: db.prepare('DELETE FROM outbox WHERE channel = ?'),
     };
   }
 
@@ -159,6 +170,11 @@ export class Outbox {
   /** Forgets delivered keys older than `olderThan` (ms since the epoch); returns how many. */
   purgeDone(olderThan: number): number {
     return this.stmt.purge.run(olderThan).changes;
+  }
+
+  /** Removes every entry of `channel` undelivered (its deliverer is gone for good); returns how many. */
+  dropChannel(channel: string): number {
+    return this.stmt.dropChannel.run(channel).changes;
   }
 
   /** Calls `fn` after each enqueue that queued something in `channel`; returns the unsubscriber. */

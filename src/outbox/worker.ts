@@ -49,6 +49,8 @@ export const OUTBOX_DEFAULTS = {
   backoff: { minMs: 5_000, maxMs: 3_600_000 } as BackoffBounds,
   /** After a store error, the worker looks again this much later (ms). */
   storeRetryMs: 5_000,
+  /** A stop with on_stop = flush waits this long for the actions' flushes (ms). */
+  stopFlushMs: 10_000,
 } as const;
 
 /** Node's timers overflow past 2^31 - 1 ms (and then fire at once); a longer wait wakes early and looks again. */
