@@ -55,7 +55,7 @@ export interface HubDeps {
   readonly timers: Timers;
   readonly log: Logger;
   readonly executor: ExecutorFactory;
-  /** Deliveries at once per action (default: the worker's). */
+  /** Deliveries at once per action (default: the executor's, else the worker's). */
   readonly concurrency?: number;
   readonly backoff?: { readonly minMs: number; readonly maxMs: number };
 }
@@ -170,12 +170,14 @@ export class ActionHub implements BanEvents {
         if (!executor) continue;
         const channel = actionChannel(jail, a.name);
         const counts: Record<DeliveryOutcome, number> = { sent: 0, failed: 0, dropped: 0 };
+        const concurrency = this.deps.concurrency ?? executor.concurrency;
+        const backoff = backoffOption(a) ?? this.deps.backoff;
         const worker = new OutboxWorker({
           outbox: this.deps.outbox, channel, clock: this.deps.clock, timers: this.deps.timers, log: this.deps.log,
           follow: false, deliver: (entry) => this.deliver(executor, entry),
           onOutcome: (entry, outcome, detail) => this.outcome(executor, counts, entry, outcome, detail),
-          ...(this.deps.concurrency === undefined ? {} : { concurrency: this.deps.concurrency }),
-          ...(() => { const b = backoffOption(a) ?? this.deps.backoff; return b === undefined ? {} : { backoff: b }; })(),
+          ...(concurrency === undefined ? {} : { concurrency }),
+          ...(backoff === undefined ? {} : { backoff }),
         });
         runs.push({ executor, worker, channel, counts });
       }

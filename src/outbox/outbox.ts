@@ -108,8 +108,8 @@ function prepare(db: Database.Database) {
       SELECT @channel, @key, @order, @payload, @now, @notBefore, @expiresAt
       WHERE NOT EXISTS (SELECT 1 FROM outbox_done WHERE channel = @channel AND dedupe_key = @key)
       ON CONFLICT (channel, dedupe_key) DO NOTHING`),
-    due: db.prepare<[string, number, number], Row>(`SELECT * FROM outbox o WHERE o.channel = ? AND o.not_before <= ?
-      AND ${HEAD_OF_ORDER} ORDER BY o.not_before, o.id LIMIT ?`),
+    due: db.prepare<[string, number, string, number], Row>(`SELECT * FROM outbox o WHERE o.channel = ? AND o.not_before <= ?
+      AND o.id NOT IN (SELECT value FROM json_each(?)) AND ${HEAD_OF_ORDER} ORDER BY o.not_before, o.id LIMIT ?`),
     nextAt: db.prepare<[string, number], { t: number | null }>(`SELECT min(o.not_before) AS t FROM outbox o WHERE o.channel = ? AND o.not_before > ?
       AND ${HEAD_OF_ORDER}`),
     get: db.prepare<[number], Row>('SELECT * FROM outbox WHERE id = ?'),
@@ -187,11 +187,11 @@ export class Outbox {
 
   /**
    * Entries of `channel` due at `now` (not_before ≤ now) whose order key has no earlier pending
-   * entry, oldest first, at most `limit`.
+   * entry, oldest first, at most `limit`, leaving out the ids in `except` (deliveries running).
    */
-  due(channel: string, now: number, limit: number): OutboxEntry[] {
+  due(channel: string, now: number, limit: number, except: Iterable<number> = []): OutboxEntry[] {
     if (this.degraded) return [];
-    return this.stmt.due.all(channel, now, Math.max(0, Math.floor(limit))).map(toEntry);
+    return this.stmt.due.all(channel, now, JSON.stringify([...except]), Math.max(0, Math.floor(limit))).map(toEntry);
   }
 
   /** The earliest not_before after `now` among the channel's heads of order (null: none waiting). */
