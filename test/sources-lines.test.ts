@@ -89,3 +89,14 @@ test('cutUtf8 keeps short text and cuts long text on a boundary', () => {
   assert.equal(cutUtf8('aé€', 4), 'aé');
   assert.equal(cutUtf8('€€', 5), '€');
 });
+
+test('a partial line longer than the first hold buffer grows it up to the cap, whole', () => {
+  const cap = 1_048_576; // the journal's entry cap
+  const part = Buffer.alloc(30_000, 'j');
+  const { lines, cuts, splitter } = split(cap, []);
+  for (let i = 0; i < 10; i++) splitter.feed(part);
+  splitter.feed(Buffer.from('\n'));
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]!.length, 300_000);
+  assert.deepEqual(cuts, [false]);
+});
