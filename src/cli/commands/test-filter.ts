@@ -14,7 +14,7 @@ import { DEFAULTS, LIMITS, SOURCE_DEFAULTS } from '../../core/defaults.js';
 import { F2bError } from '../../core/errors.js';
 import { RULES_DIR } from '../../core/paths.js';
 import { compileFilter } from '../../filter/filter.js';
-import type { UseDns } from '../../filter/tags.js';
+import { USEDNS_VALUES, isUseDns } from '../../filter/tags.js';
 import { Tallier } from '../../filter/tally.js';
 import { LineSplitter } from '../../sources/line-splitter.js';
 import { jsonReport, textReport } from '../../filter/tally-report.js';
@@ -107,8 +107,6 @@ function withOverrides(def: RawSection, values: Record<string, string | undefine
   return { name: def.name, settings };
 }
 
-const USEDNS = new Set(['yes', 'no', 'warn', 'raw']);
-
 /** `f2b-fw test-filter`. */
 export const testFilterCommand: Command = {
   name: 'test-filter',
@@ -133,7 +131,7 @@ export const testFilterCommand: Command = {
     const v = args.values;
     const usedns = (v.usedns as string | undefined) ?? 'no';
     const maxlinesText = v.maxlines as string | undefined;
-    if (!USEDNS.has(usedns)) throw new UsageError(`--usedns must be yes, no, warn or raw, not ${JSON.stringify(usedns)}`);
+    if (!isUseDns(usedns)) throw new UsageError(`--usedns must be one of ${USEDNS_VALUES.join(', ')}, not ${JSON.stringify(usedns)}`);
     if (maxlinesText !== undefined && !/^\d+$/.test(maxlinesText)) throw new UsageError(`--maxlines must be a positive integer, not ${JSON.stringify(maxlinesText)}`);
     const configDir = configDirOf(args);
     const loaded = loadFilter(configDir, spec);
@@ -141,7 +139,7 @@ export const testFilterCommand: Command = {
     const filter = compileFilter(def, {
       clock: systemClock,
       logtimezone: v.logtimezone as string | undefined,
-      usedns: usedns as UseDns,
+      usedns,
       ...(maxlinesText === undefined ? {} : { maxlines: Number(maxlinesText) }),
       rawHosts: usedns === 'raw',
       reportNofail: true,
