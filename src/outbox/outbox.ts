@@ -168,7 +168,8 @@ export class Outbox {
 
   /**
    * Queues `items` in one transaction. Keys already queued or already delivered (outbox_done) are
-   * ignored. Returns how many were queued; the channels' subscribers are told afterwards.
+   * ignored. Returns how many were queued; the channels' subscribers are told afterwards (after the
+   * caller's own transaction, when called inside one).
    */
   enqueue(items: readonly OutboxItem[]): number {
     if (items.length === 0) return 0;
@@ -181,7 +182,11 @@ export class Outbox {
       }
       return count;
     })(), () => this.hold.enqueue(items, now));
-    for (const channel of queued) this.notify(channel);
+    // Inside a caller's transaction (the store's, recording the bans) the rows are not committed yet
+    // and may still be rolled back (a full disk fails at COMMIT): subscribers hear of them only after it.
+    const tell = (): void => { for (const channel of queued) this.notify(channel); };
+    if (this.db.inTransaction) queueMicrotask(tell);
+    else tell();
     return n;
   }
 
