@@ -4,6 +4,7 @@
  */
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { parseDuration } from '../config/duration.js';
+import { parseBoolean } from '../config/bool.js';
 import type { ClassifiedAction } from './classify.js';
 import { staticCommand } from './tags.js';
 
@@ -37,9 +38,20 @@ export function urlOption(a: ClassifiedAction, key: string, fallback?: string): 
 
 /** A request timeout in ms (option `timeout`, seconds/duration; default `fallbackSec`). */
 export function timeoutOption(a: ClassifiedAction, fallbackSec: number): number {
-  const o = actionOption(a, 'timeout');
+  return durationOption(a, 'timeout', fallbackSec);
+}
+
+/** A positive duration option in ms (seconds or `10m`-style text; default `fallbackSec` when unset or empty). */
+export function durationOption(a: ClassifiedAction, key: string, fallbackSec: number): number {
+  const o = actionOption(a, key);
   if (!o || o.value.trim() === '') return fallbackSec * 1000;
   const d = parseDuration(o.value, { ...o.pos, value: o.value });
-  if (d === null || d <= 0) throw new ConfigError({ ...o.pos, value: o.value }, 'timeout must be a positive duration');
+  if (d === null || d <= 0) throw new ConfigError({ ...o.pos, value: o.value }, `${key} must be a positive duration`);
   return d * 1000;
+}
+
+/** A boolean option (yes/no, true/false, on/off, 1/0); `fallback` when unset or empty. */
+export function boolOption(a: ClassifiedAction, key: string, fallback: boolean): boolean {
+  const o = actionOption(a, key);
+  return o && o.value.trim() !== '' ? parseBoolean(o.value, o.pos) : fallback;
 }
