@@ -15,6 +15,8 @@ export interface ActionExecutor {
   readonly name: string;
   /** fail2ban's `norestored`: bans restored at start are not handed to this action again. */
   readonly norestored: boolean;
+  /** False: the action does nothing on unban (the stock mail actions), so unbans are not queued for it. */
+  readonly unbans?: boolean;
   /** Before the first ban (fail2ban's actionstart); failures are logged, never thrown. */
   start(): Promise<void>;
   /** At daemon stop (fail2ban's actionstop); never throws. */

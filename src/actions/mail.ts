@@ -60,6 +60,7 @@ export class MailReporter implements ActionExecutor {
   readonly jail: string;
   readonly name: string;
   readonly norestored: boolean;
+  readonly unbans = false;
   private readonly variant: MailVariant;
   private readonly subjectName: string;
   private readonly dest: string;

@@ -153,7 +153,8 @@ export class OutboxWorker {
       this.inFlight.set(entry.id, run);
       this.peak = Math.max(this.peak, this.inFlight.size);
     }
-    if (expired > 0 && entries.length === limit) this.again = true;
+    // A dropped entry may have been the head of its order key: the entry behind it (an unban) is due now.
+    if (expired > 0) this.again = true;
     if (next !== null) this.wakeAt(next);
   }
 

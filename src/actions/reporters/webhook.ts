@@ -31,7 +31,7 @@ export class WebhookReporter implements ActionExecutor {
   private readonly secret: string | undefined;
   private readonly timeoutMs: number;
   private readonly withMatches: boolean;
-  private readonly unbans: boolean;
+  readonly unbans: boolean;
 
   constructor(a: ClassifiedAction, private readonly deps: { readonly fetch: Fetch; readonly clock: Clock }) {
     this.jail = a.jail;
