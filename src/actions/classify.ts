@@ -68,6 +68,9 @@ export function classifyAction(configDir: string, ref: ActionRef, jail: RawSecti
     return { ...withDef, kind: 'reporter', reporter: 'mail', reason: 'mail with nodemailer (SMTP or sendmail), whois over TCP 43, in-process' };
   }
   if (!def) return { ...base, kind: 'unsupported', reason: `no action.d/${file}.conf (nor .local) in ${configDir}` };
+  if (file === 'sendmail-common' && !local) {
+    return { ...withDef, kind: 'unsupported', reason: 'sendmail-common mails only when a jail starts or stops, which f2b-fw does not send; ban mails: sendmail, sendmail-whois*' };
+  }
   if (MAIL.test(file) && !local) {
     return { ...withDef, kind: 'unsupported', reason: 'this mail action passes whois answers and log lines to mail/sendmail through a shell; not run (use sendmail-whois-lines or webhook)' };
   }
