@@ -130,12 +130,19 @@ test('the sendmail transport runs sendmailpath with -i -f SENDER DEST (no shell)
   } finally { t.remove(); }
 });
 
-test('sendmail: a binary that fails is retried', async () => {
+test('sendmail: a binary that fails is retried; one that hangs is killed at the timeout and retried', async () => {
   const t = tempConfigDir();
   try {
     const fake = t.write('sendmail', '#!/bin/sh\ncat >/dev/null\necho "queue full" >&2\nexit 75\n');
     chmodSync(fake, 0o755);
     const { outcomes } = await lab.run('sendmail', { sendmailpath: fake }, [ban('192.0.2.1', ['x'])]);
     assert.equal(outcomes[0]!.kind, 'retry');
+    assert.match((outcomes[0] as { error: string }).error, /exited with code 75/);
+    const hang = t.write('hang', `#!/bin/sh\necho $$ > ${t.dir}/pid\ncat >/dev/null\nexec sleep 300\n`);
+    chmodSync(hang, 0o755);
+    const r = await lab.run('sendmail', { sendmailpath: hang, timeout: '1' }, [ban('192.0.2.1', ['x'])]);
+    assert.equal(r.outcomes[0]!.kind, 'retry');
+    const pid = Number(readFileSync(join(t.dir, 'pid'), 'utf8'));
+    assert.ok(!existsSync(`/proc/${pid}`) || /^\d+ \(\S+\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')), 'the hanging sendmail was killed');
   } finally { t.remove(); }
 });

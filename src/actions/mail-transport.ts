@@ -12,7 +12,9 @@
  * (4xx, connection, timeout, authentication) retried with backoff.
  */
 import { readFileSync } from 'node:fs';
+import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import type { Transporter, TransportOptions } from 'nodemailer';
+import type { Timers } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import { MAIL_DEFAULTS } from '../core/defaults.js';
 import type { Delivery } from '../outbox/worker.js';
@@ -82,6 +84,29 @@ export function nodemailerOptions(c: MailTransportConfig, connections: number): 
     connectionTimeout: c.timeoutMs, greetingTimeout: c.timeoutMs, socketTimeout: c.timeoutMs,
     ...(c.user ? { auth: { user: c.user, pass: c.password } } : {}),
     ...(c.ca ? { tls: { ca: c.ca } } : {}),
+  };
+}
+
+/** Starts the sendmail binary (child_process.spawn in the daemon). */
+export type SendmailSpawn = (path: string, args: readonly string[]) => ChildProcess;
+
+/**
+ * Makes nodemailer's sendmail transport start the binary through `spawn` (its documented hook
+ * for that, `_spawn`) and kills a run still going after `timeoutMs`, so a hanging sendmail
+ * fails that delivery (retried later) instead of staying behind.
+ */
+export function boundSendmail(transport: Transporter, spawn: SendmailSpawn | undefined, timers: Timers, timeoutMs: number): void {
+  const start = spawn ?? ((path, args) => nodeSpawn(path, args, { stdio: 'pipe' }));
+  (transport.transporter as unknown as { _spawn: SendmailSpawn })._spawn = (path, args) => {
+    const child = start(path, args);
+    const timer = timers.setTimeout(() => {
+      child.kill('SIGKILL');
+      // nodemailer takes an exit by signal for success: the error it listens for comes first.
+      child.emit('error', Object.assign(new Error(`sendmail still running after ${timeoutMs / 1000} s: killed`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    child.once('exit', () => timers.clearTimeout(timer));
+    child.once('error', () => timers.clearTimeout(timer));
+    return child;
   };
 }
 

@@ -21,7 +21,9 @@ import type { Delivery } from '../outbox/worker.js';
 import type { ClassifiedAction } from './classify.js';
 import type { ActionExecutor, ActionOp } from './executor.js';
 import { banMail, MAIL_VARIANTS, type MailVariant } from './mail-text.js';
-import { mailFailure, mailTransportConfig, nodemailerOptions, type CreateTransport, type MailTransportConfig } from './mail-transport.js';
+import {
+  boundSendmail, mailFailure, mailTransportConfig, nodemailerOptions, type CreateTransport, type MailTransportConfig, type SendmailSpawn,
+} from './mail-transport.js';
 import { actionOption, boolOption, durationOption } from './options.js';
 import type { BanValues } from './tags.js';
 import { whois, type WhoisConnect, type WhoisOptions } from './whois.js';
@@ -37,6 +39,8 @@ export interface MailDeps {
   readonly hostname: () => string;
   /** Deliveries at once (SMTP connections kept). */
   readonly concurrency?: number;
+  /** Starts the sendmail binary (default child_process.spawn). */
+  readonly spawnSendmail?: SendmailSpawn;
 }
 
 /** The stock action file of `a` (`sendmail-whois-lines` for `action.d/sendmail-whois-lines.conf`). */
@@ -106,13 +110,20 @@ export class MailReporter implements ActionExecutor {
     this.transport = null;
   }
 
+  private openTransport(): Transporter {
+    const c = this.transportConfig;
+    const t = this.deps.createTransport(nodemailerOptions(c, this.deps.concurrency ?? 4));
+    if (c.kind === 'sendmail') boundSendmail(t, this.deps.spawnSendmail, this.deps.timers, c.timeoutMs);
+    return t;
+  }
+
   async run(op: ActionOp, v: BanValues): Promise<Delivery> {
     if (op !== 'ban') return { kind: 'done' };
     const host = this.deps.hostname();
     const answer = this.variant === 'plain' ? undefined : await whois(v.ip, this.deps, this.whois);
     const mail = banMail(v, { variant: this.variant, name: this.subjectName, host, grepMax: this.grepMax, ...(answer ? { whois: answer } : {}) });
     const id = createHash('sha256').update(`${this.jail} ${this.name} ${v.ip} ${v.time}`).digest('hex').slice(0, 32);
-    this.transport ??= this.deps.createTransport(nodemailerOptions(this.transportConfig, this.deps.concurrency ?? 4));
+    this.transport ??= this.openTransport();
     const sending = this.transport.sendMail({
       from: { name: this.senderName, address: this.sender }, to: this.dest,
       subject: mail.subject, text: mail.body, messageId: `<${id}.f2b-fw@${host}>`,
