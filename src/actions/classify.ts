@@ -14,7 +14,7 @@ import { ConfigError } from '../core/errors.js';
 import type { RawSection } from '../config/types.js';
 import { BANACTIONS } from '../fw/banaction.js';
 import { loadActionDefinition, type ActionDefinition } from './definition.js';
-import { mailVariant } from './mail.js';
+import { mailVariant } from './mail-text.js';
 import { actionRefs, type ActionRef } from './refs.js';
 
 /** The four classes. */

@@ -24,6 +24,11 @@ export const MAIL_VARIANTS: Readonly<Record<string, MailVariant>> = {
   'mail-whois-lines': 'lines',
 };
 
+/** The variant of stock action file `file` (`sendmail-whois-lines`), or undefined: not sent natively. */
+export function mailVariant(file: string): MailVariant | undefined {
+  return Object.prototype.hasOwnProperty.call(MAIL_VARIANTS, file) ? MAIL_VARIANTS[file] : undefined;
+}
+
 /** What one mail says besides the ban's values. */
 export interface MailContext {
   readonly variant: MailVariant;

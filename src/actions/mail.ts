@@ -20,7 +20,7 @@ import type { Timers } from '../core/clock.js';
 import type { Delivery } from '../outbox/worker.js';
 import type { ClassifiedAction } from './classify.js';
 import type { ActionExecutor, ActionOp } from './executor.js';
-import { banMail, MAIL_VARIANTS, type MailVariant } from './mail-text.js';
+import { banMail, mailVariant, type MailVariant } from './mail-text.js';
 import {
   boundSendmail, mailFailure, mailTransportConfig, nodemailerOptions, type CreateTransport, type MailTransportConfig, type SendmailSpawn,
 } from './mail-transport.js';
@@ -41,11 +41,6 @@ export interface MailDeps {
   readonly concurrency?: number;
   /** Starts the sendmail binary (default child_process.spawn). */
   readonly spawnSendmail?: SendmailSpawn;
-}
-
-/** The stock action file of `a` (`sendmail-whois-lines` for `action.d/sendmail-whois-lines.conf`). */
-export function mailVariant(file: string): MailVariant | undefined {
-  return Object.prototype.hasOwnProperty.call(MAIL_VARIANTS, file) ? MAIL_VARIANTS[file] : undefined;
 }
 
 /**
