@@ -114,15 +114,15 @@ test('STARTTLS with the test CA and AUTH: delivered encrypted and authenticated;
   assert.match((down.outcomes[0] as { error: string }).error, /ECONNECTION|ECONNREFUSED/);
 });
 
-test('the sendmail transport runs sendmailpath with -i -f SENDER DEST (no shell) and the message on stdin', async () => {
+test('the sendmail transport runs sendmailpath with -i -f SENDER DEST… (no shell) and the message on stdin', async () => {
   const t = tempConfigDir();
   try {
     const fake = t.write('sendmail', `#!/bin/sh\nprintf '%s\\n' "$@" > ${t.dir}/args\ncat > ${t.dir}/stdin\n`);
     chmodSync(fake, 0o755);
-    const { outcomes } = await lab.run('mail-whois-lines', { sendmailpath: fake, whoisserver: '127.0.0.1', dest: 'ops@example.org', sender: 'f2b@host.test' },
+    const { outcomes } = await lab.run('mail-whois-lines', { sendmailpath: fake, whoisserver: '127.0.0.1', dest: 'ops@example.org, sec@example.org' },
       [ban('192.0.2.1', [`line with $(touch ${lab.canary})`])]);
     assert.deepEqual(outcomes, [{ kind: 'done' }]);
-    assert.deepEqual(readFileSync(join(t.dir, 'args'), 'utf8').trim().split('\n'), ['-i', '-f', 'f2b@host.test', 'ops@example.org']);
+    assert.deepEqual(readFileSync(join(t.dir, 'args'), 'utf8').trim().split('\n'), ['-i', '-f', 'fail2ban@host.test', 'ops@example.org', 'sec@example.org'], 'the bare default sender qualified, both recipients');
     const { headers, body } = parseMail(readFileSync(join(t.dir, 'stdin'), 'utf8'));
     assert.deepEqual(headers.get('subject'), ['[Fail2Ban] sshd: banned 192.0.2.1 from host.test']);
     assert.match(body, /status: +RESERVED\n\nLines containing failures of 192\.0\.2\.1 \(max 1000\)\nline with \$\(touch /);

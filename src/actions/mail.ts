@@ -62,7 +62,7 @@ export class MailReporter implements ActionExecutor {
   readonly unbans = false;
   private readonly variant: MailVariant;
   private readonly subjectName: string;
-  private readonly dest: string;
+  private readonly dest: string[];
   private readonly sender: string;
   private readonly senderName: string;
   private readonly grepMax: number;
@@ -79,12 +79,16 @@ export class MailReporter implements ActionExecutor {
     this.variant = variant;
     const host = deps.hostname();
     this.subjectName = option(a, 'name', a.jail, host);
-    this.dest = option(a, 'dest', MAIL_DEFAULTS.dest, host);
-    this.sender = option(a, 'sender', MAIL_DEFAULTS.sender, host);
-    this.senderName = option(a, 'sendername', MAIL_DEFAULTS.senderName, host);
-    for (const [key, v] of [['dest', this.dest], ['sender', this.sender]] as const) {
-      if (/[\r\n<>]/.test(v)) throw new ConfigError({ ...(actionOption(a, key)?.pos ?? a.ref.pos), key, value: v }, `${key} must be mail addresses`);
+    const dest = option(a, 'dest', MAIL_DEFAULTS.dest, host);
+    const sender = option(a, 'sender', MAIL_DEFAULTS.sender, host);
+    for (const [key, v] of [['dest', dest], ['sender', sender]] as const) {
+      if (/[\r\n<>"]/.test(v)) throw new ConfigError({ ...(actionOption(a, key)?.pos ?? a.ref.pos), key, value: v }, `${key} must be mail addresses`);
     }
+    // fail2ban's lists are separated by commas or spaces; a bare sender (`fail2ban`) is qualified
+    // with the host name, as sendmail would, so an SMTP relay takes it.
+    this.dest = dest.split(/[\s,]+/).filter((d) => d !== '');
+    this.sender = sender.includes('@') ? sender : `${sender}@${host}`;
+    this.senderName = option(a, 'sendername', MAIL_DEFAULTS.senderName, host);
     const grepMax = Number(option(a, 'grepmax', String(MAIL_DEFAULTS.grepMax), host));
     if (!Number.isInteger(grepMax) || grepMax < 1) throw new ConfigError({ ...(actionOption(a, 'grepmax')?.pos ?? a.ref.pos), key: 'grepmax' }, 'grepmax must be a positive whole number');
     this.grepMax = grepMax;
