@@ -87,3 +87,30 @@ test('mail server down: the mail is retried with backoff and dropped with a log 
     await d.destroy();
   }
 });
+
+test('kill -9 with 20 mails queued (mail server down): after the restart with the server reachable, each ban is mailed exactly once', async () => {
+  const d = new DaemonHarness('mailk', '', {});
+  let lab: MailLab | null = null;
+  try {
+    const log = d.path('auth.log');
+    d.config.write('jail.local', jailLocal(log));
+    d.config.write('action.d/sendmail-whois-lines.local', `${TRANSPORT}smtpport = 2599\n`);
+    d.touch(log);
+    lab = await MailLab.start('mailk', d.ns);
+    await d.start();
+    const addrs = Array.from({ length: 20 }, (_, i) => `198.51.100.${i + 10}`);
+    d.append(log, addrs.flatMap((a, i) => [1, 2].map((k) => `${syslogNow()} bastion sshd[5${i}]: Failed password for root from ${a} port 1${k}22 ssh2`)));
+    assert.ok(await waitFor(() => d.logs.filter((l) => /^\[sshd\] Ban /.test(l.msg)).length === 20, 30_000), '20 bans');
+    assert.ok(await waitFor(() => d.logs.some((l) => /action sendmail-whois-lines for .* failed/.test(l.msg)), 30_000), 'a failed mail is logged');
+    await d.signal('SIGKILL');
+    d.config.write('action.d/sendmail-whois-lines.local', TRANSPORT);
+    await d.start();
+    assert.ok(await lab.waitMails(20, 60_000), `all 20 mailed after the restart (${lab.mails.length})`);
+    assert.ok(await waitFor(async () => /queued 0/.test((await d.cli(['status', 'sshd'])).stdout), 15_000));
+    const banned = lab.mails.map((m) => /banned (\S+)/.exec(parseMail(m.data).headers.get('subject')![0]!)![1]!);
+    assert.deepEqual([...banned].sort(), [...addrs].sort(), 'each once');
+  } finally {
+    await lab?.destroy(false);
+    await d.destroy();
+  }
+});
