@@ -85,6 +85,18 @@ export class FileSource implements LogSource {
     this.stopTicker = (this.deps.startInterval ?? startInterval)(() => this.tick(), this.tuning.pollMs);
   }
 
+  /**
+   * Polls now: every file and pattern is checked as on a full poll tick, and the promise resolves
+   * once that check and the reads it started are done, so whatever the files held by then has been
+   * handed out. Tests wait on this instead of a while when they assert that nothing more comes.
+   */
+  async checkNow(): Promise<void> {
+    for (const f of this.followers.values()) this.mark(f, true);
+    this.rescanWanted = true;
+    this.kick();
+    while (this.pump !== null) await this.pump.catch(() => undefined);
+  }
+
   /** Stops watching and polling, reads what is left, saves positions, closes files. */
   async stop(): Promise<void> {
     this.stopped = true;
