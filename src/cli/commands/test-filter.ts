@@ -43,8 +43,9 @@ Options:
   --json                 one JSON document, with every hit's line number, address and time
   -h, --help             this help
 
-Every line is examined (the daemon's literal prefilter is off here so that the
-date template counts cover all lines). Exit status 0; 2 on a bad command line;
+Every line's date is detected (the date template counts cover all lines); the
+failregexes run on the lines the daemon's literal prefilter lets through, which
+are all the lines they can match. Exit status 0; 2 on a bad command line;
 3 when the filter cannot be loaded or compiled.`;
 
 class UsageError extends F2bError {
@@ -143,7 +144,7 @@ export const testFilterCommand: Command = {
       ...(maxlinesText === undefined ? {} : { maxlines: Number(maxlinesText) }),
       rawHosts: usedns === 'raw',
       reportNofail: true,
-      noPrefilter: true,
+      datesOfEveryLine: true,
     });
     const isFile = log !== '-' && existsSync(log) && statSync(log).isFile();
     const keep = { matched: Boolean(v['print-all-matched']), missed: Boolean(v['print-all-missed']), ignored: Boolean(v['print-all-ignored']) };
