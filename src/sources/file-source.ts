@@ -7,6 +7,7 @@
 import { dirname, join } from 'node:path';
 import type { LogSource, SourceDeps, SourceTuning } from './source.js';
 import { resolveTuning, startInterval } from './source.js';
+import { systemClock, systemTimers, type Clock, type Timers } from '../core/clock.js';
 import { LIMITS } from '../core/defaults.js';
 import { SourceError, sourceErrorFrom } from './errors.js';
 import { DirWatchSet } from './dir-watch.js';
@@ -32,7 +33,8 @@ export class FileSource implements LogSource {
   private readonly watches: DirWatchSet | null;
   /** Followers waiting for a check; the flag says whether the check is a mere poll tick. */
   private readonly pending = new Map<FileFollower, boolean>();
-  private readonly timers = new Map<FileFollower, NodeJS.Timeout>();
+  private readonly timers = new Map<FileFollower, unknown>();
+  private readonly delays: Clock & Timers;
   /** Rotated-away files read to their end, by `dev:ino`, so a glob matching them later does not read them twice. */
   private readonly retired = new Map<string, { offset: number; hash: string }>();
   /** Directories holding candidates for a wildcard directory segment: a new entry there means a rescan. */
@@ -48,12 +50,14 @@ export class FileSource implements LogSource {
   constructor(logpath: readonly string[], backend: 'auto' | 'polling' | 'inotify', private readonly deps: SourceDeps) {
     this.name = `files:${logpath.join(',')}`;
     this.tuning = resolveTuning(deps.tuning);
+    this.delays = deps.delays ?? { ...systemClock, ...systemTimers };
     this.patterns = logpath.map((text) => {
       const base = text.slice(text.lastIndexOf('/') + 1);
       return { text, last: hasMagic(base) ? { text: base, re: segmentRegExp(base) } : null };
     });
     this.env = {
       clock: deps.clock,
+      delays: this.delays,
       lineBytes: LIMITS.lineBytes,
       chunk: Buffer.allocUnsafe(this.tuning.readChunkBytes),
       onLine: (line) => deps.onLine(line),
@@ -101,7 +105,7 @@ export class FileSource implements LogSource {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopTicker?.();
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.delays.clearTimeout(t);
     this.timers.clear();
     this.watches?.close();
     await this.pump?.catch(() => undefined);
@@ -171,8 +175,8 @@ export class FileSource implements LogSource {
 
   private schedule(f: FileFollower, ms: number): void {
     if (this.stopped) return;
-    clearTimeout(this.timers.get(f));
-    this.timers.set(f, setTimeout(() => {
+    this.delays.clearTimeout(this.timers.get(f));
+    this.timers.set(f, this.delays.setTimeout(() => {
       this.timers.delete(f);
       this.mark(f, false);
     }, ms));
@@ -239,7 +243,7 @@ export class FileSource implements LogSource {
     for (const [path, f] of this.followers) {
       if (!seen.has(path) && f.finished) {
         this.followers.delete(path);
-        clearTimeout(this.timers.get(f));
+        this.delays.clearTimeout(this.timers.get(f));
         this.timers.delete(f);
         await f.close();
       } else if (!seen.has(path) && !f.failing) this.pending.set(f, this.pending.get(f) ?? false);
