@@ -67,8 +67,9 @@ export interface SourceDeps {
   /** Starts the poll ticker (default: setInterval); tests inject one they fire by hand. */
   readonly startInterval?: StartInterval;
   /**
-   * The clock and timers of rotation grace periods and retries of files (default: Node's);
-   * tests inject ones they move by hand. `clock` above only dates lines.
+   * The clock and timers of rotation grace periods and retries of files and of the journal
+   * reader's restarts (default: Node's); tests inject ones they move by hand. `clock` above
+   * only dates lines.
    */
   readonly delays?: Clock & Timers;
   /** The journal reader to run instead of `journalctl` (tests use a script printing journal JSON). */
