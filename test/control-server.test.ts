@@ -160,9 +160,12 @@ test('an idle connection is closed by the daemon', async () => {
 test('a slow request is not cut off by the idle timeout', async () => {
   const dir = tempDir();
   const path = join(dir, 'f2b-fw.sock');
+  // The request lasts until a connection opened after it arrived, and idle since, has been closed by
+  // the server's idle timeout: it outlived that timeout, measured by the server itself.
+  const outlivedIdleTimeout = (): Promise<void> => new Promise((resolve) => createConnection(path).on('close', () => resolve()).on('error', () => undefined));
   const slow = variant({
     reload: async (jail?: string) => {
-      await new Promise((r) => setTimeout(r, 600));
+      await outlivedIdleTimeout();
       return real.daemon.reload(jail);
     },
   });
@@ -179,10 +182,11 @@ test('stop: the client gets its answer even though the daemon closes the socket 
   const dir = tempDir();
   const path = join(dir, 'f2b-fw.sock');
   let server: ControlServer | undefined;
-  let closing: Promise<void> | undefined;
+  let startClosing!: () => void;
+  const closing = new Promise<void>((resolve) => { startClosing = () => resolve(server!.close()); });
   const daemon = variant({
     stop: async () => {
-      setImmediate(() => (closing = server!.close()));
+      setImmediate(startClosing);
     },
   });
   server = await ControlServer.listen({ path, handler: apiHandler(daemon, '1') });
@@ -190,7 +194,6 @@ test('stop: the client gets its answer even though the daemon closes the socket 
   const idle = await ControlClient.connect(path);
   try {
     assert.equal(await client.request('stop'), null);
-    await new Promise((r) => setTimeout(r, 50));
     await closing;
     await assert.rejects(idle.request('ping'), (e: F2bError) => e.code === 'not-running');
     assert.throws(() => lstatSync(path), /ENOENT/);

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +20,7 @@ import { MemoryPositionStore } from '../src/sources/position.js';
 import { journalMatchArgs, parseJournalLine, realtimeIso } from '../src/sources/journal-entry.js';
 import type { JournalCommand } from '../src/sources/journal-source.js';
 import { Collector, pause, tempDir } from './support/source-harness.js';
+import { ManualClock } from './support/manual-clock.js';
 import { waitFor } from './support/netns.js';
 
 const FAKE = fileURLToPath(new URL('./support/fake-journalctl.js', import.meta.url));
@@ -77,14 +78,21 @@ test('journalmatch tokens are FIELD=value or +; anything else is a ConfigError n
   assert.throws(() => createSources({ logpath: [], backend: 'systemd', journalmatch: ['sshd'] }, new Collector().deps(new MemoryPositionStore())), ConfigError);
 });
 
-function fakeCommand(dir: string, exitAfter?: number): { command: JournalCommand; calls(): string[][] } {
+/** How far the fake reader got: entries looked at (its position in the journal) and printed. */
+type FakeState = { pid: number; seen: number; printed: number };
+
+function fakeCommand(dir: string, exitAfter?: number): { command: JournalCommand; calls(): string[][]; state(): FakeState | null; forget(): void } {
   const callsFile = join(dir, 'calls.jsonl');
-  const args = [FAKE, `--fake-journal=${join(dir, 'journal.jsonl')}`, `--fake-calls=${callsFile}`];
+  const stateFile = join(dir, 'state.json');
+  const args = [FAKE, `--fake-journal=${join(dir, 'journal.jsonl')}`, `--fake-calls=${callsFile}`, `--fake-state=${stateFile}`];
   if (exitAfter !== undefined) args.push(`--fake-exit-after=${exitAfter}`);
   return {
     command: { file: process.execPath, args },
     // Complete lines only: the child may be writing the last one right now.
     calls: () => (existsSync(callsFile) ? readFileSync(callsFile, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as string[]) : []),
+    // Written once the reader has seeked (null before), then after every look at the journal.
+    state: () => (existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) as FakeState : null),
+    forget: () => rmSync(stateFile, { force: true }),
   };
 }
 
@@ -100,12 +108,12 @@ test('one long-lived reader: starts at the end, applies matches, saves the curso
   let src = createSources(spec, c.deps(store, { journalCommand: fake.command }));
   try {
     await src.start();
-    assert.ok(await waitFor(() => fake.calls().length === 1));
-    await pause(200); // the reader is at the journal's end before new entries come
+    assert.ok(await waitFor(() => fake.state() !== null), 'the reader is at the journal\'s end before new entries come');
     appendEntries(journal, 3, 20);
     appendEntries(journal, 23, 5, 'cron.service');
     assert.ok(await c.waitLines(20), `got ${c.lines.length}`);
-    await pause(300);
+    assert.ok(await waitFor(() => fake.state()!.seen === 28), 'the reader looked at every entry');
+    assert.equal(fake.state()!.printed, 20);
     assert.equal(c.lines.length, 20, 'old entries and other units left out');
     assert.match(c.lines[0]!.text, /sshd\[803\]: Failed password for root from 203\.0\.113\.3 /);
     assert.equal(c.lines[0]!.source, 'journal');
@@ -115,10 +123,12 @@ test('one long-lived reader: starts at the end, applies matches, saves the curso
     assert.equal(store.get(src.name)!.firstLineHash, 's=abc;i=16', 'the last cursor handed out is saved');
 
     appendEntries(journal, 28, 2); // written while stopped
+    fake.forget();
     src = createSources(spec, c.deps(store, { journalCommand: fake.command }));
     await src.start();
     assert.ok(await c.waitLines(22));
-    await pause(300);
+    assert.ok(await waitFor(() => fake.state()?.seen === 30));
+    assert.equal(fake.state()!.printed, 2, 'nothing more is coming');
     assert.deepEqual(c.texts().slice(20).map((l) => l.match(/203\.0\.113\.(\d+)/)![1]), ['28', '29']);
     assert.equal(fake.calls()[1]![4], '--after-cursor=s=abc;i=16');
   } finally {
@@ -136,11 +146,11 @@ test('a reader that dies is reported and restarted after its cursor with backoff
   const src = createSources({ logpath: [], backend: 'systemd' }, c.deps(new MemoryPositionStore(), { journalCommand: fake.command }));
   try {
     await src.start();
-    assert.ok(await waitFor(() => fake.calls().length === 1));
-    await pause(200);
+    assert.ok(await waitFor(() => fake.state() !== null));
     appendEntries(journal, 0, 10);
     assert.ok(await c.waitLines(10), `got ${c.lines.length}`);
-    await pause(300);
+    // The third reader (after two crashes) looked at all ten and printed the last two: nothing more is coming.
+    assert.ok(await waitFor(() => fake.state()!.seen === 10 && fake.state()!.printed === 2));
     assert.deepEqual(c.texts().map((l) => Number(l.match(/203\.0\.113\.(\d+)/)![1])), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.equal(fake.calls().length, 3, 'one process per run, not per line');
     assert.deepEqual(fake.calls().map((a) => a[4]), ['--lines=0', '--after-cursor=s=abc;i=3', '--after-cursor=s=abc;i=7']);
@@ -168,7 +178,7 @@ test('a saved cursor journalctl cannot seek to is dropped: the reader starts at 
     assert.ok(await c.waitError('cursor'));
     assert.match(c.errors[0]!.err.message, /Failed to seek to cursor.*saved cursor is dropped/s);
     assert.ok(await waitFor(() => fake.calls().length === 2));
-    await pause(200);
+    assert.ok(await waitFor(() => fake.state() !== null), 'the second reader has seeked to the end');
     appendEntries(journal, 2, 1);
     assert.ok(await c.waitLines(1));
     assert.deepEqual(fake.calls().map((a) => a[4]), ['--after-cursor=not-a-cursor', '--lines=0']);
@@ -181,18 +191,23 @@ test('a saved cursor journalctl cannot seek to is dropped: the reader starts at 
 
 test('a reader that cannot start at all is reported and retried with growing delays; stop ends it', async () => {
   const c = new Collector();
+  const delays = new ManualClock();
   const src = createSources({ logpath: [], backend: 'systemd' }, c.deps(new MemoryPositionStore(), {
-    journalCommand: { file: '/nonexistent/journalctl', args: [] },
+    journalCommand: { file: '/nonexistent/journalctl', args: [] }, delays,
   }));
-  await src.start();
-  assert.ok(await waitFor(() => c.errors.length >= 3, 8000));
+  await src.start(); // resolves once the failure is reported and a restart set
+  assert.equal(c.errors.length, 1);
+  for (const [i, ms] of [100, 200].entries()) {
+    await delays.advance(ms);
+    assert.ok(await waitFor(() => c.errors.length === i + 2), `restart ${i + 1} after ${ms} ms failed and was reported`);
+  }
   await src.stop();
-  const delays = c.errors.map((e) => Number(e.err.message.match(/restarting in (\d+) ms/)![1]));
+  const waits = c.errors.map((e) => Number(e.err.message.match(/restarting in (\d+) ms/)![1]));
   assert.match(c.errors[0]!.err.message, /could not be started/);
-  assert.deepEqual(delays.slice(0, 3), [100, 200, 400]);
-  const after = c.errors.length;
-  await pause(600);
-  assert.equal(c.errors.length, after, 'no retries after stop');
+  assert.deepEqual(waits, [100, 200, 400]);
+  assert.equal(delays.timers, 0, 'no restart pending after stop');
+  await delays.advance(10_000);
+  assert.equal(c.errors.length, 3, 'no retries after stop');
 });
 
 const journald = existsSync('/run/systemd/journal/socket') && spawnSync('systemd-cat', ['--help']).status === 0;

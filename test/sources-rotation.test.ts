@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSources } from '../src/sources/source.js';
 import { MemoryPositionStore } from '../src/sources/position.js';
-import { Collector, numbered, pause, tempDir } from './support/source-harness.js';
+import { Collector, checked, numbered, tempDir } from './support/source-harness.js';
+import { ManualClock } from './support/manual-clock.js';
 import { waitFor } from './support/netns.js';
 
 function expectEachOnce(got: string[], expected: string[]): void {
@@ -44,7 +45,7 @@ for (const backend of ['inotify', 'polling'] as const) {
       assert.ok(await c.waitLines(160), `got ${c.lines.length}`);
       writeSync(newFd, numbered('b', 10, 50));
       assert.ok(await c.waitLines(170));
-      await pause(400);
+      await checked(src);
       const expected = [numbered('a', 100), numbered('late', 10), numbered('b', 60)].join('').trimEnd().split('\n');
       expectEachOnce(c.texts(), expected);
       const bs = c.texts().filter((l) => l.startsWith('b-'));
@@ -76,7 +77,7 @@ for (const backend of ['inotify', 'polling'] as const) {
       truncateSync(path, 0);
       writeSync(fd, numbered('three', 300)); // longer than before, in one go: only the first-line hash tells
       assert.ok(await c.waitLines(410), `got ${c.lines.length}`);
-      await pause(400);
+      await checked(src);
       expectEachOnce(c.texts(), [numbered('one', 100), numbered('two', 10), numbered('three', 300)].join('').trimEnd().split('\n'));
     } finally {
       closeSync(fd);
@@ -92,7 +93,8 @@ for (const backend of ['inotify', 'polling'] as const) {
     writeFileSync(gone, 'x\n');
     writeFileSync(other, '');
     const c = new Collector();
-    const src = createSources({ logpath: [gone, other], backend }, c.deps(new MemoryPositionStore()));
+    const delays = new ManualClock();
+    const src = createSources({ logpath: [gone, other], backend }, c.deps(new MemoryPositionStore(), { delays }));
     try {
       await src.start();
       appendFileSync(gone, 'last words\n');
@@ -104,9 +106,13 @@ for (const backend of ['inotify', 'polling'] as const) {
       assert.match(err.err.message, /does not exist/);
       appendFileSync(other, 'other keeps going\n');
       assert.ok(await c.waitLines(2));
-      await pause(1000); // several retries pass
+      for (let i = 0; i < 5; i++) { // several retries pass (the backoff grows to retryMaxMs)
+        await delays.advance(400);
+        await checked(src);
+      }
       assert.equal(c.errors.length, 1, 'reported once, retried quietly');
       writeFileSync(gone, numbered('reborn', 3));
+      await delays.advance(400); // the next retry finds it
       assert.ok(await c.waitLines(5), `got ${JSON.stringify(c.texts())}`);
       assert.deepEqual(c.texts(gone), ['last words', 'reborn-0', 'reborn-1', 'reborn-2']);
       assert.deepEqual(c.texts(other), ['other keeps going']);
@@ -154,7 +160,8 @@ for (const backend of ['inotify', 'polling'] as const) {
     const path = join(t.dir, 'app.log');
     writeFileSync(path, 'before start\n');
     const c = new Collector();
-    const src = createSources({ logpath: [join(t.dir, 'app.log*')], backend }, c.deps(new MemoryPositionStore()));
+    const delays = new ManualClock();
+    const src = createSources({ logpath: [join(t.dir, 'app.log*')], backend }, c.deps(new MemoryPositionStore(), { delays }));
     let oldFd = openSync(path, 'a');
     try {
       await src.start();
@@ -165,12 +172,13 @@ for (const backend of ['inotify', 'polling'] as const) {
       const newFd = openSync(path, 'a');
       writeSync(newFd, numbered('b', 20));
       assert.ok(await c.waitLines(73), `got ${c.lines.length}`);
-      await pause(1000); // past the rotation grace: app.log.1 is now only a glob match
+      await delays.advance(1000); // past the rotation grace: app.log.1 is now only a glob match
+      await checked(src);
       writeSync(oldFd, numbered('late', 2, 3)); // very late writes still count, once
       closeSync(oldFd);
       oldFd = newFd;
       assert.ok(await c.waitLines(75), `got ${c.lines.length}`);
-      await pause(500);
+      await checked(src);
       expectEachOnce(c.texts(), [numbered('a', 50), numbered('late', 5), numbered('b', 20)].join('').trimEnd().split('\n'));
       assert.deepEqual(c.errors, []);
     } finally {
@@ -195,7 +203,7 @@ for (const backend of ['inotify', 'polling'] as const) {
       truncateSync(path, 0);
       writeSync(fd, numbered('two', 10));
       assert.ok(await c.waitLines(50), `got ${c.lines.length}`);
-      await pause(800);
+      await checked(src);
       expectEachOnce(c.texts(), [numbered('one', 40), numbered('two', 10)].join('').trimEnd().split('\n'));
     } finally {
       closeSync(fd);
@@ -221,7 +229,7 @@ for (const backend of ['inotify', 'polling'] as const) {
       unlinkSync(b);
       appendFileSync(a, 'a2\n');
       assert.ok(await c.waitLines(3));
-      await pause(600);
+      await checked(src);
       assert.deepEqual(c.errors, [], 'a vanished glob match is not an error');
       assert.deepEqual(c.texts().sort(), ['a1', 'a2', 'b1']);
       writeFileSync(b, 'b again\n');
@@ -322,7 +330,7 @@ test('a glob whose directory cannot be listed is reported once with the director
     assert.match(c.errors[0]!.err.message, /not a directory/);
     appendFileSync(fine, 'still here\n');
     assert.ok(await c.waitLines(1));
-    await pause(500);
+    await checked(src);
     assert.equal(c.errors.length, 1, 'reported once');
     unlinkSync(notDir);
     mkdirSync(notDir);

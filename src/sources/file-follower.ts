@@ -6,6 +6,7 @@
  * problem and are retried with backoff.
  */
 import { stat } from 'node:fs/promises';
+import type { Clock } from '../core/clock.js';
 import type { FilePosition, PositionStore } from './source.js';
 import { Backoff } from './backoff.js';
 import { sourceErrorFrom } from './errors.js';
@@ -16,6 +17,8 @@ import { endOfLastLine, findCopy, findRotated, firstLineHash, headHash, resumeOf
 export interface FollowerEnv extends ReaderEnv {
   readonly positions: PositionStore;
   readonly rotationGraceMs: number;
+  /** The clock of grace periods and retry times (SourceDeps.delays). */
+  readonly delays: Clock;
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
   /** Asks the owner to run `check()` again later (the owner serialises checks). */
@@ -78,7 +81,7 @@ export class FileFollower {
    * reads to end, saves the position. `tick` checks skip a failing path until its retry time.
    */
   async check(tick = false): Promise<void> {
-    const now = Date.now();
+    const now = this.env.delays.now();
     if (tick && this.failure !== null && now < this.retryAt) return;
     await this.drain(now);
     let current;
@@ -269,7 +272,7 @@ export class FileFollower {
     this.startAtEnd = false; // once readable again, nothing of it has been read: start from 0
     const error = sourceErrorFrom(this.path, err);
     const delay = this.backoff.next();
-    this.retryAt = Date.now() + delay;
+    this.retryAt = this.env.delays.now() + delay;
     if (error.message !== this.failure) this.env.onError(error, this.path);
     this.failure = error.message;
     this.env.schedule(this, delay);

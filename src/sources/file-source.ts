@@ -7,6 +7,7 @@
 import { dirname, join } from 'node:path';
 import type { LogSource, SourceDeps, SourceTuning } from './source.js';
 import { resolveTuning, startInterval } from './source.js';
+import { systemClock, systemTimers, type Clock, type Timers } from '../core/clock.js';
 import { LIMITS } from '../core/defaults.js';
 import { SourceError, sourceErrorFrom } from './errors.js';
 import { DirWatchSet } from './dir-watch.js';
@@ -32,7 +33,8 @@ export class FileSource implements LogSource {
   private readonly watches: DirWatchSet | null;
   /** Followers waiting for a check; the flag says whether the check is a mere poll tick. */
   private readonly pending = new Map<FileFollower, boolean>();
-  private readonly timers = new Map<FileFollower, NodeJS.Timeout>();
+  private readonly timers = new Map<FileFollower, unknown>();
+  private readonly delays: Clock & Timers;
   /** Rotated-away files read to their end, by `dev:ino`, so a glob matching them later does not read them twice. */
   private readonly retired = new Map<string, { offset: number; hash: string }>();
   /** Directories holding candidates for a wildcard directory segment: a new entry there means a rescan. */
@@ -48,12 +50,14 @@ export class FileSource implements LogSource {
   constructor(logpath: readonly string[], backend: 'auto' | 'polling' | 'inotify', private readonly deps: SourceDeps) {
     this.name = `files:${logpath.join(',')}`;
     this.tuning = resolveTuning(deps.tuning);
+    this.delays = deps.delays ?? { ...systemClock, ...systemTimers };
     this.patterns = logpath.map((text) => {
       const base = text.slice(text.lastIndexOf('/') + 1);
       return { text, last: hasMagic(base) ? { text: base, re: segmentRegExp(base) } : null };
     });
     this.env = {
       clock: deps.clock,
+      delays: this.delays,
       lineBytes: LIMITS.lineBytes,
       chunk: Buffer.allocUnsafe(this.tuning.readChunkBytes),
       onLine: (line) => deps.onLine(line),
@@ -85,11 +89,23 @@ export class FileSource implements LogSource {
     this.stopTicker = (this.deps.startInterval ?? startInterval)(() => this.tick(), this.tuning.pollMs);
   }
 
+  /**
+   * Polls now: every file and pattern is checked as on a full poll tick, and the promise resolves
+   * once that check and the reads it started are done, so whatever the files held by then has been
+   * handed out. Tests wait on this instead of a while when they assert that nothing more comes.
+   */
+  async checkNow(): Promise<void> {
+    for (const f of this.followers.values()) this.mark(f, true);
+    this.rescanWanted = true;
+    this.kick();
+    while (this.pump !== null) await this.pump.catch(() => undefined);
+  }
+
   /** Stops watching and polling, reads what is left, saves positions, closes files. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopTicker?.();
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.delays.clearTimeout(t);
     this.timers.clear();
     this.watches?.close();
     await this.pump?.catch(() => undefined);
@@ -159,8 +175,8 @@ export class FileSource implements LogSource {
 
   private schedule(f: FileFollower, ms: number): void {
     if (this.stopped) return;
-    clearTimeout(this.timers.get(f));
-    this.timers.set(f, setTimeout(() => {
+    this.delays.clearTimeout(this.timers.get(f));
+    this.timers.set(f, this.delays.setTimeout(() => {
       this.timers.delete(f);
       this.mark(f, false);
     }, ms));
@@ -227,7 +243,7 @@ export class FileSource implements LogSource {
     for (const [path, f] of this.followers) {
       if (!seen.has(path) && f.finished) {
         this.followers.delete(path);
-        clearTimeout(this.timers.get(f));
+        this.delays.clearTimeout(this.timers.get(f));
         this.timers.delete(f);
         await f.close();
       } else if (!seen.has(path) && !f.failing) this.pending.set(f, this.pending.get(f) ?? false);

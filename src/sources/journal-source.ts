@@ -6,6 +6,7 @@
  * that dies is reported and started again with backoff.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { systemTimers, type Timers } from '../core/clock.js';
 import type { ConfigPosition } from '../core/errors.js';
 import { LIMITS } from '../core/defaults.js';
 import type { LogSource, SourceDeps, SourceTuning } from './source.js';
@@ -36,7 +37,8 @@ export class JournalSource implements LogSource {
   private readonly backoff: Backoff;
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
-  private restartTimer: NodeJS.Timeout | null = null;
+  private restartTimer: unknown = null;
+  private readonly delays: Timers;
   private stopped = true;
   private cursor: string | undefined;
   private savedCursor: string | undefined;
@@ -48,6 +50,7 @@ export class JournalSource implements LogSource {
     this.tuning = resolveTuning(deps.tuning);
     this.command = deps.journalCommand ?? JOURNALCTL;
     this.backoff = new Backoff({ minMs: this.tuning.retryMinMs, maxMs: this.tuning.retryMaxMs });
+    this.delays = deps.delays ?? systemTimers;
   }
 
   /** Starts the reader; resolves once the child is running (or its failure is reported and a retry set). */
@@ -61,7 +64,7 @@ export class JournalSource implements LogSource {
   /** Stops the child (SIGTERM, then SIGKILL after 2 s) and saves the cursor. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.restartTimer !== null) clearTimeout(this.restartTimer);
+    if (this.restartTimer !== null) this.delays.clearTimeout(this.restartTimer);
     this.restartTimer = null;
     const child = this.child;
     if (child !== null && child.exitCode === null && child.signalCode === null) {
@@ -110,7 +113,7 @@ export class JournalSource implements LogSource {
         why += ' (the saved cursor is dropped: reading from the end of the journal)';
       }
       this.deps.onError(new SourceError('journal', `${this.command.file} ${problem}${why}; restarting in ${delay} ms`, { cause }), this.name);
-      this.restartTimer = setTimeout(() => {
+      this.restartTimer = this.delays.setTimeout(() => {
         this.restartTimer = null;
         if (!this.stopped) void this.launch();
       }, delay);

@@ -3,7 +3,7 @@
  * and hands each one, capped and decoded, to `onLine`. Failures go to `onError`
  * (with the path) and are retried; one failing file never stops the others.
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock, Timers } from '../core/clock.js';
 import type { ConfigPosition } from '../core/errors.js';
 import type { Line } from '../core/records.js';
 import { SOURCE_DEFAULTS } from '../core/defaults.js';
@@ -66,6 +66,12 @@ export interface SourceDeps {
   readonly tuning?: Partial<SourceTuning>;
   /** Starts the poll ticker (default: setInterval); tests inject one they fire by hand. */
   readonly startInterval?: StartInterval;
+  /**
+   * The clock and timers of rotation grace periods and retries of files and of the journal
+   * reader's restarts (default: Node's); tests inject ones they move by hand. `clock` above
+   * only dates lines.
+   */
+  readonly delays?: Clock & Timers;
   /** The journal reader to run instead of `journalctl` (tests use a script printing journal JSON). */
   readonly journalCommand?: JournalCommand;
 }

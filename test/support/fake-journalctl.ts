@@ -5,9 +5,11 @@
  * `--lines=0` and `FIELD=value` / `+` matches, and following the file for new
  * entries. Its own options: `--fake-journal=FILE` (the entries),
  * `--fake-calls=FILE` (each invocation's arguments appended as a JSON line),
- * `--fake-exit-after=N` (exit 1 after printing N entries: a crash).
+ * `--fake-exit-after=N` (exit 1 after printing N entries: a crash), `--fake-state=FILE` (rewritten
+ * with `{"pid","seen","printed"}` once it has seeked and after every look at the journal: how many
+ * entries it has looked at and printed, so a test knows when nothing more is coming).
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 type Entry = Record<string, string>;
 
@@ -16,6 +18,7 @@ const opt = (name: string): string | undefined => args.find((a) => a.startsWith(
 const journal = opt('fake-journal')!;
 const calls = opt('fake-calls');
 const exitAfter = opt('fake-exit-after') === undefined ? Infinity : Number(opt('fake-exit-after'));
+const stateFile = opt('fake-state');
 if (calls !== undefined) appendFileSync(calls, `${JSON.stringify(args.filter((a) => !a.startsWith('--fake-')))}\n`);
 
 const groups: string[][] = [[]];
@@ -52,6 +55,16 @@ if (after !== undefined) {
 } else pos = opt('lines') === '0' ? entries().length : 0;
 
 let printed = 0;
+let told = '';
+/** Tells the test how far it got (written whole: a rename, so a reader never sees half of it). */
+function tell(): void {
+  const state = JSON.stringify({ pid: process.pid, seen: pos, printed });
+  if (stateFile === undefined || state === told) return;
+  writeFileSync(`${stateFile}.tmp`, state);
+  renameSync(`${stateFile}.tmp`, stateFile);
+  told = state;
+}
+tell();
 if (exitAfter === 0) {
   process.stderr.write('fake journal: simulated crash\n');
   process.exit(1);
@@ -66,4 +79,5 @@ setInterval(() => {
       process.exit(1);
     }
   }
+  tell();
 }, 30);

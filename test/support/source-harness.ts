@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Line } from '../../src/core/records.js';
-import type { FilePosition, PositionStore, SourceDeps, SourceTuning } from '../../src/sources/source.js';
+import type { FilePosition, LogSource, PositionStore, SourceDeps, SourceTuning } from '../../src/sources/source.js';
+import type { FileSource } from '../../src/sources/file-source.js';
 import { waitFor } from './netns.js';
 
 /** Timings short enough for tests, long enough for a loaded 2-core machine. */
@@ -83,4 +84,12 @@ export function numbered(prefix: string, count: number, from = 0): string {
 /** Resolves after `ms` (only to let a file stay quiet, never as the thing a test waits for). */
 export function pause(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Resolves once a file source has polled every file now and handed out what they hold
+ * (FileSource.checkNow): after it, a line that has not arrived is not coming from what was written.
+ */
+export function checked(src: LogSource): Promise<void> {
+  return (src as FileSource).checkNow();
 }

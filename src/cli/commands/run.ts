@@ -80,6 +80,7 @@ export const runCommand: Command = {
         log.warn({ event: 'reload' }, 'SIGHUP during start-up ignored: the configuration is being read right now');
         return;
       }
+      log.debug({ event: 'sighup' }, 'SIGHUP: reload requested');
       daemon.reload().catch((e: Error) => log.error({ event: 'reload', err: e.message }, `reload failed, previous configuration kept: ${e.message}`));
     });
     const own = await openHostAddresses(log);
