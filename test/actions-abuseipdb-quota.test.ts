@@ -15,7 +15,7 @@ import { banValues } from '../src/actions/hub.js';
 import { Netns } from './support/netns.js';
 import { Receiver } from './support/http-peer.js';
 import { tempConfigDir, type TempConfigDir } from './support/config-files.js';
-import { makeCerts } from './support/test-ca.js';
+import { makeTestCerts } from './support/test-ca.js';
 
 const CHILD = fileURLToPath(new URL('./support/abuseipdb-child.js', import.meta.url));
 
@@ -29,7 +29,7 @@ const ok = JSON.stringify({ data: { ipAddress: '203.0.113.21', abuseConfidenceSc
 
 before(async () => {
   dir = tempConfigDir();
-  makeCerts(dir.dir);
+  makeTestCerts(dir.dir, ['api.abuseipdb.com']);
   ns = Netns.create('abuseq');
   mkdirSync(`/etc/netns/${ns.name}`, { recursive: true });
   writeFileSync(`/etc/netns/${ns.name}/hosts`, '127.0.0.1 localhost api.abuseipdb.com\n');

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { makeCerts } from './support/test-ca.js';
+import { makeTestCerts } from './support/test-ca.js';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,7 @@ let got: Received[] = [];
 before(async () => {
   tree = fetchFail2ban();
   dir = tempConfigDir();
-  makeCerts(dir.dir);
+  makeTestCerts(dir.dir, ['api.abuseipdb.com']);
   ns = Netns.create('abuse');
   mkdirSync(`/etc/netns/${ns.name}`, { recursive: true });
   writeFileSync(`/etc/netns/${ns.name}/hosts`, '127.0.0.1 localhost api.abuseipdb.com\n');

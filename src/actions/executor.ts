@@ -17,6 +17,8 @@ export interface ActionExecutor {
   readonly norestored: boolean;
   /** Deliveries at once (different addresses; one address is always one at a time); default OUTBOX_DEFAULTS.concurrency. */
   readonly concurrency?: number;
+  /** False: the action does nothing on unban (the stock mail actions), so unbans are not queued for it. */
+  readonly unbans?: boolean;
   /** Before the first ban (fail2ban's actionstart); failures are logged, never thrown. */
   start(): Promise<void>;
   /** At daemon stop (fail2ban's actionstop); never throws. */

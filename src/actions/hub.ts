@@ -210,6 +210,7 @@ export class ActionHub implements BanEvents {
       const values = banValues(e);
       for (const r of this.running.get(e.jail) ?? []) {
         if (restored && r.executor.norestored) continue;
+        if (e.op === 'unban' && r.executor.unbans === false) continue;
         const key = `${e.op} ${e.jail} ${e.addr} ${e.bannedAt}${restored ? ` restored@${restored.at}` : ''}`;
         items.push({
           channel: r.channel, dedupeKey: key, orderKey: e.addr, payload: { op: e.op, values } satisfies Payload,

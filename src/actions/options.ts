@@ -4,6 +4,7 @@
  */
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { parseDuration } from '../config/duration.js';
+import { parseBoolean } from '../config/bool.js';
 import type { ClassifiedAction } from './classify.js';
 import { staticCommand } from './tags.js';
 import { OUTBOX_DEFAULTS } from '../outbox/worker.js';
@@ -39,7 +40,12 @@ export function urlOption(a: ClassifiedAction, key: string, fallback?: string): 
 
 /** A request timeout in ms (option `timeout`, seconds/duration; default `fallbackSec`). */
 export function timeoutOption(a: ClassifiedAction, fallbackSec: number): number {
-  return durationMs(a, 'timeout') ?? fallbackSec * 1000;
+  return durationOption(a, 'timeout', fallbackSec);
+}
+
+/** A positive duration option in ms (seconds or `10m`-style text; default `fallbackSec` when unset or empty). */
+export function durationOption(a: ClassifiedAction, key: string, fallbackSec: number): number {
+  return durationMs(a, key) ?? fallbackSec * 1000;
 }
 
 /** A positive duration option in ms; undefined when not set. */
@@ -65,4 +71,10 @@ export function backoffOption(a: ClassifiedAction): BackoffBounds | undefined {
     throw new ConfigError({ ...o.pos, value: o.value }, 'retrydelay must not be longer than retrymax');
   }
   return bounds;
+}
+
+/** A boolean option (yes/no, true/false, on/off, 1/0); `fallback` when unset or empty. */
+export function boolOption(a: ClassifiedAction, key: string, fallback: boolean): boolean {
+  const o = actionOption(a, key);
+  return o && o.value.trim() !== '' ? parseBoolean(o.value, o.pos) : fallback;
 }

@@ -149,6 +149,7 @@ export class OutboxWorker {
       this.inFlight.set(entry.id, run);
       this.peak = Math.max(this.peak, this.inFlight.size);
     }
+    // A dropped entry may have been the head of its order key: the entry behind it (an unban) is due now.
     if (expired > 0) this.again = true;
     if (next !== null) this.wakeAt(next);
   }
