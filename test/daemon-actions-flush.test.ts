@@ -129,3 +129,29 @@ test('a reload that removes an action: its queue is delivered, its bans are lift
     await d.destroy();
   }
 });
+
+test('a reload that removes a jail: its action flushes the jail\'s bans (actionflush), then actionstop', async () => {
+  const d = new DaemonHarness('arj', jailSection('web', '/tmp/none'), {});
+  try {
+    const log = d.path('web.log');
+    const otherLog = d.path('other.log');
+    const out = d.path('other.out');
+    // fail2ban runs a family's flush once per distinct command: a separate IPv6 command runs too.
+    d.config.write('action.d/withflush.conf', `${action(out).replace('actionban', `actionflush = echo "<flushword> <family>" >> ${out}\nactionban`)}`
+      + '[Init]\nflushword = flush\n[Init?family=inet6]\nflushword = flush6\n');
+    const web = jailSection('web', log, { bantime: '1h' });
+    d.config.write('jail.local', web + jailSection('other', otherLog, { action: 'withflush', bantime: '1h' }));
+    d.touch(log);
+    d.touch(otherLog);
+    await d.start();
+    d.append(otherLog, ['FAIL login from 2001:db8::7', 'FAIL login from 203.0.113.70']);
+    assert.ok(await waitFor(() => lines(out).filter((l) => l.startsWith('ban')).length === 2, 20_000), 'both bans delivered');
+    d.config.write('jail.local', web);
+    assert.equal((await d.cli(['reload'])).status, 0);
+    assert.ok(await waitFor(() => lines(out).at(-1) === 'stop', 20_000), lines(out).join(' | '));
+    assert.deepEqual(lines(out).filter((l) => l.startsWith('flush')).sort(), ['flush inet4', 'flush6 inet6'], 'one flush per family of the jail\'s bans');
+    assert.equal(lines(out).filter((l) => l.startsWith('unban')).length, 0);
+  } finally {
+    await d.destroy();
+  }
+});

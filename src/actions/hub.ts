@@ -249,7 +249,7 @@ export class ActionHub implements BanEvents {
 
   /** One action's entries for lifting `bans` at once: its flush (a barrier) or an unban per ban. */
   private liftItems(r: Running, bans: readonly BanRecord[]): OutboxItem[] {
-    if (bans.length === 0) return [];
+    if (bans.length === 0 || (!r.executor.flush && r.executor.unbans === false)) return [];
     const { jail } = r.executor;
     if (r.executor.flush) {
       const families = [...new Set(bans.map((b) => banValues(eventOf('unban', b)).family))].sort();
