@@ -1,4 +1,4 @@
-/** A throw-away test CA and one server certificate signed by it (openssl), for TLS peers in tests. */
+/** A throwaway test CA and a server certificate signed by it, made with openssl in `dir` (ca.pem, srv.pem, srv.key). */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,4 +14,9 @@ export function makeTestCerts(dir: string, dns: readonly string[], ips: readonly
   writeFileSync(join(dir, 'san.ext'), `subjectAltName=${[...dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP:${i}`)].join(',')}\n`);
   ossl(['x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.pem', '-days', '2', '-extfile', 'san.ext']);
   return { ca: join(dir, 'ca.pem'), cert: join(dir, 'srv.pem'), key: join(dir, 'srv.key') };
+}
+
+/** Writes ca.pem (trust it through CURL_CA_BUNDLE / NODE_EXTRA_CA_CERTS) and srv.pem/srv.key for `host` into `dir`. */
+export function makeCerts(dir: string, host = 'api.abuseipdb.com'): void {
+  makeTestCerts(dir, [host]);
 }

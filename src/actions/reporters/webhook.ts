@@ -12,7 +12,7 @@ import type { ClassifiedAction } from '../classify.js';
 import type { ActionExecutor, ActionOp } from '../executor.js';
 import { actionOption, boolOption, timeoutOption, urlOption } from '../options.js';
 import type { BanValues } from '../tags.js';
-import { boundedText, httpOutcome, networkFailure, type Fetch } from './http.js';
+import { HTTP_CONCURRENCY, boundedText, httpOutcome, networkFailure, type Fetch } from './http.js';
 
 /** The signature header's name. */
 export const SIGNATURE_HEADER = 'x-f2b-fw-signature';
@@ -27,6 +27,7 @@ export class WebhookReporter implements ActionExecutor {
   readonly jail: string;
   readonly name: string;
   readonly norestored: boolean;
+  readonly concurrency = HTTP_CONCURRENCY;
   private readonly url: URL;
   private readonly secret: string | undefined;
   private readonly timeoutMs: number;
