@@ -15,24 +15,34 @@ function syslogNow(): string {
 }
 
 function jailLocal(log: string, extra = ''): string {
-  return `[DEFAULT]\ndestemail = ops@example.org\nsender = f2b@example.org\n\n[sshd]\nenabled = true\nlogpath = ${log}\nmaxretry = 2\nfindtime = 10m\nbantime = 1h\n`
-    + `ignoreip =\naction = %(action_mwl)s\n${extra}`;
+  return `[DEFAULT]\ndestemail = ops@example.org\nsender = f2b@example.org\n\n[sshd]\nenabled = true\nlogpath = ${log}\nmaxretry = 2\nfindtime = 10m\n`
+    + `ignoreip =\naction = %(action_mwl)s\n${extra || 'bantime = 1h\n'}`;
 }
 
 /** Where the shipped jail.conf's action_mwl sends (a lone .local gives the mail action its transport). */
 const TRANSPORT = '[Init]\nmailtransport = smtp\nsmtphost = 127.0.0.1\nwhoisserver = 127.0.0.1\n';
 
-test('a real daemon with action = %(action_mwl)s: the ban is in the kernel, the SMTP peer gets fail2ban\'s mail with the whois text and the matched lines (hostile user names as text); counted in status and /metrics; a restart does not mail the restored ban again', async () => {
-  const d = new DaemonHarness('mail', '', {});
+/** A daemon in its own namespace with the mail peers beside it; `fn` runs with it started. */
+async function withMailDaemon(label: string, files: { jail?: string; transport?: string; metrics?: boolean }, fn: (d: DaemonHarness, lab: MailLab, log: string) => Promise<void>): Promise<void> {
+  const d = new DaemonHarness(label, '', {});
   let lab: MailLab | null = null;
   try {
     const log = d.path('auth.log');
-    d.config.write('jail.local', jailLocal(log));
-    d.config.write('action.d/sendmail-whois-lines.local', TRANSPORT);
-    d.config.write('f2b-fw.conf', `[Definition]\nmetrics = ${d.path('metrics.sock')}\n`);
+    d.config.write('jail.local', jailLocal(log, files.jail ?? ''));
+    d.config.write('action.d/sendmail-whois-lines.local', files.transport ?? TRANSPORT);
+    if (files.metrics) d.config.write('f2b-fw.conf', `[Definition]\nmetrics = ${d.path('metrics.sock')}\n`);
     d.touch(log);
-    lab = await MailLab.start('mail', d.ns);
+    lab = await MailLab.start(label, d.ns);
     await d.start();
+    await fn(d, lab, log);
+  } finally {
+    await lab?.destroy(false);
+    await d.destroy();
+  }
+}
+
+test('a real daemon with action = %(action_mwl)s: the ban is in the kernel, the SMTP peer gets fail2ban\'s mail with the whois text and the matched lines (hostile user names as text); counted in status and /metrics; a restart does not mail the restored ban again', async () => {
+  await withMailDaemon('mail', { metrics: true }, async (d, lab, log) => {
     const users = [`$(touch ${lab.canary})`, `\`touch ${lab.canary}\`;~!touch ${lab.canary}`];
     const lines = users.map((u, i) => `${syslogNow()} bastion sshd[27${i}]: Failed password for invalid user ${u} from 192.0.2.1 port 4${i}22 ssh2`);
     d.append(log, lines);
@@ -59,22 +69,11 @@ test('a real daemon with action = %(action_mwl)s: the ban is in the kernel, the 
     assert.ok(await waitFor(async () => /Action sendmail-whois-lines:\s+sent 1, failed 0, dropped 0, queued 0/.test((await d.cli(['status', 'sshd'])).stdout), 15_000));
     assert.deepEqual(lab.mails.map((x) => /banned (\S+)/.exec(parseMail(x.data).headers.get('subject')![0]!)![1]), ['192.0.2.1', '192.0.2.9'],
       'norestored: the restored ban was not mailed again');
-  } finally {
-    await lab?.destroy(false);
-    await d.destroy();
-  }
+  });
 });
 
 test('mail server down: the mail is retried with backoff and dropped with a log line once its ban has ended', async () => {
-  const d = new DaemonHarness('maild', '', {});
-  let lab: MailLab | null = null;
-  try {
-    const log = d.path('auth.log');
-    d.config.write('jail.local', jailLocal(log).replace('bantime = 1h', 'bantime = 3'));
-    d.config.write('action.d/sendmail-whois-lines.local', `${TRANSPORT}smtpport = 2599\n`);
-    d.touch(log);
-    lab = await MailLab.start('maild', d.ns);
-    await d.start();
+  await withMailDaemon('maild', { jail: 'bantime = 3\n', transport: `${TRANSPORT}smtpport = 2599\n` }, async (d, lab, log) => {
     d.append(log, [1, 2].map((i) => `${syslogNow()} bastion sshd[4${i}]: Failed password for root from 192.0.2.1 port 6${i}22 ssh2`));
     assert.ok(await waitFor(() => d.logs.some((l) => /action sendmail-whois-lines for 192\.0\.2\.1 failed \(mail not sent: .*ECONN/.test(l.msg)), 30_000),
       'the failure is logged with action, address and the reason');
@@ -82,22 +81,11 @@ test('mail server down: the mail is retried with backoff and dropped with a log 
     assert.ok(await waitFor(async () => /Action sendmail-whois-lines:\s+sent 0, failed [1-9]\d*, dropped 1, queued 0/.test((await d.cli(['status', 'sshd'])).stdout), 15_000),
       (await d.cli(['status', 'sshd'])).stdout);
     assert.equal(lab.mails.length, 0);
-  } finally {
-    await lab?.destroy(false);
-    await d.destroy();
-  }
+  });
 });
 
 test('kill -9 with 20 mails queued (mail server down): after the restart with the server reachable, each ban is mailed exactly once', async () => {
-  const d = new DaemonHarness('mailk', '', {});
-  let lab: MailLab | null = null;
-  try {
-    const log = d.path('auth.log');
-    d.config.write('jail.local', jailLocal(log));
-    d.config.write('action.d/sendmail-whois-lines.local', `${TRANSPORT}smtpport = 2599\n`);
-    d.touch(log);
-    lab = await MailLab.start('mailk', d.ns);
-    await d.start();
+  await withMailDaemon('mailk', { transport: `${TRANSPORT}smtpport = 2599\n` }, async (d, lab, log) => {
     const addrs = Array.from({ length: 20 }, (_, i) => `198.51.100.${i + 10}`);
     d.append(log, addrs.flatMap((a, i) => [1, 2].map((k) => `${syslogNow()} bastion sshd[5${i}]: Failed password for root from ${a} port 1${k}22 ssh2`)));
     assert.ok(await waitFor(() => d.logs.filter((l) => /^\[sshd\] Ban /.test(l.msg)).length === 20, 30_000), '20 bans');
@@ -109,8 +97,5 @@ test('kill -9 with 20 mails queued (mail server down): after the restart with th
     assert.ok(await waitFor(async () => /queued 0/.test((await d.cli(['status', 'sshd'])).stdout), 15_000));
     const banned = lab.mails.map((m) => /banned (\S+)/.exec(parseMail(m.data).headers.get('subject')![0]!)![1]!);
     assert.deepEqual([...banned].sort(), [...addrs].sort(), 'each once');
-  } finally {
-    await lab?.destroy(false);
-    await d.destroy();
-  }
+  });
 });

@@ -17,7 +17,7 @@ import type { Transporter } from 'nodemailer';
 import { ConfigError } from '../core/errors.js';
 import { MAIL_DEFAULTS } from '../core/defaults.js';
 import type { Timers } from '../core/clock.js';
-import type { Delivery } from '../outbox/worker.js';
+import { OUTBOX_DEFAULTS, type Delivery } from '../outbox/worker.js';
 import type { ClassifiedAction } from './classify.js';
 import type { ActionExecutor, ActionOp } from './executor.js';
 import { banMail, mailVariant, type MailVariant } from './mail-text.js';
@@ -60,6 +60,8 @@ export class MailReporter implements ActionExecutor {
   readonly name: string;
   readonly norestored: boolean;
   readonly unbans = false;
+  /** Mails at once, and SMTP connections kept (the outbox worker's default). */
+  readonly concurrency: number;
   private readonly variant: MailVariant;
   private readonly subjectName: string;
   private readonly dest: string[];
@@ -100,6 +102,7 @@ export class MailReporter implements ActionExecutor {
     };
     this.transportConfig = mailTransportConfig(a);
     this.norestored = boolOption(a, 'norestored', true);
+    this.concurrency = deps.concurrency ?? OUTBOX_DEFAULTS.concurrency;
   }
 
   async start(): Promise<void> { /* the transport opens on the first mail */ }
@@ -111,7 +114,7 @@ export class MailReporter implements ActionExecutor {
 
   private openTransport(): Transporter {
     const c = this.transportConfig;
-    const t = this.deps.createTransport(nodemailerOptions(c, this.deps.concurrency ?? 4));
+    const t = this.deps.createTransport(nodemailerOptions(c, this.concurrency));
     if (c.kind === 'sendmail') boundSendmail(t, this.deps.spawnSendmail, this.deps.timers, c.timeoutMs);
     return t;
   }
