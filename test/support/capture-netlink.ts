@@ -1,11 +1,13 @@
 /**
- * Captures, once, the netlink messages `nft` sends for each command in
- * CASES into test/fixtures/netlink/nft/<name>.json (run as root:
- * `node dist/test/support/capture-nft.js`). Each case runs in a throwaway
- * network namespace: the setup commands first, then the command under
- * `strace -e write=all`, whose hex dump of every sendto/sendmsg is split into
- * netlink messages. The fixture keeps the command next to the bytes.
- * test/nft-golden.test.ts compares our encoders with these files, without root.
+ * Captures, once, the netlink messages `nft` and `ipset` send for each
+ * command in NFT_CASES / IPSET_CASES into test/fixtures/netlink/{nft,ipset}/
+ * <name>.json (run as root, with strace installed:
+ * `node dist/test/support/capture-netlink.js [nft|ipset] [NAME…]`). Each case
+ * runs in a throwaway network namespace: the setup first, then the command
+ * under `strace -e write=all`, whose hex dump of every sendto/sendmsg is
+ * split into netlink messages. The fixture keeps the command next to the
+ * bytes. test/nft-golden.test.ts and test/ipset-golden.test.ts compare our
+ * encoders with these files, without root.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** One capture: `setup` is nft input run first, `command` the nft input captured. */
+/** One capture: `setup` is run first, `command` is captured (nft: `nft -f` input; ipset: `ipset restore` input, one command a line). */
 interface Case { readonly name: string; readonly setup: string; readonly command: string }
 
 const T = 'inet f2b-fw';
@@ -22,8 +24,8 @@ const SETS = `${TABLE}add set ${T} sshd-v4 { type ipv4_addr; flags timeout; }\na
 const CHAINS = `${SETS}add chain ${T} input { type filter hook input priority -10; policy accept; }\n`;
 const C = 'comment "f2b-fw sshd input 0123456789ab"';
 
-/** Every message kind f2b-fw builds, as nft writes it. */
-export const CASES: readonly Case[] = [
+/** Every nftables message kind f2b-fw builds, as nft writes it. */
+export const NFT_CASES: readonly Case[] = [
   { name: 'add-table', setup: '', command: TABLE },
   { name: 'add-counter', setup: TABLE, command: `add counter ${T} managed-by-f2b-fw { comment "this table is managed by f2b-fw: f2b-fw reconcile rewrites it"; }\n` },
   { name: 'add-chain-input', setup: TABLE, command: `add chain ${T} input { type filter hook input priority -10; policy accept; }\n` },
@@ -52,6 +54,23 @@ export const CASES: readonly Case[] = [
   { name: 'list-table', setup: CHAINS, command: `list table ${T}\n` },
   { name: 'list-set', setup: SETS, command: `list set ${T} sshd-v4\n` },
   { name: 'list-counter', setup: TABLE, command: `list counters table ${T}\n` },
+];
+
+const GOLD = 'create f2b-gold hash:ip family inet timeout 0 maxelem 65536\n';
+const GOLD6 = 'create f2b-gold6 hash:net family inet6 timeout 0 maxelem 65536\n';
+
+/** Every ipset message kind f2b-fw builds, as the ipset tool writes it (always with -exist: no NLM_F_EXCL). */
+export const IPSET_CASES: readonly Case[] = [
+  { name: 'create-hash-ip', setup: '', command: GOLD },
+  { name: 'create-hash-net6', setup: '', command: GOLD6 },
+  { name: 'add-ip-timeout', setup: GOLD, command: 'add f2b-gold 203.0.113.9 timeout 60\n' },
+  { name: 'add-net6-timeout', setup: GOLD6, command: 'add f2b-gold6 2001:db8:1::/48 timeout 60\n' },
+  { name: 'del-ip', setup: GOLD, command: 'del f2b-gold 203.0.113.9\n' },
+  { name: 'list', setup: GOLD, command: 'list f2b-gold\n' },
+  { name: 'list-headers', setup: GOLD, command: 'list -t f2b-gold\n' },
+  { name: 'swap', setup: `${GOLD}create f2b-gold-new hash:ip family inet timeout 0 maxelem 65536\n`, command: 'swap f2b-gold-new f2b-gold\n' },
+  { name: 'flush', setup: GOLD, command: 'flush f2b-gold\n' },
+  { name: 'destroy', setup: GOLD, command: 'destroy f2b-gold\n' },
 ];
 
 /** One captured netlink message: type, flags and all its bytes (header included) as hex. */
@@ -86,7 +105,12 @@ export function messages(buf: Buffer): CapturedMessage[] {
   return out;
 }
 
-function capture(c: Case, dir: string): CapturedMessage[] {
+/** argv for running `file` with the tool in namespace `ns` (ipset: each line is one invocation's arguments, run by a shell). */
+function toolArgs(tool: 'nft' | 'ipset', file: string): string[] {
+  return tool === 'nft' ? ['nft', '-f', file] : ['sh', '-c', `while read -r line; do ipset -exist $line || exit 1; done < ${file}`];
+}
+
+function capture(tool: 'nft' | 'ipset', c: Case, dir: string): CapturedMessage[] {
   const ns = `conn-capture-${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
@@ -95,9 +119,9 @@ function capture(c: Case, dir: string): CapturedMessage[] {
     const trace = join(dir, 'trace.txt');
     writeFileSync(setup, c.setup);
     writeFileSync(cmd, c.command);
-    if (c.setup) execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', setup]);
-    const r = spawnSync('ip', ['netns', 'exec', ns, 'strace', '-f', '-e', 'trace=sendto,sendmsg', '-e', 'write=all', '-o', trace, 'nft', '-f', cmd], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${c.name}: nft failed: ${r.stderr}`);
+    if (c.setup) execFileSync('ip', ['netns', 'exec', ns, ...toolArgs(tool, setup)]);
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'strace', '-f', '-e', 'trace=sendto,sendmsg', '-e', 'write=all', '-o', trace, ...toolArgs(tool, cmd)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${c.name}: ${tool} failed: ${r.stderr}`);
     return buffers(readFileSync(trace, 'utf8')).flatMap(messages);
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);
@@ -105,16 +129,18 @@ function capture(c: Case, dir: string): CapturedMessage[] {
 }
 
 function main(): void {
-  const dir = mkdtempSync(join(tmpdir(), 'capture-nft-'));
-  const version = execFileSync('nft', ['--version'], { encoding: 'utf8' }).trim();
+  const dir = mkdtempSync(join(tmpdir(), 'capture-netlink-'));
+  const tool = process.argv[2] === 'ipset' ? 'ipset' : 'nft';
+  const version = execFileSync(tool, tool === 'nft' ? ['--version'] : ['version'], { encoding: 'utf8' }).trim().split('\n')[0];
   const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
-  const only = process.argv.slice(2);
+  const only = process.argv.slice(3);
   try {
-    for (const c of CASES) {
+    for (const c of tool === 'nft' ? NFT_CASES : IPSET_CASES) {
       if (only.length > 0 && !only.includes(c.name)) continue;
-      const msgs = capture(c, dir);
-      const file = fileURLToPath(new URL(`../../../test/fixtures/netlink/nft/${c.name}.json`, import.meta.url));
-      writeFileSync(file, `${JSON.stringify({ command: `nft -f FILE, FILE = ${JSON.stringify(c.command)}`, setup: c.setup, tool: `${version}, kernel ${kernel}, strace -e write=all, in a throwaway network namespace`, messages: msgs }, null, 1)}\n`);
+      const msgs = capture(tool, c, dir);
+      const file = fileURLToPath(new URL(`../../../test/fixtures/netlink/${tool}/${c.name}.json`, import.meta.url));
+      const command = tool === 'nft' ? `nft -f FILE, FILE = ${JSON.stringify(c.command)}` : `ipset -exist ${c.command.trim()}`;
+      writeFileSync(file, `${JSON.stringify({ command, setup: c.setup, tool: `${version}, kernel ${kernel}, strace -e write=all, in a throwaway network namespace`, messages: msgs }, null, 1)}\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
