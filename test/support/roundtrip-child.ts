@@ -15,7 +15,7 @@ import { readActual } from '../../src/fw/nft/actual.js';
 import { desiredState, ruleKey } from '../../src/fw/nft/desired.js';
 
 /** Every shape: one port, several ports, a range, ports and a range, all ports; drop and reject; each hook. */
-export const LAYOUT: FirewallLayout = {
+const LAYOUT: FirewallLayout = {
   priority: -10,
   jails: [
     { name: 'one', ports: [{ from: 22, to: 22 }], protocols: ['tcp'], hooks: ['input'], verdict: 'drop', maxelem: 1000 },
