@@ -13,7 +13,7 @@ import { KernelError } from '../../src/core/errors.js';
 import { NFT_FAMILY, type NftFamily } from './family.js';
 import { NFNL_SUBSYS_NFTABLES, NFT_MSG as MSG } from './message.js';
 import { HOOKS } from './chain.js';
-import { SET_FLAG } from './set.js';
+import { KEY_TYPES, SET_FLAG } from './set.js';
 const NFT_SET_ELEM_INTERVAL_END = 0x1;
 /** NFTA_SET_ELEM_* attribute numbers read back. */
 const ELEM = { KEY: 1, FLAGS: 3, TIMEOUT: 4, EXPIRATION: 5 } as const;
@@ -28,8 +28,8 @@ const DUMP_CHUNK = 32 * 1024;
 
 /** A base or regular chain as the kernel holds it. */
 export interface DumpedChain { readonly name: string; readonly handle: number; readonly type?: string; readonly hook?: string; readonly prio?: number; readonly policy?: 'accept' | 'drop' }
-/** A set: key length decides ipv4_addr (4) / ipv6_addr (16); `anonymous` for a rule's own set. */
-export interface DumpedSet { readonly name: string; readonly handle: number; readonly type: 'ipv4_addr' | 'ipv6_addr' | 'other'; readonly flags: readonly ('interval' | 'timeout')[]; readonly keyType?: number; readonly keyLen?: number; readonly anonymous: boolean }
+/** A set: key type and length decide ipv4_addr / ipv6_addr; `anonymous` for a rule's own set. */
+export interface DumpedSet { readonly name: string; readonly handle: number; readonly type: 'ipv4_addr' | 'ipv6_addr' | 'other'; readonly flags: readonly ('interval' | 'timeout')[]; readonly anonymous: boolean }
 /** A rule: where it is, its comment and its NFTA_RULE_EXPRESSIONS payload. */
 export interface DumpedRule { readonly chain: string; readonly handle: number; readonly comment?: string; readonly exprs?: Buffer }
 /** A named object (counter, quota…). */
@@ -201,11 +201,9 @@ export class TableDump {
       const keyLen = readBe32(a.get(5));
       out.push({
         name: readString(a.get(2)) ?? '', handle: u64(a.get(16)) ?? 0,
-        type: keyLen === 4 && keyType === 7 ? 'ipv4_addr' : keyLen === 16 && keyType === 8 ? 'ipv6_addr' : 'other',
+        type: keyLen === KEY_TYPES.ipv4_addr.len && keyType === KEY_TYPES.ipv4_addr.type ? 'ipv4_addr' : keyLen === KEY_TYPES.ipv6_addr.len && keyType === KEY_TYPES.ipv6_addr.type ? 'ipv6_addr' : 'other',
         flags: [...(flags & SET_FLAG.interval ? ['interval' as const] : []), ...(flags & SET_FLAG.timeout ? ['timeout' as const] : [])],
         anonymous: (flags & SET_FLAG.anonymous) !== 0,
-        ...(keyType === undefined ? {} : { keyType }),
-        ...(keyLen === undefined ? {} : { keyLen }),
       });
     }
     return out;

@@ -4,7 +4,6 @@
  * buffers), and turned into element changes: packed keys for the hash sets
  * of single addresses, interval bounds for the sets of prefixes.
  */
-import { bytesText } from '../../core/ip-text.js';
 import { intervalChange, type ElementChange } from '../../../native/nftables/element.js';
 import { addrId, addrKey, addrTarget, netBounds, setName, singleAddrKeyInto } from './names.js';
 
@@ -79,11 +78,6 @@ export class BanItems {
   /** Identity of an item as in ActualState.elements (names.ts addrId). */
   id(i: BanItem): string {
     return i.net ? (i.text as string) : addrId(this.slab.subarray(i.at, i.at + i.keyLen));
-  }
-
-  /** Readable text of an item. */
-  text(i: BanItem): string {
-    return i.text ?? bytesText(this.slab.subarray(i.at, i.at + i.keyLen));
   }
 
   /** The element change of items of one set (timeouts from `left` for an add): interval bounds for prefixes. */
