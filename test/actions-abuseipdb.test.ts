@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { makeTestCerts } from './support/test-ca.js';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,19 +24,10 @@ let dir: TempConfigDir;
 let peer: Receiver;
 let got: Received[] = [];
 
-/** A test CA and a certificate for api.abuseipdb.com signed by it. */
-function makeCerts(d: string): void {
-  const ossl = (args: string[]) => execFileSync('openssl', args, { cwd: d, stdio: 'pipe' });
-  ossl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=f2b-fw test CA']);
-  ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=api.abuseipdb.com']);
-  writeFileSync(join(d, 'san.ext'), 'subjectAltName=DNS:api.abuseipdb.com\n');
-  ossl(['x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.pem', '-days', '2', '-extfile', 'san.ext']);
-}
-
 before(async () => {
   tree = fetchFail2ban();
   dir = tempConfigDir();
-  makeCerts(dir.dir);
+  makeTestCerts(dir.dir, ['api.abuseipdb.com']);
   ns = Netns.create('abuse');
   mkdirSync(`/etc/netns/${ns.name}`, { recursive: true });
   writeFileSync(`/etc/netns/${ns.name}/hosts`, '127.0.0.1 localhost api.abuseipdb.com\n');

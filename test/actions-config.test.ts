@@ -42,7 +42,7 @@ test('Debian\'s jail.conf: %(action_mwl)s, %(known/action)s, continuation lines 
     const loaded = loadJailConfig(cfg.dir);
     const sshd = loaded.actions.get('sshd')!;
     assert.deepEqual(sshd.map((a) => [a.name, a.kind, a.reporter ?? '']), [
-      ['iptables-multiport', 'firewall', ''], ['sendmail-whois-lines', 'unsupported', ''], ['abuseipdb', 'reporter', 'abuseipdb'],
+      ['iptables-multiport', 'firewall', ''], ['sendmail-whois-lines', 'reporter', 'mail'], ['abuseipdb', 'reporter', 'abuseipdb'],
     ]);
     const abuse = sshd[2]!;
     assert.equal(abuse.ref.args.get('abuseipdb_apikey'), 'k3y, with comma');
@@ -131,9 +131,10 @@ test('check-config prints the actions table and --json lists them', async (t) =>
     const text = await runCli(['check-config', '--config-dir', cfg.dir]);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /sshd\s+abuseipdb\s+reporter \(abuseipdb\)/);
+    assert.match(text.stdout, /sshd\s+sendmail-whois-lines\s+reporter \(mail\)/);
     assert.match(text.stdout, /apache-auth\s+dummy\s+command/);
     const json = await runCli(['check-config', '--config-dir', cfg.dir, '--json']);
     const summary = JSON.parse(json.stdout) as { jails: { name: string; actions: { name: string; kind: string }[] }[] };
-    assert.deepEqual(summary.jails.find((j) => j.name === 'sshd')!.actions.map((a) => a.kind), ['firewall', 'unsupported', 'reporter']);
+    assert.deepEqual(summary.jails.find((j) => j.name === 'sshd')!.actions.map((a) => a.kind), ['firewall', 'reporter', 'reporter']);
   } finally { cfg.remove(); }
 });

@@ -65,3 +65,28 @@ test('report server down, then kill -9: after the restart with the server up, ev
     await d.destroy();
   }
 });
+
+test('report server down, then back: the daemon retries on its own (retrydelay/retrymax) and delivers the report once', async () => {
+  const d = new DaemonHarness('actd', jailSection('web', '/tmp/none'), {});
+  let recv: Receiver | null = null;
+  try {
+    const log = d.path('web.log');
+    d.config.write('jail.local', jailSection('web', log, { action: hook(', retrydelay=1s, retrymax=2s'), bantime: '1h' }));
+    d.touch(log);
+    await d.start();
+    d.append(log, ['FAIL login from 203.0.113.80']);
+    const failures = () => d.logs.filter((l) => /action webhook for 203\.0\.113\.80 failed \(request failed/.test(l.msg)).length;
+    // Down for three attempts, seen through the daemon's own log lines.
+    assert.ok(await waitFor(() => failures() >= 3, 30_000), `three failed attempts while the peer is down (${failures()})`);
+    assert.ok(d.elements('web').some((e) => e.addr === '203.0.113.80'), 'banned in the kernel all along');
+    recv = await Receiver.start(d.ns, PORT);
+    assert.ok(await waitFor(() => recv!.got.length > 0, 20_000), 'delivered once the peer is back');
+    assert.ok(await waitFor(async () => /Action webhook:\s+sent 1, failed (?:[3-9]|\d{2,}), dropped 0, queued 0/.test((await d.cli(['status', 'web'])).stdout), 15_000),
+      (await d.cli(['status', 'web'])).stdout);
+    assert.equal(recv.got.length, 1, 'delivered exactly once');
+    assert.equal((JSON.parse(recv.got[0]!.body) as { ip: string }).ip, '203.0.113.80');
+  } finally {
+    await recv?.stop();
+    await d.destroy();
+  }
+});

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { pino } from 'pino';
 import type { Logger } from '../src/core/log.js';
 import { BanStore } from '../src/bans/store.js';
-import { Outbox, type OutboxEntry } from '../src/outbox/outbox.js';
+import { OUTBOX_BARRIER, Outbox, type OutboxEntry } from '../src/outbox/outbox.js';
 import { OutboxWorker, type Delivery } from '../src/outbox/worker.js';
 import { ManualClock, settle } from './support/manual-clock.js';
 
@@ -63,6 +63,22 @@ test('due hands out only heads of each order key, not before their time', withSt
   assert.equal(box.enqueue([item('ban-1', 'x')]), 1, 'a purged key can be queued again');
 }));
 
+test('a barrier entry (a flush) waits for everything queued before it and holds back everything after it', withStore((store) => {
+  const t = Date.now();
+  const box = new Outbox(store.database, () => t);
+  box.enqueue([item('ban-x', 'x'), item('ban-y', 'y'), item('flush', OUTBOX_BARRIER), item('ban-x2', 'x'), item('ban-z', 'z')]);
+  const keys = (except: number[] = []) => box.due('c', t, 10, except).map((e) => e.dedupeKey);
+  assert.deepEqual(keys(), ['ban-x', 'ban-y'], 'only what came before the barrier');
+  const [x, y] = box.due('c', t, 10);
+  assert.deepEqual(keys([x!.id]), ['ban-y'], 'running deliveries are left out');
+  box.done(x!.id);
+  assert.deepEqual(keys(), ['ban-y'], 'the barrier still waits for ban-y');
+  box.done(y!.id);
+  assert.deepEqual(keys(), ['flush'], 'then the barrier alone');
+  box.done(box.due('c', t, 1)[0]!.id);
+  assert.deepEqual(keys(), ['ban-x2', 'ban-z'], 'after it, the rest in order per key');
+}));
+
 test('worker: bounded concurrency, order per key, backoff with a cap, Retry-After, expiry dropped with a log line', withStore(async (store) => {
   const clock = new ManualClock();
   const { log, lines } = captureLog();
@@ -82,9 +98,10 @@ test('worker: bounded concurrency, order per key, backoff with a cap, Retry-Afte
   assert.equal(worker.active.now, 2);
   pending.get('a1')!({ kind: 'retry', error: 'HTTP 500' });
   await settle();
-  assert.deepEqual(calls, ['a1', 'b1', 'c1'], 'a1 waits for its backoff, a2 stays behind it; the expired one is dropped, c1 starts');
-  assert.ok(lines.some((l) => /dropped old: expired/.test(l.msg)), 'expiry logged');
+  assert.deepEqual(calls, ['a1', 'b1', 'c1'], 'a1 waits for its backoff, a2 stays behind it; c1 starts');
   pending.get('b1')!({ kind: 'done' });
+  await settle();
+  assert.ok(lines.some((l) => /dropped old: expired/.test(l.msg)), 'the expired one is dropped at the next free slot, without taking it');
   pending.get('c1')!({ kind: 'retry', at: clock.now() + 30_000, error: 'HTTP 429' });
   await clock.advance(999);
   assert.equal(calls.length, 3);
@@ -113,7 +130,7 @@ test('worker: bounded concurrency, order per key, backoff with a cap, Retry-Afte
   pending.get('c1')!({ kind: 'drop', reason: 'HTTP 422 refused' });
   await settle();
   assert.equal(box.depth(), 0);
-  assert.deepEqual(outcomes.filter((o) => !o.endsWith('failed')), ['old:dropped', 'b1:sent', 'a1:sent', 'a2:sent', 'c1:dropped']);
+  assert.deepEqual(outcomes.filter((o) => !o.endsWith('failed')), ['b1:sent', 'old:dropped', 'a1:sent', 'a2:sent', 'c1:dropped']);
   assert.equal(worker.active.peak, 2);
   await worker.stop();
   assert.equal(clock.timers, 0, 'no timer left behind');

@@ -4,7 +4,8 @@
  *   ufw, route, our own backend names) — never executed; their `port`, `protocol`, `chain`,
  *   `blocktype` and `type = allports` shape the jail's rules in our backend (src/actions/firewall-map.ts).
  *   A `.local` that changes only options (a chain, a jump in actionstart) keeps them firewall actions;
- * - `reporter`: done in-process (`abuseipdb`, our `webhook`);
+ * - `reporter`: done in-process (`abuseipdb`, our `webhook`, the stock mail actions `sendmail*`,
+ *   `mail`, `mail-whois*`: src/actions/mail.ts);
  * - `command`: any other action with commands, and a stock firewall or reporter action whose
  *   `actionban`/`actionunban` a `.local` replaces — run through /bin/sh safely (src/actions/command.ts);
  * - `unsupported`, with the reason (logged at start, shown by check-config).
@@ -13,12 +14,13 @@ import { ConfigError } from '../core/errors.js';
 import type { RawSection } from '../config/types.js';
 import { BANACTIONS } from '../fw/banaction.js';
 import { loadActionDefinition, type ActionDefinition } from './definition.js';
+import { mailVariant } from './mail-text.js';
 import { actionRefs, type ActionRef } from './refs.js';
 
 /** The four classes. */
 export type ActionKind = 'firewall' | 'reporter' | 'command' | 'unsupported';
 /** The in-process reporters. */
-export type ReporterKind = 'abuseipdb' | 'webhook';
+export type ReporterKind = 'abuseipdb' | 'webhook' | 'mail';
 
 /** One action of one jail, classified. */
 export interface ClassifiedAction {
@@ -61,9 +63,16 @@ export function classifyAction(configDir: string, ref: ActionRef, jail: RawSecti
     if (local && def) return { ...withDef, kind: 'command', reason: `${local} replaced in ${fileOf(def, local)}: run as the admin's command` };
     return { ...withDef, kind: 'reporter', reporter: 'abuseipdb', reason: 'AbuseIPDB v2 /report, in-process' };
   }
+  if (mailVariant(file)) {
+    if (local && def) return { ...withDef, kind: 'command', reason: `${local} replaced in ${fileOf(def, local)}: run as the admin's command` };
+    return { ...withDef, kind: 'reporter', reporter: 'mail', reason: 'mail with nodemailer (SMTP or sendmail), whois over TCP 43, in-process' };
+  }
   if (!def) return { ...base, kind: 'unsupported', reason: `no action.d/${file}.conf (nor .local) in ${configDir}` };
+  if (file === 'sendmail-common' && !local) {
+    return { ...withDef, kind: 'unsupported', reason: 'sendmail-common mails only when a jail starts or stops, which f2b-fw does not send; ban mails: sendmail, sendmail-whois*' };
+  }
   if (MAIL.test(file) && !local) {
-    return { ...withDef, kind: 'unsupported', reason: 'mail actions pass whois answers and log lines to mail/sendmail; not run (use webhook)' };
+    return { ...withDef, kind: 'unsupported', reason: 'this mail action passes whois answers and log lines to mail/sendmail through a shell; not run (use sendmail-whois-lines or webhook)' };
   }
   const hasCommands = ['actionstart', 'actionban', 'actionunban', 'actionstop', 'actionflush']
     .some((k) => (def.options.get(k)?.value.trim() ?? '') !== '');

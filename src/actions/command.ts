@@ -1,8 +1,8 @@
 /**
  * A command action run as fail2ban runs it, safely: `actionstart` before the first ban,
  * `actioncheck` before each ban/unban (failing: `actionrepair`, or stop + start, then check again),
- * `actionban`/`actionunban` per address, `actionstop` at stop (after `actionflush` when the daemon
- * flushes its bans). Each command goes through src/actions/tags.ts (trusted tags in the text, the
+ * `actionban`/`actionunban` per address, `actionflush` when all the jail's bans are lifted at once
+ * (when it has one; else each ban gets its `actionunban`), `actionstop` at stop. Each command goes through src/actions/tags.ts (trusted tags in the text, the
  * ban's values as variables) and src/actions/run-command.ts (own process group, timeout, bounded
  * output). A failed ban/unban is retried by the outbox with backoff until its ban ends.
  */
@@ -34,6 +34,7 @@ export class CommandAction implements ActionExecutor {
   private readonly started = new Set<Family>();
 
   private readonly def: ActionDefinition;
+  readonly flush?: (families: readonly Family[]) => Promise<Delivery>;
 
   /** `action` must carry its definition (a command action always has files). */
   constructor(action: ClassifiedAction & { readonly def: ActionDefinition }, private readonly deps: CommandDeps) {
@@ -49,6 +50,9 @@ export class CommandAction implements ActionExecutor {
       staticCommand(def, op, 'inet4');
       staticCommand(def, op, 'inet6');
     }
+    if (staticCommand(def, 'actionflush', 'inet4').trim() !== '' || staticCommand(def, 'actionflush', 'inet6').trim() !== '') {
+      this.flush = (families) => this.flushFamilies(families);
+    }
   }
 
   async start(): Promise<void> {
@@ -60,9 +64,25 @@ export class CommandAction implements ActionExecutor {
     this.started.clear();
   }
 
-  /** fail2ban's actionflush (all bans at once), for a daemon stop that flushes its bans. */
-  async flush(): Promise<void> {
-    for (const family of this.started) await this.exec('actionflush', family, null);
+  /**
+   * fail2ban's flush: actionflush once per family (once when both families share the command);
+   * a failure runs the invariant check (actioncheck, then actionrepair or stop + start) and the
+   * flush is retried by the outbox, as fail2ban does its consistency check instead of the flush.
+   */
+  private async flushFamilies(families: readonly Family[]): Promise<Delivery> {
+    const ran = new Set<string>();
+    for (const family of families) {
+      const text = staticCommand(this.def, 'actionflush', family);
+      if (text.trim() === '' || ran.has(text)) continue;
+      ran.add(text);
+      await this.startFamily(family);
+      const r = await this.exec('actionflush', family, null);
+      if (r !== null && !succeeded(r)) {
+        await this.checked(family);
+        return { kind: 'retry', error: `actionflush: ${describeFailure(r)}` };
+      }
+    }
+    return { kind: 'done' };
   }
 
   async run(op: ActionOp, values: BanValues): Promise<Delivery> {
@@ -104,7 +124,8 @@ export class CommandAction implements ActionExecutor {
   private async exec(op: string, family: Family, values: BanValues | null): Promise<CommandResult | null> {
     const text = staticCommand(this.def, op, family);
     if (text.trim() === '') return null;
-    const cmd = dynamicCommand(text, values);
+    // Operations without a ban (start, stop, check, flush) know their family, as in fail2ban.
+    const cmd = dynamicCommand(values ? text : text.split('<family>').join(family), values);
     const r = await runCommand(cmd, {
       timeoutMs: this.timeout, timers: this.deps.timers, now: () => this.deps.clock.now(),
       ...(this.deps.spawn ? { spawn: this.deps.spawn } : {}),

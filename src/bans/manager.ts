@@ -50,7 +50,8 @@ export interface BanManagerDeps {
  * `applied` runs after the kernel has them (the reports may go now).
  */
 export interface BanEvents {
-  recorded(op: 'ban' | 'unban', records: readonly BanRecord[], decisions?: readonly Decision[]): void;
+  /** `flush`: unbans that lift all of their jails' bans at once (fail2ban's flush). */
+  recorded(op: 'ban' | 'unban' | 'flush', records: readonly BanRecord[], decisions?: readonly Decision[]): void;
   applied(jails: ReadonlySet<string>): void;
 }
 
@@ -285,14 +286,17 @@ export class BanManager {
     return out;
   }
 
-  /** Ends bans now (manual unban, or `fleet` when another member lifted them): store first, then kernel. Returns the keys that were banned. */
-  async unban(keys: readonly BanKey[], reason = 'manual'): Promise<BanKey[]> {
+  /**
+   * Ends bans now (manual unban, or `fleet` when another member lifted them): store first, then kernel.
+   * `flush`: `keys` are all of their jails' bans (the actions get fail2ban's flush). Returns the keys that were banned.
+   */
+  async unban(keys: readonly BanKey[], reason = 'manual', flush = false): Promise<BanKey[]> {
     const now = this.deps.clock.now();
     const kernel = this.deps.store.kernelKeys(keys);
     const removed = this.deps.store.transaction(() => {
       const ending = this.deps.events ? keys.map((k) => this.deps.store.currentBan(k.jail, k.addr, now)).filter((b): b is BanRecord => b !== undefined) : [];
       const gone = this.deps.store.removeBans(keys, now);
-      this.deps.events?.recorded('unban', ending.filter((b) => gone.some((k) => k.jail === b.jail && k.addr === b.addr)));
+      this.deps.events?.recorded(flush ? 'flush' : 'unban', ending.filter((b) => gone.some((k) => k.jail === b.jail && k.addr === b.addr)));
       return gone;
     });
     if (removed.length > 0) await this.deps.kernel.run(() => this.deps.driver.unban(kernel));

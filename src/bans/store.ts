@@ -113,6 +113,14 @@ function prepare(db: Database.Database) {
   };
 }
 
+/** A module with tables of its own in the store's database (the outbox), written back with the store's overlay. */
+export interface StoreWriteBack {
+  /** Inside the write-back transaction, on the database now in use; throwing rolls it all back. */
+  write(db: Database.Database): void;
+  /** After the write-back committed (the store is ok again). */
+  committed(): void;
+}
+
 /** The SQLite store. Implements the jail's BanHistory and the sources' PositionStore. */
 export class BanStore implements BanHistory, PositionStore {
   readonly file: string;
@@ -125,6 +133,7 @@ export class BanStore implements BanHistory, PositionStore {
   private readonly overlay = new StoreOverlay();
   private readonly pendingPositions = new Map<string, StoredPosition>();
   private positionsScheduled = false;
+  private readonly writeBacks: StoreWriteBack[] = [];
 
   private constructor(file: string, db: Database.Database, fresh: boolean, copyOnly = false) {
     this.file = file;
@@ -173,6 +182,21 @@ export class BanStore implements BanHistory, PositionStore {
   /** Ok or degraded, with the bans only memory holds. */
   health(now: number): StoreHealth {
     return this.overlay.health(now);
+  }
+
+  /** True while the database refuses writes (changes are kept in memory). */
+  get degraded(): boolean {
+    return this.overlay.degraded;
+  }
+
+  /** A write of a module with tables here (the outbox) was refused: the store turns degraded and retries. */
+  refused(e: Error): void {
+    this.overlay.fail(e);
+  }
+
+  /** Registers a module's write-back, run by `retry()` inside its transaction. */
+  onWriteBack(hook: StoreWriteBack): void {
+    this.writeBacks.push(hook);
   }
 
   /** Calls `fn` whenever the store turns degraded or ok again. */
@@ -470,12 +494,14 @@ export class BanStore implements BanHistory, PositionStore {
           }
         }
         this.writePositions();
+        for (const w of this.writeBacks) w.write(this.db);
       })();
     } catch (e) {
       this.overlay.fail(e as Error);
       return false;
     }
     this.overlay.recovered();
+    for (const w of this.writeBacks) w.committed();
     return true;
   }
 

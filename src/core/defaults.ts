@@ -166,3 +166,28 @@ export const FLEET_DEFAULTS = {
   /** Outbox channel of the publisher. */
   channel: 'fleet',
 } as const;
+
+/** The native mail reporter and its whois client (src/actions/mail*.ts, src/actions/whois.ts; docs/configuration.md "Actions"). */
+export const MAIL_DEFAULTS = {
+  /** How a mail leaves: `sendmail` (the local binary, as fail2ban's actions) or `smtp`. */
+  transport: 'sendmail',
+  /** The local sendmail binary (fail2ban's mailcmd). */
+  sendmailPath: '/usr/sbin/sendmail',
+  /** SMTP server and port when transport = smtp. */
+  smtpHost: 'localhost',
+  smtpPort: 25,
+  /** Seconds one delivery (SMTP dialogue or sendmail run) may take. */
+  timeoutSec: 30,
+  /** fail2ban's sendmail-common [Init]: recipient, sender address and display name. */
+  dest: 'root',
+  sender: 'fail2ban',
+  senderName: 'Fail2Ban',
+  /** fail2ban's helpers-common grepmax: log lines in a -lines mail at most. */
+  grepMax: 1000,
+  /** Whois server asked first; its `refer:` line is followed once. */
+  whoisServer: 'whois.iana.org',
+  /** Seconds a whois question may take in all (each server). */
+  whoisTimeoutSec: 10,
+  /** Bytes of whois answer kept; the rest is cut and the cut marked. */
+  whoisMaxBytes: 65_536,
+} as const;

@@ -59,10 +59,13 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
     const kernelTimes = new LatencyHistogram();
     const kernel = new KernelQueue((s) => kernelTimes.observe(s));
     const actions = new ActionHub({
-      outbox: new Outbox(store.database, () => clock.now()), clock, timers: systemTimers, log,
+      outbox: new Outbox(store, () => clock.now(), { log }), clock, timers: systemTimers, log,
       executor: (a) => createExecutor(a, { clock, timers: systemTimers, log }),
     });
-    if (!dryRun) actions.configure(loaded.actions);
+    if (!dryRun) {
+      actions.configure(loaded.actions);
+      actions.dropOrphans();
+    }
     warnUnsupported(loaded, log);
     const keeper = new KernelKeeper({ store, kernel, driver, clock, log, layout, events: actions });
     let fleet: FleetMember | null = null;

@@ -24,6 +24,7 @@ import type { Core, RunningJails } from './runtime.js';
 import { banRefusal } from '../bans/ban-guard.js';
 import { IgnoreList } from '../jail/ignore.js';
 import { banJails } from './fleet.js';
+import { OUTBOX_DEFAULTS } from '../outbox/worker.js';
 
 /** What boot hands over once the daemon is ready. */
 export interface Running {
@@ -111,7 +112,7 @@ export class Daemon implements DaemonApi {
     const jails = jail === undefined ? banJails(this.running.jails.now) : [jail === builtin ? jail : this.jail(jail).name];
     const now = this.core.deps.clock.now();
     if (addrs === 'all') {
-      return { unbanned: await this.unbanShared(jails.flatMap((jn) => store.current(now, jn))), notBanned: [] };
+      return { unbanned: await this.unbanShared(jails.flatMap((jn) => store.current(now, jn)), true), notBanned: [] };
     }
     const canon = addrs.map(canonicalAddr);
     const unbanned = await this.unbanShared(canon.flatMap((addr) => store.currentFor(addr, now).filter((b) => jails.includes(b.jail))));
@@ -120,9 +121,9 @@ export class Daemon implements DaemonApi {
     return { unbanned, notBanned, ...(held.length > 0 ? { heldBy: held } : {}) };
   }
 
-  /** Ends bans by hand; the fleet lifts the shared ones on every host. */
-  private async unbanShared(records: readonly BanRecord[]): Promise<{ jail: string; addr: string }[]> {
-    const unbanned = await this.core.manager.unban(records.map((b) => ({ jail: b.jail, addr: b.addr })));
+  /** Ends bans by hand (`all`: every ban of their jails, a flush for the actions); the fleet lifts the shared ones on every host. */
+  private async unbanShared(records: readonly BanRecord[], all = false): Promise<{ jail: string; addr: string }[]> {
+    const unbanned = await this.core.manager.unban(records.map((b) => ({ jail: b.jail, addr: b.addr })), 'manual', all);
     const lifted = new Set(unbanned.map((k) => `${k.jail} ${k.addr}`));
     this.core.fleet?.unbanned(records.filter((r) => lifted.has(`${r.jail} ${r.addr}`)));
     return unbanned;
@@ -151,11 +152,14 @@ export class Daemon implements DaemonApi {
 
   private async reloadNow(scope: ReloadScope): Promise<ReloadResult> {
     const plan = planReload(this.core, this.running.jails.now, scope === 'all' ? undefined : scope);
+    // The bans of jails the reload removes, taken before it ends them: their actions lift them.
+    const now = this.core.deps.clock.now();
+    const bans = new Map(plan.removed.map((j) => [j, this.core.store.current(now, j)]));
     const { set, result } = await applyReload(this.core, this.running.jails.now, plan);
     this.running.jails.commit(set);
-    // Actions follow the new configuration; their queued deliveries stay in the outbox meanwhile.
-    await this.core.actions.stop();
-    this.core.actions.configure(plan.loaded.actions);
+    // Actions follow the new configuration; queued deliveries stay in the outbox meanwhile, and a
+    // removed action delivers its queue before its actionstop.
+    await this.core.actions.reconfigure(plan.loaded.actions, (jail) => bans.get(jail) ?? this.core.store.current(this.core.deps.clock.now(), jail));
     void this.core.actions.start();
     return result;
   }
@@ -201,6 +205,13 @@ export class Daemon implements DaemonApi {
     if (metrics) await new Promise((r) => metrics.close(r));
     for (const j of this.live.values()) await j.stop();
     await core.manager.idle();
+    if (core.cfg.settings.onStop === 'flush') {
+      // fail2ban's stop: each action's actionflush (or an unban per ban) before its actionstop; what
+      // is not delivered in time stays queued, ahead of the bans restored at the next start.
+      const jails = banJails(this.running.jails.now);
+      core.actions.flushBans(jails.flatMap((jail) => core.store.current(core.deps.clock.now(), jail)));
+      await core.actions.drain(jails, OUTBOX_DEFAULTS.stopFlushMs);
+    }
     await core.actions.stop();
     await core.fleet?.close();
     if (core.cfg.settings.onStop === 'flush') {

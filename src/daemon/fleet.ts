@@ -68,7 +68,7 @@ export async function createFleet(fleet: FleetSettings | undefined, p: FleetPart
   // Loaded here, not at the top: a daemon without [Fleet] never pays for the package (~40 MB of RSS).
   const { createClient } = await import('redis');
   return new FleetMember(fleet, {
-    log, clock, timers: p.deps.timers ?? systemTimers, db, outbox: new Outbox(db, () => clock.now()), host: fleetHost(p), createClient,
+    log, clock, timers: p.deps.timers ?? systemTimers, db, outbox: new Outbox(p.store, () => clock.now(), { log }), host: fleetHost(p), createClient,
   });
 }
 

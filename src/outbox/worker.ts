@@ -49,13 +49,12 @@ export const OUTBOX_DEFAULTS = {
   backoff: { minMs: 5_000, maxMs: 3_600_000 } as BackoffBounds,
   /** After a store error, the worker looks again this much later (ms). */
   storeRetryMs: 5_000,
+  /** A stop with on_stop = flush waits this long for the actions' flushes (ms). */
+  stopFlushMs: 10_000,
 } as const;
 
 /** Node's timers overflow past 2^31 - 1 ms (and then fire at once); a longer wait wakes early and looks again. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Expired entries dropped per look beyond the free slots (more: another look right away). */
-const EXPIRED_BATCH = 32;
 
 /** Drains one channel; `start()` once, `kick()` when something may be due, `stop()` at shutdown. */
 export class OutboxWorker {
@@ -124,28 +123,25 @@ export class OutboxWorker {
     const free = this.concurrency - this.inFlight.size;
     if (free <= 0) return;
     const now = this.o.clock.now();
-    const limit = free + this.inFlight.size + EXPIRED_BATCH;
     let entries: OutboxEntry[];
     let next: number | null;
     try {
-      entries = this.o.outbox.due(this.o.channel, now, limit);
+      // Only as many as there are free slots, the running ones left out: each entry read is one started
+      // (or one expired dropped, after which the worker looks again).
+      entries = this.o.outbox.due(this.o.channel, now, free, this.inFlight.keys());
       next = this.o.outbox.nextAt(this.o.channel, now);
     } catch (e) {
       this.storeError('read', e);
       return;
     }
-    let started = 0;
     let expired = 0;
     for (const entry of entries) {
-      if (this.inFlight.has(entry.id)) continue;
       if (entry.expiresAt !== null && entry.expiresAt <= now) {
         // An expired entry takes no delivery slot: dropped here, the next one gets the slot.
         this.settle(entry, { kind: 'drop', reason: `expired at ${new Date(entry.expiresAt).toISOString()} before delivery` });
         expired++;
         continue;
       }
-      if (started >= free) continue;
-      started++;
       const run = this.attempt(entry).finally(() => {
         this.inFlight.delete(entry.id);
         this.kick();
@@ -153,7 +149,8 @@ export class OutboxWorker {
       this.inFlight.set(entry.id, run);
       this.peak = Math.max(this.peak, this.inFlight.size);
     }
-    if (expired > 0 && entries.length === limit) this.again = true;
+    // A dropped entry may have been the head of its order key: the entry behind it (an unban) is due now.
+    if (expired > 0) this.again = true;
     if (next !== null) this.wakeAt(next);
   }
 

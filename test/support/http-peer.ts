@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { waitFor, type Netns } from './netns.js';
+import { eachLine } from './lines.js';
 
 const RECEIVER = fileURLToPath(new URL('./http-receiver.js', import.meta.url));
 
@@ -18,17 +19,10 @@ export class Receiver {
   static async start(ns: Netns, port: number, args: readonly string[] = []): Promise<Receiver> {
     const child = ns.spawn('node', [RECEIVER, '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     const r = new Receiver(child);
-    let buf = '';
     let listening = false;
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      buf += c;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('listening')) listening = true;
-        else r.got.push(JSON.parse(line) as Received);
-      }
+    eachLine(child.stdout!, (line) => {
+      if (line.startsWith('listening')) listening = true;
+      else r.got.push(JSON.parse(line) as Received);
     });
     assert.ok(await waitFor(() => listening, 10_000), 'receiver listening');
     return r;

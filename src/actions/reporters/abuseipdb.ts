@@ -16,7 +16,7 @@ import type { ClassifiedAction } from '../classify.js';
 import type { ActionExecutor, ActionOp } from '../executor.js';
 import { actionOption, requiredOption, timeoutOption, urlOption } from '../options.js';
 import type { BanValues } from '../tags.js';
-import { boundedText, httpOutcome, networkFailure, retryAfter, type Fetch } from './http.js';
+import { HTTP_CONCURRENCY, boundedText, httpOutcome, networkFailure, retryAfter, type Fetch } from './http.js';
 
 /** AbuseIPDB's public report endpoint. */
 export const ABUSEIPDB_REPORT_URL = 'https://api.abuseipdb.com/api/v2/report';
@@ -45,6 +45,7 @@ export class AbuseIpdbReporter implements ActionExecutor {
   readonly jail: string;
   readonly name: string;
   readonly norestored: boolean;
+  readonly concurrency = HTTP_CONCURRENCY;
   private readonly url: URL;
   private readonly key: string;
   private readonly categories: string;

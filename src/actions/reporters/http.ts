@@ -9,6 +9,9 @@ import type { Delivery } from '../../outbox/worker.js';
 /** fetch, passed in (tests and the daemon use Node's). */
 export type Fetch = typeof fetch;
 
+/** Requests at once per HTTP reporter action: a request mostly waits on the peer, not on this host. */
+export const HTTP_CONCURRENCY = 16;
+
 /** Longest response body read (bytes). */
 export const BODY_BYTES = 65_536;
 

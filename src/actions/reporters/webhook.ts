@@ -7,13 +7,12 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
-import { parseBool } from '../../jail/settings.js';
 import type { Delivery } from '../../outbox/worker.js';
 import type { ClassifiedAction } from '../classify.js';
 import type { ActionExecutor, ActionOp } from '../executor.js';
-import { actionOption, timeoutOption, urlOption } from '../options.js';
+import { actionOption, boolOption, timeoutOption, urlOption } from '../options.js';
 import type { BanValues } from '../tags.js';
-import { boundedText, httpOutcome, networkFailure, type Fetch } from './http.js';
+import { HTTP_CONCURRENCY, boundedText, httpOutcome, networkFailure, type Fetch } from './http.js';
 
 /** The signature header's name. */
 export const SIGNATURE_HEADER = 'x-f2b-fw-signature';
@@ -23,21 +22,17 @@ export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-function flag(a: ClassifiedAction, key: string, fallback: boolean): boolean {
-  const o = actionOption(a, key);
-  return o && o.value.trim() !== '' ? parseBool(o) : fallback;
-}
-
 /** One webhook action. */
 export class WebhookReporter implements ActionExecutor {
   readonly jail: string;
   readonly name: string;
   readonly norestored: boolean;
+  readonly concurrency = HTTP_CONCURRENCY;
   private readonly url: URL;
   private readonly secret: string | undefined;
   private readonly timeoutMs: number;
   private readonly withMatches: boolean;
-  private readonly unbans: boolean;
+  readonly unbans: boolean;
 
   constructor(a: ClassifiedAction, private readonly deps: { readonly fetch: Fetch; readonly clock: Clock }) {
     this.jail = a.jail;
@@ -45,9 +40,9 @@ export class WebhookReporter implements ActionExecutor {
     this.url = urlOption(a, 'url');
     this.secret = actionOption(a, 'secret')?.value || undefined;
     this.timeoutMs = timeoutOption(a, 10);
-    this.withMatches = flag(a, 'matches', true);
-    this.unbans = flag(a, 'unban', true);
-    this.norestored = flag(a, 'norestored', true);
+    this.withMatches = boolOption(a, 'matches', true);
+    this.unbans = boolOption(a, 'unban', true);
+    this.norestored = boolOption(a, 'norestored', true);
   }
 
   async start(): Promise<void> { /* nothing to set up */ }
