@@ -1,6 +1,6 @@
 /**
  * nftables backend figures, measured in a throwaway network namespace by an
- * agent process holding one libnftables context: single-ban latency, a
+ * agent process holding one NftDriver (one netlink connection): single-ban latency, a
  * 100,000-ban transaction, a no-op reconcile over 100,000 elements, and the
  * same single ban done fail2ban's way (spawning `nft`).
  */
@@ -82,7 +82,7 @@ export const bench: BenchModule = {
     try {
       const m = await measure(ns, agent);
       return {
-        title: 'nftables backend (libnftables via koffi)',
+        title: 'nftables backend (nfnetlink batches)',
         command: 'npm run bench -- nft',
         figures: [
           { name: 'single ban, median latency', value: Math.round(m.single), unit: 'µs', target: '≤ 100 µs',
@@ -93,10 +93,10 @@ export const bench: BenchModule = {
           { name: `no-op reconcile with ${MANY.toLocaleString('en')} elements present`, value: Number((m.reconcile / 1e6).toFixed(3)), unit: 's', target: '≤ 1 s' },
         ],
         notes: [
-          'All in a fresh network namespace; the driver runs in an agent process (one libnftables context) and times each call itself, so the pipe to the agent is not counted.',
+          'All in a fresh network namespace; the driver runs in an agent process (one NftConn) and times each call itself, so the pipe to the agent is not counted.',
           `Single ban: median of ${SINGLE_RUNS} NftDriver.ban calls with one IPv4 address (hash set with timeouts), one transaction each. Where the kernel refreshes a timeout on a repeated add (probed once) that is a single add; the second figure forces add+delete+add, what older kernels such as Debian 12's 6.1 need.`,
           `Spawned nft: median of ${SPAWN_RUNS} runs of \`ip netns exec NS nft add element …\`; \`ip netns exec NS true\` alone takes ${Math.round(m.spawnBase)} µs of that.`,
-          `Bulk: ${MANY.toLocaleString('en')} distinct IPv6 addresses from 2001:db8::/32 in one NftDriver.ban call into an empty set: one transaction written as a raw nfnetlink batch (NEWSETELEM messages of ~60 KB, one send()); libnftables is not involved for single addresses.`,
+          `Bulk: ${MANY.toLocaleString('en')} distinct IPv6 addresses from 2001:db8::/32 in one NftDriver.ban call into an empty set: one transaction written as a raw nfnetlink batch (NEWSETELEM messages of ~60 KB, one send()), through the same NftConn as every other write.`,
           'No-op reconcile: median of 3 NftDriver.reconcile calls with the bans the kernel holds: the table is read over nfnetlink dumps (32 KiB chunks; the kernel walks the set again for each chunk, which is most of the time), elements compared by key bytes, nothing applied.',
           `Load average when the run started: ${m.load.toFixed(1)} on ${cpus().length} CPUs (other work shares the machine; figures scale with it).`,
         ],      };

@@ -1,7 +1,7 @@
 /**
  * Environment checks for the kernel side: is the process allowed to change
- * the firewall, does the kernel have nf_tables, and what a libnftables error
- * text means in those terms. Every check names what is missing and how to get it.
+ * the firewall, does the kernel have nf_tables, and what an errno means in
+ * those terms. Every check names what is missing and how to get it.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { EnvironmentError } from '../src/core/errors.js';
@@ -53,21 +53,4 @@ export function environmentErrorForErrno(errno: number, detail: string): Environ
   if (errno === 1) return new EnvironmentError(`${NO_CAP} (${detail})`);
   if (errno === 93 || errno === 97) return new EnvironmentError(`${NO_NFT} (${detail})`);
   return undefined;
-}
-
-/**
- * Turns libnftables' error text into an EnvironmentError when it is about the
- * environment rather than the command (permission, missing kernel support);
- * returns undefined for ordinary kernel errors.
- */
-export function environmentErrorFor(errorText: string): EnvironmentError | undefined {
-  if (/Operation not permitted/i.test(errorText)) return new EnvironmentError(`${NO_CAP} (libnftables: ${firstLine(errorText)})`);
-  if (/Protocol not supported|Address family not supported/i.test(errorText)) {
-    return new EnvironmentError(`${NO_NFT} (libnftables: ${firstLine(errorText)})`);
-  }
-  return undefined;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? text.trim();
 }

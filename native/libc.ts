@@ -1,5 +1,5 @@
 /**
- * The one libc loader of f2b-fw (koffi, loaded for libnftables anyway):
+ * The one libc loader of f2b-fw (through koffi):
  * sockets for netlink (native/netlink/) and sd_notify (native/sd-notify.ts),
  * malloc_trim after big transactions. Loaded on first use; `errno()` reads
  * the errno of the last call made through koffi on this thread.

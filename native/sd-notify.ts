@@ -1,7 +1,7 @@
 /**
  * sd_notify(3) without libsystemd: one AF_UNIX datagram to $NOTIFY_SOCKET.
  * Node has no AF_UNIX datagram socket, so the three libc calls (socket,
- * sendto, close) go through koffi, which f2b-fw already loads for libnftables.
+ * sendto, close) go through koffi, which f2b-fw already loads for its netlink sockets.
  * Chosen over spawning `systemd-notify`: no process per watchdog ping, and the
  * message comes from the daemon's own PID, so the unit needs no NotifyAccess=all.
  */

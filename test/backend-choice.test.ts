@@ -13,7 +13,7 @@ import { ConfigError } from '../src/core/errors.js';
 import { backendName, chooseBackend, type NftablesProbe } from '../src/fw/backend.js';
 
 const usable = (): NftablesProbe => ({ usable: true, why: 'probe says yes' });
-const unusable = (): NftablesProbe => ({ usable: false, why: 'libnftables.so.1 missing' });
+const unusable = (): NftablesProbe => ({ usable: false, why: 'the kernel has no nf_tables support' });
 
 /** Chooses from a jail.local with [DEFAULT] `defaults` and one enabled jail with `jail` keys. */
 function choose(defaults: string, jail = '', flag?: string, probe = usable) {
@@ -41,7 +41,7 @@ test('auto (the shipped default) is nftables where usable, else ipset, and says 
   assert.match(yes.why, /banaction = auto .*jail\.conf:\d+\): nftables is usable \(probe says yes\)/);
   const no = choose('banaction = auto', '', undefined, unusable);
   assert.equal(no.backend, 'ipset');
-  assert.match(no.why, /nftables is not usable \(libnftables\.so\.1 missing\), using ipset \+ iptables/);
+  assert.match(no.why, /nftables is not usable \(the kernel has no nf_tables support\), using ipset \+ iptables/);
 });
 
 test('--backend overrides banaction; iptables-ipset is an alias of ipset', () => {

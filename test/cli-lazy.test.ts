@@ -26,6 +26,6 @@ for (const args of [['ping'], ['status'], ['status', 'sshd'], ['ban', 'sshd', '1
   });
 }
 
-test('check-config still loads what it needs (libnftables through koffi, to choose the backend)', () => {
+test('check-config still loads what it needs (koffi, for the netlink sockets)', () => {
   assert.ok(loaded(['check-config', '--config-dir', '/nonexistent']).includes('koffi'));
 });

@@ -3,9 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { desiredState } from '../src/fw/nft/desired.js';
 import { reconcilePlan } from '../src/fw/nft/diff.js';
-import type { ActualState } from '../src/fw/nft/actual.js';
+import type { ActualRule, ActualState } from '../src/fw/nft/actual.js';
 import type { FirewallLayout } from '../src/fw/layout.js';
-import type { NftRule } from '../native/nftables/json.js';
 
 const layout: FirewallLayout = {
   priority: -10,
@@ -13,10 +12,10 @@ const layout: FirewallLayout = {
 };
 
 /** The kernel exactly as desired, then changed by `edit`. */
-function actualFrom(edit: (a: { chains: Map<string, unknown>; rules: (NftRule & { handle: number })[]; marked: boolean }) => void): ActualState {
+function actualFrom(edit: (a: { chains: Map<string, unknown>; rules: ActualRule[]; marked: boolean }) => void): ActualState {
   const d = desiredState(layout, [], 0);
   const a = {
-    chains: new Map([...d.chains]), rules: [...d.rules.values()].map((r, i) => ({ ...r, handle: i + 10 })), marked: true,
+    chains: new Map([...d.chains]), rules: [...d.rules.values()].map((r, i): ActualRule => ({ chain: r.chain, comment: r.comment, body: r.body, handle: i + 10 })), marked: true,
   };
   edit(a as never);
   return { exists: true, marked: a.marked, chains: a.chains as ActualState['chains'], sets: d.sets, rules: a.rules, elements: new Map() };
@@ -30,7 +29,7 @@ test('a chain whose policy was changed says so (not "prio -10 → -10")', () => 
 });
 
 test('a rule without our comment in our chain is deleted; a missing marker is refused unless the table is ours', () => {
-  const rogue = { family: 'inet', table: 'f2b-fw', chain: 'input', expr: [{ accept: null }], handle: 99 } as unknown as NftRule & { handle: number };
+  const rogue: ActualRule = { chain: 'input', body: 'immediate(1=00000000 2{2{1{00000001}}})', handle: 99 };
   const desired = desiredState(layout, [], 0);
   const { plan } = reconcilePlan(desired, actualFrom((a) => a.rules.unshift(rogue)));
   assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.object} (${c.reason})`),
@@ -39,4 +38,18 @@ test('a rule without our comment in our chain is deleted; a missing marker is re
   assert.throws(() => reconcilePlan(desired, unmarked), /was not created by f2b-fw/);
   const ours = reconcilePlan(desired, unmarked, false, true).plan.changes;
   assert.deepEqual(ours.map((c) => c.reason), ['the ownership marker was deleted (this daemon built the table): put back']);
+});
+
+test('a rule with our comment whose body was replaced is deleted and built again; the plan says why', () => {
+  const desired = desiredState(layout, [], 0);
+  const actual = actualFrom((a) => { a.rules[0] = { ...a.rules[0]!, body: `${a.rules[0]!.body.replace(/immediate\(.*\)$/, 'immediate(1=00000000 2{2{1{00000001}}})')}` }; });
+  assert.notEqual(actual.rules[0]!.body, [...desired.rules.values()][0]!.body);
+  const { plan, batch } = reconcilePlan(desired, actual);
+  assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.kind} (${c.reason})`), [
+    'delete rule (its body was changed by someone else (our comment, other matches or verdict))',
+    'create rule (missing)',
+  ]);
+  assert.equal(batch.size, 2, 'DELRULE + NEWRULE');
+  // The kernel's copy of an untouched rule is not replaced.
+  assert.deepEqual(reconcilePlan(desired, actualFrom(() => undefined)).plan.changes, []);
 });

@@ -1,5 +1,5 @@
 /**
- * Set elements written as raw nfnetlink batches (native/nftables/set-elements.ts)
+ * Set elements written as raw nfnetlink batches (native/nftables/element.ts, sent by batch.ts)
  * and the driver paths that use them: the fast address parser agrees with
  * addrTarget; in a namespace a bad element anywhere aborts the whole batch,
  * timeouts and permanent elements land as asked, and re-bans refresh IPv6

@@ -28,7 +28,7 @@ export type RulesetChange = 'foreign-change' | 'events-lost' | 'generation-chang
 export interface RulesetWatchOptions {
   /** Our table name, e.g. `f2b-fw`. */
   readonly table: string;
-  /** True for a PID/TID that is ours (libnftables may commit from a worker thread): not reported. */
+  /** True for a PID/TID that is ours (a large batch is sent from a worker thread): not reported. */
   isOwn(pid: number): boolean;
   /** Called (coalesced) when the ruleset may no longer match what we put there. */
   onChange(reason: RulesetChange): void;
@@ -140,12 +140,14 @@ function subscribe(options: RulesetWatchOptions, changed: () => void, lost: () =
 
 /** Asks the kernel for the current ruleset generation (NFT_MSG_GETGEN); undefined when it does not answer. */
 export async function currentGeneration(socket: NetlinkSocket): Promise<number | undefined> {
-  const nfgenmsg = Buffer.alloc(NFGENMSG_LEN); // family AF_UNSPEC, version 0, res_id 0
-  const [reply] = await socket.exchange([{ type: (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN, flags: 0, payload: nfgenmsg }]);
+  const [reply] = await socket.exchange([GETGEN_REQUEST]);
   const msg = reply?.messages[0];
   const gen = msg && findAttr(msg.payload, NFGENMSG_LEN, NFTA_GEN_ID);
   return gen && gen.length >= 4 ? gen.readUInt32BE(0) : undefined;
 }
+
+/** NFT_MSG_GETGEN as nft sends it: family AF_UNSPEC, no attributes, no ACK. */
+export const GETGEN_REQUEST = { type: (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN, flags: 0, payload: Buffer.alloc(NFGENMSG_LEN) } as const;
 
 /** Batches of at least this many elements are committed with the event socket out of the group (ownCommit). */
 export const QUIET_COMMIT_ELEMENTS = 1000;

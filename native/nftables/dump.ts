@@ -1,26 +1,22 @@
 /**
  * Reads one nftables table straight from the kernel over nfnetlink dumps
- * (chains, sets, named objects, rules, set elements), without libnftables.
- * libnftables 1.0.6 fills its cache with every element of every set for any
- * listing that shows rules, which costs seconds with 100,000 bans; these dumps
- * cost what the kernel costs. Rules are read only as far as f2b-fw needs them
- * (chain, handle, comment).
+ * (chains, sets, named objects, rules, set elements): these dumps cost what
+ * the kernel costs (libnftables 1.0.6 would load every element of every set
+ * for any listing that shows rules, seconds with 100,000 bans). Rules are read with their handle, comment and
+ * expressions (rule-body.ts makes them comparable with the rules we build).
+ * The requests are the ones nft sends for `list table` (dumpRequest).
  */
 import { currentGeneration } from '../netlink/ruleset-watch.js';
 import { NetlinkSocket, NETLINK_NETFILTER, NLM_F, type NetlinkMessage } from '../netlink/socket.js';
 import { decodeAttrs, nfgenmsg, readBe32, readString, stringAttr, encodeAttrs, NFGENMSG_LEN, type AttrsIn } from '../netlink/attributes.js';
 import { KernelError } from '../../src/core/errors.js';
-import { NFT_FAMILY, type NftFamily } from './json.js';
-
-const NFNL_SUBSYS_NFTABLES = 10;
-const MSG = { GETTABLE: 1, GETCHAIN: 4, GETRULE: 7, GETSET: 10, GETSETELEM: 13, GETOBJ: 19 } as const;
-const HOOKS = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
-const NFT_SET_INTERVAL = 0x4;
-const NFT_SET_TIMEOUT = 0x10;
+import { NFT_FAMILY, type NftFamily } from './family.js';
+import { NFNL_SUBSYS_NFTABLES, NFT_MSG as MSG } from './message.js';
+import { HOOKS } from './chain.js';
+import { KEY_TYPES, SET_FLAG } from './set.js';
 const NFT_SET_ELEM_INTERVAL_END = 0x1;
 /** NFTA_SET_ELEM_* attribute numbers read back. */
 const ELEM = { KEY: 1, FLAGS: 3, TIMEOUT: 4, EXPIRATION: 5 } as const;
-const NFT_OBJECT_COUNTER = 1;
 const NFTNL_UDATA_RULE_COMMENT = 0;
 const ENOENT = 2;
 /**
@@ -32,10 +28,10 @@ const DUMP_CHUNK = 32 * 1024;
 
 /** A base or regular chain as the kernel holds it. */
 export interface DumpedChain { readonly name: string; readonly handle: number; readonly type?: string; readonly hook?: string; readonly prio?: number; readonly policy?: 'accept' | 'drop' }
-/** A set: key length decides ipv4_addr (4) / ipv6_addr (16). */
-export interface DumpedSet { readonly name: string; readonly handle: number; readonly type: 'ipv4_addr' | 'ipv6_addr' | 'other'; readonly flags: readonly string[] }
-/** A rule: where it is and its comment. */
-export interface DumpedRule { readonly chain: string; readonly handle: number; readonly comment?: string }
+/** A set: key type and length decide ipv4_addr / ipv6_addr; `anonymous` for a rule's own set. */
+export interface DumpedSet { readonly name: string; readonly handle: number; readonly type: 'ipv4_addr' | 'ipv6_addr' | 'other'; readonly flags: readonly ('interval' | 'timeout')[]; readonly anonymous: boolean }
+/** A rule: where it is, its comment and its NFTA_RULE_EXPRESSIONS payload. */
+export interface DumpedRule { readonly chain: string; readonly handle: number; readonly comment?: string; readonly exprs?: Buffer }
 /** A named object (counter, quota…). */
 export interface DumpedObject { readonly name: string; readonly type: number }
 /** A set element: key bytes, flags, remaining time in ms (undefined = no timeout). */
@@ -102,16 +98,46 @@ function decodeElement(buf: Buffer, start: number, end: number, out: DumpedEleme
   out.push({ key, intervalEnd: (flags & NFT_SET_ELEM_INTERVAL_END) !== 0, ...(ms === undefined ? {} : { expiresMs: ms }) });
 }
 
+/** One GET request: message, dump (NLM_F_DUMP) or a single object with an ACK, payload (nfgenmsg + attributes). */
+export interface GetRequest {
+  readonly msg: number;
+  readonly dump: boolean;
+  readonly payload: Buffer;
+}
+
+/**
+ * The GET requests TableDump sends, as nft sends them for `list table` and
+ * `list set`: the table with an ACK, dumps of chains (filtered by family
+ * only: the kernel takes no table filter for them), sets, objects and rules
+ * of the table, and the elements of one set.
+ */
+export function tableRequests(family: NftFamily, table: string): {
+  readonly table: GetRequest; readonly chains: GetRequest; readonly sets: GetRequest; readonly objects: GetRequest; readonly rules: GetRequest;
+  elements(set: string): GetRequest;
+} {
+  const fam = NFT_FAMILY[family];
+  const byTable = encodeAttrs([stringAttr(1, table)]);
+  const req = (msg: number, dump: boolean, attrs: Buffer): GetRequest => ({ msg, dump, payload: Buffer.concat([nfgenmsg(fam), attrs]) });
+  return {
+    table: req(MSG.GETTABLE, false, byTable),
+    chains: req(MSG.GETCHAIN, true, Buffer.alloc(0)),
+    sets: req(MSG.GETSET, true, byTable),
+    objects: req(MSG.GETOBJ, true, byTable),
+    rules: req(MSG.GETRULE, true, byTable),
+    elements: (set) => req(MSG.GETSETELEM, true, encodeAttrs([stringAttr(2, set), stringAttr(1, table)])),
+  };
+}
+
 /** Reads a table over nfnetlink. One socket, opened in the caller's network namespace. */
 export class TableDump {
   private readonly sock: NetlinkSocket;
-  private readonly family: number;
   private readonly table: string;
+  private readonly requests: ReturnType<typeof tableRequests>;
 
   private constructor(sock: NetlinkSocket, family: NftFamily, table: string) {
     this.sock = sock;
-    this.family = NFT_FAMILY[family];
     this.table = table;
+    this.requests = tableRequests(family, table);
   }
 
   /** Opens the netlink socket for table `family table`. */
@@ -125,13 +151,9 @@ export class TableDump {
   }
 
   /** Runs one dump (or GET) and returns the attributes of each answer; retries a dump a concurrent change interrupted. */
-  private async query(msg: number, attrs: Buffer, dump: boolean): Promise<AttrsIn[] | undefined> {
+  private async query({ msg, dump, payload }: GetRequest): Promise<AttrsIn[] | undefined> {
     for (let attempt = 0; ; attempt++) {
-      const [reply] = await this.sock.exchange([{
-        type: (NFNL_SUBSYS_NFTABLES << 8) | msg,
-        flags: dump ? NLM_F.DUMP : NLM_F.ACK,
-        payload: Buffer.concat([nfgenmsg(this.family), attrs]),
-      }]);
+      const [reply] = await this.sock.exchange([{ type: (NFNL_SUBSYS_NFTABLES << 8) | msg, flags: dump ? NLM_F.DUMP : NLM_F.ACK, payload }]);
       if (!reply) throw new KernelError('no netlink answer', `nftables message ${msg}`);
       if (reply.errno === ENOENT) return undefined;
       if (reply.errno !== 0) throw new KernelError(`reading table ${this.table} failed: errno ${reply.errno}`, `nftables netlink message ${msg}`);
@@ -146,13 +168,14 @@ export class TableDump {
 
   /** True when the table exists. */
   async exists(): Promise<boolean> {
-    return (await this.query(MSG.GETTABLE, encodeAttrs([stringAttr(1, this.table)]), false)) !== undefined;
+    return (await this.query(this.requests.table)) !== undefined;
   }
 
   /** Chains of the table. */
   async chains(): Promise<DumpedChain[]> {
     const out: DumpedChain[] = [];
-    for (const a of await this.query(MSG.GETCHAIN, Buffer.alloc(0), true) ?? []) {
+    // The kernel takes no table filter for chains: those of our family, ours picked out.
+    for (const a of await this.query(this.requests.chains) ?? []) {
       if (!this.mine(a, 1)) continue;
       const hook = nested(a, 4);
       const hooknum = readBe32(hook.get(1));
@@ -171,14 +194,16 @@ export class TableDump {
   /** Sets of the table. */
   async sets(): Promise<DumpedSet[]> {
     const out: DumpedSet[] = [];
-    for (const a of await this.query(MSG.GETSET, Buffer.alloc(0), true) ?? []) {
+    for (const a of await this.query(this.requests.sets) ?? []) {
       if (!this.mine(a, 1)) continue;
       const flags = readBe32(a.get(3)) ?? 0;
+      const keyType = readBe32(a.get(4));
       const keyLen = readBe32(a.get(5));
       out.push({
         name: readString(a.get(2)) ?? '', handle: u64(a.get(16)) ?? 0,
-        type: keyLen === 4 ? 'ipv4_addr' : keyLen === 16 ? 'ipv6_addr' : 'other',
-        flags: [...(flags & NFT_SET_INTERVAL ? ['interval'] : []), ...(flags & NFT_SET_TIMEOUT ? ['timeout'] : [])],
+        type: keyLen === KEY_TYPES.ipv4_addr.len && keyType === KEY_TYPES.ipv4_addr.type ? 'ipv4_addr' : keyLen === KEY_TYPES.ipv6_addr.len && keyType === KEY_TYPES.ipv6_addr.type ? 'ipv6_addr' : 'other',
+        flags: [...(flags & SET_FLAG.interval ? ['interval' as const] : []), ...(flags & SET_FLAG.timeout ? ['timeout' as const] : [])],
+        anonymous: (flags & SET_FLAG.anonymous) !== 0,
       });
     }
     return out;
@@ -187,7 +212,7 @@ export class TableDump {
   /** Named objects of the table. */
   async objects(): Promise<DumpedObject[]> {
     const out: DumpedObject[] = [];
-    for (const a of await this.query(MSG.GETOBJ, Buffer.alloc(0), true) ?? []) {
+    for (const a of await this.query(this.requests.objects) ?? []) {
       if (this.mine(a, 1)) out.push({ name: readString(a.get(2)) ?? '', type: readBe32(a.get(3)) ?? 0 });
     }
     return out;
@@ -196,10 +221,14 @@ export class TableDump {
   /** Rules of the table: chain, handle, comment. */
   async rules(): Promise<DumpedRule[]> {
     const out: DumpedRule[] = [];
-    for (const a of await this.query(MSG.GETRULE, encodeAttrs([stringAttr(1, this.table)]), true) ?? []) {
+    for (const a of await this.query(this.requests.rules) ?? []) {
       if (!this.mine(a, 1)) continue;
       const comment = ruleComment(a.get(7));
-      out.push({ chain: readString(a.get(2)) ?? '', handle: u64(a.get(3)) ?? 0, ...(comment === undefined ? {} : { comment }) });
+      const exprs = a.get(4);
+      out.push({
+        chain: readString(a.get(2)) ?? '', handle: u64(a.get(3)) ?? 0,
+        ...(comment === undefined ? {} : { comment }), ...(exprs ? { exprs: Buffer.from(exprs) } : {}),
+      });
     }
     return out;
   }
@@ -207,8 +236,7 @@ export class TableDump {
   /** Elements of one set (decoded by hand: 100,000 of them must not cost a Map each). */
   async elements(set: string): Promise<DumpedElement[]> {
     const out: DumpedElement[] = [];
-    const req = encodeAttrs([stringAttr(1, this.table), stringAttr(2, set)]);
-    for (const a of await this.query(MSG.GETSETELEM, req, true) ?? []) {
+    for (const a of await this.query(this.requests.elements(set)) ?? []) {
       const list = a.get(3);
       if (list) eachAttr(list, 1, (buf, at, end) => decodeElement(buf, at, end, out));
     }
@@ -220,7 +248,4 @@ export class TableDump {
     this.sock.close();
   }
 }
-
-/** The counter type number, for callers looking for a marker counter. */
-export const COUNTER_OBJECT = NFT_OBJECT_COUNTER;
 

@@ -1,6 +1,35 @@
-/** Builders for rules: the match expressions and verdicts f2b-fw uses. */
-import type { NftCommand, NftExpr, NftRule, NftTable } from './json.js';
-import type { IpVersion } from './set.js';
+/**
+ * Rules as f2b-fw builds them — a typed description (matches + verdict)
+ * and its NEWRULE message as nft would send it for the same rule text, plus
+ * the anonymous port set (NEWSET + NEWSETELEM) a rule with several ports
+ * needs before it. DELRULE by handle.
+ *
+ * Shapes: `meta l4proto [!=] P`; `th dport` / `ct original proto-dst` with
+ * one port (cmp eq), one range (cmp gte + cmp lte) or several (lookup in an
+ * anonymous set, an interval set when a range is among them); `ip[6] saddr
+ * @SET` (after `meta nfproto`, which nft adds in an inet table); `drop`,
+ * `reject with tcp reset`, `reject with icmpx port-unreachable`; the comment
+ * as rule userdata.
+ */
+import { nestedAttr, type AttrOut } from '../netlink/attributes.js';
+import { commentValue, NLM_F_APPEND, NLM_F_CREATE, nftMessage, NFT_MSG, str, u64, udata, type NftMessage } from './message.js';
+import { CMP, CT_DIR_ORIGINAL, CT_PROTO_DST, META, NF_DROP, PAYLOAD_BASE, REJECT, cmp, ct, lookup, meta, payload, reject, verdict } from './expr.js';
+import { newPortSet, type IpVersion } from './set.js';
+import { elementMessages, INTERVAL_END, type ElementChange } from './element.js';
+import type { NftTable } from './family.js';
+
+const NFTA_RULE_TABLE = 1;
+const NFTA_RULE_CHAIN = 2;
+const NFTA_RULE_HANDLE = 3;
+const NFTA_RULE_EXPRESSIONS = 4;
+const NFTA_RULE_USERDATA = 7;
+const NFTNL_UDATA_RULE_COMMENT = 0;
+const NFPROTO = { 4: 2, 6: 10 } as const;
+
+/** Transport protocols and their IP protocol numbers. */
+export const L4PROTO = { tcp: 6, udp: 17, sctp: 132, dccp: 33 } as const;
+/** A transport protocol a rule matches. */
+export type L4Proto = keyof typeof L4PROTO;
 
 /** An inclusive port range. */
 export interface PortSpan {
@@ -8,54 +37,135 @@ export interface PortSpan {
   readonly to: number;
 }
 
-function portValue(p: PortSpan): number | { range: [number, number] } {
-  return p.from === p.to ? p.from : { range: [p.from, p.to] };
+/** One match of a rule. */
+export type RuleMatch =
+  | { readonly kind: 'l4proto'; readonly proto: L4Proto; readonly negate?: boolean }
+  | { readonly kind: 'dport'; readonly where: 'transport' | 'original'; readonly ports: readonly PortSpan[] }
+  | { readonly kind: 'saddr'; readonly version: IpVersion; readonly set: string };
+
+/** What a rule does with a matching packet. */
+export type RuleVerdict = 'drop' | 'reject-tcp-reset' | 'reject-port-unreachable';
+
+/** The body of a rule: matches in order, then the verdict. */
+export interface RuleBody {
+  readonly matches: readonly RuleMatch[];
+  readonly verdict: RuleVerdict;
 }
 
-function anyOf<T>(values: readonly T[]): T | { set: readonly T[] } {
-  return values.length === 1 ? (values[0] as T) : { set: values };
+/** A rule in chain `chain` of `table`, with its comment. */
+export interface NftRule extends RuleBody {
+  readonly table: NftTable;
+  readonly chain: string;
+  readonly comment: string;
 }
 
-/** `meta l4proto PROTO` or `meta l4proto { P1, P2 }`. */
-export function matchL4proto(protocols: readonly string[]): NftExpr {
-  return { match: { op: '==', left: { meta: { key: 'l4proto' } }, right: anyOf(protocols) } };
+/** Ids of sets in the batch being built: named sets created in it, and fresh ids for anonymous ones. */
+export interface SetIds {
+  /** The id of named set `name` when it is created in this batch. */
+  named(name: string): number | undefined;
+  /** A new batch-local id. */
+  next(): number;
 }
 
-/**
- * Destination port match. `transport` = `th dport` (the port as the packet
- * carries it now); `original` = `ct original proto-dst` (the port before DNAT,
- * what a forwarded connection was addressed to). Needs an l4proto match first.
- */
-export function matchDport(where: 'transport' | 'original', ports: readonly PortSpan[]): NftExpr {
-  const left = where === 'transport'
-    ? { payload: { protocol: 'th', field: 'dport' } }
-    : { ct: { key: 'proto-dst', dir: 'original' } };
-  return { match: { op: '==', left, right: anyOf(ports.map(portValue)) } };
+/** Sorted, with overlapping and adjacent ranges merged (the same ports). */
+export function mergePorts(ports: readonly PortSpan[]): PortSpan[] {
+  const sorted = [...ports].sort((a, b) => a.from - b.from);
+  const out: PortSpan[] = [];
+  for (const p of sorted) {
+    const last = out[out.length - 1];
+    if (last && p.from <= last.to + 1) out[out.length - 1] = { from: last.from, to: Math.max(last.to, p.to) };
+    else out.push({ from: p.from, to: p.to });
+  }
+  return out;
 }
 
-/** `ip saddr @SET` / `ip6 saddr @SET`. */
-export function matchSaddrInSet(version: IpVersion, setName: string): NftExpr {
-  return { match: { op: '==', left: { payload: { protocol: version === 4 ? 'ip' : 'ip6', field: 'saddr' } }, right: `@${setName}` } };
+function port(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
 }
 
-/** `drop`. */
-export const DROP: NftExpr = { drop: null };
-/** `reject with tcp reset` (needs `meta l4proto tcp`). */
-export const REJECT_TCP_RESET: NftExpr = { reject: { type: 'tcp reset' } };
-/** `reject with icmpx port-unreachable` (icmp or icmpv6 as the family needs). */
-export const REJECT_PORT_UNREACHABLE: NftExpr = { reject: { type: 'icmpx', expr: 'port-unreachable' } };
-
-/** A rule in chain `chain` of table `t`. */
-export function rule(t: NftTable, chain: string, expr: readonly NftExpr[], comment: string): NftRule {
-  return { family: t.family, table: t.name, chain, comment, expr };
+/** The elements of an anonymous port set: plain keys, or interval starts and ends (with nft's leading zero end). */
+export function portElements(ports: readonly PortSpan[]): { interval: boolean; change: ElementChange } {
+  const interval = ports.some((p) => p.from !== p.to);
+  const keys: Buffer[] = [];
+  const ends: number[] = [];
+  if (!interval) {
+    for (const p of ports) keys.push(port(p.from));
+  } else {
+    if ((ports[0]?.from ?? 0) > 0) {
+      keys.push(port(0));
+      ends.push(INTERVAL_END);
+    }
+    for (const p of ports) {
+      keys.push(port(p.from));
+      ends.push(0);
+      if (p.to < 0xffff) {
+        keys.push(port(p.to + 1));
+        ends.push(INTERVAL_END);
+      }
+    }
+  }
+  return { interval, change: { op: 'add', set: '__set%d', keyLen: 2, keys: Buffer.concat(keys), ...(interval ? { ends: Uint8Array.from(ends) } : {}) } };
 }
 
-/** `add rule` (appends). */
-export function addRule(r: NftRule): NftCommand {
-  return { add: { rule: r } };
+/** nft's userdata describing the key expression of a port set (`th dport` / `ct original proto-dst`). */
+function portTypeof(where: 'transport' | 'original'): Buffer {
+  const le = (v: number): Buffer => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    return b;
+  };
+  // NFTNL_UDATA_SET_TYPEOF_EXPR (expression kind: 7 payload, 12 ct) and _DATA (payload: header th, field dport; ct: key, dir).
+  const data = where === 'transport' ? udata([[0, le(11)], [1, le(2)]]) : udata([[0, le(CT_PROTO_DST)], [1, le(CT_DIR_ORIGINAL)]]);
+  return udata([[0, le(where === 'transport' ? 7 : 12)], [1, data]]);
 }
 
-/** `delete rule` by handle. */
-export function deleteRule(r: NftRule & { readonly handle: number }): NftCommand {
-  return { delete: { rule: { family: r.family, table: r.table, chain: r.chain, handle: r.handle } } };
+/** The expressions of `body`; anonymous sets it needs are appended to `pre` (messages sent before the rule). */
+function expressions(t: NftTable, body: RuleBody, ids: SetIds, pre: NftMessage[]): AttrOut[] {
+  const out: AttrOut[] = [];
+  for (const m of body.matches) {
+    if (m.kind === 'l4proto') {
+      out.push(meta(META.l4proto), cmp(m.negate ? CMP.neq : CMP.eq, Uint8Array.of(L4PROTO[m.proto])));
+    } else if (m.kind === 'saddr') {
+      out.push(meta(META.nfproto), cmp(CMP.eq, Uint8Array.of(NFPROTO[m.version])));
+      out.push(m.version === 4 ? payload(PAYLOAD_BASE.network, 12, 4) : payload(PAYLOAD_BASE.network, 8, 16));
+      out.push(lookup(m.set, ids.named(m.set)));
+    } else {
+      out.push(m.where === 'transport' ? payload(PAYLOAD_BASE.transport, 2, 2) : ct(CT_PROTO_DST, CT_DIR_ORIGINAL));
+      const ports = mergePorts(m.ports);
+      const only = ports[0];
+      if (ports.length === 1 && only && only.from === only.to) out.push(cmp(CMP.eq, port(only.from)));
+      else if (ports.length === 1 && only) out.push(cmp(CMP.gte, port(only.from)), cmp(CMP.lte, port(only.to)));
+      else {
+        const id = ids.next();
+        const { interval, change } = portElements(ports);
+        const count = change.keys.length / 2;
+        pre.push(newPortSet(t, id, interval, count, portTypeof(m.where)), ...elementMessages(t, change, id));
+        out.push(lookup('__set%d', id));
+      }
+    }
+  }
+  if (body.verdict === 'drop') out.push(verdict(NF_DROP));
+  else if (body.verdict === 'reject-tcp-reset') out.push(reject(REJECT.tcpReset, 0));
+  else out.push(reject(REJECT.icmpx, REJECT.icmpxPortUnreachable));
+  return out;
+}
+
+/** `add rule` (appended to its chain), preceded by the anonymous sets it uses. */
+export function newRule(r: NftRule, ids: SetIds): NftMessage[] {
+  const pre: NftMessage[] = [];
+  const exprs = expressions(r.table, r, ids, pre);
+  return [...pre, nftMessage(NFT_MSG.NEWRULE, NLM_F_CREATE | NLM_F_APPEND, r.table.family, [
+    str(NFTA_RULE_TABLE, r.table.name),
+    str(NFTA_RULE_CHAIN, r.chain),
+    nestedAttr(NFTA_RULE_EXPRESSIONS, exprs),
+    { type: NFTA_RULE_USERDATA, payload: udata([[NFTNL_UDATA_RULE_COMMENT, commentValue(r.comment)]]) },
+  ], `add rule ${r.table.family} ${r.table.name} ${r.chain} "${r.comment}"`)];
+}
+
+/** `delete rule … handle N`. */
+export function delRule(t: NftTable, chain: string, handle: number, what = ''): NftMessage {
+  return nftMessage(NFT_MSG.DELRULE, 0, t.family, [str(NFTA_RULE_TABLE, t.name), str(NFTA_RULE_CHAIN, chain), u64(NFTA_RULE_HANDLE, handle)],
+    `delete rule ${t.family} ${t.name} ${chain} handle ${handle}${what}`);
 }

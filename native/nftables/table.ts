@@ -1,30 +1,21 @@
-/** Builders for table commands and the ownership marker object. */
-import type { NftCommand, NftCounter, NftFamily, NftTable } from './json.js';
+/** NEWTABLE / DELTABLE messages (NFTA_TABLE_*). */
+import { nftMessage, NFT_MSG, str, u32, type NftMessage } from './message.js';
+import type { NftFamily, NftTable } from './family.js';
+
+const NFTA_TABLE_NAME = 1;
+const NFTA_TABLE_FLAGS = 2;
 
 /** A table reference. */
 export function table(family: NftFamily, name: string): NftTable {
   return { family, name };
 }
 
-/** `add table` (a no-op when it exists). */
-export function addTable(t: NftTable): NftCommand {
-  return { add: { table: t } };
+/** `add table`: a no-op when it exists (no NLM_F_EXCL; nft sends no CREATE either, the kernel creates anyway). */
+export function newTable(t: NftTable): NftMessage {
+  return nftMessage(NFT_MSG.NEWTABLE, 0, t.family, [str(NFTA_TABLE_NAME, t.name), u32(NFTA_TABLE_FLAGS, 0)], `add table ${t.family} ${t.name}`);
 }
 
 /** `delete table`, with everything in it. */
-export function deleteTable(t: NftTable): NftCommand {
-  return { delete: { table: t } };
-}
-
-/**
- * A named counter used as a marker: libnftables 1.0.6 neither takes nor prints
- * table comments in JSON, but it does print counter comments.
- */
-export function markerCounter(t: NftTable, name: string, comment: string): NftCounter {
-  return { family: t.family, table: t.name, name, comment };
-}
-
-/** `add counter`. */
-export function addCounter(c: NftCounter): NftCommand {
-  return { add: { counter: c } };
+export function delTable(t: NftTable): NftMessage {
+  return nftMessage(NFT_MSG.DELTABLE, 0, t.family, [str(NFTA_TABLE_NAME, t.name)], `delete table ${t.family} ${t.name}`);
 }

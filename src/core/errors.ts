@@ -80,7 +80,7 @@ export interface KernelErrorDetail {
   readonly errno?: number;
 }
 
-/** The kernel (through libnftables, netlink or iptables) refused a change. */
+/** The kernel (through netlink, ipset or iptables) refused a change. */
 export class KernelError extends F2bError {
   /** The command or batch that failed, as sent. */
   readonly command: string;

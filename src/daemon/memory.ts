@@ -1,8 +1,8 @@
 /**
  * Gives memory back after a big transaction (restore, repair or reload of
- * 100,000 bans): a full V8 collection of the transaction's garbage (JSON text,
- * plan, ban records), then glibc's malloc_trim for what libnftables freed,
- * often in a worker thread's arena. Without it the process keeps its peak
+ * 100,000 bans): a full V8 collection of the transaction's garbage (batch
+ * buffers, plan, ban records), then glibc's malloc_trim for what native code
+ * freed, often in a worker thread's arena. Without it the process keeps its peak
  * size until V8's idle-time memory reducer happens to run.
  */
 import { setFlagsFromString } from 'node:v8';

@@ -14,8 +14,7 @@ import type { Logger } from '../core/log.js';
 import type { FirewallDriver } from './driver.js';
 import { IPSET_CAPABILITIES, NFTABLES_CAPABILITIES, NULL_CAPABILITIES, type DriverCapabilities } from './capabilities.js';
 import { NftDriver } from './nft/driver.js';
-import { NftContext } from '../../native/nftables/context.js';
-import { loadLibNftables } from '../../native/nftables/library.js';
+import { NftConn } from '../../native/nftables/batch.js';
 import { assertFirewallEnvironment, kernelHasNfTables } from '../../native/env.js';
 import { IpsetDriver } from './ipset/driver.js';
 import { NullDriver } from './null.js';
@@ -102,15 +101,10 @@ export interface NftablesProbe {
   readonly why: string;
 }
 
-/** The real probe: libnftables loads and the kernel has nf_tables. */
+/** The real probe: the kernel has nf_tables (f2b-fw speaks nfnetlink itself, no library is needed). */
 export function probeNftables(): NftablesProbe {
-  try {
-    loadLibNftables();
-  } catch (e) {
-    return { usable: false, why: (e as Error).message };
-  }
   if (!kernelHasNfTables()) return { usable: false, why: 'the kernel has no nf_tables support' };
-  return { usable: true, why: 'libnftables loads and the kernel has nf_tables' };
+  return { usable: true, why: 'the kernel has nf_tables' };
 }
 
 /** The chosen backend and why (logged at start-up). */
@@ -171,7 +165,7 @@ export async function openDriver(name: BackendName, clock: Clock, warn: (message
   switch (name) {
     case 'nftables':
       assertFirewallEnvironment();
-      return new NftDriver(NftContext.open(), clock);
+      return new NftDriver(new NftConn(), clock);
     case 'ipset': return IpsetDriver.open({ clock, onWarning: warn });
     case 'null': return new NullDriver(clock, log);
   }

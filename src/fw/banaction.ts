@@ -1,7 +1,7 @@
 /**
  * fail2ban's `banaction` names mapped onto our two kernel backends: plain
  * data, so the configuration loader (action classification) can read it
- * without loading the backends themselves (libnftables through koffi) into
+ * without loading the backends themselves (netlink sockets through koffi) into
  * client commands like `f2b-fw ping`.
  */
 

@@ -2,7 +2,7 @@
  * Runs the NftDriver inside a network namespace for tests and benchmarks.
  * As a script (`ip netns exec NS node nft-agent.js`) it serves newline-
  * delimited JSON requests on stdin; `NftAgent.start(ns)` is the client side,
- * so the test process itself never touches libnftables in the host namespace.
+ * so the test process itself never writes to the host's firewall.
  */
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -84,7 +84,7 @@ export class NftAgent {
   /** Runs `request` `repeat` times inside the agent and returns each duration in µs. */
   time(request: Request, repeat: number): Promise<number[]> { return this.call({ op: 'time', request, repeat }); }
 
-  /** Ends the agent (its libnftables context is freed on exit). */
+  /** Ends the agent (its netlink sockets close on exit). */
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
@@ -94,11 +94,11 @@ export class NftAgent {
 }
 
 async function serve(): Promise<void> {
-  const { NftContext } = await import('../../native/nftables/context.js');
+  const { NftConn } = await import('../../native/nftables/batch.js');
   const { NftDriver } = await import('../../src/fw/nft/driver.js');
   const { systemClock } = await import('../../src/core/clock.js');
   const refresh = process.argv[2];
-  const driver = new NftDriver(NftContext.open(), systemClock, refresh === undefined ? {} : { refreshByAdd: refresh === 'add' });
+  const driver = new NftDriver(new NftConn(), systemClock, refresh === undefined ? {} : { refreshByAdd: refresh === 'add' });
   const run = async (req: Request): Promise<unknown> => {
     switch (req.op) {
       case 'reconcile': return driver.reconcile(req.layout, req.bans, req.options);

@@ -9,7 +9,7 @@ import { systemClock } from '../../src/core/clock.js';
 import type { Ban } from '../../src/core/records.js';
 import type { FirewallDriver } from '../../src/fw/driver.js';
 import type { FirewallLayout } from '../../src/fw/layout.js';
-import { NftContext } from '../../native/nftables/context.js';
+import { NftConn } from '../../native/nftables/batch.js';
 import { NftDriver } from '../../src/fw/nft/driver.js';
 import { IpsetDriver } from '../../src/fw/ipset/driver.js';
 
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const backend = process.argv[2];
   const driver: FirewallDriver = backend === 'ipset'
     ? await IpsetDriver.open({ clock: systemClock, variant: 'legacy' })
-    : new NftDriver(NftContext.open(), systemClock);
+    : new NftDriver(new NftConn(), systemClock);
   const now = Date.now();
   const huge = now + 1e23;
   const store: Ban[] = [

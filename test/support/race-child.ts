@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { systemClock } from '../../src/core/clock.js';
 import type { FirewallLayout } from '../../src/fw/layout.js';
-import { NftContext } from '../../native/nftables/context.js';
+import { GenerationChanged, NftConn } from '../../native/nftables/batch.js';
 import { TableDump } from '../../native/nftables/dump.js';
 import { NftDriver } from '../../src/fw/nft/driver.js';
 import { formatPlan } from '../../src/fw/plan.js';
@@ -31,12 +31,24 @@ async function main(): Promise<void> {
     }
     return rules;
   };
-  const driver = new NftDriver(NftContext.open(), systemClock, { dump });
+  // Counts the batches the kernel refused for a stale generation (NFNL_BATCH_GENID).
+  let refused = 0;
+  const conn = new NftConn();
+  const exclusive = conn.exclusive.bind(conn);
+  conn.exclusive = (fn) => exclusive((send) => fn(async (batch, genid) => {
+    try {
+      await send(batch, genid);
+    } catch (e) {
+      if (e instanceof GenerationChanged) refused++;
+      throw e;
+    }
+  }));
+  const driver = new NftDriver(conn, systemClock, { dump });
   await driver.reconcile(layout, []);
   const plan = await driver.reconcile(layout, [{ jail: 'race', addr: '203.0.113.7', expiresAt: Date.now() + 60_000 }]);
   const chain = spawnSync('nft', ['list', 'chain', 'inet', 'f2b-fw', 'input'], { encoding: 'utf8' }).stdout;
   await driver.close();
-  console.log(JSON.stringify({ raced, plan: formatPlan(plan), chain }));
+  console.log(JSON.stringify({ raced, refused, plan: formatPlan(plan), chain }));
 }
 
 void main();

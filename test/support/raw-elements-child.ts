@@ -5,11 +5,10 @@
  * holds afterwards as one JSON line, so the test process never touches the
  * firewall itself.
  */
-import { NftContext } from '../../native/nftables/context.js';
+import { NftBatch, NftConn } from '../../native/nftables/batch.js';
 import { TableDump } from '../../native/nftables/dump.js';
 import { bytesText } from '../../src/core/ip-text.js';
-import { NfnlBatchSocket } from '../../native/netlink/batch-socket.js';
-import { SetElementWriter, elementChange, type RawElement } from '../../native/nftables/set-elements.js';
+import { elementChange, type ElementChange, type RawElement } from '../../native/nftables/element.js';
 import { NftDriver } from '../../src/fw/nft/driver.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { FirewallLayout } from '../../src/fw/layout.js';
@@ -41,10 +40,16 @@ async function held(dump: TableDump, set: string): Promise<Held> {
 
 async function main(): Promise<void> {
   const scenario = process.argv[2];
-  const driver = new NftDriver(NftContext.open(), systemClock);
+  const driver = new NftDriver(new NftConn(), systemClock);
   await driver.reconcile(layout, []);
-  const sock = NfnlBatchSocket.open();
-  const writer = new SetElementWriter(sock, 'inet', 'f2b-fw');
+  const conn = new NftConn();
+  const writer = {
+    apply: (changes: readonly ElementChange[]): Promise<void> => {
+      const batch = new NftBatch();
+      for (const c of changes) batch.addElements({ family: 'inet', name: 'f2b-fw' }, c);
+      return conn.flush(batch);
+    },
+  };
   const dump = TableDump.open('inet', 'f2b-fw');
   const result: Record<string, unknown> = {};
   try {
@@ -93,7 +98,7 @@ async function main(): Promise<void> {
     }
   } finally {
     dump.close();
-    sock.close();
+    await conn.close();
     await driver.close();
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);

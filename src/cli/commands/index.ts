@@ -1,7 +1,7 @@
 /**
  * Every `f2b-fw` sub-command, in the order `--help` lists them: name and summary
  * here, the command itself loaded only when it runs, so `f2b-fw ping` never loads
- * the daemon, the store (better-sqlite3) or libnftables (koffi).
+ * the daemon, the store (better-sqlite3) or the netlink sockets (koffi).
  */
 import type { Command } from '../command.js';
 

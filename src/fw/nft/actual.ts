@@ -1,12 +1,14 @@
 /**
  * The actual kernel state of table `inet f2b-fw`, read over nfnetlink dumps
  * (native/nftables/dump.ts): chains, sets with their elements and remaining
- * times, rules with handles and comments, and whether the ownership marker is
- * there. libnftables is not used for reading: on 1.0.6 any listing of rules
- * makes it load every element of every set first.
+ * times, rules with handles, comments and canonical bodies (rule-body.ts),
+ * and whether the ownership marker is there.
  */
-import type { NftChain, NftRule, NftSet } from '../../../native/nftables/json.js';
-import { COUNTER_OBJECT, type DumpedElement, type TableDump } from '../../../native/nftables/dump.js';
+import type { DumpedElement, TableDump } from '../../../native/nftables/dump.js';
+import type { NftChain } from '../../../native/nftables/chain.js';
+import type { NftSet } from '../../../native/nftables/set.js';
+import { COUNTER_OBJECT } from '../../../native/nftables/counter.js';
+import { canonicalElements, canonicalExpressions } from '../../../native/nftables/rule-body.js';
 import { bytesText } from '../../core/ip-text.js';
 import { MARKER_NAME, TABLE, addrId } from './names.js';
 
@@ -18,14 +20,22 @@ export interface ActualState {
   readonly marked: boolean;
   readonly chains: ReadonlyMap<string, NftChain>;
   readonly sets: ReadonlyMap<string, NftSet>;
-  /** Every rule of the table, in listing order, with handles. */
-  readonly rules: readonly (NftRule & { readonly handle: number })[];
+  /** Every rule of the table, in listing order. */
+  readonly rules: readonly ActualRule[];
   /**
    * Set name → element identity (names.ts addrId: key bytes of an address in
    * a hash set, `addr/len` text in an interval set) → milliseconds left
    * (null = no timeout).
    */
   readonly elements: ReadonlyMap<string, ReadonlyMap<string, number | null>>;
+}
+
+/** A rule as the kernel holds it: chain, handle, comment, canonical body (rule-body.ts). */
+export interface ActualRule {
+  readonly chain: string;
+  readonly handle: number;
+  readonly comment?: string;
+  readonly body: string;
 }
 
 /** The state of a kernel without our table. */
@@ -93,19 +103,28 @@ export interface ReadOptions {
 export async function readActual(dump: TableDump, options: ReadOptions = {}): Promise<ActualState> {
   if (!(await dump.exists())) return ABSENT;
   const chains = new Map<string, NftChain>();
-  const rules: (NftRule & { handle: number })[] = [];
+  const rules: ActualRule[] = [];
   let marked = false;
+  const dumpedSets = await dump.sets();
   if (!options.elementsOnly) {
-    for (const c of await dump.chains()) chains.set(c.name, { family: TABLE.family, table: TABLE.name, ...c } as NftChain);
-    for (const r of await dump.rules()) rules.push({ family: TABLE.family, table: TABLE.name, ...r });
+    for (const c of await dump.chains()) {
+      chains.set(c.name, { table: TABLE, name: c.name, ...(c.type === undefined ? {} : { type: c.type }), ...(c.hook === undefined ? {} : { hook: c.hook }), ...(c.prio === undefined ? {} : { prio: c.prio }), ...(c.policy === undefined ? {} : { policy: c.policy }) });
+    }
+    // Anonymous sets (a rule's port list) are part of their rule's body.
+    const anon = new Map<string, string>();
+    for (const s of dumpedSets) if (s.anonymous) anon.set(s.name, canonicalElements(await dump.elements(s.name)));
+    for (const r of await dump.rules()) {
+      const body = r.exprs ? canonicalExpressions(r.exprs, (name) => anon.get(name)) : '';
+      rules.push({ chain: r.chain, handle: r.handle, ...(r.comment === undefined ? {} : { comment: r.comment }), body });
+    }
     marked = (await dump.objects()).some((o) => o.type === COUNTER_OBJECT && o.name === MARKER_NAME);
   }
   const sets = new Map<string, NftSet>();
   const elements = new Map<string, Map<string, number | null>>();
-  for (const s of await dump.sets()) {
+  for (const s of dumpedSets) {
     if (options.sets && !options.sets(s.name)) continue;
-    if (s.type === 'other') continue;
-    sets.set(s.name, { family: TABLE.family, table: TABLE.name, name: s.name, type: s.type, flags: s.flags, handle: s.handle });
+    if (s.type === 'other' || s.anonymous) continue;
+    sets.set(s.name, { table: TABLE, name: s.name, type: s.type, flags: s.flags });
     if (s.flags.includes('interval')) elements.set(s.name, intervalTexts(await dump.elements(s.name)));
     else elements.set(s.name, await hashElements(dump, s.name));
   }

@@ -1,11 +1,11 @@
 /**
  * Bans on their way into sets: each address classified once, the key bytes of
  * single addresses packed into one buffer (100,000 bans must not make 100,000
- * buffers), and turned into raw element changes or libnftables element texts.
+ * buffers), and turned into element changes: packed keys for the hash sets
+ * of single addresses, interval bounds for the sets of prefixes.
  */
-import { bytesText } from '../../core/ip-text.js';
-import type { ElementChange } from '../../../native/nftables/set-elements.js';
-import { addrId, addrKey, addrTarget, setName, singleAddrKeyInto } from './names.js';
+import { intervalChange, type ElementChange } from '../../../native/nftables/element.js';
+import { addrId, addrKey, addrTarget, netBounds, setName, singleAddrKeyInto } from './names.js';
 
 /** One ban: its set, where its key is in the slab (single addresses), its text (prefixes), seconds left. */
 export interface BanItem {
@@ -75,23 +75,17 @@ export class BanItems {
     }
   }
 
-  /** True when some item is a prefix (interval set: libnftables territory). */
-  get hasPrefix(): boolean {
-    return this.items.some((i) => i.net);
-  }
-
   /** Identity of an item as in ActualState.elements (names.ts addrId). */
   id(i: BanItem): string {
     return i.net ? (i.text as string) : addrId(this.slab.subarray(i.at, i.at + i.keyLen));
   }
 
-  /** Element text of an item, as libnftables takes it. */
-  text(i: BanItem): string {
-    return i.text ?? bytesText(this.slab.subarray(i.at, i.at + i.keyLen));
-  }
-
-  /** A raw element change of single-address items of one set (timeouts from `left` for an add). */
+  /** The element change of items of one set (timeouts from `left` for an add): interval bounds for prefixes. */
   change(op: 'add' | 'delete', set: string, group: readonly BanItem[]): ElementChange {
+    if (group[0]?.net) {
+      const keyLen = (group[0].text as string).includes(':') ? 16 : 4;
+      return intervalChange(op, set, keyLen, group.map((i) => ({ ...netBounds(i.text as string), timeoutMs: i.left === null ? null : i.left * 1000 })));
+    }
     const keyLen = group[0]?.keyLen ?? 4;
     const keys = Buffer.allocUnsafe(keyLen * group.length);
     for (let j = 0; j < group.length; j++) {

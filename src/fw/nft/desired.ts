@@ -4,14 +4,17 @@
  */
 import type { Ban } from '../../core/records.js';
 import type { FirewallLayout, Hook, JailFirewall, Protocol } from '../layout.js';
-import type { NftChain, NftExpr, NftRule, NftSet } from '../../../native/nftables/json.js';
-import { baseChain } from '../../../native/nftables/chain.js';
-import { addressSet } from '../../../native/nftables/set.js';
+import { baseChain, type NftChain } from '../../../native/nftables/chain.js';
+import { addressSet, type NftSet } from '../../../native/nftables/set.js';
 import { NFT_MAX_TIMEOUT_S } from '../../../native/nftables/element.js';
-import {
-  DROP, REJECT_PORT_UNREACHABLE, REJECT_TCP_RESET, matchDport, matchL4proto, matchSaddrInSet, rule,
-} from '../../../native/nftables/rule.js';
+import type { NftRule, RuleBody, RuleMatch, RuleVerdict } from '../../../native/nftables/rule.js';
+import { ruleBody } from '../../../native/nftables/rule-body.js';
 import { JAIL_SETS, TABLE, elementId, ruleComment, setName } from './names.js';
+
+/** A rule we want, with its canonical body (rule-body.ts) to compare with the kernel's copy. */
+export interface WantedRule extends NftRule {
+  readonly body: string;
+}
 
 /** A wanted element: seconds of timeout left, or null for permanent. */
 export type WantedTimeout = number | null;
@@ -21,7 +24,7 @@ export interface DesiredState {
   readonly chains: ReadonlyMap<string, NftChain>;
   readonly sets: ReadonlyMap<string, NftSet>;
   /** Keyed by `chain\ncomment`. */
-  readonly rules: ReadonlyMap<string, NftRule>;
+  readonly rules: ReadonlyMap<string, WantedRule>;
   /** Set name → element identity (names.ts addrId) → timeout in whole seconds. */
   readonly elements: ReadonlyMap<string, ReadonlyMap<string, WantedTimeout>>;
   /** Set name → the jail's maxelem. */
@@ -56,26 +59,29 @@ export function ruleKey(chain: string, comment: string): string {
   return `${chain}\n${comment}`;
 }
 
-/** The verdict statements for one protocol (undefined = every protocol). */
-function verdictFor(jail: JailFirewall, protocol: Protocol | undefined): NftExpr {
-  if (jail.verdict === 'drop') return DROP;
-  return protocol === 'tcp' ? REJECT_TCP_RESET : REJECT_PORT_UNREACHABLE;
+/** The verdict for one protocol. */
+function verdictFor(jail: JailFirewall, protocol: Protocol): RuleVerdict {
+  if (jail.verdict === 'drop') return 'drop';
+  return protocol === 'tcp' ? 'reject-tcp-reset' : 'reject-port-unreachable';
 }
 
 /**
- * The match+verdict expression lists of one jail on one hook for one set.
- * Ports are matched per protocol; in forward and prerouting on the pre-DNAT
- * port (`ct original proto-dst`), in input on the packet's port.
+ * The rule bodies of one jail on one hook for one set. Ports are matched per
+ * protocol; in forward and prerouting on the pre-DNAT port (`ct original
+ * proto-dst`), in input on the packet's port.
  */
-function jailExprs(jail: JailFirewall, hook: Hook, set: string, version: 4 | 6): NftExpr[][] {
-  const saddr = matchSaddrInSet(version, set);
+function jailBodies(jail: JailFirewall, hook: Hook, set: string, version: 4 | 6): RuleBody[] {
+  const saddr: RuleMatch = { kind: 'saddr', version, set };
   if (jail.ports === 'all') {
-    if (jail.verdict === 'drop') return [[saddr, DROP]];
-    const notTcp: NftExpr = { match: { op: '!=', left: { meta: { key: 'l4proto' } }, right: 'tcp' } };
-    return [[matchL4proto(['tcp']), saddr, REJECT_TCP_RESET], [notTcp, saddr, REJECT_PORT_UNREACHABLE]];
+    if (jail.verdict === 'drop') return [{ matches: [saddr], verdict: 'drop' }];
+    return [
+      { matches: [{ kind: 'l4proto', proto: 'tcp' }, saddr], verdict: 'reject-tcp-reset' },
+      { matches: [{ kind: 'l4proto', proto: 'tcp', negate: true }, saddr], verdict: 'reject-port-unreachable' },
+    ];
   }
   const where = hook === 'input' ? 'transport' : 'original';
-  return jail.protocols.map((p) => [matchL4proto([p]), matchDport(where, jail.ports as Exclude<typeof jail.ports, 'all'>), saddr, verdictFor(jail, p)]);
+  const ports = jail.ports;
+  return jail.protocols.map((p) => ({ matches: [{ kind: 'l4proto', proto: p }, { kind: 'dport', where, ports }, saddr], verdict: verdictFor(jail, p) }));
 }
 
 /**
@@ -94,7 +100,7 @@ export function timeoutLeft(ban: Ban, now: number): WantedTimeout | undefined {
 export function desiredState(layout: FirewallLayout, bans: readonly Ban[], now: number): DesiredState {
   const chains = new Map<string, NftChain>();
   const sets = new Map<string, NftSet>();
-  const rules = new Map<string, NftRule>();
+  const rules = new Map<string, WantedRule>();
   const elements = new Map<string, Map<string, WantedTimeout>>();
   const limits = new Map<string, number>();
   const invalid: Ban[] = [];
@@ -108,9 +114,10 @@ export function desiredState(layout: FirewallLayout, bans: readonly Ban[], now: 
       elements.set(name, new Map());
       limits.set(name, jail.maxelem);
       for (const hook of jail.hooks) {
-        for (const expr of jailExprs(jail, hook, name, version)) {
-          const comment = ruleComment(jail.name, hook, expr);
-          rules.set(ruleKey(hook, comment), rule(TABLE, hook, expr, comment));
+        for (const body of jailBodies(jail, hook, name, version)) {
+          const comment = ruleComment(jail.name, hook, body);
+          const r: NftRule = { table: TABLE, chain: hook, comment, ...body };
+          rules.set(ruleKey(hook, comment), { ...r, body: ruleBody(r) });
         }
       }
     }

@@ -1,20 +1,22 @@
 /**
  * Reconcile: compares the desired with the actual state of table
- * `inet f2b-fw` and produces the printable Plan together with the commands
- * that apply it as one transaction. Only objects f2b-fw owns are touched:
- * our base chains, sets named `<jail>-v4…`, rules with our comment prefix.
+ * `inet f2b-fw` and produces the printable Plan together with the batch
+ * (native/nftables/batch.ts) that applies it as one transaction. Only
+ * objects f2b-fw owns are touched: our base chains, sets named `<jail>-v4…`,
+ * rules with our comment prefix — and anything else found in our chains.
  */
 import { KernelError } from '../../core/errors.js';
 import type { Plan, PlanChange } from '../plan.js';
-import type { NftChain, NftCommand, NftRule, NftSet } from '../../../native/nftables/json.js';
-import { addChain, deleteChain, flushChain } from '../../../native/nftables/chain.js';
-import { addSet, deleteSet } from '../../../native/nftables/set.js';
-import { addRule, deleteRule } from '../../../native/nftables/rule.js';
-import { addCounter, addTable, markerCounter } from '../../../native/nftables/table.js';
-import { addElements, element, refreshElements, removeElements } from '../../../native/nftables/element.js';
+import { NftBatch } from '../../../native/nftables/batch.js';
+import { delChain, flushChain, newChain, type NftChain } from '../../../native/nftables/chain.js';
+import { delSet, type NftSet } from '../../../native/nftables/set.js';
+import { delRule } from '../../../native/nftables/rule.js';
+import { newTable } from '../../../native/nftables/table.js';
+import { newCounter } from '../../../native/nftables/counter.js';
+import { intervalChange, type ElementChange } from '../../../native/nftables/element.js';
 import type { ActualState } from './actual.js';
 import { ruleKey, type DesiredState, type WantedTimeout } from './desired.js';
-import { MARKER_COMMENT, MARKER_NAME, TABLE, idText, parseSetName, ruleJail } from './names.js';
+import { MARKER_COMMENT, MARKER_NAME, TABLE, idText, netBounds, parseSetName, ruleJail } from './names.js';
 
 /**
  * A remaining time this close to the wanted one counts as equal: seconds, or
@@ -27,10 +29,23 @@ export const TIMEOUT_SLACK_RATIO = 0.01;
 /** Hooks whose base chains f2b-fw owns in its table. */
 const OWN_CHAINS = new Set(['input', 'forward', 'prerouting']);
 
-/** A plan and the commands that carry it out. */
+/** A plan and the batch that carries it out (empty when nothing is to do). */
 export interface ReconcileResult {
   readonly plan: Plan;
-  readonly commands: readonly NftCommand[];
+  readonly batch: NftBatch;
+}
+
+/** One step of the batch, queued by category and added in the order the kernel needs. */
+type Step = (b: NftBatch) => unknown;
+
+/** Element identities of one set with timeouts in seconds, as one element change (ms). */
+function changeOf(op: 'add' | 'delete', set: NftSet, items: readonly (readonly [string, WantedTimeout])[]): ElementChange {
+  const keyLen = set.type === 'ipv4_addr' ? 4 : 16;
+  const ms = (t: WantedTimeout): number | null => (op === 'add' && t !== null ? t * 1000 : null);
+  if (set.flags.includes('interval')) return intervalChange(op, set.name, keyLen, items.map(([id, t]) => ({ ...netBounds(id), timeoutMs: ms(t) })));
+  const keys = Buffer.alloc(keyLen * items.length);
+  items.forEach(([id], i) => keys.write(id, i * keyLen, 'latin1'));
+  return { op, set: set.name, keyLen, keys, ...(op === 'add' ? { timeoutsMs: items.map(([, t]) => ms(t)) } : {}) };
 }
 
 const T = `${TABLE.family} ${TABLE.name}`;
@@ -49,7 +64,7 @@ function chainDifferences(want: NftChain, found: NftChain): string[] {
 }
 
 function sameSet(a: NftSet, b: NftSet): boolean {
-  return a.type === b.type && [...(a.flags ?? [])].sort().join() === [...(b.flags ?? [])].sort().join();
+  return a.type === b.type && [...a.flags].sort().join() === [...b.flags].sort().join();
 }
 
 /** `wanted` in seconds, `actualMs` as the kernel reports it, in milliseconds. */
@@ -71,17 +86,17 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
     );
   }
   const changes: PlanChange[] = [];
-  const head: NftCommand[] = [];
-  const ruleDeletes: NftCommand[] = [];
-  const setDeletes: NftCommand[] = [];
-  const chainDeletes: NftCommand[] = [];
-  const creates: NftCommand[] = [];
-  const ruleAdds: NftCommand[] = [];
-  const elementCmds: NftCommand[] = [];
+  const head: Step[] = [];
+  const ruleDeletes: Step[] = [];
+  const setDeletes: Step[] = [];
+  const chainDeletes: Step[] = [];
+  const creates: Step[] = [];
+  const ruleAdds: Step[] = [];
+  const elementSteps: Step[] = [];
 
   if (!actual.exists) changes.push({ action: 'create', kind: 'table', object: `${T}`, reason: 'missing' });
   if (!actual.marked) {
-    head.push(addTable(TABLE), addCounter(markerCounter(TABLE, MARKER_NAME, MARKER_COMMENT)));
+    head.push((b) => b.add(() => [newTable(TABLE), newCounter({ table: TABLE, name: MARKER_NAME, comment: MARKER_COMMENT })]));
     if (actual.exists) {
       changes.push({
         action: 'create', kind: 'marker', object: `${T} ${MARKER_NAME}`,
@@ -96,10 +111,10 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
     if (!OWN_CHAINS.has(name)) continue;
     const want = desired.chains.get(name);
     if (want && sameChain(want, chain)) continue;
-    chainDeletes.push(flushChain(chain), deleteChain(chain));
+    chainDeletes.push((b) => b.add(() => [flushChain(chain), delChain(chain)]));
     if (want) {
       replacedChains.add(name);
-      creates.push(addChain(want));
+      creates.push((b) => b.add(() => newChain(want)));
       changes.push({ action: 'replace', kind: 'chain', object: `${T} ${name}`, reason: `changed by someone else: ${chainDifferences(want, chain).join(', ')}` });
     } else {
       changes.push({ action: 'delete', kind: 'chain', object: `${T} ${name}`, reason: 'no jail uses this hook' });
@@ -107,7 +122,7 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
   }
   for (const [name, chain] of desired.chains) {
     if (!actual.chains.has(name)) {
-      creates.push(addChain(chain));
+      creates.push((b) => b.add(() => newChain(chain)));
       changes.push({ action: 'create', kind: 'chain', object: `${T} ${name}`, reason: 'missing' });
     }
   }
@@ -119,10 +134,10 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
     if (!parsed) continue;
     const want = desired.sets.get(name);
     if (want && sameSet(want, set)) continue;
-    setDeletes.push(deleteSet(set));
+    setDeletes.push((b) => b.add(() => delSet(TABLE, set.name)));
     if (want) {
       replacedSets.add(name);
-      creates.push(addSet(want));
+      creates.push((b) => b.addSet(want));
       changes.push({ action: 'replace', kind: 'set', object: `${T} ${name}`, reason: 'type or flags changed' });
     } else {
       changes.push({ action: 'delete', kind: 'set', object: `${T} ${name}`, reason: `jail ${parsed.jail} not in config` });
@@ -130,7 +145,7 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
   }
   for (const [name, set] of desired.sets) {
     if (!actual.sets.has(name)) {
-      creates.push(addSet(set));
+      creates.push((b) => b.addSet(set));
       changes.push({ action: 'create', kind: 'set', object: `${T} ${name}`, reason: 'missing' });
     }
   }
@@ -143,7 +158,7 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
     const jail = ruleJail(r.comment);
     if (jail === undefined || r.comment === undefined) {
       // Our chains hold our rules only: anything else (an `accept` inserted before our drops) would bypass bans.
-      if (!replacedChains.has(r.chain)) ruleDeletes.push(deleteRule(r));
+      if (!replacedChains.has(r.chain)) ruleDeletes.push((b) => b.add(() => delRule(TABLE, r.chain, r.handle)));
       changes.push({
         action: 'delete', kind: 'rule', object: `${T} ${r.chain} handle ${r.handle}${r.comment === undefined ? '' : ` "${r.comment}"`}`,
         reason: 'not put there by f2b-fw (a rule without our comment in our chain)',
@@ -151,14 +166,19 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
       continue;
     }
     const key = ruleKey(r.chain, r.comment);
-    const wanted = desired.rules.has(key);
+    const want = desired.rules.get(key);
+    const wanted = want !== undefined;
     const gone = replacedChains.has(r.chain) || jailsOfReplacedSets.has(jail);
-    if (wanted && !kept.has(key) && !gone) {
+    // Our comment on someone else's body (`nft replace rule … accept comment "f2b-fw …"`) is not our rule.
+    const changedBody = wanted && r.body !== want.body;
+    if (wanted && !kept.has(key) && !gone && !changedBody) {
       kept.add(key);
       continue;
     }
-    if (!replacedChains.has(r.chain)) ruleDeletes.push(deleteRule(r));
-    if (!wanted) {
+    if (!replacedChains.has(r.chain)) ruleDeletes.push((b) => b.add(() => delRule(TABLE, r.chain, r.handle)));
+    if (changedBody && !gone) {
+      changes.push({ action: 'delete', kind: 'rule', object: `${T} ${r.chain} handle ${r.handle} "${r.comment}"`, reason: 'its body was changed by someone else (our comment, other matches or verdict)' });
+    } else if (!wanted) {
       const why = desired.sets.has(`${jail}-v4`) ? 'ports, protocol or verdict changed' : `jail ${jail} not in config`;
       changes.push({ action: 'delete', kind: 'rule', object: `${T} ${r.chain} "${r.comment}"`, reason: why });
     } else if (kept.has(key)) {
@@ -167,41 +187,43 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
   }
   for (const [key, r] of desired.rules) {
     if (kept.has(key)) continue;
-    ruleAdds.push(addRule(r as NftRule));
+    ruleAdds.push((b) => b.addRule(r));
     changes.push({ action: 'create', kind: 'rule', object: `${T} ${r.chain} "${r.comment}"`, reason: 'missing' });
   }
 
   // Elements, compared by identity (key bytes for addresses): only changes are turned into text.
   for (const [name, wanted] of desired.elements) {
     const set = desired.sets.get(name) as NftSet;
-    const kind = set.flags?.includes('interval') ? 'net' : 'addr';
+    const kind = set.flags.includes('interval') ? 'net' : 'addr';
     const have = replacedSets.has(name) ? new Map<string, number | null>() : actual.elements.get(name) ?? new Map<string, number | null>();
-    const add = [];
-    const refresh = [];
+    const add: [string, WantedTimeout][] = [];
+    const refresh: [string, WantedTimeout][] = [];
     let present = 0;
     for (const [id, timeout] of wanted) {
       const cur = have.get(id);
       if (cur === undefined && !have.has(id)) {
-        const addr = idText(id, kind);
-        add.push(element(addr, timeout));
-        changes.push({ action: 'add', kind: 'element', object: `${T} ${name} ${addr}`, reason: 'banned' });
+        add.push([id, timeout]);
+        changes.push({ action: 'add', kind: 'element', object: `${T} ${name} ${idText(id, kind)}`, reason: 'banned' });
         continue;
       }
       present++;
       if (!timeoutMatches(timeout, cur ?? null)) {
-        const addr = idText(id, kind);
-        refresh.push(element(addr, timeout));
-        changes.push({ action: 'refresh', kind: 'element', object: `${T} ${name} ${addr}`, reason: 'timeout differs' });
+        refresh.push([id, timeout]);
+        changes.push({ action: 'refresh', kind: 'element', object: `${T} ${name} ${idText(id, kind)}`, reason: 'timeout differs' });
       }
     }
-    const remove = present === have.size ? [] : [...have.keys()].filter((id) => !wanted.has(id)).map((id) => idText(id, kind));
-    for (const a of remove) changes.push({ action: 'remove', kind: 'element', object: `${T} ${name} ${a}`, reason: 'not banned' });
-    // Elements may time out between reading and applying: the add-first forms never fail on absence.
-    if (remove.length) elementCmds.push(...removeElements(set, remove));
-    if (refresh.length) elementCmds.push(...refreshElements(set, refresh));
-    if (add.length) elementCmds.push(addElements(set, add));
+    const remove = present === have.size ? [] : [...have.keys()].filter((id) => !wanted.has(id)).map((id): [string, WantedTimeout] => [id, null]);
+    for (const [id] of remove) changes.push({ action: 'remove', kind: 'element', object: `${T} ${name} ${idText(id, kind)}`, reason: 'not banned' });
+    // Elements may time out between reading and applying: add first, so a delete never fails on absence;
+    // a refresh is add, delete, add (a plain add keeps the old timeout on older kernels).
+    const steps: ElementChange[] = [];
+    if (remove.length) steps.push(changeOf('add', set, remove), changeOf('delete', set, remove));
+    if (refresh.length) steps.push(changeOf('add', set, refresh), changeOf('delete', set, refresh), changeOf('add', set, refresh));
+    if (add.length) steps.push(changeOf('add', set, add));
+    for (const c of steps) elementSteps.push((b) => b.addElements(TABLE, c));
   }
 
-  const commands = changes.length === 0 ? [] : [...head, ...ruleDeletes, ...chainDeletes, ...setDeletes, ...creates, ...ruleAdds, ...elementCmds];
-  return { plan: { changes }, commands };
+  const batch = new NftBatch();
+  if (changes.length > 0) for (const step of [...head, ...ruleDeletes, ...chainDeletes, ...setDeletes, ...creates, ...ruleAdds, ...elementSteps]) step(batch);
+  return { plan: { changes }, batch };
 }

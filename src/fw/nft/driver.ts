@@ -1,7 +1,8 @@
 /**
  * The nftables firewall driver: bans are elements of per-jail sets in table
- * `inet f2b-fw` with kernel timeouts; every call is one libnftables
- * transaction on the shared context.
+ * `inet f2b-fw` with kernel timeouts. Every change — reconcile, bans, unbans,
+ * prefixes — is one NftBatch flushed through one NftConn (native/nftables/
+ * batch.ts) as one transaction; reads are nfnetlink dumps.
  */
 import { NFTABLES_CAPABILITIES } from '../capabilities.js';
 import type { Clock } from '../../core/clock.js';
@@ -10,16 +11,12 @@ import type { BanKey, BanOutcome, FirewallDriver, ReconcileOptions, SetFull } fr
 import { SetCapacity, type SetFill } from '../capacity.js';
 import type { FirewallLayout } from '../layout.js';
 import type { Plan } from '../plan.js';
-import type { NftContext } from '../../../native/nftables/context.js';
-import type { NftCommand, NftElem } from '../../../native/nftables/json.js';
-import { NftBatch } from '../../../native/nftables/batch.js';
-import { addElements, element, refreshElements, removeElements } from '../../../native/nftables/element.js';
-import { flushSet, setRef } from '../../../native/nftables/set.js';
+import { GenerationChanged, NftBatch, NftConn } from '../../../native/nftables/batch.js';
+import { flushSet } from '../../../native/nftables/set.js';
+import type { ElementChange } from '../../../native/nftables/element.js';
 import { readActual, type ActualState } from './actual.js';
 import { TableDump } from '../../../native/nftables/dump.js';
-import { NfnlBatchSocket } from '../../../native/netlink/batch-socket.js';
 import { ownCommit } from '../../../native/netlink/ruleset-watch.js';
-import { SetElementWriter, type ElementChange } from '../../../native/nftables/set-elements.js';
 import { BanItems } from './ban-items.js';
 import { kernelRefreshesOnAdd } from './probe.js';
 import { desiredState, timeoutLeft } from './desired.js';
@@ -59,24 +56,22 @@ function bySet<T>(items: readonly T[], setOf: (t: T) => string): Map<string, T[]
 export class NftDriver implements FirewallDriver {
   readonly name = 'nftables';
   readonly capabilities = NFTABLES_CAPABILITIES;
-  private readonly ctx: NftContext;
+  private readonly conn: NftConn;
   private readonly clock: Clock;
   private dump: TableDump | undefined;
-  private writer: SetElementWriter | undefined;
-  private batchSocket: NfnlBatchSocket | undefined;
   private refreshProbe: Promise<boolean> | undefined;
   private readonly capacity = new SetCapacity();
   /** Set by a reconcile that committed: the table is ours even if its marker goes missing later. */
   private builtTable = false;
 
   /**
-   * `ctx` is the shared libnftables context (NftContext.open()) that writes;
-   * `clock` dates timeouts; `options.dump` reads the table back (default: a
-   * netlink socket opened on first use, in this process's network namespace);
+   * `conn` writes (its netlink socket opens on first use, in this process's
+   * network namespace); `clock` dates timeouts; `options.dump` reads the
+   * table back (default: a netlink socket opened on first use);
    * `options.refreshByAdd` skips the kernel probe (tests of both paths).
    */
-  constructor(ctx: NftContext, clock: Clock, options: { readonly dump?: TableDump; readonly refreshByAdd?: boolean } = {}) {
-    this.ctx = ctx;
+  constructor(conn: NftConn, clock: Clock, options: { readonly dump?: TableDump; readonly refreshByAdd?: boolean } = {}) {
+    this.conn = conn;
     this.clock = clock;
     this.dump = options.dump;
     if (options.refreshByAdd !== undefined) this.refreshProbe = Promise.resolve(options.refreshByAdd);
@@ -87,32 +82,37 @@ export class NftDriver implements FirewallDriver {
     return this.dump;
   }
 
-  /**
-   * Applies element changes of plain hash sets as one raw nfnetlink batch,
-   * in the libnftables queue so the order of calls is kept.
-   */
-  private applyRaw(changes: readonly ElementChange[]): Promise<void> {
-    return this.ctx.exclusive(() => {
-      if (!this.writer) {
-        this.batchSocket = NfnlBatchSocket.open();
-        this.writer = new SetElementWriter(this.batchSocket, TABLE.family, TABLE.name);
-      }
-      return this.writer.apply(changes);
-    });
+  /** Flushes element changes as one batch (watchers step aside for big ones, see ownCommit). */
+  private applyElements(changes: readonly ElementChange[]): Promise<void> {
+    const batch = new NftBatch();
+    for (const c of changes) batch.addElements(TABLE, c);
+    return ownCommit(batch.elements, () => this.conn.flush(batch));
   }
 
   /**
    * See FirewallDriver.reconcile: one transaction, plan returned (also on dry
-   * run). The ruleset generation is read before the dump and after the
-   * commit: if anything but our one transaction moved it, someone changed the
-   * ruleset while we planned, and the reconcile is planned and applied again
-   * from a fresh read (RECONCILE_ATTEMPTS in all) rather than trusted.
+   * run). The ruleset generation is read before the dump and the batch
+   * carries it (NFNL_BATCH_GENID): if anything changed the ruleset since, the
+   * kernel refuses the batch (GenerationChanged) and the reconcile is read,
+   * planned and sent again (RECONCILE_ATTEMPTS in all) instead of
+   * overwriting that change. The generation read after the commit must be
+   * ours plus one, or the next attempt looks again. Our own writes wait in
+   * the connection's queue meanwhile.
    */
   async reconcile(layout: FirewallLayout, bans: readonly Ban[], options: ReconcileOptions = {}): Promise<Plan> {
     let plan: Plan | undefined;
     for (let attempt = 1; attempt <= RECONCILE_ATTEMPTS; attempt++) {
-      const before = await this.tableDump().generation();
-      const r = await this.reconcileOnce(layout, bans, options);
+      let r: { plan: Plan; committed: boolean };
+      let before: number | undefined;
+      try {
+        r = await this.conn.exclusive(async (send) => {
+          before = await this.tableDump().generation();
+          return this.reconcileOnce(layout, bans, options, (batch) => send(batch, before));
+        });
+      } catch (e) {
+        if (e instanceof GenerationChanged && attempt < RECONCILE_ATTEMPTS) continue;
+        throw e;
+      }
       // Every attempt's changes were made: the plan lists them all.
       plan = plan ? { ...r.plan, changes: [...plan.changes, ...r.plan.changes] } : r.plan;
       if (options.dryRun) return plan;
@@ -122,17 +122,18 @@ export class NftDriver implements FirewallDriver {
     return plan!;
   }
 
-  private async reconcileOnce(layout: FirewallLayout, bans: readonly Ban[], options: ReconcileOptions): Promise<{ plan: Plan; committed: boolean }> {
+  private async reconcileOnce(layout: FirewallLayout, bans: readonly Ban[], options: ReconcileOptions,
+    send: (batch: NftBatch) => Promise<void>): Promise<{ plan: Plan; committed: boolean }> {
     const actual = await readActual(this.tableDump());
     // Remaining times in the listing are as of its end: date the desired ones the same way.
     const desired = desiredState(layout, bans, this.clock.now());
-    const { plan, commands } = reconcilePlan(desired, actual, options.force, this.builtTable && actual.exists);
-    if (!options.dryRun && commands.length > 0) await this.ctx.run(commands);
+    const { plan, batch } = reconcilePlan(desired, actual, options.force, this.builtTable && actual.exists);
+    if (!options.dryRun && batch.size > 0) await send(batch);
     if (!options.dryRun) this.builtTable = true;
     if (!options.dryRun) for (const [name, limit] of desired.limits) this.capacity.reset(name, desired.elements.get(name)!.size, limit);
     const full = [...desired.overflow].map(([jail, skipped]) => ({ jail, skipped, maxelem: layout.jails.find((j) => j.name === jail)!.maxelem }));
     const invalid = desired.invalid.slice(0, 10).map((b) => ({ jail: b.jail, addr: b.addr }));
-    return { plan: { ...plan, ...(full.length > 0 ? { full } : {}), ...(invalid.length > 0 ? { invalid } : {}) }, committed: !options.dryRun && commands.length > 0 };
+    return { plan: { ...plan, ...(full.length > 0 ? { full } : {}), ...(invalid.length > 0 ? { invalid } : {}) }, committed: !options.dryRun && batch.size > 0 };
   }
 
   /**
@@ -142,9 +143,7 @@ export class NftDriver implements FirewallDriver {
    * address cannot fail the delete — and a batch of BULK_BAN or more first
    * reads the target sets so that new addresses are only added. Prefixes
    * (interval sets) always take add, delete, add. Expired bans are skipped.
-   * The jails' sets must exist (reconcile first). A call that only touches
-   * single addresses (hash sets) is written as a raw nfnetlink batch; one with
-   * a prefix goes through libnftables — one transaction either way.
+   * The jails' sets must exist (reconcile first). One transaction.
    */
   async ban(bans: readonly Ban[]): Promise<BanOutcome> {
     const now = this.clock.now();
@@ -157,26 +156,17 @@ export class NftDriver implements FirewallDriver {
     const present = !addRefreshes && items.length >= BULK_BAN
       ? (await readActual(this.tableDump(), { elementsOnly: true, sets: (n) => groups.has(n) })).elements
       : undefined;
-    const raw = !parsed.hasPrefix;
-    const batch = new NftBatch();
     const changes: ElementChange[] = [];
     for (const [name, all] of groups) {
-      const set = setRef(TABLE, name);
       const have = present?.get(name);
       const group = await this.admit(name, all, have && ((g) => !have.has(parsed.id(g))), now, full);
       const addOnly = addRefreshes && !group[0]?.net;
       const fresh = addOnly ? group : have ? group.filter((g) => !have.has(parsed.id(g))) : [];
       const known = addOnly ? [] : have ? group.filter((g) => have.has(parsed.id(g))) : group;
-      if (raw) {
-        if (fresh.length) changes.push(parsed.change('add', name, fresh));
-        if (known.length) changes.push(parsed.change('add', name, known), parsed.change('delete', name, known), parsed.change('add', name, known));
-        continue;
-      }
-      const elemsOf = (g: typeof group): NftElem[] => g.map((i) => element(parsed.text(i), i.left));
-      if (fresh.length) batch.push(addElements(set, elemsOf(fresh)));
-      if (known.length) batch.push(...refreshElements(set, elemsOf(known)));
+      if (fresh.length) changes.push(parsed.change('add', name, fresh));
+      if (known.length) changes.push(parsed.change('add', name, known), parsed.change('delete', name, known), parsed.change('add', name, known));
     }
-    await ownCommit(items.length, () => (raw ? this.applyRaw(changes) : batch.flush(this.ctx).then(() => undefined)));
+    await this.applyElements(changes);
     return { full };
   }
 
@@ -210,43 +200,30 @@ export class NftDriver implements FirewallDriver {
 
   /** Whether a plain add refreshes timeouts on this kernel (probed on first use; a failed probe is retried later). */
   private async addRefreshes(): Promise<boolean> {
-    this.refreshProbe ??= kernelRefreshesOnAdd(this.ctx, this.tableDump()).catch(() => {
+    this.refreshProbe ??= kernelRefreshesOnAdd(this.conn, this.tableDump()).catch(() => {
       this.refreshProbe = undefined;
       return false;
     });
     return this.refreshProbe;
   }
 
-  /**
-   * Removes bans; absent ones are not an error. Only single addresses: a raw
-   * nfnetlink batch (add, then delete); with a prefix, libnftables.
-   */
+  /** Removes bans (add, then delete: absent ones are not an error), one transaction. */
   async unban(keys: readonly BanKey[]): Promise<void> {
     const parsed = new BanItems(keys, () => null);
     if (parsed.items.length === 0) return;
     const groups = bySet(parsed.items, (i) => i.set);
     for (const [name, group] of groups) this.capacity.released(name, group.length);
-    if (!parsed.hasPrefix) {
-      const changes: ElementChange[] = [];
-      for (const [name, group] of groups) {
-        const add = parsed.change('add', name, group);
-        changes.push(add, { ...add, op: 'delete' });
-      }
-      await ownCommit(parsed.items.length, () => this.applyRaw(changes));
-      return;
-    }
-    const batch = new NftBatch();
-    for (const [name, group] of groups) {
-      batch.push(...removeElements(setRef(TABLE, name), group.map((g) => parsed.text(g))));
-    }
-    await batch.flush(this.ctx);
+    const changes: ElementChange[] = [];
+    for (const [name, group] of groups) changes.push(parsed.change('add', name, group), parsed.change('delete', name, group));
+    await this.applyElements(changes);
   }
 
   /** Flushes the four sets of one jail in one transaction. */
   async unbanAll(jail: string): Promise<void> {
     const names = JAIL_SETS.map(({ version, kind }) => setName(jail, version, kind));
-    const commands: NftCommand[] = names.map((n) => flushSet(setRef(TABLE, n)));
-    await this.ctx.run(commands);
+    const batch = new NftBatch();
+    for (const n of names) batch.add(() => flushSet(TABLE, n));
+    await this.conn.flush(batch);
     for (const n of names) this.capacity.emptied(n);
   }
 
@@ -259,10 +236,9 @@ export class NftDriver implements FirewallDriver {
     return bansOf(actual, this.clock.now());
   }
 
-  /** Frees the libnftables context and the netlink socket. */
+  /** Closes the netlink sockets (after queued writes). */
   async close(): Promise<void> {
     this.dump?.close();
-    await this.ctx.close();
-    this.batchSocket?.close();
+    await this.conn.close();
   }
 }

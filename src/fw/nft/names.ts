@@ -6,10 +6,12 @@ import { createHash } from 'node:crypto';
 import { DEFAULTS } from '../../core/defaults.js';
 import { F2bError } from '../../core/errors.js';
 import { table } from '../../../native/nftables/table.js';
-import type { NftExpr, NftTable } from '../../../native/nftables/json.js';
+import type { NftTable } from '../../../native/nftables/family.js';
 import type { IpVersion } from '../../../native/nftables/set.js';
+import type { RuleBody } from '../../../native/nftables/rule.js';
+import { prefixBounds, type IntervalBounds } from '../../../native/nftables/element.js';
 import { bytesText, ipv6Hextets } from '../../core/ip-text.js';
-import { canonicalText } from '../../core/address.js';
+import { addressBytes, canonicalText } from '../../core/address.js';
 
 /** The one table f2b-fw owns. */
 export const TABLE: NftTable = table(DEFAULTS.family, DEFAULTS.table);
@@ -43,11 +45,12 @@ export function parseSetName(name: string): { jail: string; version: IpVersion; 
 }
 
 /**
- * The comment of a rule: jail, hook, and a digest of chain + expressions, so
- * a changed rule (ports, protocol, verdict) no longer matches and is replaced.
+ * The comment of a rule: jail, hook, and a digest of chain + body, so a rule
+ * changed in the configuration (ports, protocol, verdict) no longer matches
+ * and is replaced.
  */
-export function ruleComment(jail: string, chain: string, expr: readonly NftExpr[]): string {
-  const digest = createHash('sha256').update(JSON.stringify([chain, expr])).digest('hex').slice(0, 12);
+export function ruleComment(jail: string, chain: string, body: RuleBody): string {
+  const digest = createHash('sha256').update(JSON.stringify([chain, body])).digest('hex').slice(0, 12);
   return `${RULE_PREFIX}${jail} ${chain} ${digest}`;
 }
 
@@ -200,6 +203,14 @@ export function elementId(addr: string): { readonly version: IpVersion; readonly
   if (fast) return { version: fast.version, kind: 'addr', id: addrId(fast.key) };
   const t = addrTarget(addr);
   return { version: t.version, kind: t.kind, id: t.kind === 'addr' ? addrId(addrKey(t)) : t.text };
+}
+
+/** The interval bounds of a canonical prefix text (`198.51.100.0/24`, the identity of an interval-set element). */
+export function netBounds(text: string): IntervalBounds {
+  const slash = text.indexOf('/');
+  const addr = addressBytes(slash < 0 ? text : text.slice(0, slash));
+  if (!addr) throw new F2bError('bad-address', `not an IP prefix: ${JSON.stringify(text)}`);
+  return prefixBounds(addr, slash < 0 ? addr.length * 8 : Number(text.slice(slash + 1)));
 }
 
 /** Readable text of an element identity (see addrId) in a set of `kind`. */
