@@ -2,8 +2,9 @@
  * CLI start-up: `f2b-fw ping`, `status`, `status JAIL` and `ban JAIL IP` as whole
  * processes against a real daemon (its own network namespace, nftables), timed
  * by hyperfine (Debian's package, installed here if missing), next to `node -e 0`
- * (Node's own start-up, the floor). Wall time and the process's user CPU time:
- * on a shared machine the CPU time is the steadier figure.
+ * (Node's own start-up, the floor) and the peer `nft --version` (a C client,
+ * ≈ 5 ms). Wall time, with its ratio to the peer, and the process's user CPU
+ * time next to Node's: on a shared machine the CPU time is the steadier figure.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -46,6 +47,7 @@ export const bench: BenchModule = {
       const cli = (args: string): string => `${process.execPath} ${CLI_ENTRY} ${args} --socket ${d.socket}`;
       const load0 = loadavg();
       const rows: [string, string][] = [
+        ['`nft --version` (the peer: a C client)', 'nft --version'],
         ['`node -e 0` (Node start-up alone)', `${process.execPath} -e 0`],
         ['`f2b-fw ping`', cli('ping')],
         ['`f2b-fw status`', cli('status')],
@@ -54,13 +56,13 @@ export const bench: BenchModule = {
       ];
       const timed = hyperfine(rows.map((r) => r[1]), join(d.config.dir, 'hyperfine.json'));
       const load1 = loadavg();
-      const node = timed[0]!;
+      const [peer, node] = [timed[0]!, timed[1]!];
       const figures: BenchFigure[] = [];
       rows.forEach(([label], i) => {
         const t = timed[i]!;
-        const own = i > 0;
+        const own = i > 1;
         figures.push({ name: `${label} as a process, wall, median of ${RUNS}`, value: t.median, unit: 'ms',
-          ...(own ? { target: '≤ 80 ms', compare: { label: 'node -e 0', value: node.median } } : {}) });
+          ...(own ? { target: '≤ 80 ms', compare: { label: 'nft --version', value: peer.median } } : {}) });
         figures.push({ name: `${label}, user CPU, mean`, value: t.user, unit: 'ms', ...(own ? { compare: { label: 'node -e 0', value: node.user } } : {}) });
       });
       return {

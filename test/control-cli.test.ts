@@ -83,6 +83,14 @@ test('ban, banned, history, unban work end to end with fail2ban\'s log wording',
   assert.deepEqual(await bans(), []);
 });
 
+test('unban without a jail reads its first word with the one address parser: leading zeros are decimal, never a jail name', async () => {
+  assert.equal((await cli(['ban', 'sshd', '198.51.100.8', '--socket', socket])).status, EXIT.ok);
+  const unban = await cli(['unban', '198.051.100.008', '--socket', socket]);
+  assert.equal(unban.status, EXIT.ok, unban.stderr);
+  assert.equal(unban.stdout, '[sshd] Unban 198.51.100.8\n');
+  assert.deepEqual(await bans(), []);
+});
+
 test('get/set, including fail2ban-client\'s banip/unbanip spellings', async () => {
   assert.equal((await cli(['set', 'sshd', 'bantime', '3600', '--socket', socket])).stdout, '3600\n');
   assert.equal((await cli(['get', 'sshd', 'bantime', '--socket', socket])).stdout, '3600\n');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROTOCOL_VERSION, ProtocolError, encodeError, encodeRequest, encodeResult, parseRequest, parseResponse } from '../src/control/protocol.js';
-import { LineSplitter, LineTooLong } from '../src/control/lines.js';
+import { LineSplitter, LineTooLong } from '../src/sources/line-splitter.js';
 import { formatDaemonStatus, formatDuration, formatJailStatus, formatValue } from '../src/control/format.js';
 
 test('a request round-trips through encode and parse', () => {
@@ -41,16 +41,33 @@ test('responses parse into ok/result or ok/error', () => {
   assert.throws(() => parseResponse('{"id":1}'), ProtocolError);
 });
 
-test('LineSplitter joins chunks, splits lines and caps the length', () => {
-  const s = new LineSplitter(10);
-  assert.deepEqual(s.push(Buffer.from('ab')), []);
-  assert.deepEqual(s.push(Buffer.from('c\nde\n\nf')), ['abc', 'de', '']);
-  assert.equal(s.buffered, 1);
-  assert.deepEqual(s.push(Buffer.from('é\n')), ['fé']);
-  assert.throws(() => s.push(Buffer.from('0123456789x')), LineTooLong);
-  const t = new LineSplitter(4);
-  t.push(Buffer.from('abc'));
-  assert.throws(() => t.push(Buffer.from('de\n')), LineTooLong, 'the cap counts bytes across chunks');
+/** A refusing splitter (the control protocol's) and a function returning the lines each chunk completed. */
+function ndjson(cap: number): { s: LineSplitter; push(chunk: string): string[] } {
+  let lines: string[] = [];
+  const s = new LineSplitter(cap, (line) => lines.push(line), 'refuse');
+  return {
+    s,
+    push(chunk) {
+      s.feed(Buffer.from(chunk));
+      const done = lines;
+      lines = [];
+      return done;
+    },
+  };
+}
+
+test('LineSplitter (refuse) joins chunks, splits lines and refuses a line past the cap', () => {
+  const { s, push } = ndjson(10);
+  assert.deepEqual(push('ab'), []);
+  assert.deepEqual(push('c\nde\n\nf'), ['abc', 'de', '']);
+  assert.equal(s.pendingBytes, 1);
+  assert.deepEqual(push('é\n'), ['fé']);
+  assert.throws(() => push('0123456789x'), LineTooLong, 'refused before its newline arrives');
+  const t = ndjson(4);
+  t.push('abc');
+  assert.throws(() => t.push('de\n'), LineTooLong, 'the cap counts bytes across chunks');
+  assert.throws(() => ndjson(4).push('abcde\n'), LineTooLong, 'a long line inside one chunk is refused too');
+  assert.deepEqual(ndjson(4).push('abcd\n'), ['abcd'], 'a line of exactly the cap is taken');
 });
 
 test('status trees have fail2ban-client\'s layout', () => {

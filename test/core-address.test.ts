@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { addressBytes, canonicalText } from '../src/core/address.js';
+import { addressBytes, canonicalText, prefixLength } from '../src/core/address.js';
 import { canonicalAddr } from '../src/daemon/address.js';
 import { addrTarget } from '../src/fw/nft/names.js';
 import { placement } from '../src/fw/ipset/elements.js';
@@ -51,4 +51,13 @@ test('a log line and f2b-fw ban of 010.0.0.1 ban the same address in a running d
   } finally {
     await t.close();
   }
+});
+
+test('prefix lengths have one reader: 1-3 decimal digits up to the family width, nothing else', () => {
+  assert.equal(prefixLength('64', 128), 64);
+  assert.equal(prefixLength('0', 32), 0);
+  assert.equal(prefixLength('032', 32), 32, 'leading zeros are decimal');
+  for (const bad of ['33', '', '+1', '-1', ' 8', '1e1', '0x10', '8.0', '1000']) assert.equal(prefixLength(bad, 32), null, JSON.stringify(bad));
+  assert.equal(canonicalText('198.51.100.0/033'), null);
+  assert.equal(canonicalText('2001:db8::/0064'), null, 'four digits are not a prefix length');
 });

@@ -90,6 +90,8 @@ test('get/set change a running jail; status counts failures; bans expire from cu
 test('metrics (opt-in) on a unix socket: bans, failures, lines, kernel latency; public addresses refused', async () => {
   assert.throws(() => parseMetricsAddress('0.0.0.0:9191'), /only served on a loopback address/);
   assert.throws(() => parseMetricsAddress('9191'), /HOST:PORT/);
+  assert.throws(() => parseMetricsAddress('127.0.0.1:65536'), /port 65536 is out of range \(1-65535\)/, 'the one port reader');
+  assert.throws(() => parseMetricsAddress('127.0.0.1:0'), /out of range/);
   assert.deepEqual(parseMetricsAddress('[::1]:9191'), { host: '::1', port: 9191 });
   const sockDir = tempConfigDir();
   const sock = join(sockDir.dir, 'metrics.sock');

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { baseName, CHAIN_MAX, jailNames, jailSets } from '../src/fw/ipset/naming.js';
 import { desiredRules, jumpRules, validateLayout } from '../src/fw/ipset/rules.js';
-import { parseFilterSave, ruleTarget, ruleWords } from '../src/fw/ipset/iptables.js';
+import { parseFilterSave, ruleTarget, ruleWords } from '../src/fw/iptables.js';
 import { planChains } from '../src/fw/stale.js';
 import { ConfigError } from '../src/core/errors.js';
 import type { FirewallLayout, JailFirewall } from '../src/fw/layout.js';

@@ -89,3 +89,25 @@ test('cutUtf8 keeps short text and cuts long text on a boundary', () => {
   assert.equal(cutUtf8('aé€', 4), 'aé');
   assert.equal(cutUtf8('€€', 5), '€');
 });
+
+test('a partial line longer than the first hold buffer grows it up to the cap, whole', () => {
+  const cap = 1_048_576; // the journal's entry cap
+  const part = Buffer.alloc(30_000, 'j');
+  const { lines, cuts, splitter } = split(cap, []);
+  for (let i = 0; i < 10; i++) splitter.feed(part);
+  splitter.feed(Buffer.from('\n'));
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]!.length, 300_000);
+  assert.deepEqual(cuts, [false]);
+});
+
+test('lines decode as UTF-8 whether a chunk is pure ASCII or holds one byte above 0x7f', () => {
+  const ascii = Array.from({ length: 200 }, (_, i) => `Nov 21 05:09:${String(i % 60).padStart(2, '0')} host sshd[1]: line ${i}`);
+  const mixed = [...ascii.slice(0, 100), 'user caf\u00e9 from 192.0.2.1', ...ascii.slice(100)];
+  for (const text of [ascii, mixed]) {
+    const bytes = Buffer.from(`${text.join('\n')}\n`);
+    assert.deepEqual(split(4096, [bytes]).lines, text);
+  }
+  // A lone Latin-1 byte is invalid UTF-8: U+FFFD, never the Latin-1 character.
+  assert.deepEqual(split(4096, [Buffer.concat([Buffer.from('abc\nd'), Buffer.from([0xe9]), Buffer.from('f\n')])]).lines, ['abc', 'd\uFFFDf']);
+});

@@ -14,7 +14,7 @@ import { hostFirewallSnapshot, Netns } from './support/netns.js';
 import { filterLines, hostIptablesState, nsRun, saveIn } from './support/iptables-ns.js';
 import { IpsetAgent } from './support/ipset-agent.js';
 import { cleanupStaleChains } from '../src/fw/stale.js';
-import { FAIL2BAN_END } from '../src/fw/ipset/fail2ban-probe.js';
+import { FAIL2BAN_END } from '../src/fw/fail2ban-probe.js';
 import { formatPlan, type Plan } from '../src/fw/plan.js';
 
 /** The filter table a host with ufw, docker, a user's chain and fail2ban debris has. */

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { resolveKey, type ExtraValue } from '../config/interpolate.js';
 import { readLayered, type LayeredStore } from '../config/layers.js';
-import { sortedGlob } from '../config/load.js';
+import { sortedGlob } from '../config/layers.js';
 import type { RawSection, Setting } from '../config/types.js';
 import type { ActionRef } from './refs.js';
 

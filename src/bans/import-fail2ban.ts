@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../core/errors.js';
-import { canonicalAddress } from '../core/address.js';
+import { canonicalText } from '../core/address.js';
 
 /** One ban in force, as fail2ban recorded it. */
 export interface Fail2banBan {
@@ -67,8 +67,7 @@ export function readFail2banDb(file: string, now: number): Fail2banRead {
     const inForce: Fail2banBan[] = [];
     for (const r of rows) {
       // fail2ban keeps the text it was given: addresses in any spelling, prefixes (`banip 2001:db8::/64`).
-      const [ip, len, ...more] = (r.ip ?? '').trim().split('/');
-      const addr = more.length === 0 && ip && (len === undefined || /^\d{1,3}$/.test(len)) ? canonicalAddress(ip, len) : null;
+      const addr = canonicalText((r.ip ?? '').trim());
       if (addr === null || typeof r.timeofban !== 'number' || typeof r.bantime !== 'number') {
         unreadable++;
         continue;

@@ -11,8 +11,7 @@ import { DEFAULTS } from '../core/defaults.js';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { parseDuration } from './duration.js';
 import { resolveKey } from './interpolate.js';
-import { readLayered } from './layers.js';
-import { sortedGlob } from './load.js';
+import { readLayered, sortedGlob } from './layers.js';
 import { readFleetSettings, type FleetSettings } from '../fleet/config.js';
 
 /** What the daemon process is configured to do. */

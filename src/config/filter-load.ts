@@ -11,8 +11,7 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { RULES_DIR } from '../core/paths.js';
 import { resolveKey, type ExtraValue } from './interpolate.js';
-import { readLayered, type LayeredStore } from './layers.js';
-import { sortedGlob } from './load.js';
+import { readLayered, sortedGlob, type LayeredStore } from './layers.js';
 import { parseSpec } from './spec-args.js';
 import type { RawSection, Setting } from './types.js';
 

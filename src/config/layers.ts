@@ -5,10 +5,16 @@
  * files skipped), later values override earlier ones key by key, and every
  * override remembers the value it replaced (for `%(known/key)s`).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { ConfigPosition } from '../core/errors.js';
 import { readIni, type IniEntry, type IniFile } from './ini.js';
+
+/** `dir/*.ext` sorted by name; empty when the directory does not exist (the `.d` directories of a layered file). */
+export function sortedGlob(dir: string, ext: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith(ext)).sort().map((f) => join(dir, f));
+}
 
 /** A key's value in one layer, with the layer it replaced. */
 export interface Layered {

@@ -6,13 +6,13 @@
  * from RULES_DIR is read instead, so a config dir holding only a
  * `jail.local` works.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { PACKAGE_ROOT, RULES_DIR } from '../core/paths.js';
 import { resolveKey, type ExtraValue, type InterpolationContext } from './interpolate.js';
 import { parseBoolean } from './bool.js';
-import { readLayered, type LayeredStore } from './layers.js';
+import { readLayered, sortedGlob, type LayeredStore } from './layers.js';
 import type { RawSection, Setting } from './types.js';
 import { jailActions, type ClassifiedAction } from '../actions/classify.js';
 import { applyFirewallActions } from '../actions/firewall-map.js';
@@ -50,12 +50,6 @@ export const JAIL_KEYS: ReadonlySet<string> = new Set([
 
 /** Sections that are not jails. */
 const NOT_JAILS = new Set(['INCLUDES', 'DEFAULT']);
-
-/** `dir/*.ext` sorted by name; empty when the directory does not exist. */
-export function sortedGlob(dir: string, ext: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith(ext)).sort().map((f) => join(dir, f));
-}
 
 /** The jail files of a config dir in fail2ban's reading order. */
 export function jailFiles(configDir: string): string[] {

@@ -50,13 +50,21 @@ export class ServiceTable {
 
 const MAX_PORT = 65535;
 
+/** True when `word` is written as a port number (decimal digits), in range or not. */
+function numeric(word: string): boolean {
+  return /^\d+$/.test(word);
+}
+
+/** A port number written in decimal, `min` … 65535 (0 only as a range start); throws ConfigError naming `pos` otherwise. */
+export function parsePortNumber(word: string, pos: ConfigPosition, min = 1): number {
+  const n = numeric(word) ? Number(word) : NaN;
+  if (!(n >= min && n <= MAX_PORT)) throw new ConfigError(pos, `port ${word} is out of range (${min}-${MAX_PORT})`);
+  return n;
+}
+
 /** Parses one port word: a number (0 only as a range start) or a service name. */
 function portNumber(word: string, services: ServiceTable, pos: ConfigPosition, min = 1): number {
-  if (/^\d+$/.test(word)) {
-    const n = Number(word);
-    if (n < min || n > MAX_PORT) throw new ConfigError(pos, `port ${word} is out of range (${min}-${MAX_PORT})`);
-    return n;
-  }
+  if (numeric(word)) return parsePortNumber(word, pos, min);
   if (!/^[A-Za-z][A-Za-z0-9._+-]*$/.test(word)) throw new ConfigError(pos, `${JSON.stringify(word)} is neither a port number nor a service name`);
   const n = services.lookup(word);
   if (n === undefined) throw new ConfigError(pos, `unknown service name ${JSON.stringify(word)} (not in ${services.source})`);

@@ -6,7 +6,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { DEFAULTS, LIMITS } from '../core/defaults.js';
 import { F2bError, errorCode } from '../core/errors.js';
-import { LineSplitter } from './lines.js';
+import { LineSplitter } from '../sources/line-splitter.js';
 import { encodeRequest, parseResponse, type ControlResponse, type RequestArgs } from './protocol.js';
 
 /** Client settings; all optional. */
@@ -46,15 +46,17 @@ export class ControlClient {
     this.socket = socket;
     this.path = path;
     this.timeoutMs = timeoutMs;
-    const splitter = new LineSplitter(LIMITS.controlResponseBytes);
+    let received: string[] = [];
+    const splitter = new LineSplitter(LIMITS.controlResponseBytes, (line) => received.push(line), 'refuse');
     socket.on('data', (chunk: Buffer) => {
-      let lines: string[];
       try {
-        lines = splitter.push(chunk);
+        splitter.feed(chunk);
       } catch (e) {
         this.fail(new F2bError('protocol', `the daemon's answer on ${path} is larger than ${LIMITS.controlResponseBytes} bytes: ${(e as Error).message}`));
         return;
       }
+      const lines = received;
+      received = [];
       for (const line of lines) this.receive(line);
     });
     socket.on('error', (e) => this.fail(new F2bError('not-running', `connection to control socket ${path} failed: ${e.message}`)));

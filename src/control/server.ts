@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { DEFAULTS, LIMITS } from '../core/defaults.js';
 import { EnvironmentError, F2bError } from '../core/errors.js';
 import { resolveGroup } from './group.js';
-import { LineSplitter, LineTooLong } from './lines.js';
+import { LineSplitter } from '../sources/line-splitter.js';
 import {
   PROTOCOL_ERRORS,
   ProtocolError,
@@ -145,19 +145,22 @@ export class ControlServer {
     const idleMs = this.options.idleMs ?? DEFAULTS.controlIdleMs;
     socket.on('timeout', () => socket.destroy());
     socket.setTimeout(idleMs);
-    const splitter = new LineSplitter(this.options.requestBytes ?? LIMITS.controlRequestBytes);
+    const limit = this.options.requestBytes ?? LIMITS.controlRequestBytes;
+    let received: string[] = [];
+    const splitter = new LineSplitter(limit, (line) => received.push(line), 'refuse');
     let queue = Promise.resolve();
     socket.on('data', (chunk: Buffer) => {
-      let lines: string[];
       try {
-        lines = splitter.push(chunk);
-      } catch (e) {
-        const limit = (e as LineTooLong).limit;
+        splitter.feed(chunk);
+      } catch {
+        // LineTooLong: the only thing a refusing splitter throws.
         socket.end(encodeError(0, PROTOCOL_ERRORS.tooLarge, `request longer than ${limit} bytes; split it into several requests`));
         socket.pause();
         return;
       }
-      if (lines.length === 0) return;
+      if (received.length === 0) return;
+      const lines = received;
+      received = [];
       // While the daemon works on a request (a reload may take a while) the client is not idle.
       socket.pause();
       socket.setTimeout(0);

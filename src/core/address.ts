@@ -45,12 +45,23 @@ export function canonicalAddress(ip: string, cidr?: string): string | null {
   return `${ipv6Text(maskV6(h, prefix))}/${prefix}`;
 }
 
+/**
+ * A prefix length as written after `/` or in a setting (`ipv6_prefix_floor = 64`):
+ * one to three decimal digits, at most `max`; null for anything else (signs,
+ * spaces, `1e2`, `0x10`). The one reader of prefix lengths.
+ */
+export function prefixLength(text: string, max: number): number | null {
+  if (!/^\d{1,3}$/.test(text)) return null;
+  const n = Number(text);
+  return n <= max ? n : null;
+}
+
 /** Canonical text of `addr` or `addr/len` (brackets allowed around the address), or null. */
 export function canonicalText(text: string): string | null {
   const slash = text.indexOf('/');
   if (slash < 0) return canonicalAddress(text);
   const len = text.slice(slash + 1);
-  return /^\d{1,3}$/.test(len) ? canonicalAddress(text.slice(0, slash), len) : null;
+  return prefixLength(len, 128) !== null ? canonicalAddress(text.slice(0, slash), len) : null;
 }
 
 /**

@@ -5,7 +5,7 @@
  * Text is read with the scanners of ip-text.ts; this module only does the
  * arithmetic the prefix bans need (escalation, folding, ignoreip checks).
  */
-import { canonicalAddress } from './address.js';
+import { canonicalAddress, prefixLength } from './address.js';
 import { ipv4Octets, ipv6Hextets, ipv6Text } from './ip-text.js';
 
 /** One network: family, first address as a number, prefix length. */
@@ -34,8 +34,8 @@ export function netOf(text: string): Net | null {
     for (const x of h) n = (n << 16n) | BigInt(x);
   }
   const full = fullBits(v6);
-  const bits = slash < 0 ? full : Number(text.slice(slash + 1));
-  if (!Number.isInteger(bits) || bits < 0 || bits > full || (slash >= 0 && !/^\d{1,3}$/.test(text.slice(slash + 1)))) return null;
+  const bits = slash < 0 ? full : prefixLength(text.slice(slash + 1), full);
+  if (bits === null) return null;
   return { v6, base: n & mask(v6, bits), bits };
 }
 

@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
+import { parsePortNumber } from '../config/ports.js';
 import type { FleetStatus } from '../fleet/member.js';
 
 /** Upper bounds (s) of the kernel transaction latency histogram. */
@@ -126,13 +127,11 @@ export type MetricsAddress = { readonly path: string } | { readonly host: string
 export function parseMetricsAddress(text: string): MetricsAddress {
   const t = text.trim();
   if (t.startsWith('/')) return { path: t };
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(t);
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(t);
   const host = m?.[1] ?? m?.[2];
-  const port = Number(m?.[3]);
   const pos = { file: 'f2b-fw.conf', section: 'Definition', key: 'metrics', value: text };
-  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ConfigError(pos, 'expected HOST:PORT on loopback (127.0.0.1:9191, [::1]:9191) or an absolute unix socket path');
-  }
+  if (!host) throw new ConfigError(pos, 'expected HOST:PORT on loopback (127.0.0.1:9191, [::1]:9191) or an absolute unix socket path');
+  const port = parsePortNumber(m![3]!, pos);
   if (!['127.0.0.1', '::1', 'localhost'].includes(host) && !/^127\./.test(host)) {
     throw new ConfigError(pos, 'metrics are only served on a loopback address or a unix socket, never on a public address');
   }

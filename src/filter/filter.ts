@@ -90,6 +90,13 @@ export interface FilterOptions {
   /** Skip the literal prefilter (default: used). */
   readonly noPrefilter?: boolean;
   /**
+   * Detect the date of lines the prefilter rejects too (`test-filter`): the date
+   * template counts then cover every line and the detector's state (its last
+   * template, the last date) is what it would be with no prefilter; only the
+   * failregexes are spared on lines that cannot match them.
+   */
+  readonly datesOfEveryLine?: boolean;
+  /**
    * Believe dates beyond the clock-skew tolerance in the future (default: such a line takes its
    * read time). Only for replaying fail2ban's sample logs, whose test clock is pinned to 2005.
    */
@@ -193,17 +200,24 @@ export class CompiledFilter implements Filter {
     }
     if (this.prefilter !== null && !this.prefilter.test(text)) {
       last.examined = false;
+      if (this.options.datesOfEveryLine === true) this.detectDate(text);
       return EMPTY;
     }
     last.examined = true;
     const started = performance.now();
-    const date = this.dates.none ? null : this.dates.find(text);
-    last.date = date;
-    if (date !== null && date.end > date.start) this.lastDate = date;
+    const date = this.detectDate(text);
     const rest = date === null ? text : text.slice(0, date.start) + text.slice(date.end);
     const hits = this.match(rest, line, date);
     if (performance.now() - started > LIMITS.matchBudgetMs) this.slowLines++;
     return hits;
+  }
+
+  /** Finds the line's date; it becomes `last.date` and, when not empty, the date of later dateless lines. */
+  private detectDate(text: string): DateMatch | null {
+    const date = this.dates.none ? null : this.dates.find(text);
+    this.last.date = date;
+    if (date !== null && date.end > date.start) this.lastDate = date;
+    return date;
   }
 
   /** More than maxlinelen bytes of UTF-8 (a UTF-16 unit is at most 3 bytes: short lines need no count). */

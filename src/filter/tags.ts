@@ -30,8 +30,15 @@ const STATIC: Readonly<Record<string, string>> = {
 
 const GROUP_NAME: Readonly<Record<string, string>> = { id: 'fid', port: 'fport' };
 
-/** How `<HOST>` is expanded: `no` leaves host names out (fail2ban's `usedns`). */
-export type UseDns = 'yes' | 'warn' | 'no' | 'raw';
+/** fail2ban's `usedns` values, the one list (jail settings, `test-filter --usedns`). */
+export const USEDNS_VALUES = ['yes', 'warn', 'no', 'raw'] as const;
+/** How `<HOST>` is expanded and what host names are worth: `no` leaves host names out (fail2ban's `usedns`). */
+export type UseDns = (typeof USEDNS_VALUES)[number];
+
+/** True when `text` is one of the `usedns` values. */
+export function isUseDns(text: string): text is UseDns {
+  return (USEDNS_VALUES as readonly string[]).includes(text);
+}
 
 /** The regex group a `<F-NAME>` tag captures into. */
 export function tagGroupName(tag: string): string {

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { prefixLength } from '../core/address.js';
 import { ConfigError, type ConfigPosition } from '../core/errors.js';
 import { FLEET_DEFAULTS } from '../core/defaults.js';
 import { segmentRegExp } from '../sources/glob.js';
@@ -112,9 +113,9 @@ function patterns(v: FleetValue | undefined, key: string): JailPatterns {
 
 function prefixWidth(v: FleetValue | undefined, max: number, fallback: number): number {
   if (!v) return fallback;
-  const t = v.value.trim();
-  if (!/^\d{1,3}$/.test(t) || Number(t) > max) throw new ConfigError(withValue(v), `expected a prefix length 0-${max}`);
-  return Number(t);
+  const n = prefixLength(v.value.trim(), max);
+  if (n === null) throw new ConfigError(withValue(v), `expected a prefix length 0-${max}`);
+  return n;
 }
 
 function pem(v: FleetValue | undefined): string | undefined {

@@ -20,13 +20,11 @@
 import { EnvironmentError } from '../core/errors.js';
 import type { Plan, PlanChange } from './plan.js';
 import type { IpsetFamily } from '../../native/ipset/messages.js';
-import { fail2banRunning, FAIL2BAN_SOCKET } from './ipset/fail2ban-probe.js';
+import { fail2banRunning, FAIL2BAN_SOCKET } from './fail2ban-probe.js';
 import {
-  FAMILIES, VARIANTS, isOurRule, readFilter, restoreFilter, ruleTarget, spawnCommand, tableLabel,
-  type FilterTable, type IptablesVariant, type RunCommand,
-} from './ipset/iptables.js';
-import { PREFIX, RULE_COMMENT } from './ipset/naming.js';
-import type { FamilyRules, RuleText } from './ipset/rules.js';
+  FAMILIES, PREFIX, RULE_COMMENT, VARIANTS, isOurRule, readFilter, restoreFilter, ruleTarget, spawnCommand, tableLabel,
+  type FamilyRules, type FilterTable, type IptablesVariant, type RuleText, type RunCommand,
+} from './iptables.js';
 
 const BUILTIN = new Set(['INPUT', 'FORWARD', 'OUTPUT']);
 

@@ -7,6 +7,7 @@
  * `failure_table_size` (addresses counted at once; the oldest is forgotten
  * first). Every bad value is refused with its file, line, section and key.
  */
+import { prefixLength } from '../core/address.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { ConfigError } from '../core/errors.js';
 import { parseDuration } from '../config/duration.js';
@@ -39,9 +40,8 @@ export interface PrefixSettings {
 
 /** A whole number in [min, max] from a setting. */
 function bitsIn(s: Setting, min: number, max: number, what: string): number {
-  const v = s.value.trim();
-  const n = Number(v);
-  if (!/^\d{1,3}$/.test(v) || n < min || n > max) throw new ConfigError(at(s), `expected ${what}: a prefix length from ${min} to ${max}`);
+  const n = prefixLength(s.value.trim(), max);
+  if (n === null || n < min) throw new ConfigError(at(s), `expected ${what}: a prefix length from ${min} to ${max}`);
   return n;
 }
 

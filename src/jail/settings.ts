@@ -10,11 +10,10 @@ import { parseBoolean } from '../config/bool.js';
 import type { RawSection, Setting } from '../config/types.js';
 import { parseIgnoreEntry } from './ignore.js';
 import { prefixSettings, type PrefixSettings } from './prefix-settings.js';
+import { USEDNS_VALUES, type UseDns } from '../filter/tags.js';
 
 /** How a jail's logs are followed. */
 export type Backend = 'auto' | 'polling' | 'inotify' | 'systemd';
-/** What host names in log lines (and in ignoreip) are worth: fail2ban's usedns. */
-export type UseDns = 'yes' | 'warn' | 'no' | 'raw';
 /** The two formulas fail2ban documents for bantime.formula (computed, never evaluated). */
 export type IncrementFormula = 'power2' | 'exp';
 
@@ -162,7 +161,7 @@ export function jailSettings(raw: RawSection): JailSettings {
     ignoreself: ignoreself ? parseBool(ignoreself) : DEFAULTS.ignoreself,
     increment: increment(get),
     ...prefixSettings(get),
-    usedns: oneOf(get('usedns'), ['yes', 'warn', 'no', 'raw'] as const, DEFAULTS.usedns),
+    usedns: oneOf(get('usedns'), USEDNS_VALUES, DEFAULTS.usedns),
     ...(tz && tz.value.trim() !== '' ? { logtimezone: tz.value.trim() } : {}),
     ...(journalmatch && journalmatch.value.trim() !== ''
       ? { journalmatch: journalmatch.value.split('\n').map((l) => l.trim()).filter((l) => l !== '') } : {}),

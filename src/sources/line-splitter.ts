@@ -1,16 +1,41 @@
 /**
+ * The one line splitter, for logs and for the control protocol's NDJSON.
+ *
  * Splits a byte stream into lines: complete lines are decoded in bulk (one UTF-8
  * decode and one split per chunk, no per-byte work in JS), a partial last line is
- * held until its newline arrives, and no line grows past the cap: bytes beyond it
- * are dropped until the next newline, so a 10 MB line without newline costs at most
- * `cap` bytes of memory. Invalid UTF-8 becomes U+FFFD, never an exception.
+ * held until its newline arrives, and no line grows past the cap. What happens to
+ * a longer line is the one parameter (`overflow`):
+ * - `cut` (logs): bytes beyond the cap are dropped until the next newline and the
+ *   line is handed out marked `cut`, so a 10 MB line without newline costs at most
+ *   `cap` bytes of memory;
+ * - `refuse` (control requests and answers): `feed` throws `LineTooLong` as soon as
+ *   the unfinished line passes the cap, without waiting for its newline.
+ * The cap counts the bytes before the newline. Invalid UTF-8 becomes U+FFFD, never
+ * an exception.
  */
+
+import { isAscii } from 'node:buffer';
 
 const NL = 0x0a;
 const CR = 13;
+/** First size of the buffer for a partial line; it doubles up to the cap when a longer one comes. */
+const FIRST_HOLD = 4096;
 
 /** Receives one line without its newline (and without a trailing CR); `cut` when it was longer than the cap. */
 export type LineSink = (text: string, cut: boolean) => void;
+
+/** What a line longer than the cap becomes: cut at the cap (logs) or refused with `LineTooLong` (protocols). */
+export type LineOverflow = 'cut' | 'refuse';
+
+/** Thrown by `feed` of a `refuse` splitter when a line grows beyond the cap. */
+export class LineTooLong extends Error {
+  /** The cap in bytes. */
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`line longer than ${limit} bytes`);
+    this.limit = limit;
+  }
+}
 
 /** Cuts text to at most `maxBytes` bytes of UTF-8, at a character boundary. */
 export function cutUtf8(text: string, maxBytes: number): string {
@@ -21,15 +46,23 @@ export function cutUtf8(text: string, maxBytes: number): string {
   return bytes.toString('utf8', 0, end);
 }
 
-/** A stateful splitter for one stream (one file or one child's stdout). */
+/**
+ * UTF-8 text of chunk[from, to): pure ASCII (the usual log) is copied as Latin-1, which
+ * gives the same string five times faster than the UTF-8 decoder (simdutf checks it).
+ */
+function decode(chunk: Buffer, from: number, to: number): string {
+  return chunk.toString(isAscii(chunk.subarray(from, to)) ? 'latin1' : 'utf8', from, to);
+}
+
+/** A stateful splitter for one stream (one file, one child's stdout, one control connection). */
 export class LineSplitter {
-  private readonly held: Buffer;
+  private held: Buffer;
   private heldLen = 0;
   private unfinished = 0;
 
-  /** `cap` is the longest line kept, in bytes. */
-  constructor(private readonly cap: number, private readonly sink: LineSink) {
-    this.held = Buffer.allocUnsafe(cap);
+  /** `cap` is the longest line kept, in bytes; `overflow` says what a longer line becomes. */
+  constructor(private readonly cap: number, private readonly sink: LineSink, private readonly overflow: LineOverflow = 'cut') {
+    this.held = Buffer.allocUnsafe(Math.min(cap, FIRST_HOLD));
   }
 
   /**
@@ -55,7 +88,7 @@ export class LineSplitter {
     }
     const last = chunk.lastIndexOf(NL);
     if (last >= from) {
-      const parts = chunk.toString('utf8', from, last).split('\n');
+      const parts = decode(chunk, from, last).split('\n');
       for (const part of parts) this.emit(part);
     }
     this.hold(chunk, last + 1, chunk.length);
@@ -73,13 +106,21 @@ export class LineSplitter {
   }
 
   private hold(chunk: Buffer, start: number, end: number): void {
+    this.unfinished += end - start;
+    if (this.unfinished > this.cap && this.overflow === 'refuse') throw new LineTooLong(this.cap);
     const room = this.cap - this.heldLen;
     if (room > 0 && end > start) {
       const n = Math.min(room, end - start);
+      if (this.heldLen + n > this.held.length) this.grow(this.heldLen + n);
       chunk.copy(this.held, this.heldLen, start, start + n);
       this.heldLen += n;
     }
-    this.unfinished += end - start;
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.min(this.cap, Math.max(need, this.held.length * 2)));
+    this.held.copy(next, 0, 0, this.heldLen);
+    this.held = next;
   }
 
   private emitHeld(): void {
@@ -94,6 +135,7 @@ export class LineSplitter {
     let line = text.length > 0 && text.charCodeAt(text.length - 1) === CR ? text.slice(0, -1) : text;
     // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need the exact byte count.
     if (line.length * 3 > this.cap && Buffer.byteLength(line, 'utf8') > this.cap) {
+      if (this.overflow === 'refuse') throw new LineTooLong(this.cap);
       line = cutUtf8(line, this.cap);
       cut = true;
     }

@@ -39,6 +39,8 @@ export class DaemonHarness {
   readonly pidfile: string;
   child: ChildProcess | null = null;
   logs: LogEntry[] = [];
+  /** Extra environment for the daemon (e.g. a PATH whose `iptables` is iptables-legacy). */
+  env: Record<string, string> = {};
   private stderr = '';
 
   /** `db`: where the database lives (default: inside the temp config dir). */
@@ -60,7 +62,7 @@ export class DaemonHarness {
     this.logs = [];
     this.stderr = '';
     const child = this.ns.spawn('node', [CLI_ENTRY, 'run', '--config-dir', this.config.dir, '--db', this.db,
-      '--socket', this.socket, '--pidfile', this.pidfile, '--logtarget', 'STDOUT', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--socket', this.socket, '--pidfile', this.pidfile, '--logtarget', 'STDOUT', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.child = child;
     let buf = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {

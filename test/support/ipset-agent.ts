@@ -19,7 +19,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { F2bError } from '../../src/core/errors.js';
 import { IpsetDriver } from '../../src/fw/ipset/driver.js';
 import { IpsetSession } from '../../native/ipset/session.js';
-import type { IptablesVariant } from '../../src/fw/ipset/iptables.js';
+import type { IptablesVariant } from '../../src/fw/iptables.js';
 import type { Netns } from './netns.js';
 
 /** An error the agent reported, with the driver error's class name and code. */

@@ -4,7 +4,7 @@
  * host-side check that nothing leaked out of the namespaces.
  */
 import { execFile } from 'node:child_process';
-import type { RunCommand } from '../../src/fw/ipset/iptables.js';
+import type { RunCommand } from '../../src/fw/iptables.js';
 import { sh, type Netns } from './netns.js';
 
 /** A RunCommand that runs `cmd` inside `ns` (`ip netns exec`). */

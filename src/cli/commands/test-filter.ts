@@ -14,7 +14,7 @@ import { DEFAULTS, LIMITS, SOURCE_DEFAULTS } from '../../core/defaults.js';
 import { F2bError } from '../../core/errors.js';
 import { RULES_DIR } from '../../core/paths.js';
 import { compileFilter } from '../../filter/filter.js';
-import type { UseDns } from '../../filter/tags.js';
+import { USEDNS_VALUES, isUseDns } from '../../filter/tags.js';
 import { Tallier } from '../../filter/tally.js';
 import { LineSplitter } from '../../sources/line-splitter.js';
 import { jsonReport, textReport } from '../../filter/tally-report.js';
@@ -43,8 +43,9 @@ Options:
   --json                 one JSON document, with every hit's line number, address and time
   -h, --help             this help
 
-Every line is examined (the daemon's literal prefilter is off here so that the
-date template counts cover all lines). Exit status 0; 2 on a bad command line;
+Every line's date is detected (the date template counts cover all lines); the
+failregexes run on the lines the daemon's literal prefilter lets through, which
+are all the lines they can match. Exit status 0; 2 on a bad command line;
 3 when the filter cannot be loaded or compiled.`;
 
 class UsageError extends F2bError {
@@ -107,8 +108,6 @@ function withOverrides(def: RawSection, values: Record<string, string | undefine
   return { name: def.name, settings };
 }
 
-const USEDNS = new Set(['yes', 'no', 'warn', 'raw']);
-
 /** `f2b-fw test-filter`. */
 export const testFilterCommand: Command = {
   name: 'test-filter',
@@ -133,7 +132,7 @@ export const testFilterCommand: Command = {
     const v = args.values;
     const usedns = (v.usedns as string | undefined) ?? 'no';
     const maxlinesText = v.maxlines as string | undefined;
-    if (!USEDNS.has(usedns)) throw new UsageError(`--usedns must be yes, no, warn or raw, not ${JSON.stringify(usedns)}`);
+    if (!isUseDns(usedns)) throw new UsageError(`--usedns must be one of ${USEDNS_VALUES.join(', ')}, not ${JSON.stringify(usedns)}`);
     if (maxlinesText !== undefined && !/^\d+$/.test(maxlinesText)) throw new UsageError(`--maxlines must be a positive integer, not ${JSON.stringify(maxlinesText)}`);
     const configDir = configDirOf(args);
     const loaded = loadFilter(configDir, spec);
@@ -141,11 +140,11 @@ export const testFilterCommand: Command = {
     const filter = compileFilter(def, {
       clock: systemClock,
       logtimezone: v.logtimezone as string | undefined,
-      usedns: usedns as UseDns,
+      usedns,
       ...(maxlinesText === undefined ? {} : { maxlines: Number(maxlinesText) }),
       rawHosts: usedns === 'raw',
       reportNofail: true,
-      noPrefilter: true,
+      datesOfEveryLine: true,
     });
     const isFile = log !== '-' && existsSync(log) && statSync(log).isFile();
     const keep = { matched: Boolean(v['print-all-matched']), missed: Boolean(v['print-all-missed']), ignored: Boolean(v['print-all-ignored']) };

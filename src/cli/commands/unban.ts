@@ -1,11 +1,11 @@
-import { isIP } from 'node:net';
+import { canonicalText } from '../../core/address.js';
 import { EXIT, type Command } from '../command.js';
 import type { UnbanResult } from '../../daemon/api.js';
 import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, ask, printJson, usageError, wantsJson } from '../../control/cli.js';
 
-/** True for an address or CIDR prefix (what cannot be a jail name). */
+/** True for an address or CIDR prefix (what cannot be a jail name), by the one address parser. */
 function looksLikeAddress(word: string): boolean {
-  return isIP(word.split('/')[0]!) !== 0;
+  return canonicalText(word) !== null;
 }
 
 /** `f2b-fw unban [JAIL] IP…|--all`: lifts bans in one jail or in all of them. */

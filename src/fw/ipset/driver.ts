@@ -20,9 +20,9 @@ import type { IpsetElement, IpsetInfo, IpsetOp } from '../../../native/ipset/mes
 import { IPSET_ERR } from '../../../native/ipset/protocol.js';
 import { IpsetKernelError, IpsetSession, type IpsetOpFailure } from '../../../native/ipset/session.js';
 import { banOps, diffSet, elementBan, placement } from './elements.js';
-import { FAIL2BAN_SOCKET, fail2banRunning } from './fail2ban-probe.js';
-import { FAMILIES, detectVariant, ruleWords, spawnCommand, type FilterTable, type IptablesVariant, type RunCommand } from './iptables.js';
-import { jailNames, jailSets, PREFIX, type JailSet } from './naming.js';
+import { FAIL2BAN_SOCKET, fail2banRunning } from '../fail2ban-probe.js';
+import { FAMILIES, PREFIX, detectVariant, ruleWords, spawnCommand, type FilterTable, type IptablesVariant, type RunCommand } from '../iptables.js';
+import { jailNames, jailSets, type JailSet } from './naming.js';
 import { desiredRules, validateLayout } from './rules.js';
 
 /** Side effects and settings of the driver. */

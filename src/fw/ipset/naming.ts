@@ -16,13 +16,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { IpsetFamily, IpsetType } from '../../../native/ipset/messages.js';
+import { PREFIX } from '../iptables.js';
 
 /** Longest iptables chain name (XT_EXTENSION_MAXNAMELEN - 1). */
 export const CHAIN_MAX = 28;
-/** Prefix of every chain and set f2b-fw (and fail2ban) creates. */
-export const PREFIX = 'f2b-';
-/** Comment on every rule f2b-fw writes: tells our rules from fail2ban's and the admin's. */
-export const RULE_COMMENT = 'f2b-fw';
 
 const SAFE = /^[A-Za-z0-9_.-]+$/;
 const CUT = CHAIN_MAX - PREFIX.length - 7;

@@ -10,34 +10,9 @@
  */
 import { ConfigError, type ConfigPosition } from '../../core/errors.js';
 import type { FirewallLayout, JailFirewall, PortRange } from '../layout.js';
-import { jailNames, jailSets, RULE_COMMENT, type JailNames } from './naming.js';
+import { jailNames, jailSets, type JailNames } from './naming.js';
 import type { IpsetFamily } from '../../../native/ipset/messages.js';
-
-/** Built-in chains our jumps live in. */
-export type BuiltinChain = 'INPUT' | 'FORWARD';
-
-/** A rule in save form, without the leading `-A <chain> `. */
-export type RuleText = string;
-
-/** One of our chains with its rules. */
-export interface ChainSpec {
-  readonly name: string;
-  readonly jail: string;
-  readonly rules: readonly RuleText[];
-}
-
-/** One jump rule in a built-in chain. */
-export interface JumpSpec {
-  readonly from: BuiltinChain;
-  readonly rule: RuleText;
-}
-
-/** Desired filter-table content for one family. */
-export interface FamilyRules {
-  readonly family: IpsetFamily;
-  readonly chains: readonly ChainSpec[];
-  readonly jumps: readonly JumpSpec[];
-}
+import { RULE_COMMENT, type BuiltinChain, type ChainSpec, type FamilyRules, type JumpSpec, type RuleText } from '../iptables.js';
 
 /** multiport takes at most 15 ports, a range counting as two. */
 const MULTIPORT_SLOTS = 15;

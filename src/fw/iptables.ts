@@ -1,13 +1,45 @@
 /**
- * iptables access for the ipset backend and the stale-chain cleanup: the two
- * variants (legacy, nft) and families, reading the filter table with
- * `*-save` and applying one script with `*-restore --noflush` per call.
- * Spawning is a side effect passed in (`RunCommand`).
+ * iptables access, backend-neutral: the ipset backend writes its chains with it
+ * and the stale-chain cleanup (src/fw/stale.ts, run with either backend) reads
+ * and repairs fail2ban's and our leftovers with it. The two variants (legacy,
+ * nft) and families, reading the filter table with `*-save` and applying one
+ * script with `*-restore --noflush` per call; the names and rule shapes both
+ * users share. Spawning is a side effect passed in (`RunCommand`).
  */
 import { spawn } from 'node:child_process';
-import { EnvironmentError, KernelError } from '../../core/errors.js';
-import type { IpsetFamily } from '../../../native/ipset/messages.js';
-import type { RuleText } from './rules.js';
+import { EnvironmentError, KernelError } from '../core/errors.js';
+import type { IpsetFamily } from '../../native/ipset/messages.js';
+
+/** Prefix of every chain and set f2b-fw (and fail2ban) creates. */
+export const PREFIX = 'f2b-';
+/** Comment on every rule f2b-fw writes: tells our rules from fail2ban's and the admin's. */
+export const RULE_COMMENT = 'f2b-fw';
+
+/** Built-in chains our jumps live in. */
+export type BuiltinChain = 'INPUT' | 'FORWARD';
+
+/** A rule in save form, without the leading `-A <chain> `. */
+export type RuleText = string;
+
+/** One of our chains with its rules. */
+export interface ChainSpec {
+  readonly name: string;
+  readonly jail: string;
+  readonly rules: readonly RuleText[];
+}
+
+/** One jump rule in a built-in chain. */
+export interface JumpSpec {
+  readonly from: BuiltinChain;
+  readonly rule: RuleText;
+}
+
+/** Desired filter-table content for one family. */
+export interface FamilyRules {
+  readonly family: IpsetFamily;
+  readonly chains: readonly ChainSpec[];
+  readonly jumps: readonly JumpSpec[];
+}
 
 /** Which iptables implementation: x_tables (legacy) or nf_tables (iptables-nft). */
 export type IptablesVariant = 'legacy' | 'nft';
