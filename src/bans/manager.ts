@@ -155,10 +155,14 @@ export class BanManager {
     const batch = this.queue;
     this.queue = [];
     const upTo = this.submitted;
-    void this.deps.kernel.run(() => this.apply(batch)).finally(() => {
-      this.settled = upTo;
-      this.deps.store.flushPositions();
-    });
+    void this.deps.kernel.run(async () => {
+      try {
+        await this.apply(batch);
+      } finally {
+        this.settled = upTo;
+        this.deps.store.flushPositions();
+      }
+    }).catch((e: Error) => this.deps.log.error({ event: 'ban-error', err: e.message }, `a ban batch failed: ${e.message}`));
   }
 
   /**
