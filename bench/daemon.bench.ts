@@ -16,6 +16,7 @@ import { waitFor } from '../test/support/netns.js';
 const LATENCY_SAMPLES = 300;
 const BIG = 100_000;
 const SETTLE_MS = 60_000;
+const RESTART = 10_000;
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))]!;
@@ -81,13 +82,7 @@ async function bigStore(): Promise<BenchFigure[]> {
     const log = h.path('big.log');
     h.touch(log);
     h.config.write('jail.local', jailSection('big', log, { bantime: '1h' }));
-    const store = BanStore.open(h.db);
-    const now = Date.now();
-    store.addBans([...Array(BIG).keys()].map((i) => ({
-      jail: 'big', addr: `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1`,
-      bannedAt: now, expiresAt: now + 3600_000, reason: 'bench', matches: [],
-    })));
-    store.close();
+    writeBans(h, 'big', BIG);
     const t0 = performance.now();
     await h.start(['--loglevel', 'info'], 120_000);
     const startToReady = performance.now() - t0;
@@ -117,17 +112,63 @@ async function bigStore(): Promise<BenchFigure[]> {
   }
 }
 
+/** Bans in a store written before start, for the restart figures. */
+function writeBans(h: DaemonHarness, jail: string, count: number): void {
+  const store = BanStore.open(h.db);
+  const now = Date.now();
+  store.addBans([...Array(count).keys()].map((i) => ({
+    jail, addr: `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1`,
+    bannedAt: now, expiresAt: now + 3600_000, reason: 'bench', matches: [],
+  })));
+  store.close();
+}
+
+/**
+ * Where a restart with 10,000 bans goes, from the daemon's own log lines (pino's epoch-ms `time`):
+ * spawn → `backend` (Node start, module loading, configuration, backend probe), → `restore` logged
+ * (store read, reconcile plan and its kernel transaction: the bans are back), → `ready`.
+ */
+async function restart10k(): Promise<BenchFigure[]> {
+  const h = new DaemonHarness('bench-restart', '');
+  try {
+    const log = h.path('r.log');
+    h.touch(log);
+    h.config.write('jail.local', jailSection('r', log, { bantime: '1h' }));
+    writeBans(h, 'r', RESTART);
+    const runs: { backend: number; restored: number; restore: number; ready: number }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      await h.start();
+      const at = (event: string): number => Number(h.events(event)[0]?.time ?? NaN) - t0;
+      runs.push({ backend: at('backend'), restored: at('restore'), restore: Number(h.events('restore')[0]?.ms ?? NaN), ready: at('ready') });
+      await h.signal('SIGTERM');
+      h.ns.run('nft', ['flush', 'ruleset']);
+    }
+    const median = (k: keyof (typeof runs)[number]): number => [...runs.map((r) => r[k])].sort((a, b) => a - b)[1]!;
+    return [
+      { name: `restart with ${RESTART.toLocaleString('en-US')} bans: spawn → backend chosen (Node start, modules, configuration), median of 3`, value: median('backend'), unit: 'ms' },
+      { name: 'same: restore (store read + reconcile plan + kernel transaction)', value: median('restore'), unit: 'ms' },
+      { name: 'same: spawn → bans back in the kernel (restore logged)', value: median('restored'), unit: 'ms', target: '≤ 500 ms' },
+      { name: 'same: spawn → ready', value: median('ready'), unit: 'ms' },
+    ];
+  } finally {
+    await h.destroy();
+  }
+}
+
 export const bench: BenchModule = {
   name: 'daemon',
   async run(): Promise<BenchSection> {
     const lat = await latency();
+    const restart = await restart10k();
     const big = await bigStore();
     return {
       title: 'Daemon: end-to-end ban latency, restore, repair, memory',
       command: 'npm run bench -- daemon',
-      figures: [...lat.figures, { name: 'RSS idle (one jail, no bans)', value: lat.rssIdle, unit: 'MB', target: '≤ 100 MB' }, ...big],
+      figures: [...lat.figures, { name: 'RSS idle (one jail, no bans)', value: lat.rssIdle, unit: 'MB', target: '≤ 100 MB' }, ...restart, ...big],
       notes: [
         `A real \`f2b-fw run\` (nftables backend) in a network namespace; ${LATENCY_SAMPLES} single failure lines appended one at a time to a followed log (maxretry 1), latency = append → the kernel's element notification seen by \`nft monitor\` in the namespace.`,
+        `Restart: ${RESTART.toLocaleString('en-US')} IPv6 bans in the store, stopped (SIGTERM), \`nft flush ruleset\`, started again, 3 times; the phases from the daemon's own log lines (pino's \`time\`) against the spawn time.`,
         'Restore/repair: 100,000 IPv6 bans written to the store before start; repair timed from `nft flush ruleset` returning to the daemon\'s `repair` log line (written after the kernel committed the rebuilt table), polled every 5 ms.',
         'RSS from /proc/PID/status (VmRSS). The peak right after the restore holds the transaction\'s garbage (JSON text, plan); glibc\'s freed C memory is trimmed after each reconcile and V8 collects the rest once idle.',
         'The same latency measured for fail2ban on this machine is in the fail2ban section (bench/fail2ban.bench.ts).',

@@ -32,9 +32,12 @@ export interface HarnessResult {
   readonly restore?: { readonly restoredAllMs: number | null };
 }
 
-/** The harness folder beside the checkout (a developer's `../shared/bench`, or CI's copy), if any. */
+/**
+ * The harness folder beside the checkout (a developer's `../shared/bench`, or CI's copy), or where
+ * F2B_BENCH_HARNESS points (a worktree elsewhere), if any.
+ */
 export function harnessDir(): string | undefined {
-  const dir = resolve(PACKAGE_ROOT, '..', 'shared', 'bench');
+  const dir = process.env.F2B_BENCH_HARNESS ?? resolve(PACKAGE_ROOT, '..', 'shared', 'bench');
   return existsSync(join(dir, 'bench-ban.mjs')) ? dir : undefined;
 }
 

@@ -32,11 +32,13 @@ const LOOPBACK = ['127.0.0.0/8', '::1/128', '::ffff:127.0.0.0/104'].map((t) => p
 
 /** The refusal of one canonical address or prefix, or null when it may be banned (`force`: the admin insists). */
 export function banRefusal(addr: string, ctx: BanGuardContext, force: boolean): BanRefusal | null {
-  const net = parseNet(addr);
+  // A single address in canonical text (IPv4-mapped IPv6 is written as IPv4) is loopback by its text: no parse per address of a big `ban --file`.
+  const net = addr.includes('/') ? parseNet(addr) : null;
+  const loopback = net === null ? addr.startsWith('127.') || addr === '::1' : LOOPBACK.some((l) => netsOverlap(l, net));
   if (net && net.bits === 0) {
     return { addr, kind: 'everything', forceable: false, message: `${addr} is every address: a ban would cut this host off (refused, also with --force)` };
   }
-  if (net && LOOPBACK.some((l) => netsOverlap(l, net))) {
+  if (loopback) {
     return { addr, kind: 'loopback', forceable: false, message: `${addr} is or contains loopback: a ban would break local connections (refused, also with --force)` };
   }
   if (force) return null;

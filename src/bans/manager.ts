@@ -1,9 +1,12 @@
 /**
- * The ban manager: turns jail decisions into bans, store first, then kernel.
+ * The ban manager: turns jail decisions into bans, kernel first, then store.
  * Decisions arriving in the same event-loop turn are applied together: one
- * SQLite transaction, then one kernel transaction, so a burst of a thousand
- * bans costs two commits, not two thousand. Kernel work is serialised so the
- * kernel sees changes in the order the store recorded them. Unbans happen by
+ * kernel transaction, then one SQLite transaction (set-based statements), so a
+ * burst of a thousand bans costs two commits, not two thousand. Read positions
+ * are written only after the bans of the lines before them are stored (the
+ * `positions` gate), so a crash between the two re-reads the lines and bans again
+ * (docs/ARCHITECTURE.md, "Why kernel first loses no ban"). Kernel work is
+ * serialised through the kernel queue, batches in the order they were made. Unbans happen by
  * kernel timeout; `sweep()` moves expired bans out of the store's current table.
  * A prefix ban folds in the bans of its jail it covers (single addresses and
  * narrower prefixes): they end in the store in the same transaction and leave
@@ -14,7 +17,7 @@ import type { Decision, Ban } from '../core/records.js';
 import type { FirewallDriver, BanKey, BanOutcome } from '../fw/driver.js';
 import type { BanRecord } from './records.js';
 import { logBanEvent, type Logger } from '../core/log.js';
-import type { BanStore, NewBan } from './store.js';
+import type { BanStore, NewBan, PositionGate } from './store.js';
 import { banPieces, isPrefixText } from '../core/prefix.js';
 import { fleetOrigin } from '../fleet/protocol.js';
 import type { KernelQueue } from './kernel-queue.js';
@@ -106,6 +109,9 @@ interface Pending {
 export class BanManager {
   private queue: Pending[] = [];
   private scheduled = false;
+  /** Decisions submitted since start, and how many of them are settled (batches settle in order). */
+  private submitted = 0;
+  private settled = 0;
   /** Bans applied since start, per jail (status: "Total banned"). */
   readonly totals = new Map<string, number>();
   /** Bans kept out of the kernel because a set of the jail was at its maxelem, per jail (metrics). */
@@ -113,12 +119,16 @@ export class BanManager {
   /** Jails whose set is full, logged already (logged again after a batch that fitted). */
   private readonly full = new Set<string>();
 
-  constructor(private readonly deps: BanManagerDeps) {}
+  /** Gates the store's read positions on this manager's batches (`positions`). */
+  constructor(private readonly deps: BanManagerDeps) {
+    deps.store.gatePositions(this.positions);
+  }
 
-  /** Queues a ban decision; resolves once the ban is in the store and handed to the kernel. */
+  /** Queues a ban decision; resolves once the ban is in the kernel and in the store. */
   submit(decision: Decision): Promise<Applied> {
     return new Promise((resolve, reject) => {
       this.queue.push({ decision, resolve, reject });
+      this.submitted++;
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -126,60 +136,131 @@ export class BanManager {
     });
   }
 
+  /**
+   * The store's read positions wait for this gate: a position set after N decisions
+   * were submitted is written once the batches holding those N are settled (in the
+   * kernel and committed, or refused by the store), so lines are re-read after a crash
+   * unless their bans are stored.
+   */
+  readonly positions: PositionGate = { ticket: () => this.submitted, passed: () => this.settled };
+
   /** Resolves when every queued ban has reached the kernel. */
   async idle(): Promise<void> {
     while (this.queue.length > 0 || this.scheduled) await new Promise((r) => setImmediate(r));
     await this.deps.kernel.idle();
   }
 
+  /** One batch: everything submitted since the last, through the kernel queue (so batches settle in order). */
   private flush(): void {
     this.scheduled = false;
     const batch = this.queue;
     this.queue = [];
+    const upTo = this.submitted;
+    void this.deps.kernel.run(async () => {
+      try {
+        await this.apply(batch);
+      } finally {
+        this.settled = upTo;
+        this.deps.store.flushPositions();
+      }
+    }).catch((e: Error) => this.deps.log.error({ event: 'ban-error', err: e.message }, `a ban batch failed: ${e.message}`));
+  }
+
+  /**
+   * A batch: the decisions that make new bans go into the kernel first (one transaction),
+   * then into the store (one transaction). A batch with a prefix ban that folds in others
+   * is stored first instead: the folded bans leave the kernel with it, and a crash between
+   * the two must not leave the store holding bans the kernel's interval set would refuse.
+   */
+  private async apply(batch: readonly Pending[]): Promise<void> {
     const now = this.deps.clock.now();
     let fresh: Fresh[];
-    let records: BanRecord[];
-    const folded: (BanKey & { into: string })[] = [];
-    const foldedKernel: BanKey[] = [];
     try {
       fresh = this.withoutBanned(batch, now);
-      if (fresh.length === 0) return;
-      const { store } = this.deps;
-      records = store.transaction(() => {
-        const added = store.addBans(fresh.map((f) => f.ban));
+    } catch (e) {
+      return this.storeFailed(batch, now, e as Error);
+    }
+    if (fresh.length === 0) return;
+    if (fresh.some((f) => isPrefixText(f.ban.addr))) return this.applyStoreFirst(fresh, now);
+    let outcome: BanOutcome | void = undefined;
+    let kernelError: Error | null = null;
+    try {
+      outcome = await this.deps.driver.ban(kernelBans(fresh.map((f) => f.ban)));
+    } catch (e) {
+      kernelError = e as Error;
+    }
+    let records: BanRecord[];
+    try {
+      records = this.record(fresh, () => undefined);
+    } catch (e) {
+      this.deps.log.error({ event: 'store-error', err: (e as Error).message, bans: fresh.length },
+        `cannot record ${fresh.length} ban(s) in the database, they are in the kernel only: ${(e as Error).message}`);
+      for (const f of fresh) f.p.reject(e as Error);
+      return;
+    }
+    this.settle(fresh, records, outcome, kernelError, []);
+  }
+
+  /** A batch with prefix bans: store (with the folds), then kernel. */
+  private async applyStoreFirst(fresh: readonly Fresh[], now: number): Promise<void> {
+    const folded: (BanKey & { into: string })[] = [];
+    const foldedKernel: BanKey[] = [];
+    let records: BanRecord[];
+    try {
+      records = this.record(fresh, (added) => {
         for (const r of added) {
           if (!isPrefixText(r.addr)) continue;
-          const { ended, kernel } = store.fold(r.jail, r.addr, now);
+          const { ended, kernel } = this.deps.store.fold(r.jail, r.addr, now);
           folded.push(...ended.map((k) => ({ ...k, into: r.addr })));
           foldedKernel.push(...kernel);
         }
-        this.deps.events?.recorded('ban', added, fresh.map((f) => f.p.decision));
-        this.recorded(added);
-        return added;
       });
     } catch (e) {
-      this.storeFailed(batch, now, e as Error);
+      return this.storeFailed(fresh.map((f) => f.p), now, e as Error);
+    }
+    let outcome: BanOutcome | void = undefined;
+    let kernelError: Error | null = null;
+    try {
+      outcome = await this.banFolding(kernelBans(records), foldedKernel);
+    } catch (e) {
+      kernelError = e as Error;
+    }
+    this.settle(fresh, records, outcome, kernelError, folded);
+  }
+
+  /** The store transaction of a batch: the bans, `more` (folds), the actions' and the fleet's queues. */
+  private record(fresh: readonly Fresh[], more: (added: readonly BanRecord[]) => void): BanRecord[] {
+    const { store } = this.deps;
+    return store.transaction(() => {
+      const added = store.addBans(fresh.map((f) => f.ban));
+      more(added);
+      this.deps.events?.recorded('ban', added, fresh.map((f) => f.p.decision));
+      this.recorded(added);
+      return added;
+    });
+  }
+
+  /** After both transactions: counters, `Ban` lines, callers answered; a kernel refusal goes to the keeper (the store holds the bans). */
+  private settle(fresh: readonly Fresh[], records: readonly BanRecord[], outcome: BanOutcome | void, kernelError: Error | null,
+    folded: readonly (BanKey & { into: string })[]): void {
+    if (kernelError !== null) {
+      this.deps.onKernelError(kernelError);
+      records.forEach((r, i) => fresh[i]!.p.resolve({ record: r, fresh: true }));
       return;
     }
-    const bans = kernelBans(records);
-    this.deps.kernel.run(() => this.banFolding(bans, foldedKernel)).then((outcome) => {
-      this.noteFull(outcome, new Set(records.map((r) => r.jail)));
-      this.deps.events?.applied(new Set(records.map((r) => r.jail)));
-      records.forEach((r, i) => {
-        this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
-        if (!this.deps.quiet) logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, {
-          bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason,
-          ...(r.addresses === undefined ? {} : { addresses: r.addresses }), ...(r.except === undefined ? {} : { except: r.except }),
-          ...originField(r.reason),
-        });
-        fresh[i]!.p.resolve({ record: r, fresh: true });
+    const jails = new Set(records.map((r) => r.jail));
+    this.noteFull(outcome, jails);
+    this.deps.events?.applied(jails);
+    records.forEach((r, i) => {
+      this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
+      if (!this.deps.quiet) logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, {
+        bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason,
+        ...(r.addresses === undefined ? {} : { addresses: r.addresses }), ...(r.except === undefined ? {} : { except: r.except }),
+        ...originField(r.reason),
       });
-      for (const k of folded) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason: `folded into ${k.into}` });
-    }, (e: Error) => {
-      // The store holds the bans; the daemon reconciles the kernel from it.
-      this.deps.onKernelError(e);
-      records.forEach((r, i) => fresh[i]!.p.resolve({ record: r, fresh: true }));
+      fresh[i]!.p.resolve({ record: r, fresh: true });
     });
+    for (const k of folded) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason: `folded into ${k.into}` });
   }
 
   /**
@@ -226,12 +307,13 @@ export class BanManager {
   private withoutBanned(batch: readonly Pending[], now: number): Fresh[] {
     const fresh: Fresh[] = [];
     const seen = new Map<string, NewBan>();
-    for (const p of batch) {
+    const current = this.deps.store.currentBans(batch.map((p) => p.decision), now);
+    for (const [i, p] of batch.entries()) {
       const d = p.decision;
       const key = `${d.jail} ${d.addr}`;
       // As fail2ban: a ban in force is not extended by more failures (lines re-read after a crash included).
       // A prefix inside a wider prefix banned in the jail is held by it already.
-      const existing = seen.get(key) ?? this.deps.store.currentBan(d.jail, d.addr, now)
+      const existing = seen.get(key) ?? current[i]
         ?? (isPrefixText(d.addr) ? this.deps.store.holding(d.addr, now, d.jail)[0] : undefined);
       if (existing) {
         logBanEvent(this.deps.log, 'already banned', d.jail, d.addr);
@@ -246,12 +328,15 @@ export class BanManager {
   }
 
   /** The database refused (disk full, I/O error): the host is protected anyway; these bans will not survive a restart. */
-  private storeFailed(batch: readonly Pending[], now: number, e: Error): void {
+  private async storeFailed(batch: readonly Pending[], now: number, e: Error): Promise<void> {
     this.deps.log.error({ event: 'store-error', err: e.message, bans: batch.length },
       `cannot record ${batch.length} ban(s) in the database, banning in the kernel only: ${e.message}`);
-    const bans = kernelBans(batch.map((p) => newBan(p.decision, now)));
-    this.deps.kernel.run(() => this.deps.driver.ban(bans)).catch((k: Error) => this.deps.onKernelError(k));
     for (const p of batch) p.reject(e);
+    try {
+      await this.deps.driver.ban(kernelBans(batch.map((p) => newBan(p.decision, now))));
+    } catch (k) {
+      this.deps.onKernelError(k as Error);
+    }
   }
 
   /**

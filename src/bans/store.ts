@@ -2,9 +2,12 @@
  * BanStore: the daemon's memory on disk (SQLite through better-sqlite3, WAL).
  * Current bans (what must be in the kernel), ban history (bantime.increment,
  * recidive, `f2b-fw history`) and log read positions. Every write is one
- * transaction, committed before the kernel is touched, so a crash at any
- * moment loses no ban. WAL with synchronous=NORMAL survives a killed process
- * (commits sit in the OS page cache); only a power cut can lose the last ones.
+ * transaction; read positions wait for the ban manager's gate (written only
+ * after the bans of the lines before them are committed), so a crash at any
+ * moment loses no ban (docs/ARCHITECTURE.md, "Why kernel first loses no ban").
+ * WAL with synchronous=NORMAL: a commit is a write() into the WAL, no fsync
+ * (only checkpoints sync); it survives a killed process (commits sit in the OS
+ * page cache); only a power cut can lose the last ones.
  *
  * A database that refuses writes (disk full, read-only file system, I/O error)
  * never throws into the daemon: the store turns *degraded*, keeps the changes
@@ -40,6 +43,21 @@ export interface NewBan {
   /** For a prefix ban: the ignored networks inside it that the kernel's ranges leave out. */
   readonly except?: readonly string[];
 }
+
+/**
+ * What read positions wait for: `ticket()` now, and how far work has `passed()`
+ * (both counts that only grow; a position set at ticket T is written once passed() ≥ T).
+ */
+export interface PositionGate {
+  ticket(): number;
+  passed(): number;
+}
+
+/** The meta key a running daemon sets to '1' and a clean stop back to '0'. */
+const RUNNING_KEY = 'daemon-running';
+
+/** No gate: every position may be written at once. */
+const OPEN_GATE: PositionGate = { ticket: () => 0, passed: () => 0 };
 
 /** Read position of one log file. */
 export type StoredPosition = FilePosition;
@@ -81,10 +99,17 @@ function prepare(db: Database.Database) {
   return {
     count: db.prepare<[string, string], { n: number }>('SELECT max((SELECT count(*) FROM history WHERE addr = ?), coalesce((SELECT max(ban_count) FROM bans WHERE addr = ?), 0)) AS n'),
     countJail: db.prepare<[string, string, string, string], { n: number }>('SELECT max((SELECT count(*) FROM history WHERE addr = ? AND jail = ?), coalesce((SELECT ban_count FROM bans WHERE addr = ? AND jail = ?), 0)) AS n'),
-    insertHistory: db.prepare('INSERT INTO history (jail, addr, banned_at, expires_at, ended_at, reason, matches, addresses, except_nets) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?)'),
+    // Set-based: one JSON array of keys or rows per statement, whatever the batch size (json_each keeps the order in `key`).
+    counts: db.prepare<[string], number>(`SELECT max((SELECT count(*) FROM history h WHERE h.addr = k.a AND h.jail = k.j),
+      coalesce((SELECT ban_count FROM bans b WHERE b.addr = k.a AND b.jail = k.j), 0)) FROM (SELECT key, value->>0 AS j, value->>1 AS a FROM json_each(?)) k ORDER BY k.key`).pluck(),
+    getMany: db.prepare<[string, number], BanRow & { i: number }>(`SELECT k.key AS i, b.* FROM json_each(?) k JOIN bans b ON b.jail = k.value->>0 AND b.addr = k.value->>1
+      WHERE b.expires_at IS NULL OR b.expires_at > ?`),
+    insertHistory: db.prepare<[string]>(`INSERT INTO history (jail, addr, banned_at, expires_at, ended_at, reason, matches, addresses, except_nets)
+      SELECT value->>0, value->>1, value->>2, value->>3, NULL, value->>4, value->>5, value->>6, value->>7 FROM json_each(?) ORDER BY key`),
     endHistory: db.prepare('UPDATE history SET ended_at = ? WHERE id = (SELECT history_id FROM bans WHERE jail = ? AND addr = ?)'),
-    upsert: db.prepare(`INSERT INTO bans (jail, addr, banned_at, expires_at, ban_count, reason, matches, history_id, addresses, except_nets)
-      VALUES (@jail, @addr, @bannedAt, @expiresAt, @banCount, @reason, @matches, @historyId, @addresses, @exceptNets)
+    // History ids of one INSERT … SELECT are consecutive (each row gets max(id) + 1): row `key` got `first + key`.
+    upsert: db.prepare<[number, string]>(`INSERT INTO bans (jail, addr, banned_at, expires_at, ban_count, reason, matches, history_id, addresses, except_nets)
+      SELECT value->>0, value->>1, value->>2, value->>3, value->>8, value->>4, value->>5, ? + key, value->>6, value->>7 FROM json_each(?) WHERE true ORDER BY key
       ON CONFLICT (jail, addr) DO UPDATE SET banned_at = excluded.banned_at, expires_at = excluded.expires_at,
         ban_count = excluded.ban_count, reason = excluded.reason, matches = excluded.matches, history_id = excluded.history_id,
         addresses = excluded.addresses, except_nets = excluded.except_nets`),
@@ -109,6 +134,8 @@ function prepare(db: Database.Database) {
     purge: db.prepare('DELETE FROM history WHERE coalesce(ended_at, expires_at, banned_at) < ? AND id NOT IN (SELECT history_id FROM bans)'),
     jails: db.prepare<[], { jail: string }>('SELECT DISTINCT jail FROM bans'),
     getPos: db.prepare<[string], { offset: number; first_line_hash: string; inode: number | null }>('SELECT offset, first_line_hash, inode FROM positions WHERE path = ?'),
+    getMeta: db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     setPos: db.prepare('INSERT INTO positions (path, offset, first_line_hash, inode) VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET offset = excluded.offset, first_line_hash = excluded.first_line_hash, inode = excluded.inode'),
   };
 }
@@ -131,9 +158,13 @@ export class BanStore implements BanHistory, PositionStore {
   /** The database in use is an in-memory copy: the file could not be opened for writing. */
   private copyOnly: boolean;
   private readonly overlay = new StoreOverlay();
-  private readonly pendingPositions = new Map<string, StoredPosition>();
+  /** Read positions not written yet, per path in the order they were set, each with the gate's ticket then. */
+  private readonly pendingPositions = new Map<string, { pos: StoredPosition; ticket: number }[]>();
   private positionsScheduled = false;
   private readonly writeBacks: StoreWriteBack[] = [];
+  private gate: PositionGate = OPEN_GATE;
+  /** A daemon runs on this store (claimRun): close() records the clean stop. */
+  private claimed = false;
 
   private constructor(file: string, db: Database.Database, fresh: boolean, copyOnly = false) {
     this.file = file;
@@ -231,25 +262,43 @@ export class BanStore implements BanHistory, PositionStore {
    * Records bans in one transaction: each becomes (or replaces) the current ban of
    * its jail+address and gets a history entry. Returns the stored records
    * (kept in memory, and written back later, when the database refuses).
+   * Set-based: one query for the ban counts and two statements for the rows, however many bans.
    */
   addBans(bans: readonly NewBan[]): BanRecord[] {
-    const record = (b: NewBan): BanRecord => ({ ...b, banCount: this.banCount(b.addr, b.jail) + 1, matches: [...b.matches] });
-    return this.write(() => bans.map((b) => {
-      const r = record(b);
-      this.insertBan(r);
-      return r;
-    }), () => bans.map((b) => {
-      const r = record(b);
+    if (bans.length === 0) return [];
+    return this.write(() => {
+      const counts = this.banCounts(bans);
+      const records = bans.map((b, i): BanRecord => ({ ...b, banCount: counts[i]! + 1, matches: [...b.matches] }));
+      this.insertBans(records);
+      return records;
+    }, () => bans.map((b) => {
+      const r: BanRecord = { ...b, banCount: this.banCount(b.addr, b.jail) + 1, matches: [...b.matches] };
       this.overlay.ban(r);
       return r;
     }));
   }
 
-  private insertBan(r: BanRecord): void {
-    const matches = JSON.stringify(r.matches);
-    const { addresses, exceptNets } = prefixColumns(r);
-    const historyId = this.stmt.insertHistory.run(r.jail, r.addr, r.bannedAt, r.expiresAt, r.reason, matches, addresses, exceptNets).lastInsertRowid;
-    this.stmt.upsert.run({ jail: r.jail, addr: r.addr, bannedAt: r.bannedAt, expiresAt: r.expiresAt, banCount: r.banCount, reason: r.reason, matches, historyId, addresses, exceptNets });
+  /** How many times each ban's address was banned in its jail before, in one query; a key repeated in `keys` counts its earlier copies. */
+  private banCounts(keys: readonly BanKey[]): number[] {
+    const stored = this.stmt.counts.all(JSON.stringify(keys.map((k) => [k.jail, k.addr])));
+    const seen = new Map<string, number>();
+    return stored.map((n, i) => {
+      const key = `${keys[i]!.jail} ${keys[i]!.addr}`;
+      const before = seen.get(key);
+      seen.set(key, before === undefined ? n + 1 : before + 1);
+      return before ?? n;
+    });
+  }
+
+  /** Writes records as current bans with one history row each: two statements in all. */
+  private insertBans(records: readonly BanRecord[]): void {
+    if (records.length === 0) return;
+    const rows = JSON.stringify(records.map((r) => {
+      const { addresses, exceptNets } = prefixColumns(r);
+      return [r.jail, r.addr, r.bannedAt, r.expiresAt, r.reason, JSON.stringify(r.matches), addresses, exceptNets, r.banCount];
+    }));
+    const last = Number(this.stmt.insertHistory.run(rows).lastInsertRowid);
+    this.stmt.upsert.run(last - records.length + 1, rows);
   }
 
   /**
@@ -261,7 +310,7 @@ export class BanStore implements BanHistory, PositionStore {
     return this.db.transaction(() => bans.filter((b) => {
       const existing = this.stmt.get.get(b.jail, b.addr);
       if (existing && (existing.expires_at === null || (b.expiresAt !== null && existing.expires_at >= b.expiresAt))) return false;
-      this.insertBan({ ...b, banCount: Math.max(b.banCount, this.banCount(b.addr, b.jail)) });
+      this.insertBans([{ ...b, banCount: Math.max(b.banCount, this.banCount(b.addr, b.jail)) }]);
       if (b.addr.includes('/')) this.fold(b.jail, b.addr, now);
       return true;
     }).length)();
@@ -300,6 +349,15 @@ export class BanStore implements BanHistory, PositionStore {
     if (o) return o.kind === 'ban' && (o.record.expiresAt === null || o.record.expiresAt > now) ? o.record : undefined;
     const r = this.stmt.get.get(jail, addr);
     return r && (r.expires_at === null || r.expires_at > now) ? toRecord(r) : undefined;
+  }
+
+  /** The current ban in force at `now` of each jail+address (undefined where none), in one query. */
+  currentBans(keys: readonly BanKey[], now: number): (BanRecord | undefined)[] {
+    if (this.overlay.size > 0) return keys.map((k) => this.currentBan(k.jail, k.addr, now));
+    const out: (BanRecord | undefined)[] = new Array<BanRecord | undefined>(keys.length).fill(undefined);
+    if (keys.length === 0) return out;
+    for (const r of this.stmt.getMany.all(JSON.stringify(keys.map((k) => [k.jail, k.addr])), now)) out[r.i] = toRecord(r);
+    return out;
   }
 
   /** Database rows the overlay does not speak for, plus the overlay's bans that pass `keep`. */
@@ -439,34 +497,54 @@ export class BanStore implements BanHistory, PositionStore {
   /** PositionStore: where reading `path` stopped. */
   get(path: string): StoredPosition | undefined {
     const pending = this.pendingPositions.get(path);
-    if (pending) return pending;
+    if (pending) return pending[pending.length - 1]!.pos;
     const r = this.stmt.getPos.get(path);
     return r && { offset: r.offset, firstLineHash: r.first_line_hash, ...(r.inode === null ? {} : { inode: r.inode }) };
   }
 
   /**
-   * PositionStore: remembers where reading `path` stopped. Written on the next
-   * event-loop turn, after the bans of the lines before it (queued earlier by the
-   * ban manager) are committed, so a crash re-reads lines rather than losing a ban.
+   * Read positions wait for `gate`: a position set while the gate's ticket was T is written
+   * only once the gate has passed T (the ban manager: once the bans of the lines before it
+   * are committed), so a crash re-reads lines rather than losing a ban.
+   */
+  gatePositions(gate: PositionGate): void {
+    this.gate = gate;
+  }
+
+  /**
+   * PositionStore: remembers where reading `path` stopped. Written on the next event-loop
+   * turn, or later, once the bans of the lines before it are committed (`gatePositions`).
    * While degraded they wait in memory for `retry()`.
    */
   set(path: string, pos: StoredPosition): void {
-    this.pendingPositions.set(path, pos);
+    const list = this.pendingPositions.get(path);
+    const entry = { pos, ticket: this.gate.ticket() };
+    if (list) list.push(entry);
+    else this.pendingPositions.set(path, [entry]);
     if (this.positionsScheduled || this.overlay.degraded) return;
     this.positionsScheduled = true;
     setImmediate(() => this.flushPositions());
   }
 
-  /** Writes buffered read positions in one transaction (kept for `retry()` when the database refuses). */
+  /** Writes the buffered read positions the gate has passed, in one transaction (kept for `retry()` when the database refuses). */
   flushPositions(): void {
     this.positionsScheduled = false;
     if (this.pendingPositions.size === 0 || !this.db.open) return;
     this.write(() => this.writePositions(), () => undefined);
   }
 
+  /** Writes, per path, the newest position the gate has passed and forgets it and the older ones. */
   private writePositions(): void {
-    for (const [path, pos] of this.pendingPositions) this.stmt.setPos.run(path, pos.offset, pos.firstLineHash, pos.inode ?? null);
-    this.pendingPositions.clear();
+    const passed = this.gate.passed();
+    for (const [path, list] of this.pendingPositions) {
+      let ready = -1;
+      for (let i = 0; i < list.length; i++) if (list[i]!.ticket <= passed) ready = i;
+      if (ready < 0) continue;
+      const { pos } = list[ready]!;
+      this.stmt.setPos.run(path, pos.offset, pos.firstLineHash, pos.inode ?? null);
+      if (ready === list.length - 1) this.pendingPositions.delete(path);
+      else list.splice(0, ready + 1);
+    }
   }
 
   /**
@@ -487,7 +565,7 @@ export class BanStore implements BanHistory, PositionStore {
       this.db.transaction(() => {
         for (const c of this.overlay.all()) {
           if (c.kind === 'ban') {
-            this.insertBan(c.record);
+            this.insertBans([c.record]);
           } else {
             if (c.endedAt !== null) this.stmt.endHistory.run(c.endedAt, c.jail, c.addr);
             this.stmt.remove.run(c.jail, c.addr);
@@ -529,10 +607,27 @@ export class BanStore implements BanHistory, PositionStore {
     }
   }
 
+  /**
+   * Marks the store as used by a running daemon. True when the daemon before did not stop
+   * cleanly (killed, crashed, power cut): the kernel may then hold bans of its last moments
+   * that the store does not (the ban manager puts bans into the kernel before committing them).
+   * False when the mark cannot be written (degraded).
+   */
+  claimRun(): boolean {
+    const unclean = this.write(() => {
+      const was = this.stmt.getMeta.get(RUNNING_KEY) === '1';
+      this.stmt.setMeta.run(RUNNING_KEY, '1');
+      return was;
+    }, () => false);
+    this.claimed = true;
+    return unclean;
+  }
+
   /** Writes buffered positions and closes the database (checkpointing the WAL); a degraded store tries once more first. */
   close(): void {
     if (this.overlay.degraded) this.retry();
     else this.flushPositions();
+    if (this.claimed && this.db.open) this.write(() => this.stmt.setMeta.run(RUNNING_KEY, '0'), () => undefined);
     if (this.db.open) this.db.close();
   }
 }

@@ -6,7 +6,7 @@ import { COMMON_OPTIONS, type CliIO, type CommandArgs, type OptionTable } from '
 import { DEFAULTS } from '../core/defaults.js';
 import { F2bError } from '../core/errors.js';
 import { resolveInstance } from '../cli/instance.js';
-import { callDaemon } from './client.js';
+import { callDaemon, ControlClient } from './client.js';
 import type { RequestArgs } from './protocol.js';
 
 /** Options every client sub-command takes. */
@@ -46,6 +46,11 @@ function timeoutMs(args: CommandArgs): number {
 /** Sends one request to the daemon the command line points at. */
 export function ask(args: CommandArgs, cmd: string, request: RequestArgs = {}): Promise<unknown> {
   return callDaemon(socketPath(args), cmd, request, { timeoutMs: timeoutMs(args) });
+}
+
+/** An open connection to the daemon the command line points at, for several requests. */
+export function connectDaemon(args: CommandArgs): Promise<ControlClient> {
+  return ControlClient.connect(socketPath(args), { timeoutMs: timeoutMs(args) });
 }
 
 /** A usage error: the CLI prints it and exits with EXIT.usage. */

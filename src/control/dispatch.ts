@@ -64,7 +64,7 @@ const ROUTES: Readonly<Record<string, Route>> = {
     const jail = optStr(req, 'jail');
     return jail === undefined ? api.status() : api.status(jail);
   },
-  ban: (api, req) => api.ban(str(req, 'jail'), strList(req, 'addrs'), { force: optBool(req, 'force') === true }),
+  ban: (api, req) => api.ban(str(req, 'jail'), strList(req, 'addrs'), { force: optBool(req, 'force') === true, partial: optBool(req, 'partial') === true }),
   unban: (api, req) => api.unban(optStr(req, 'jail'), req.args.addrs === 'all' ? 'all' : strList(req, 'addrs')),
   banned: (api, req) => api.banned(optStr(req, 'addr')),
   history: (api, req) => api.history(str(req, 'addr')),

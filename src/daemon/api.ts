@@ -62,12 +62,19 @@ export interface BanResult {
   readonly already: readonly string[];
   /** Each already-banned address with its expiry now; `extended` false when the ban in force already lasted longer (or is permanent). */
   readonly refreshed: readonly { readonly addr: string; readonly expiresAt: number | null; readonly extended: boolean }[];
+  /** With `partial`: the addresses refused (as given), each with why; the others were banned. */
+  readonly refused?: readonly { readonly addr: string; readonly message: string }[];
 }
 
 /** Options of a manual ban. */
 export interface BanOptions {
   /** Ban an ignored address or one of this host's own (never `/0` nor loopback). */
   readonly force?: boolean;
+  /**
+   * Check each address on its own (`f2b-fw ban --file`): a refused or malformed one is reported in
+   * `refused` and the others are banned. Without it one refused address bans nothing.
+   */
+  readonly partial?: boolean;
 }
 
 /** Result of `unban`. */

@@ -102,7 +102,8 @@ async function ready(core: Core, running: RunningJails, metricsAt: MetricsAddres
   log.info({ event: 'restore', restored, ended, changes, ms: clock.now() - started },
     `restored ${restored} ban(s) into the kernel${ended ? `, dropped ${ended} of jails no longer configured` : ''}`);
   // Actions without norestored see the restored bans again (fail2ban's start-up), keyed by this start.
-  core.actions.enqueue(core.store.current(clock.now()).map((r) => eventOf('ban', r)), { at: started });
+  // Read only when some jail has an action: parsing 100,000 records (matches) for nobody cost ~0.15 s per 10,000 at start.
+  if (core.actions.active) core.actions.enqueue(core.store.current(clock.now()).map((r) => eventOf('ban', r)), { at: started });
   void core.actions.start();
   // fail2ban's debris in iptables is housekeeping: a failure is logged, the daemon still starts.
   await sweepStale(core, {}).catch((e: Error) => log.error({ event: 'stale-chains', err: e.message }, `stale f2b-* chain cleanup failed: ${e.message}`));

@@ -21,7 +21,7 @@ import { applyReload, planReload } from './reload.js';
 import { ReloadQueue, type ReloadScope } from './reload-queue.js';
 import { mergePlans, sweepStale } from './stale-sweep.js';
 import type { Core, RunningJails } from './runtime.js';
-import { banRefusal } from '../bans/ban-guard.js';
+import { banRefusal, type BanGuardContext } from '../bans/ban-guard.js';
 import { IgnoreList } from '../jail/ignore.js';
 import { banJails } from './fleet.js';
 import { OUTBOX_DEFAULTS } from '../outbox/worker.js';
@@ -83,27 +83,63 @@ export class Daemon implements DaemonApi {
   async ban(jail: string, addrs: readonly string[], options: BanOptions = {}): Promise<BanResult> {
     const { store, manager } = this.core;
     const j = this.jail(jail);
+    const { canon, excepts, refused } = options.partial === true ? this.checkEach(j, addrs, options.force === true) : this.checkAll(j, addrs, options.force === true);
+    const now = this.core.deps.clock.now();
+    const current = store.currentBans(canon.map((addr) => ({ jail, addr })), now);
+    const inForce = canon.filter((_, i) => current[i] !== undefined);
+    // One manager batch (one kernel and one store transaction), however many addresses.
+    const applied = await Promise.all(canon.filter((_, i) => current[i] === undefined).map((addr) => manager.submit({
+      op: 'ban', jail, addr, ttl: j.jail.banTime(addr), reason: 'manual', matches: [], ...(excepts.get(addr)!.length > 0 ? { except: excepts.get(addr)! } : {}),
+    })));
+    const refreshed = await manager.refresh(jail, inForce.map((addr) => ({ addr, ttl: j.jail.banTime(addr) })));
+    return {
+      banned: applied.filter((a) => a.fresh).map((a) => a.record.addr),
+      already: [...refreshed.map((r) => r.addr), ...applied.filter((a) => !a.fresh).map((a) => a.record.addr)],
+      refreshed,
+      ...(refused === undefined ? {} : { refused }),
+    };
+  }
+
+  /** The ban guard for a manual ban: any refused address bans nothing. Returns the canonical addresses and their split-out networks. */
+  private checkAll(j: RuntimeJail, addrs: readonly string[], force: boolean): { canon: string[]; excepts: Map<string, readonly string[]>; refused?: undefined } {
     const canon = [...new Set(addrs.map(canonicalAddr))];
-    // A prefix holding ignored addresses is split around them (checkManualBan); one holding this host's is refused.
-    const guard = { isIgnored: (a: string) => !a.includes('/') && j.jail.isIgnored(a), isOwn: (a: string) => this.ownAddresses.has(a) };
+    const guard = this.banGuard(j);
     const refuse = (force: boolean): void => {
       const refused = canon.map((a) => banRefusal(a, guard, force)).filter((r) => r !== null);
       if (refused.length > 0) throw new ApiError('refused-address', `nothing banned: ${refused.map((r) => r.message).join('; ')}`);
     };
     refuse(true); // never: every address, loopback
     const excepts = new Map(canon.map((a) => [a, checkManualBan(j.jail, a)])); // the jail's prefix floor; ignored networks split out
-    refuse(options.force === true); // unless --force: ignored and own addresses
-    const now = this.core.deps.clock.now();
-    const inForce = new Set(canon.filter((a) => store.currentBan(jail, a, now) !== undefined));
-    const applied = await Promise.all(canon.filter((a) => !inForce.has(a)).map((addr) => manager.submit({
-      op: 'ban', jail, addr, ttl: j.jail.banTime(addr), reason: 'manual', matches: [], ...(excepts.get(addr)!.length > 0 ? { except: excepts.get(addr)! } : {}),
-    })));
-    const refreshed = await manager.refresh(jail, [...inForce].map((addr) => ({ addr, ttl: j.jail.banTime(addr) })));
-    return {
-      banned: applied.filter((a) => a.fresh).map((a) => a.record.addr),
-      already: [...refreshed.map((r) => r.addr), ...applied.filter((a) => !a.fresh).map((a) => a.record.addr)],
-      refreshed,
-    };
+    refuse(force); // unless --force: ignored and own addresses
+    return { canon, excepts };
+  }
+
+  /** The same guard, address by address: a refused (or malformed) one is reported, the others pass. */
+  private checkEach(j: RuntimeJail, addrs: readonly string[], force: boolean): { canon: string[]; excepts: Map<string, readonly string[]>; refused: { addr: string; message: string }[] } {
+    const guard = this.banGuard(j);
+    const excepts = new Map<string, readonly string[]>();
+    const refused: { addr: string; message: string }[] = [];
+    for (const text of addrs) {
+      try {
+        const a = canonicalAddr(text);
+        if (excepts.has(a)) continue;
+        const never = banRefusal(a, guard, true);
+        if (never) throw new ApiError('refused-address', never.message);
+        const except = checkManualBan(j.jail, a);
+        const unforced = banRefusal(a, guard, force);
+        if (unforced) throw new ApiError('refused-address', unforced.message);
+        excepts.set(a, except);
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        refused.push({ addr: text, message: e.message });
+      }
+    }
+    return { canon: [...excepts.keys()], excepts, refused };
+  }
+
+  /** What a manual ban in `j` is checked against. A prefix holding ignored addresses is split around them (checkManualBan); one holding this host's is refused. */
+  private banGuard(j: RuntimeJail): BanGuardContext {
+    return { isIgnored: (a: string) => !a.includes('/') && j.jail.isIgnored(a), isOwn: (a: string) => this.ownAddresses.has(a) };
   }
 
   async unban(jail: string | undefined, addrs: readonly string[] | 'all'): Promise<UnbanResult> {

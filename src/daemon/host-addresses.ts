@@ -9,15 +9,23 @@ import type { Net } from '../core/prefix.js';
 import { hostAddresses, parseNet, type HostAddressSource } from '../jail/ignore.js';
 import { AddressWatch } from '../../native/netlink/address-watch.js';
 
-/** A HostAddressSource over a function listing addresses; networks re-parsed only when the list changes. */
+/**
+ * A HostAddressSource over a function listing addresses; networks re-parsed only when the list
+ * changes. The list is read once per synchronous run (until the next microtask checkpoint): a
+ * `ban --file` chunk of 10,000 addresses checked in one loop reads rtnetlink once, not 10,000 times.
+ */
 export class HostAddresses implements HostAddressSource {
   private text = '';
   private parsed: Net[] = [];
+  private current = false;
 
   constructor(private readonly list: () => readonly string[], private readonly onClose: () => void = () => undefined) {}
 
   /** HostAddressSource: the host's addresses now, as networks. */
   nets(): readonly Net[] {
+    if (this.current) return this.parsed;
+    this.current = true;
+    queueMicrotask(() => { this.current = false; });
     const now = this.list();
     const text = now.join(' ');
     if (text !== this.text) {
