@@ -65,8 +65,7 @@ r 'systemctl is-active ssh rsyslog nftables' >/dev/null && ok "router runs sshd,
 note "install $(basename "$DEB") with apt"
 put router "$DEB" /root/f2b-fw.deb
 t=$SECONDS
-r 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends /root/f2b-fw.deb' > /tmp/f2bml-apt.$$ 2>&1 || { sed 's/^/#   /' /tmp/f2bml-apt.$$; rm -f /tmp/f2bml-apt.$$; fail "apt-get install ./f2b-fw.deb"; }
-rm -f /tmp/f2bml-apt.$$
+apt_out=$(r 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends /root/f2b-fw.deb' 2>&1) || { sed 's/^/#   /' <<<"$apt_out"; fail "apt-get install ./f2b-fw.deb"; }
 ok "apt-get install ./$(basename "$DEB") in $((SECONDS - t)) s (node $(r 'node --version'))"
 r 'test -x /usr/bin/f2b-fw && test -f /etc/f2b-fw/jail.local && test -f /etc/logrotate.d/f2b-fw && man -w f2b-fw >/dev/null 2>&1 || test -f /usr/share/man/man8/f2b-fw.8.gz' && ok "files in place: /usr/bin/f2b-fw, /etc/f2b-fw, /etc/logrotate.d/f2b-fw, f2b-fw(8)" || fail "package files missing"
 r 'f2b-fw version' >/dev/null && ok "f2b-fw runs under Debian's node $(r 'node --version')" || fail "f2b-fw version under Debian's node"
