@@ -74,6 +74,16 @@ rm -f "$R/etc/apt/sources.list"
 cp /etc/apt/sources.list.d/*.sources "$R/etc/apt/sources.list.d/" 2>/dev/null || true
 [ -f /etc/apt/sources.list ] && cp /etc/apt/sources.list "$R/etc/apt/sources.list"
 grep -l '^Acquire::Check-Valid-Until' /etc/apt/apt.conf.d/* 2>/dev/null | xargs -r cp -t "$R/etc/apt/apt.conf.d/"
+# TLS: the certificate authorities this machine trusts beyond Debian's (the registries may be reached
+# through a TLS-inspecting gateway whose CA is one of them), added to the container's store at boot,
+# and the environment variables that point programs at that store (NODE_EXTRA_CA_CERTS: the node
+# that ./run fetches trusts only its own bundled CAs otherwise).
+mkdir -p "$R/usr/local/share/ca-certificates"
+cp -r /usr/local/share/ca-certificates/. "$R/usr/local/share/ca-certificates/" 2>/dev/null || true
+TRUST_ENV=()
+for v in NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE GIT_SSL_CAINFO; do
+  [ -n "${!v:-}" ] && TRUST_ENV+=("$v=${!v}")
+done
 # The source: a bare repository with REF as its only branch, cloned inside over file://.
 git init -q --bare "$RUN/src.git"
 git -C "$REPO" push -q "$RUN/src.git" "$REF:refs/heads/main"
@@ -130,7 +140,7 @@ say "booted in $((SECONDS - start)) s"
 # ("Failed to create /../payload subcgroup").
 inside() {
   nsenter -t "$PID1" -a env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-    USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb systemd-run --quiet --scope --collect -- /bin/bash -c "cd /root && $1"
+    USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb "${TRUST_ENV[@]}" systemd-run --quiet --scope --collect -- /bin/bash -c "cd /root && $1"
 }
 # step NAME CMD: runs CMD inside, timed; its output to the log and the terminal.
 failed=0
@@ -143,7 +153,7 @@ step() {
   if [[ $1 == *'#2' ]] && grep -q '^\./run: installing' "$log"; then say "$1 installed something: the second run must not"; failed=1; fi
   return 0
 }
-inside 'command -v node npm gcc make python3 nft socat 2>&1; echo "node: $(node --version 2>&1)"' | sed 's/^/fresh-machine: before: /' | tee -a "$OUT" >&2 || true
+inside 'update-ca-certificates >/dev/null 2>&1; ls /usr/local/share/ca-certificates | paste -sd" " | sed "s/^/CAs added: /"; command -v node npm gcc make python3 nft socat 2>&1; echo "node: $(node --version 2>&1)"' | sed 's/^/fresh-machine: before: /' | tee -a "$OUT" >&2 || true
 if [ -n "${FRESH_CMD:-}" ]; then step probe "$FRESH_CMD"; exit "$failed"; fi
 step clone 'git clone -q file:///srv/f2b-fw.git f2b-fw && git -C f2b-fw log -1 --oneline'
 for round in 1 2; do
