@@ -28,14 +28,21 @@ LAB_RUN=/tmp/$LAB_TAG
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-30}
 declare -A NSPAWN_PID=() PID1=()
 # What this provider must change in f2b-fw.service (after the scenario measured the shipped unit):
-# inside systemd-nspawn on this machine's hybrid cgroup-v1 setup, a `journalctl --follow` started
-# under any of these three sandbox options never sees a new entry (measured one by one with
-# systemd-run in the container: the other options of the unit do not matter). The VM provider runs
-# the unit unchanged.
-LAB_UNIT_DROPIN='ProtectProc=default
-ProtectKernelTunables=no
-ProtectControlGroups=no'
-
+# nothing of its sandbox, only the boot id the service sees. systemd-nspawn gives the container a
+# boot id of its own by mounting a file over /proc/sys/kernel/random/boot_id, and journald stamps
+# every entry with it. ProtectProc=, ProtectKernelTunables= and ProtectControlGroups= each make
+# systemd mount a fresh procfs for the service (the other options bind the container's /proc), and a
+# fresh procfs shows the kernel's boot id: journalctl in the service then finds no entry at all
+# (`journalctl -n 3` prints nothing, `--follow` nothing new, though `--list-boots` lists the boot).
+# Measured in the lab container with systemd-run; binding the container's boot id back over the
+# fresh /proc's makes all three work. So the service keeps its whole sandbox and gets the container's
+# boot id: a tmpfiles.d line copies it to /run at every boot (nspawn's own file is unlinked, so it
+# cannot be bound itself; an ExecStartPre=+ copy fails once the bind exists, as systemd 252 still sets
+# up the bind for a "+" command), and the drop-in binds that copy over the fresh /proc's. A VM has
+# one boot id for everything: the VM provider runs the unit unchanged, and so does any machine that
+# is not a container (README: "Inside a systemd-nspawn container").
+LAB_UNIT_SETUP='echo "C /run/f2b-fw.boot_id - - - - /proc/sys/kernel/random/boot_id" > /etc/tmpfiles.d/f2b-fw-boot-id.conf && systemd-tmpfiles --create /etc/tmpfiles.d/f2b-fw-boot-id.conf'
+LAB_UNIT_DROPIN='BindReadOnlyPaths=/run/f2b-fw.boot_id:/proc/sys/kernel/random/boot_id'
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "SKIP: $1 is not installed ($2)"; exit 77; }; }
 

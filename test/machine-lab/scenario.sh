@@ -1,7 +1,8 @@
 # The machine lab scenario: a Debian 12 router with the f2b-fw package under systemd, real sshd,
 # journald, rsyslog and logrotate, attacked over the network. Sourced by run.sh after a provider
 # (provider-nspawn.sh here, provider-vagrant.sh with a hypervisor), which defines lab_up, on, put,
-# power_cycle, lab_down and the addresses ROUTER_ADDR ATTACKER CLIENT ROUTER_LAN LAN_ADDR.
+# power_cycle, lab_down, LAB_UNIT_SETUP/LAB_UNIT_DROPIN (its change to the unit) and the addresses
+# ROUTER_ADDR ATTACKER CLIENT ROUTER_LAN LAN_ADDR.
 # Prints "ok - …" per checked fact, "# …" notes, and stops with "not ok - …" at the first failure.
 # Needs DEB (the .deb to install) and REPO (this checkout).
 
@@ -107,10 +108,14 @@ exposure=$(r 'systemd-analyze security f2b-fw 2>/dev/null' | sed -n 's/.*Overall
 recorded=$(sed -n 's/.*systemd-analyze security f2b-fw`: \*\*\([0-9.]*\)\*\*.*/\1/p' "$REPO/README.md")
 note "systemd-analyze security f2b-fw: $exposure (README records $recorded)"
 [ -n "$exposure" ] && [ -n "$recorded" ] && awk "BEGIN{exit !($exposure <= $recorded)}" && ok "exposure $exposure, not worse than the recorded $recorded" || fail "exposure level $exposure worse than $recorded (or unknown)"
+sandbox() { r 'systemctl show f2b-fw -p ProtectProc -p ProtectKernelTunables -p ProtectControlGroups -p ProtectSystem -p PrivateTmp' | sort | paste -sd' ' -; }
+shipped_sandbox=$(sandbox)
 if [ -n "$LAB_UNIT_DROPIN" ]; then
   note "provider $PROVIDER changes the unit: $(tr '\n' ' ' <<<"$LAB_UNIT_DROPIN")(see provider-$PROVIDER.sh)"
+  [ -z "$LAB_UNIT_SETUP" ] || r "$LAB_UNIT_SETUP" || fail "provider $PROVIDER: $LAB_UNIT_SETUP"
   printf '[Service]\n%s\n' "$LAB_UNIT_DROPIN" | r 'cat > /etc/systemd/system/f2b-fw.service.d/provider.conf && systemctl daemon-reload && systemctl restart f2b-fw'
 fi
+[ "$(sandbox)" = "$shipped_sandbox" ] && ok "the service runs with the shipped unit's sandbox: $shipped_sandbox" || fail "sandbox changed: $(sandbox) (shipped: $shipped_sandbox)"
 
 reach attacker 22 && reach attacker $FWD_PORT && reach client 22 && reach client $FWD_PORT && ok "before the attack: attacker and client reach router:22 and router:$FWD_PORT (LAN sshd)" || fail "no path before the attack"
 
