@@ -115,7 +115,9 @@ echo 'nameserver 127.0.0.1' > "$R/etc/resolv.conf"
 # Boot it: all capabilities (the suite makes network namespaces, nftables, and the machine lab boots
 # containers of its own inside, which needs mount and the cgroup file system).
 say "booting the fresh machine"
-SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 setsid systemd-nspawn --register=no --keep-unit -q --console=pipe \
+# SYSTEMD_NSPAWN_API_VFS_WRITABLE: /proc/sys and /sys writable, as on a machine (nspawn mounts them
+# read-only, and the demo and tests set sysctls such as net.ipv4.ip_forward in their namespaces).
+SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 setsid systemd-nspawn --register=no --keep-unit -q --console=pipe \
   --capability=all --system-call-filter='@mount @keyring @clock @module @raw-io @swap @reboot @obsolete @cpu-emulation @privileged' \
   --resolv-conf=off --network-namespace-path="/run/netns/$TAG" --bind-ro="$RUN/src.git:/srv/f2b-fw.git" \
   -D "$R" -b </dev/null >>"$RUN/console.log" 2>&1 &
