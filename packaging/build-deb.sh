@@ -24,6 +24,7 @@ case "$ARCH" in
 esac
 WORK=$(mktemp -d /tmp/f2b-fw-deb.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 143' TERM; trap 'exit 130' INT; trap 'exit 129' HUP
 PKG=$WORK/pkg
 LIB=$PKG/usr/lib/f2b-fw
 DOC=$PKG/usr/share/doc/f2b-fw

@@ -28,14 +28,22 @@ if [ -f "$ROOT/.complete" ]; then echo "$ROOT"; exit 0; fi
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 flock 9
-if [ ! -f "$ROOT/.complete" ]; then
+# drop_tmp: the half-built tree and what debootstrap mounted in it (/proc, /sys: a build killed
+# with SIGKILL leaves them mounted, so the next build, holding the lock, unmounts them first).
+drop_tmp() {
+  local m
+  for m in $(grep -o " $ROOT.tmp/[^ ]*" /proc/self/mounts | sort -r); do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$ROOT.tmp"
+}
+trap 'exit 143' TERM; trap 'exit 130' INT; trap 'exit 129' HUP
+trap '[ -f "$ROOT/.complete" ] || drop_tmp' EXIT
+if [ ! -f "$ROOT/.complete" ]; then
+  drop_tmp
   echo "rootfs: debootstrap $SUITE ($BASE) + apt-get install $EXTRA (once; cached in $ROOT)" >&2
   start=$SECONDS
   failed() {
     echo "$1 from $MIRROR failed (log: $CACHE/build.log):" >&2
     tail -n 5 "$CACHE/build.log" >&2
-    rm -rf "$ROOT.tmp"
     exit 5
   }
   debootstrap --variant=minbase --include="$BASE" "$SUITE" "$ROOT.tmp" "$MIRROR" > "$CACHE/build.log" 2>&1 || failed debootstrap

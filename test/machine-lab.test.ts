@@ -7,35 +7,18 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/core/paths.js';
+import { followParent, onCleanup } from './support/cleanup.js';
+import { runOwned } from './support/lab-run.js';
 
 const out = mkdtempSync(join(tmpdir(), 'f2bt-machine-lab-'));
-after(() => rmSync(out, { recursive: true, force: true }));
-
-interface Run { status: number | null; stdout: string; stderr: string }
-
-/** Runs a script in its own process group; a test that ends early takes the group down (its trap cleans up). */
-function run(file: string, args: readonly string[], timeoutMs: number): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: PACKAGE_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
-    const stop = (): void => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } };
-    const timer = setTimeout(stop, timeoutMs);
-    process.once('exit', stop);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      process.removeListener('exit', stop);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+after(onCleanup(() => rmSync(out, { recursive: true, force: true })));
+// A runner killed midway (even by SIGKILL) takes this process down, and with it the lab.
+followParent();
+const run = (file: string, args: readonly string[], timeoutMs: number) => runOwned(file, args, timeoutMs).done;
 
 // Its own timeout: about 90 s to 3 minutes on an idle 2-core machine with the rootfs cached (package
 // ~70 s, scenario ~65–115 s); a cold cache adds ~11 min (debootstrap, better-sqlite3 for node 18). npm

@@ -9,6 +9,7 @@ CLIENT=198.51.100.3
 ROUTER_LAN=192.0.2.254
 LAN_ADDR=192.0.2.10
 # The unit runs as shipped on a VM.
+LAB_UNIT_SETUP=
 LAB_UNIT_DROPIN=
 
 lab_up() {

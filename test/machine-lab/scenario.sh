@@ -1,7 +1,8 @@
 # The machine lab scenario: a Debian 12 router with the f2b-fw package under systemd, real sshd,
 # journald, rsyslog and logrotate, attacked over the network. Sourced by run.sh after a provider
 # (provider-nspawn.sh here, provider-vagrant.sh with a hypervisor), which defines lab_up, on, put,
-# power_cycle, lab_down and the addresses ROUTER_ADDR ATTACKER CLIENT ROUTER_LAN LAN_ADDR.
+# power_cycle, lab_down, LAB_UNIT_SETUP/LAB_UNIT_DROPIN (its change to the unit) and the addresses
+# ROUTER_ADDR ATTACKER CLIENT ROUTER_LAN LAN_ADDR.
 # Prints "ok - …" per checked fact, "# …" notes, and stops with "not ok - …" at the first failure.
 # Needs DEB (the .deb to install) and REPO (this checkout).
 
@@ -65,8 +66,7 @@ r 'systemctl is-active ssh rsyslog nftables' >/dev/null && ok "router runs sshd,
 note "install $(basename "$DEB") with apt"
 put router "$DEB" /root/f2b-fw.deb
 t=$SECONDS
-r 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends /root/f2b-fw.deb' > /tmp/f2bml-apt.$$ 2>&1 || { sed 's/^/#   /' /tmp/f2bml-apt.$$; rm -f /tmp/f2bml-apt.$$; fail "apt-get install ./f2b-fw.deb"; }
-rm -f /tmp/f2bml-apt.$$
+apt_out=$(r 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends /root/f2b-fw.deb' 2>&1) || { sed 's/^/#   /' <<<"$apt_out"; fail "apt-get install ./f2b-fw.deb"; }
 ok "apt-get install ./$(basename "$DEB") in $((SECONDS - t)) s (node $(r 'node --version'))"
 r 'test -x /usr/bin/f2b-fw && test -f /etc/f2b-fw/jail.local && test -f /etc/logrotate.d/f2b-fw && man -w f2b-fw >/dev/null 2>&1 || test -f /usr/share/man/man8/f2b-fw.8.gz' && ok "files in place: /usr/bin/f2b-fw, /etc/f2b-fw, /etc/logrotate.d/f2b-fw, f2b-fw(8)" || fail "package files missing"
 r 'f2b-fw version' >/dev/null && ok "f2b-fw runs under Debian's node $(r 'node --version')" || fail "f2b-fw version under Debian's node"
@@ -108,10 +108,14 @@ exposure=$(r 'systemd-analyze security f2b-fw 2>/dev/null' | sed -n 's/.*Overall
 recorded=$(sed -n 's/.*systemd-analyze security f2b-fw`: \*\*\([0-9.]*\)\*\*.*/\1/p' "$REPO/README.md")
 note "systemd-analyze security f2b-fw: $exposure (README records $recorded)"
 [ -n "$exposure" ] && [ -n "$recorded" ] && awk "BEGIN{exit !($exposure <= $recorded)}" && ok "exposure $exposure, not worse than the recorded $recorded" || fail "exposure level $exposure worse than $recorded (or unknown)"
+sandbox() { r 'systemctl show f2b-fw -p ProtectProc -p ProtectKernelTunables -p ProtectControlGroups -p ProtectSystem -p PrivateTmp' | sort | paste -sd' ' -; }
+shipped_sandbox=$(sandbox)
 if [ -n "$LAB_UNIT_DROPIN" ]; then
   note "provider $PROVIDER changes the unit: $(tr '\n' ' ' <<<"$LAB_UNIT_DROPIN")(see provider-$PROVIDER.sh)"
+  [ -z "$LAB_UNIT_SETUP" ] || r "$LAB_UNIT_SETUP" || fail "provider $PROVIDER: $LAB_UNIT_SETUP"
   printf '[Service]\n%s\n' "$LAB_UNIT_DROPIN" | r 'cat > /etc/systemd/system/f2b-fw.service.d/provider.conf && systemctl daemon-reload && systemctl restart f2b-fw'
 fi
+[ "$(sandbox)" = "$shipped_sandbox" ] && ok "the service runs with the shipped unit's sandbox: $shipped_sandbox" || fail "sandbox changed: $(sandbox) (shipped: $shipped_sandbox)"
 
 reach attacker 22 && reach attacker $FWD_PORT && reach client 22 && reach client $FWD_PORT && ok "before the attack: attacker and client reach router:22 and router:$FWD_PORT (LAN sshd)" || fail "no path before the attack"
 

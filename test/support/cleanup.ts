@@ -6,6 +6,9 @@
  * Every cleanup must be synchronous (exit handlers cannot wait) and idempotent.
  */
 
+import { readFileSync } from 'node:fs';
+import koffi from 'koffi';
+
 type Cleanup = () => void;
 
 const pending = new Map<number, Cleanup>();
@@ -47,4 +50,24 @@ export function onCleanup(fn: Cleanup): () => void {
     pending.delete(id);
     fn();
   };
+}
+
+/** prctl(2) options: PR_SET_PDEATHSIG, and the signal it is given. */
+const PR_SET_PDEATHSIG = 1;
+const SIGTERM = 15;
+
+/**
+ * Makes this process follow its parent (the test runner): when the parent dies, even by SIGKILL,
+ * the kernel sends this process SIGTERM (prctl PR_SET_PDEATHSIG), so its cleanups run and it ends,
+ * instead of living on as an orphan that still owns containers and namespaces.
+ */
+export function followParent(): void {
+  install();
+  const parent = process.ppid;
+  const prctl = koffi.load('libc.so.6').func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)') as
+    (option: number, a2: number, a3: number, a4: number, a5: number) => number;
+  prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+  // The parent may have died before the prctl took effect: then we already have another parent.
+  const now = Number(readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+  if (now !== parent) process.kill(process.pid, 'SIGTERM');
 }
