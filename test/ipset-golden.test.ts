@@ -7,6 +7,7 @@ import { createRequest, elementRequest, listRequest, setRequest, swapRequest, ty
 import { NLM_F, type NetlinkRequest as NetlinkRequestLike } from '../native/netlink/socket.js';
 import { CMD, ipsetMsgType } from '../native/ipset/protocol.js';
 import { parseStracedMessage } from './support/strace-netlink.js';
+import { attrTree, ATTR_TYPE_BITS, type Attr } from './support/attr-tree.js';
 
 const fixture = (name: string): { command: string; strace: string } =>
   JSON.parse(readFileSync(fileURLToPath(new URL(`../../test/fixtures/netlink/${name}`, import.meta.url)), 'utf8')) as { command: string; strace: string };
@@ -36,23 +37,8 @@ test('ipset add with a timeout: our message is the ipset tool\'s, byte for byte 
 });
 
 interface Captured { readonly type: number; readonly flags: number; readonly hex: string }
-interface Attr { readonly type: number; readonly value: string | Attr[] }
 const IPSET_ATTR_DATA = 7;
 const IPSET_ATTR_LINENO = 9;
-
-/** Attribute tree with the type's flag bits kept (ip_set checks NLA_F_NET_BYTEORDER), children sorted by type. */
-function tree(buf: Buffer): Attr[] {
-  const out: Attr[] = [];
-  for (let at = 0; at + 4 <= buf.length;) {
-    const len = buf.readUInt16LE(at);
-    if (len < 4) break;
-    const raw = buf.readUInt16LE(at + 2);
-    const data = buf.subarray(at + 4, at + len);
-    out.push({ type: raw, value: raw & 0x8000 ? tree(data) : data.toString('hex') });
-    at += (len + 3) & ~3;
-  }
-  return out.sort((a, b) => (a.type & 0x3fff) - (b.type & 0x3fff));
-}
 
 /** The message of ipset command `cmd` in capture `name` (test/fixtures/netlink/ipset/, written by test/support/capture-netlink.ts). */
 function captured(name: string, cmd: number): { command: string; flags: number; nfgen: string; attrs: Attr[] } {
@@ -60,8 +46,8 @@ function captured(name: string, cmd: number): { command: string; flags: number; 
   const m = fx.messages.find((x) => x.type === ipsetMsgType(cmd));
   assert.ok(m, `${name}: the tool sent command ${cmd}`);
   const buf = Buffer.from(m.hex, 'hex');
-  const attrs = tree(buf.subarray(20)).map((a) => ((a.type & 0x3fff) === IPSET_ATTR_DATA
-    ? { type: a.type, value: (a.value as Attr[]).filter((d) => (d.type & 0x3fff) !== IPSET_ATTR_LINENO) } : a));
+  const attrs = attrTree(buf.subarray(20)).map((a) => ((a.type & ATTR_TYPE_BITS) === IPSET_ATTR_DATA
+    ? { type: a.type, value: (a.value as Attr[]).filter((d) => (d.type & ATTR_TYPE_BITS) !== IPSET_ATTR_LINENO) } : a));
   return { command: fx.command, flags: m.flags, nfgen: buf.subarray(16, 20).toString('hex'), attrs };
 }
 
@@ -91,6 +77,6 @@ test('create, type, add (net), del, list, headers, swap, flush and destroy are w
     assert.equal(ours.type, ipsetMsgType(cmd), name);
     const CREATE = 0x400;
     if (flags) assert.equal((NLM_F.REQUEST | ours.flags) & ~NLM_F.ACK, tool.flags & ~CREATE & ~NLM_F.ACK, `${name}: flags, ${tool.command}`);
-    assert.deepEqual({ nfgen: ours.payload.subarray(0, 4).toString('hex'), attrs: tree(ours.payload.subarray(4)) }, { nfgen: tool.nfgen, attrs: tool.attrs }, `${name}: ${tool.command}`);
+    assert.deepEqual({ nfgen: ours.payload.subarray(0, 4).toString('hex'), attrs: attrTree(ours.payload.subarray(4)) }, { nfgen: tool.nfgen, attrs: tool.attrs }, `${name}: ${tool.command}`);
   }
 });

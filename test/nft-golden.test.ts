@@ -39,10 +39,10 @@ import { tableRequests, type GetRequest } from '../native/nftables/dump.js';
 import { GETGEN_REQUEST } from '../native/netlink/ruleset-watch.js';
 import type { NftTable } from '../native/nftables/family.js';
 import { MARKER_COMMENT, MARKER_NAME } from '../src/fw/nft/names.js';
+import { attrTree, ATTR_TYPE_BITS, type Attr } from './support/attr-tree.js';
 
 interface Captured { readonly type: number; readonly flags: number; readonly hex: string }
 interface Fixture { readonly command: string; readonly messages: readonly Captured[] }
-interface Attr { readonly type: number; readonly value: string | Attr[] }
 
 const T: NftTable = { family: 'inet', name: 'f2b-fw' };
 const COMMENT = 'f2b-fw sshd input 0123456789ab';
@@ -58,24 +58,10 @@ function fixture(name: string): Fixture {
   return JSON.parse(readFileSync(fileURLToPath(new URL(`../../test/fixtures/netlink/nft/${name}.json`, import.meta.url)), 'utf8')) as Fixture;
 }
 
-/** Attribute tree: children sorted by type, flag bits dropped; nests told apart by NLA_F_NESTED. */
-function tree(buf: Buffer): Attr[] {
-  const out: Attr[] = [];
-  for (let at = 0; at + 4 <= buf.length;) {
-    const len = buf.readUInt16LE(at);
-    if (len < 4) break;
-    const raw = buf.readUInt16LE(at + 2);
-    const data = buf.subarray(at + 4, at + len);
-    out.push({ type: raw & 0x3fff, value: raw & 0x8000 ? tree(data) : data.toString('hex') });
-    at += (len + 3) & ~3;
-  }
-  return out.sort((a, b) => a.type - b.type);
-}
-
 /** A message as compared: type, flags without ACK, nfgenmsg, attribute tree with set ids renumbered. */
 function normal(msg: Buffer, ids: Map<string, string>, named: boolean): unknown {
   const type = msg.readUInt16LE(4);
-  const attrs = tree(msg.subarray(20));
+  const attrs = attrTree(msg.subarray(20), ATTR_TYPE_BITS);
   const renumber = (a: Attr): Attr => {
     if (typeof a.value !== 'string') return a;
     if (!ids.has(a.value)) ids.set(a.value, `id#${ids.size + 1}`);
@@ -207,11 +193,11 @@ test('the generation id rides in BATCH_BEGIN as NFNL_BATCH_GENID (be32)', () => 
 
 /** A request as compared with nft's: type, flags, payload. */
 function request(r: GetRequest): unknown {
-  return { type: NFT | r.msg, flags: NLM_F_REQUEST | (r.dump ? 0x300 : NLM_F_ACK), payload: tree(r.payload.subarray(4)), nfgen: r.payload.subarray(0, 4).toString('hex') };
+  return { type: NFT | r.msg, flags: NLM_F_REQUEST | (r.dump ? 0x300 : NLM_F_ACK), payload: attrTree(r.payload.subarray(4), ATTR_TYPE_BITS), nfgen: r.payload.subarray(0, 4).toString('hex') };
 }
 
 function captured(m: Buffer): unknown {
-  return { type: m.readUInt16LE(4), flags: m.readUInt16LE(6), payload: tree(m.subarray(20)), nfgen: m.subarray(16, 20).toString('hex') };
+  return { type: m.readUInt16LE(4), flags: m.readUInt16LE(6), payload: attrTree(m.subarray(20), ATTR_TYPE_BITS), nfgen: m.subarray(16, 20).toString('hex') };
 }
 
 test('GETGEN and the dump requests are what nft sends for `list table` / `list set`', () => {

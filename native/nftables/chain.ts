@@ -1,7 +1,8 @@
 /** Base chains: NEWCHAIN / DELCHAIN, and flushing a chain (DELRULE without a handle). */
 import { nestedAttr } from '../netlink/attributes.js';
-import { NLM_F_CREATE, nftMessage, NFT_MSG, str, u32, type NftMessage } from './message.js';
+import { nftMessage, NFT_MSG, str, u32, type NftMessage } from './message.js';
 import type { NftTable } from './family.js';
+import { NLM_F } from '../netlink/socket.js';
 
 const NFTA_CHAIN_TABLE = 1;
 const NFTA_CHAIN_NAME = 3;
@@ -39,7 +40,7 @@ export function baseChain(t: NftTable, name: string, hook: HookName, prio: numbe
 export function newChain(c: NftChain): NftMessage {
   const hooknum = HOOKS.indexOf(c.hook as HookName);
   if (hooknum < 0 || c.prio === undefined || c.type === undefined) throw new RangeError(`chain ${c.name}: only base chains are built (hook ${String(c.hook)})`);
-  return nftMessage(NFT_MSG.NEWCHAIN, NLM_F_CREATE, c.table.family, [
+  return nftMessage(NFT_MSG.NEWCHAIN, NLM_F.CREATE, c.table.family, [
     str(NFTA_CHAIN_TABLE, c.table.name),
     str(NFTA_CHAIN_NAME, c.name),
     str(NFTA_CHAIN_TYPE, c.type),

@@ -2,9 +2,10 @@
  * NEWOBJ of a named counter (NFTA_OBJ_*, NFT_OBJECT_COUNTER): f2b-fw's
  * ownership marker is one, with a comment `nft list ruleset` shows.
  */
-import { NLM_F_CREATE, commentValue, nftMessage, NFT_MSG, str, u32, u64, udata, type NftMessage } from './message.js';
+import { commentValue, nftMessage, NFT_MSG, str, u32, u64, udata, type NftMessage } from './message.js';
 import { nestedAttr } from '../netlink/attributes.js';
 import type { NftTable } from './family.js';
+import { NLM_F } from '../netlink/socket.js';
 
 const NFTA_OBJ_TABLE = 1;
 const NFTA_OBJ_NAME = 2;
@@ -26,7 +27,7 @@ export interface NftCounter {
 
 /** `add counter … { comment "…" }`, starting at zero. */
 export function newCounter(c: NftCounter): NftMessage {
-  return nftMessage(NFT_MSG.NEWOBJ, NLM_F_CREATE, c.table.family, [
+  return nftMessage(NFT_MSG.NEWOBJ, NLM_F.CREATE, c.table.family, [
     str(NFTA_OBJ_TABLE, c.table.name),
     str(NFTA_OBJ_NAME, c.name),
     u32(NFTA_OBJ_TYPE, COUNTER_OBJECT),

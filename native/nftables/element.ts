@@ -8,8 +8,9 @@
  * INTERVAL_END first, as nft sends it.
  */
 import { align4, NLA_F_NESTED } from '../netlink/attributes.js';
-import { NLM_F_CREATE, NFT_MSG, type NftMessage } from './message.js';
+import { NFT_MSG, type NftMessage } from './message.js';
 import { NFT_FAMILY, type NftTable } from './family.js';
+import { NLM_F } from '../netlink/socket.js';
 
 const NFTA_SET_ELEM_LIST_TABLE = 1;
 const NFTA_SET_ELEM_LIST_SET = 2;
@@ -186,7 +187,7 @@ export function elementMessages(t: NftTable, change: ElementChange, setId?: numb
       }
     }
     out.push({
-      msg: add ? NFT_MSG.NEWSETELEM : NFT_MSG.DELSETELEM, flags: add ? NLM_F_CREATE : 0, family: NFT_FAMILY[t.family], attrs: buf,
+      msg: add ? NFT_MSG.NEWSETELEM : NFT_MSG.DELSETELEM, flags: add ? NLM_F.CREATE : 0, family: NFT_FAMILY[t.family], attrs: buf,
       what: `${verb} elements ${from}–${to - 1} of ${count} ${prep} set ${t.family} ${t.name} ${change.set}`,
     });
     from = to;

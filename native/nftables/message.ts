@@ -20,10 +20,6 @@ export const NFT_MSG = {
   GETGEN: 16, NEWOBJ: 18, GETOBJ: 19, DELOBJ: 20,
 } as const;
 
-/** NLM_F_* flags of new objects: CREATE (no EXCL: an existing object is no error), APPEND for rules. */
-export const NLM_F_CREATE = 0x400;
-/** Appends a rule at the end of its chain. */
-export const NLM_F_APPEND = 0x800;
 
 /** One message of a batch: type (NFT_MSG_*), flags beyond REQUEST|ACK, family, encoded attributes, and what it does (for errors). */
 export interface NftMessage {

@@ -12,11 +12,12 @@
  * as rule userdata.
  */
 import { nestedAttr, type AttrOut } from '../netlink/attributes.js';
-import { commentValue, NLM_F_APPEND, NLM_F_CREATE, nftMessage, NFT_MSG, str, u64, udata, type NftMessage } from './message.js';
+import { commentValue, nftMessage, NFT_MSG, str, u64, udata, type NftMessage } from './message.js';
 import { CMP, CT_DIR_ORIGINAL, CT_PROTO_DST, META, NF_DROP, PAYLOAD_BASE, REJECT, cmp, ct, lookup, meta, payload, reject, verdict } from './expr.js';
 import { newPortSet, type IpVersion } from './set.js';
 import { elementMessages, INTERVAL_END, type ElementChange } from './element.js';
 import type { NftTable } from './family.js';
+import { NLM_F } from '../netlink/socket.js';
 
 const NFTA_RULE_TABLE = 1;
 const NFTA_RULE_CHAIN = 2;
@@ -156,7 +157,7 @@ function expressions(t: NftTable, body: RuleBody, ids: SetIds, pre: NftMessage[]
 export function newRule(r: NftRule, ids: SetIds): NftMessage[] {
   const pre: NftMessage[] = [];
   const exprs = expressions(r.table, r, ids, pre);
-  return [...pre, nftMessage(NFT_MSG.NEWRULE, NLM_F_CREATE | NLM_F_APPEND, r.table.family, [
+  return [...pre, nftMessage(NFT_MSG.NEWRULE, NLM_F.CREATE | NLM_F.APPEND, r.table.family, [
     str(NFTA_RULE_TABLE, r.table.name),
     str(NFTA_RULE_CHAIN, r.chain),
     nestedAttr(NFTA_RULE_EXPRESSIONS, exprs),

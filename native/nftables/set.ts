@@ -3,8 +3,9 @@
  * a rule uses, DELSET, and flushing a set (DELSETELEM without elements).
  */
 import { nestedAttr } from '../netlink/attributes.js';
-import { NLM_F_CREATE, nftMessage, NFT_MSG, str, u32, udata, type NftMessage } from './message.js';
+import { nftMessage, NFT_MSG, str, u32, udata, type NftMessage } from './message.js';
 import type { NftTable } from './family.js';
+import { NLM_F } from '../netlink/socket.js';
 
 const NFTA_SET_TABLE = 1;
 const NFTA_SET_NAME = 2;
@@ -68,7 +69,7 @@ function u32le(value: number): Buffer {
 /** `add set` with batch-local id `id` (rules added in the same batch may name it by id). */
 export function newSet(s: NftSet, id: number): NftMessage {
   const key = KEY_TYPES[s.type];
-  return nftMessage(NFT_MSG.NEWSET, NLM_F_CREATE, s.table.family, [
+  return nftMessage(NFT_MSG.NEWSET, NLM_F.CREATE, s.table.family, [
     str(NFTA_SET_TABLE, s.table.name),
     str(NFTA_SET_NAME, s.name),
     u32(NFTA_SET_FLAGS, setFlagBits(s.flags)),
@@ -87,7 +88,7 @@ export function newSet(s: NftSet, id: number): NftMessage {
  */
 export function newPortSet(t: NftTable, id: number, interval: boolean, count: number, keyTypeof: Buffer): NftMessage {
   const key = KEY_TYPES.inet_service;
-  return nftMessage(NFT_MSG.NEWSET, NLM_F_CREATE, t.family, [
+  return nftMessage(NFT_MSG.NEWSET, NLM_F.CREATE, t.family, [
     str(NFTA_SET_TABLE, t.name),
     str(NFTA_SET_NAME, '__set%d'),
     u32(NFTA_SET_FLAGS, SET_FLAG.anonymous | SET_FLAG.constant | (interval ? SET_FLAG.interval : 0)),

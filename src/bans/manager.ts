@@ -381,7 +381,8 @@ export class BanManager {
     const removed = this.deps.store.transaction(() => {
       const ending = this.deps.events ? keys.map((k) => this.deps.store.currentBan(k.jail, k.addr, now)).filter((b): b is BanRecord => b !== undefined) : [];
       const gone = this.deps.store.removeBans(keys, now);
-      this.deps.events?.recorded(flush ? 'flush' : 'unban', ending.filter((b) => gone.some((k) => k.jail === b.jail && k.addr === b.addr)));
+      const removed = new Set(gone.map((k) => `${k.jail} ${k.addr}`));
+      this.deps.events?.recorded(flush ? 'flush' : 'unban', ending.filter((b) => removed.has(`${b.jail} ${b.addr}`)));
       return gone;
     });
     if (removed.length > 0) await this.deps.kernel.run(() => this.deps.driver.unban(kernel));

@@ -26,6 +26,12 @@ import { IgnoreList } from '../jail/ignore.js';
 import { banJails } from './fleet.js';
 import { OUTBOX_DEFAULTS } from '../outbox/worker.js';
 
+/** The ban guard's stages, in the order a manual ban is checked. */
+const SCREEN_STAGES = ['parse', 'never', 'floor', 'unforced'] as const;
+type ScreenStage = typeof SCREEN_STAGES[number];
+/** An address the guard refused, and at which stage. */
+interface Screened { readonly text: string; readonly stage: ScreenStage; readonly error: ApiError }
+
 /** What boot hands over once the daemon is ready. */
 export interface Running {
   readonly core: Core;
@@ -100,41 +106,51 @@ export class Daemon implements DaemonApi {
     };
   }
 
-  /** The ban guard for a manual ban: any refused address bans nothing. Returns the canonical addresses and their split-out networks. */
+  /**
+   * The ban guard for a manual ban, all or nothing: the first stage any address fails decides the
+   * error (a malformed address, then `/0` and loopback, then the jail's prefix floor, then ignored
+   * and own addresses unless `force`); the refusals of one stage are named together.
+   */
   private checkAll(j: RuntimeJail, addrs: readonly string[], force: boolean): { canon: string[]; excepts: Map<string, readonly string[]>; refused?: undefined } {
-    const canon = [...new Set(addrs.map(canonicalAddr))];
-    const guard = this.banGuard(j);
-    const refuse = (force: boolean): void => {
-      const refused = canon.map((a) => banRefusal(a, guard, force)).filter((r) => r !== null);
-      if (refused.length > 0) throw new ApiError('refused-address', `nothing banned: ${refused.map((r) => r.message).join('; ')}`);
-    };
-    refuse(true); // never: every address, loopback
-    const excepts = new Map(canon.map((a) => [a, checkManualBan(j.jail, a)])); // the jail's prefix floor; ignored networks split out
-    refuse(force); // unless --force: ignored and own addresses
-    return { canon, excepts };
+    const { accepted, refused } = this.screen(j, addrs, force);
+    const first = SCREEN_STAGES.find((stage) => refused.some((r) => r.stage === stage));
+    if (first === undefined) return { canon: [...accepted.keys()], excepts: accepted };
+    const failed = refused.filter((r) => r.stage === first);
+    if (first === 'parse' || first === 'floor') throw failed[0]!.error;
+    throw new ApiError('refused-address', `nothing banned: ${[...new Set(failed.map((r) => r.error.message))].join('; ')}`);
   }
 
   /** The same guard, address by address: a refused (or malformed) one is reported, the others pass. */
   private checkEach(j: RuntimeJail, addrs: readonly string[], force: boolean): { canon: string[]; excepts: Map<string, readonly string[]>; refused: { addr: string; message: string }[] } {
+    const { accepted, refused } = this.screen(j, addrs, force);
+    return { canon: [...accepted.keys()], excepts: accepted, refused: refused.map((r) => ({ addr: r.text, message: r.error.message })) };
+  }
+
+  /** Each address through the guard's stages: accepted (canonical → split-out networks) or refused at one stage. */
+  private screen(j: RuntimeJail, addrs: readonly string[], force: boolean): { accepted: Map<string, readonly string[]>; refused: Screened[] } {
     const guard = this.banGuard(j);
-    const excepts = new Map<string, readonly string[]>();
-    const refused: { addr: string; message: string }[] = [];
+    const accepted = new Map<string, readonly string[]>();
+    const refused: Screened[] = [];
     for (const text of addrs) {
+      let stage: ScreenStage = 'parse';
       try {
         const a = canonicalAddr(text);
-        if (excepts.has(a)) continue;
+        if (accepted.has(a)) continue;
+        stage = 'never';
         const never = banRefusal(a, guard, true);
         if (never) throw new ApiError('refused-address', never.message);
+        stage = 'floor';
         const except = checkManualBan(j.jail, a);
+        stage = 'unforced';
         const unforced = banRefusal(a, guard, force);
         if (unforced) throw new ApiError('refused-address', unforced.message);
-        excepts.set(a, except);
+        accepted.set(a, except);
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
-        refused.push({ addr: text, message: e.message });
+        refused.push({ text, stage, error: e });
       }
     }
-    return { canon: [...excepts.keys()], excepts, refused };
+    return { accepted, refused };
   }
 
   /** What a manual ban in `j` is checked against. A prefix holding ignored addresses is split around them (checkManualBan); one holding this host's is refused. */

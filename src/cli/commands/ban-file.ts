@@ -112,7 +112,11 @@ export async function banFromFile(args: CommandArgs, jail: string, path: string,
 /** The refusals of one chunk's answer, on the lines they came from (a text on several lines: each of them). */
 function refusedLines(chunk: readonly BanFileEntry[], r: BanResult): BanFileRefusal[] {
   const lines = new Map<string, number[]>();
-  for (const e of chunk) lines.set(e.text, [...(lines.get(e.text) ?? []), e.line]);
+  for (const e of chunk) {
+    const seen = lines.get(e.text);
+    if (seen) seen.push(e.line);
+    else lines.set(e.text, [e.line]);
+  }
   const out: BanFileRefusal[] = [];
   for (const x of r.refused ?? []) {
     for (const line of lines.get(x.addr) ?? []) out.push({ line, addr: x.addr, message: x.message });
