@@ -29,12 +29,18 @@ PKG=$WORK/pkg
 LIB=$PKG/usr/lib/f2b-fw
 DOC=$PKG/usr/share/doc/f2b-fw
 
+# Compiled into a tree of its own, never into the repository's dist/: `npm test` runs this script
+# (the machine lab) while other test files load dist/, and tsc rewrites files in place. The tree
+# links what the build reads through PACKAGE_ROOT (docs/, rules/, package.json, node_modules).
 say "compiling (tsc)"
-npx tsc -p .
+BUILD=$WORK/root
+mkdir -p "$BUILD"
+ln -s "$REPO/package.json" "$REPO/docs" "$REPO/rules" "$REPO/node_modules" "$BUILD/"
+npx tsc -p . --outDir "$BUILD/dist"
 mkdir -p "$LIB/dist" "$PKG/usr/bin" "$PKG/usr/share/f2b-fw" "$PKG/lib/systemd/system" "$PKG/etc/f2b-fw" \
   "$PKG/etc/logrotate.d" "$PKG/usr/share/man/man8" "$PKG/usr/share/man/man5" "$DOC" "$PKG/DEBIAN"
 cp package.json package-lock.json "$LIB/"
-cp -r dist/src dist/native "$LIB/dist/"
+cp -r "$BUILD/dist/src" "$BUILD/dist/native" "$LIB/dist/"
 find "$LIB/dist" -name '*.map' -delete
 
 say "production node_modules (npm ci --omit=dev)"
@@ -80,7 +86,7 @@ ln -s ../../share/f2b-fw/rules "$LIB/rules"
 install -m 0644 systemd/f2b-fw.service "$PKG/lib/systemd/system/f2b-fw.service"
 install -m 0644 packaging/etc/jail.local packaging/etc/f2b-fw.conf "$PKG/etc/f2b-fw/"
 install -m 0644 packaging/etc/logrotate "$PKG/etc/logrotate.d/f2b-fw"
-node dist/packaging/man.js "$WORK/man" >/dev/null
+node "$BUILD/dist/packaging/man.js" "$WORK/man" >/dev/null
 gzip -9n -c "$WORK/man/f2b-fw.8" > "$PKG/usr/share/man/man8/f2b-fw.8.gz"
 gzip -9n -c "$WORK/man/f2b-fw.conf.5" > "$PKG/usr/share/man/man5/f2b-fw.conf.5.gz"
 install -m 0644 README.md "$DOC/"
