@@ -86,6 +86,7 @@ export class FileSource implements LogSource {
   async start(): Promise<void> {
     this.pump = this.rescan(true).then(() => this.runPending());
     await this.settle();
+    if (this.stopped) return;
     this.stopTicker = (this.deps.startInterval ?? startInterval)(() => this.tick(), this.tuning.pollMs);
   }
 
@@ -101,10 +102,15 @@ export class FileSource implements LogSource {
     while (this.pump !== null) await this.pump.catch(() => undefined);
   }
 
-  /** Stops watching and polling, reads what is left, saves positions, closes files. */
+  /**
+   * Stops watching and polling, reads what is left, saves positions, closes files. Also when a
+   * start or a rescan is still in flight: nothing it would set up after this call (a watch, the
+   * ticker, a retry timer) outlives it, so a stopped source never keeps the process alive.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopTicker?.();
+    this.stopTicker = null;
     for (const t of this.timers.values()) this.delays.clearTimeout(t);
     this.timers.clear();
     this.watches?.close();
@@ -249,7 +255,8 @@ export class FileSource implements LogSource {
       } else if (!seen.has(path) && !f.failing) this.pending.set(f, this.pending.get(f) ?? false);
     }
     // A directory watched only from now on may have got files between the expansion and
-    // the watch: expand once more.
+    // the watch: expand once more. A source stopped meanwhile watches nothing more.
+    if (this.stopped) return;
     if (this.watches?.sync(dirs) === true) this.rescanWanted = true;
   }
 }
