@@ -121,7 +121,8 @@ function prepare(db: Database.Database) {
     extendHistory: db.prepare('UPDATE history SET expires_at = ? WHERE id = (SELECT history_id FROM bans WHERE jail = ? AND addr = ?)'),
     currentAll: db.prepare<[number], BanRow>('SELECT * FROM bans WHERE expires_at IS NULL OR expires_at > ? ORDER BY banned_at'),
     currentJail: db.prepare<[number, string], BanRow>('SELECT * FROM bans WHERE (expires_at IS NULL OR expires_at > ?) AND jail = ? ORDER BY banned_at'),
-    forDriver: db.prepare<[number], { jail: string; addr: string; expires_at: number | null; except_nets: string | null }>('SELECT jail, addr, expires_at, except_nets FROM bans WHERE expires_at IS NULL OR expires_at > ?').raw(false),
+    // Rows in the driver's shape (expiresAt), handed over as they are: no object per ban made again.
+    forDriver: db.prepare<[number], Ban & { except_nets: string | null }>('SELECT jail, addr, expires_at AS expiresAt, except_nets FROM bans WHERE expires_at IS NULL OR expires_at > ?'),
     get: db.prepare<[string, string], BanRow>('SELECT * FROM bans WHERE jail = ? AND addr = ?'),
     byAddr: db.prepare<[string, number], BanRow>('SELECT * FROM bans WHERE addr = ? AND (expires_at IS NULL OR expires_at > ?)'),
     prefixes: db.prepare<[number], BanRow>("SELECT * FROM bans WHERE addr LIKE '%/%' AND (expires_at IS NULL OR expires_at > ?)"),
@@ -434,7 +435,10 @@ export class BanStore implements BanHistory, PositionStore {
     const rows = this.stmt.forDriver.all(now);
     const out = this.overlay.size === 0 ? rows : rows.filter((r) => !this.overlay.covers(r.jail, r.addr));
     const bans: Ban[] = [];
-    for (const r of out) bans.push(...kernelPieces(r.jail, r.addr, r.expires_at, r.except_nets === null ? undefined : JSON.parse(r.except_nets) as string[]));
+    for (const r of out) {
+      if (r.except_nets === null) bans.push(r);
+      else bans.push(...kernelPieces(r.jail, r.addr, r.expiresAt, JSON.parse(r.except_nets) as string[]));
+    }
     for (const r of this.overlay.size === 0 ? [] : this.overlay.bans(now)) bans.push(...kernelPieces(r.jail, r.addr, r.expiresAt, r.except));
     return bans;
   }
