@@ -209,8 +209,22 @@ export function elementId(addr: string): { readonly version: IpVersion; readonly
   return { version: t.version, kind: t.kind, id: t.kind === 'addr' ? addrId(addrKey(t)) : t.text };
 }
 
-/** The interval bounds of a canonical prefix text (`198.51.100.0/24`, the identity of an interval-set element). */
+/**
+ * The interval bounds of an interval-set element's identity: a canonical prefix text (`198.51.100.0/24`),
+ * or a range that is no prefix as actual.ts reads one back (`a-b`, b the first address after it, or `a-end`),
+ * which only someone else puts into our sets and a reconcile must be able to remove.
+ */
 export function netBounds(text: string): IntervalBounds {
+  const dash = text.indexOf('-');
+  if (dash > 0) {
+    const start = addressBytes(text.slice(0, dash));
+    const endText = text.slice(dash + 1);
+    const end = endText === 'end' ? null : addressBytes(endText);
+    if (!start || (end === null && endText !== 'end') || (end !== null && end.length !== start.length)) {
+      throw new F2bError('bad-address', `not an IP range: ${JSON.stringify(text)}`);
+    }
+    return { start: Buffer.from(start), end: end && Buffer.from(end) };
+  }
   const slash = text.indexOf('/');
   const addr = addressBytes(slash < 0 ? text : text.slice(0, slash));
   if (!addr) throw new F2bError('bad-address', `not an IP prefix: ${JSON.stringify(text)}`);
