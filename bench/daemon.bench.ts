@@ -7,6 +7,7 @@
  * - RSS idle and with 100,000 bans.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { BenchFigure, BenchModule, BenchSection } from './types.js';
 import { BanStore } from '../src/bans/store.js';
@@ -164,9 +165,11 @@ async function restart10k(): Promise<BenchFigure[]> {
 export const bench: BenchModule = {
   name: 'daemon',
   async run(): Promise<BenchSection> {
+    const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' / ');
     const lat = await latency();
     const restart = await restart10k();
     const big = await bigStore();
+    const loadAfter = loadavg().map((l) => l.toFixed(2)).join(' / ');
     return {
       title: 'Daemon: end-to-end ban latency, restore, repair, memory',
       command: 'npm run bench -- daemon',
@@ -177,6 +180,7 @@ export const bench: BenchModule = {
         'Restore/repair: 100,000 IPv6 bans written to the store before start; repair timed from `nft flush ruleset` returning to the daemon\'s `repair` log line (written after the kernel committed the rebuilt table), polled every 5 ms.',
         'RSS from /proc/PID/status (VmRSS). The peak right after the restore holds the transaction\'s garbage (JSON text, plan); glibc\'s freed C memory is trimmed after each reconcile and V8 collects the rest once idle.',
         'The same latency measured for fail2ban on this machine is in the fail2ban section (bench/fail2ban.bench.ts).',
+        `Machine load (1/5/15-min load average) at the start: ${loadBefore}, at the end: ${loadAfter}; on a loaded machine the wall times wait for a core, the CPU times do not.`,
       ],
     };
   },
