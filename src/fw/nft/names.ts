@@ -180,14 +180,6 @@ export function singleAddrKeyInto(addr: string, out: Buffer, at: number): IpVers
   return 6;
 }
 
-/** singleAddrKeyInto with a key of its own. */
-export function singleAddrKey(addr: string): { readonly version: IpVersion; readonly key: Buffer } | undefined {
-  const key = Buffer.allocUnsafe(16);
-  const version = singleAddrKeyInto(addr, key, 0);
-  if (version === undefined) return undefined;
-  return { version, key: version === 4 ? key.subarray(0, 4) : key };
-}
-
 /**
  * Identity of an element in the reconcile maps (ActualState / DesiredState):
  * a single address is its key bytes as a latin1 string (cheap to make from a
