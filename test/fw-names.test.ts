@@ -44,6 +44,12 @@ test('interval elements fold back into prefixes', () => {
   const el = (bytes: number[], intervalEnd: boolean, expiresMs?: number) => ({ key: Buffer.from(bytes), intervalEnd, ...(expiresMs === undefined ? {} : { expiresMs }) });
   const out = intervalTexts([el([0, 0, 0, 0], true), el([198, 51, 100, 0], false, 5000), el([198, 51, 101, 0], true), el([203, 0, 113, 8], false), el([203, 0, 113, 9], true)]);
   assert.deepEqual([...out], [['198.51.100.0/24', 5000], ['203.0.113.8', null]]);
+  // Adjacent prefixes share a key (one's end, the next one's start), in whichever order the kernel dumps them.
+  const start = (last: number) => el([198, 51, 100, last], false, 7000);
+  const end = (last: number) => el([198, 51, 100, last], true);
+  for (const order of [[start(0), start(4), end(4), end(6)], [end(6), end(4), start(4), start(0)]]) {
+    assert.deepEqual([...intervalTexts(order)], [['198.51.100.0/30', 7000], ['198.51.100.4/31', 7000]]);
+  }
 });
 
 test('set names and rule comments round-trip', () => {

@@ -53,3 +53,13 @@ test('a rule with our comment whose body was replaced is deleted and built again
   // The kernel's copy of an untouched rule is not replaced.
   assert.deepEqual(reconcilePlan(desired, actualFrom(() => undefined)).plan.changes, []);
 });
+
+test('a range someone else put into an interval set (no prefix, read back as `a-b`) is removed, not a failed reconcile', () => {
+  const desired = desiredState(layout, [{ jail: 'sshd', addr: '198.51.100.0/30', expiresAt: null }], 0);
+  const base = actualFrom(() => undefined);
+  const actual: ActualState = { ...base, elements: new Map([['sshd-v4-net', new Map<string, number | null>([['198.51.100.0/30', null], ['203.0.113.0-203.0.113.5', null], ['203.0.113.8-end', null]])]]) };
+  const { plan, batch } = reconcilePlan(desired, actual);
+  assert.equal(batch.error, undefined);
+  assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.object}`), ['remove inet f2b-fw sshd-v4-net 203.0.113.0-203.0.113.5', 'remove inet f2b-fw sshd-v4-net 203.0.113.8-end']);
+  assert.ok(batch.size > 0, 'the removal is in the batch');
+});

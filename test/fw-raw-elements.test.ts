@@ -10,10 +10,17 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { Netns, hostFirewallSnapshot } from './support/netns.js';
 import { NftAgent } from './support/nft-agent.js';
-import { addrKey, addrTarget, singleAddrKey } from '../src/fw/nft/names.js';
+import { addrKey, addrTarget, singleAddrKeyInto } from '../src/fw/nft/names.js';
 import type { FirewallLayout } from '../src/fw/layout.js';
 
 const CHILD = fileURLToPath(new URL('./support/raw-elements-child.js', import.meta.url));
+
+/** The fast path's key of `a` (singleAddrKeyInto, into a key of its own), or undefined where it leaves `a` to addrTarget. */
+function fastKey(a: string): { version: 4 | 6; key: Buffer } | undefined {
+  const key = Buffer.alloc(16);
+  const version = singleAddrKeyInto(a, key, 0);
+  return version === undefined ? undefined : { version, key: version === 4 ? key.subarray(0, 4) : key };
+}
 
 test('the fast address parser gives what addrTarget + addrKey give, and leaves everything else to addrTarget', () => {
   const same = ['192.0.2.1', '0.0.0.0', '255.255.255.255', '2001:db8::1', '2001:DB8::0:1', '::', '::1', '2001:db8::', '1:2:3:4:5:6:7::',
@@ -24,7 +31,7 @@ test('the fast address parser gives what addrTarget + addrKey give, and leaves e
     same.push(Array.from({ length: 4 }, () => Math.floor(Math.random() * 256)).join('.'));
   }
   for (const a of same) {
-    const fast = singleAddrKey(a);
+    const fast = fastKey(a);
     const t = addrTarget(a);
     assert.ok(fast, a);
     assert.equal(fast.version, t.version, a);
@@ -32,7 +39,7 @@ test('the fast address parser gives what addrTarget + addrKey give, and leaves e
   }
   for (const other of ['::ffff:192.0.2.1', '::ffff:c000:201', '64:ff9b::192.0.2.33', '198.51.100.7/24', '2001:db8::1/128', 'fe80::1%eth0', '1.2.3', '01.2.3.4',
     '1::2::3', '1:2:3:4:5:6:7:8:9', '12345::', '256.1.1.1', ' 1.2.3.4', '192.0.2.1; drop', '', ':', ':::', '1:', ':1', '1:2:3:4:5:6:7:8::', '::1:2:3:4:5:6:7:8', 'g::1']) {
-    assert.equal(singleAddrKey(other), undefined, other);
+    assert.equal(fastKey(other), undefined, other);
   }
 });
 

@@ -117,3 +117,14 @@ test('imported bans keep their count and do not shorten a longer ban', () => {
   assert.equal(next!.banCount, 5);
   s.close();
 });
+
+test('jailsWithBans lists each jail holding a ban once (expired ones included until swept), none for an empty store', () => {
+  const store = BanStore.open(':memory:');
+  try {
+    assert.deepEqual(store.jailsWithBans(), []);
+    store.addBans([ban('web', '192.0.2.1', T0, 60), ban('sshd', '192.0.2.1', T0, 60), ban('web', '192.0.2.2', T0, 60), ban('a-jail', '2001:db8::1', T0, 1)]);
+    assert.deepEqual(store.jailsWithBans().sort(), ['a-jail', 'sshd', 'web']);
+    store.removeBans([{ jail: 'sshd', addr: '192.0.2.1' }], T0 + 1000);
+    assert.deepEqual(store.jailsWithBans().sort(), ['a-jail', 'web']);
+  } finally { store.close(); }
+});

@@ -23,6 +23,7 @@ import { mergePlans, sweepStale } from './stale-sweep.js';
 import type { Core, RunningJails } from './runtime.js';
 import { banRefusal, type BanGuardContext } from '../bans/ban-guard.js';
 import { IgnoreList } from '../jail/ignore.js';
+import { netOf, type Net } from '../core/prefix.js';
 import { banJails } from './fleet.js';
 import { OUTBOX_DEFAULTS } from '../outbox/worker.js';
 
@@ -155,7 +156,17 @@ export class Daemon implements DaemonApi {
 
   /** What a manual ban in `j` is checked against. A prefix holding ignored addresses is split around them (checkManualBan); one holding this host's is refused. */
   private banGuard(j: RuntimeJail): BanGuardContext {
-    return { isIgnored: (a: string) => !a.includes('/') && j.jail.isIgnored(a), isOwn: (a: string) => this.ownAddresses.has(a) };
+    // Both checks of one address share one parse of it (a `ban --file` of 100,000 parsed each address four times).
+    let text: string | null = null;
+    let net: Net | null = null;
+    const parsed = (a: string): Net | null => {
+      if (a !== text) {
+        text = a;
+        net = netOf(a);
+      }
+      return net;
+    };
+    return { isIgnored: (a: string) => !a.includes('/') && j.jail.isIgnored(a, parsed(a)), isOwn: (a: string) => this.ownAddresses.has(a, parsed(a)) };
   }
 
   async unban(jail: string | undefined, addrs: readonly string[] | 'all'): Promise<UnbanResult> {

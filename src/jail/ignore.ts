@@ -92,9 +92,11 @@ export class IgnoreList {
     return [...this.nets, ...(this.own?.nets() ?? []), ...[...this.resolvedNets.values()].flat()].filter((n) => netsOverlap(n, net)).map(netText);
   }
 
-  /** True when `addr` (a canonical address or prefix, as the filter gives it) must not be banned. One scan of the text. */
-  has(addr: string): boolean {
-    const net = parseNet(addr);
+  /**
+   * True when `addr` (a canonical address or prefix, as the filter gives it) must not be banned. One scan of
+   * the text, none when the caller has parsed it already (`net`: netOf of `addr`).
+   */
+  has(addr: string, net: Net | null = parseNet(addr)): boolean {
     if (!net) return false;
     if (this.nets.some((n) => netsOverlap(n, net))) return true;
     if (this.own?.nets().some((n) => netsOverlap(n, net))) return true;

@@ -99,9 +99,9 @@ export class Jail {
     for (const [addr, counted] of previous.failures.entries()) this.failures.set(addr, counted);
   }
 
-  /** True when `addr` (address or prefix) is in ignoreip or, with ignoreself, one of the host's own. */
-  isIgnored(addr: string): boolean {
-    return this.ignore.has(addr);
+  /** True when `addr` (address or prefix) is in ignoreip or, with ignoreself, one of the host's own; `net`: its network, when parsed already. */
+  isIgnored(addr: string, net?: Net | null): boolean {
+    return this.ignore.has(addr, net);
   }
 
   /** Addresses (or counting prefixes) with failures inside the window now (fail2ban's "Currently failed"). */

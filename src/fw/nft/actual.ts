@@ -52,7 +52,9 @@ function toBigInt(key: Buffer): bigint {
  * it, flagged interval-end). Ranges that are not prefixes are shown as `a-b`.
  */
 export function intervalTexts(elements: readonly DumpedElement[]): Map<string, number | null> {
-  const sorted = [...elements].sort((a, b) => Buffer.compare(a.key, b.key));
+  // Adjacent prefixes (the pieces of a prefix split around an ignored address) share a key: the end of one
+  // and the start of the next. The end goes first, or the start would be read as a range up to the next.
+  const sorted = [...elements].sort((a, b) => Buffer.compare(a.key, b.key) || Number(b.intervalEnd) - Number(a.intervalEnd));
   const out = new Map<string, number | null>();
   for (let i = 0; i < sorted.length; i++) {
     const start = sorted[i] as DumpedElement;

@@ -6,7 +6,7 @@
  * rules with our comment prefix — and anything else found in our chains.
  */
 import { KernelError } from '../../core/errors.js';
-import type { Plan, PlanChange } from '../plan.js';
+import type { Plan, PlanAction, PlanChange } from '../plan.js';
 import { NftBatch } from '../../../native/nftables/batch.js';
 import { delChain, flushChain, newChain, type NftChain } from '../../../native/nftables/chain.js';
 import { delSet, type NftSet } from '../../../native/nftables/set.js';
@@ -16,7 +16,7 @@ import { newCounter } from '../../../native/nftables/counter.js';
 import { intervalChange, type ElementChange } from '../../../native/nftables/element.js';
 import type { ActualState } from './actual.js';
 import { ruleKey, type DesiredState, type WantedTimeout } from './desired.js';
-import { MARKER_COMMENT, MARKER_NAME, TABLE, idText, netBounds, parseSetName, ruleJail } from './names.js';
+import { MARKER_COMMENT, MARKER_NAME, TABLE, idText, netBounds, parseSetName, ruleJail, type SetKind } from './names.js';
 
 /**
  * A remaining time this close to the wanted one counts as equal: seconds, or
@@ -49,6 +49,36 @@ function changeOf(op: 'add' | 'delete', set: NftSet, items: readonly (readonly [
 }
 
 const T = `${TABLE.family} ${TABLE.name}`;
+
+/**
+ * An element change of a plan, its `object` text made when read: a restore of
+ * 100,000 bans only counts its changes, and formatting every address (and a
+ * string per element) was a third of its reconcile. `--json` and `formatPlan` read it as any change.
+ */
+class ElementPlanChange implements PlanChange {
+  readonly action: PlanAction;
+  readonly kind = 'element';
+  readonly reason: string;
+  readonly #set: string;
+  readonly #id: string;
+  readonly #setKind: SetKind;
+
+  constructor(action: PlanAction, set: string, id: string, setKind: SetKind, reason: string) {
+    this.action = action;
+    this.reason = reason;
+    this.#set = set;
+    this.#id = id;
+    this.#setKind = setKind;
+  }
+
+  get object(): string {
+    return `${T} ${this.#set} ${idText(this.#id, this.#setKind)}`;
+  }
+
+  toJSON(): PlanChange {
+    return { action: this.action, kind: this.kind, object: this.object, reason: this.reason };
+  }
+}
 
 function sameChain(a: NftChain, b: NftChain): boolean {
   return chainDifferences(a, b).length === 0;
@@ -203,17 +233,17 @@ export function reconcilePlan(desired: DesiredState, actual: ActualState, force 
       const cur = have.get(id);
       if (cur === undefined && !have.has(id)) {
         add.push([id, timeout]);
-        changes.push({ action: 'add', kind: 'element', object: `${T} ${name} ${idText(id, kind)}`, reason: 'banned' });
+        changes.push(new ElementPlanChange('add', name, id, kind, 'banned'));
         continue;
       }
       present++;
       if (!timeoutMatches(timeout, cur ?? null)) {
         refresh.push([id, timeout]);
-        changes.push({ action: 'refresh', kind: 'element', object: `${T} ${name} ${idText(id, kind)}`, reason: 'timeout differs' });
+        changes.push(new ElementPlanChange('refresh', name, id, kind, 'timeout differs'));
       }
     }
     const remove = present === have.size ? [] : [...have.keys()].filter((id) => !wanted.has(id)).map((id): [string, WantedTimeout] => [id, null]);
-    for (const [id] of remove) changes.push({ action: 'remove', kind: 'element', object: `${T} ${name} ${idText(id, kind)}`, reason: 'not banned' });
+    for (const [id] of remove) changes.push(new ElementPlanChange('remove', name, id, kind, 'not banned'));
     // Elements may time out between reading and applying: add first, so a delete never fails on absence;
     // a refresh is add, delete, add (a plain add keeps the old timeout on older kernels).
     const steps: ElementChange[] = [];

@@ -180,14 +180,6 @@ export function singleAddrKeyInto(addr: string, out: Buffer, at: number): IpVers
   return 6;
 }
 
-/** singleAddrKeyInto with a key of its own. */
-export function singleAddrKey(addr: string): { readonly version: IpVersion; readonly key: Buffer } | undefined {
-  const key = Buffer.allocUnsafe(16);
-  const version = singleAddrKeyInto(addr, key, 0);
-  if (version === undefined) return undefined;
-  return { version, key: version === 4 ? key.subarray(0, 4) : key };
-}
-
 /**
  * Identity of an element in the reconcile maps (ActualState / DesiredState):
  * a single address is its key bytes as a latin1 string (cheap to make from a
@@ -197,16 +189,34 @@ export function addrId(key: Buffer): string {
   return key.toString('latin1');
 }
 
+/** elementId's key, written and read at once (never kept). */
+const scratchKey = Buffer.alloc(16);
+
 /** Set version, kind and element identity (see addrId) of a ban address; throws on garbage like addrTarget. */
 export function elementId(addr: string): { readonly version: IpVersion; readonly kind: SetKind; readonly id: string } {
-  const fast = singleAddrKey(addr);
-  if (fast) return { version: fast.version, kind: 'addr', id: addrId(fast.key) };
+  // One scratch key for all: a restore of 100,000 bans makes no Buffer per address.
+  const version = singleAddrKeyInto(addr, scratchKey, 0);
+  if (version !== undefined) return { version, kind: 'addr', id: scratchKey.toString('latin1', 0, version === 4 ? 4 : 16) };
   const t = addrTarget(addr);
   return { version: t.version, kind: t.kind, id: t.kind === 'addr' ? addrId(addrKey(t)) : t.text };
 }
 
-/** The interval bounds of a canonical prefix text (`198.51.100.0/24`, the identity of an interval-set element). */
+/**
+ * The interval bounds of an interval-set element's identity: a canonical prefix text (`198.51.100.0/24`),
+ * or a range that is no prefix as actual.ts reads one back (`a-b`, b the first address after it, or `a-end`),
+ * which only someone else puts into our sets and a reconcile must be able to remove.
+ */
 export function netBounds(text: string): IntervalBounds {
+  const dash = text.indexOf('-');
+  if (dash > 0) {
+    const start = addressBytes(text.slice(0, dash));
+    const endText = text.slice(dash + 1);
+    const end = endText === 'end' ? null : addressBytes(endText);
+    if (!start || (end === null && endText !== 'end') || (end !== null && end.length !== start.length)) {
+      throw new F2bError('bad-address', `not an IP range: ${JSON.stringify(text)}`);
+    }
+    return { start: Buffer.from(start), end: end && Buffer.from(end) };
+  }
   const slash = text.indexOf('/');
   const addr = addressBytes(slash < 0 ? text : text.slice(0, slash));
   if (!addr) throw new F2bError('bad-address', `not an IP prefix: ${JSON.stringify(text)}`);
