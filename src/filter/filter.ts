@@ -279,7 +279,9 @@ export class CompiledFilter implements Filter {
     const addrs = this.addresses(groups);
     if (addrs.length === 0) return EMPTY;
     const fields = publicFields(groups);
-    return addrs.map((addr) => ({ addr, time, matches, fields, failregex: index, nofail }));
+    for (const k in fields) fields[k] = ownCopy(fields[k]!);
+    const kept = matches.map(ownCopy);
+    return addrs.map((addr) => ({ addr, time, matches: kept, fields, failregex: index, nofail }));
   }
 
   /**
@@ -324,6 +326,17 @@ export class CompiledFilter implements Filter {
     }
     return [];
   }
+}
+
+/**
+ * `text` as a string of its own. A source's lines are slices of one string per piece of
+ * up to 64 KiB it decoded (src/sources/line-splitter.ts), and captures are slices of
+ * their line: a hit the jail keeps for findtime would keep its whole piece alive (a
+ * catch-up then held the whole log, and the young-generation GC copied it). Joining
+ * then slicing makes V8 flatten the text into a new string of the text's own length.
+ */
+function ownCopy(text: string): string {
+  return ` ${text}`.slice(1);
 }
 
 function prefilterOf(regexes: readonly FilterRegex[], cut: DateCut): RegExp | null {
