@@ -21,6 +21,8 @@ export interface DateTemplate {
   readonly lineStart: boolean;
   /** Anchored at line begin or end: a match is final, no better candidate is searched. */
   readonly anchored: boolean;
+  /** A match always has a date of at least one character (true for fail2ban's default patterns). */
+  readonly neverEmpty?: boolean;
   /** The time for a match, or null if the fields make no valid date. */
   time(m: RegExpExecArray, ctx: DateContext): number | null;
 }
