@@ -46,9 +46,9 @@ function isAnchoredPattern(p: string): boolean {
 
 let defaults: { anchored: DateTemplate[]; all: DateTemplate[] } | null = null;
 
-/** A default pattern's template: each requires digits, so its date is never empty. */
+/** A default pattern's template: known to compile (so compiled on first use), each requires digits (so its date is never empty). */
 function defaultTemplate(pattern: string): DateTemplate {
-  return { ...dateTemplate(pattern), neverEmpty: true };
+  return dateTemplate(pattern, { lazy: true, neverEmpty: true });
 }
 
 /** The default templates: line-begin copies first, then all (built once, shared). */
@@ -130,7 +130,7 @@ export class DateDetector {
    */
   count(line: string): DateMatch | DateTemplate | null {
     const last = this.last;
-    if (last !== null && last.template.anchored && last.template.neverEmpty === true && last.template.regex.test(line)) {
+    if (last !== null && last.template.anchored && last.template.neverEmpty && last.template.regex.test(line)) {
       last.hits++;
       return last.template;
     }
