@@ -55,11 +55,35 @@ test('datesOfEveryLine with the prefilter reports what no prefilter reports, lin
       assert.deepEqual(b, a, where);
       assert.equal(pre.last.failregex, all.last.failregex, where);
       assert.equal(pre.last.ignoreregex, all.last.ignoreregex, where);
-      assert.equal(pre.last.date?.start, all.last.date?.start, where);
-      assert.equal(pre.last.date?.template.name, all.last.date?.template.name, where);
+      if (pre.last.examined) {
+        // A rejected line's date is only counted (last.date null); an examined line's is found.
+        assert.equal(pre.last.date?.start, all.last.date?.start, where);
+        assert.equal(pre.last.date?.template.name, all.last.date?.template.name, where);
+      }
     });
     assert.deepEqual(pre.dates.stats.map((s) => s.hits), all.dates.stats.map((s) => s.hits), name);
     assert.ok(all.failregex.length > 0 && pre.prefilter !== null, `${name} has a prefilter`);
   }
   assert.ok(rejected > lines.length, `the prefilter rejected ${rejected} lines: the comparison covers rejected lines`);
+});
+
+test('a dateless failure takes the date of the rejected line before it, though that date was only counted', () => {
+  const settings = new Map([['failregex', { value: '^dateless failure from <HOST>$', pos: { file: 'test', key: 'failregex' } }]]);
+  const def = { name: 'dateless', settings };
+  const now = Date.UTC(2026, 10, 1, 10, 0, 45);
+  const lines = [
+    'Nov  1 10:00:00 web1 cron[1]: noise',
+    'Nov  1 10:00:30 web1 cron[2]: noise',
+    'dateless failure from 192.0.2.1',
+    'Nov  1 10:00:40 web1 cron[3]: noise',
+    'dateless failure from 192.0.2.2',
+  ];
+  const times: number[][] = [];
+  for (const options of [{ noPrefilter: true }, { datesOfEveryLine: true }]) {
+    const f = compileFilter(def, { clock: { now: () => now }, logtimezone: 'UTC', ...options });
+    times.push(lines.flatMap((text) => f.feed({ source: 'test.log', text, readAt: now }).map((h) => h.time)));
+    assert.deepEqual(f.dates.stats.filter((s) => s.hits > 0).map((s) => s.hits), [3]);
+  }
+  assert.deepEqual(times[1], [Date.UTC(2026, 10, 1, 10, 0, 30), Date.UTC(2026, 10, 1, 10, 0, 40)]);
+  assert.deepEqual(times[1], times[0]);
 });

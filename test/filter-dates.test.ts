@@ -104,6 +104,9 @@ test('a filter hit carries the time of its line, with logtimezone; a bad logtime
 test('a bad datepattern is a ConfigError naming it', () => {
   const def = filterDef({ failregex: '<HOST>', datepattern: '%Q %H' });
   assert.throws(() => compileFilter(def, { clock: { now: () => NOW } }), (e: unknown) => e instanceof ConfigError && /datepattern.*%Q/.test(e.message));
+  // Only fail2ban's own patterns compile on first use: a filter's own that does not compile fails at load.
+  const bad = filterDef({ failregex: '<HOST>', datepattern: '^%H:%M:%S(' });
+  assert.throws(() => compileFilter(bad, { clock: { now: () => NOW } }));
 });
 
 test('a failure dated beyond the skew tolerance takes its read time; a dateless line never inherits a future date', () => {

@@ -111,3 +111,27 @@ test('lines decode as UTF-8 whether a chunk is pure ASCII or holds one byte abov
   // A lone Latin-1 byte is invalid UTF-8: U+FFFD, never the Latin-1 character.
   assert.deepEqual(split(4096, [Buffer.concat([Buffer.from('abc\nd'), Buffer.from([0xe9]), Buffer.from('f\n')])]).lines, ['abc', 'd\uFFFDf']);
 });
+
+test('a 1 MiB read is split into the same lines, cut the same way, though it is decoded in 64 KiB pieces', () => {
+  // Lines of every length around the piece size, multi-byte characters on the boundaries,
+  // a line far over the cap and empty lines: the pieces must end exactly at newlines.
+  const want: string[] = [];
+  for (let i = 0; want.join('\n').length < 1_100_000; i++) {
+    want.push(i % 97 === 0 ? '' : i % 41 === 0 ? `é${'x'.repeat(70_000 + i)}` : `${i} ü ${'y'.repeat(i % 300)}`);
+  }
+  const bytes = Buffer.from(`${want.join('\n')}\n`);
+  const cap = 4096;
+  const expectCut = want.map((l) => Buffer.byteLength(l) > cap);
+  const expected = want.map((l) => cutUtf8(l, cap));
+  for (const size of [1_048_576, 65_536, 65_537, bytes.length]) {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+    const { lines, cuts, splitter } = split(cap, chunks);
+    assert.deepEqual(lines, expected, `read size ${size}`);
+    assert.deepEqual(cuts, expectCut, `read size ${size}`);
+    assert.equal(splitter.pendingBytes, 0);
+  }
+  // With a cap above the piece size, a line longer than a piece comes out whole.
+  const long = `${'z'.repeat(200_000)}\nshort\n`;
+  assert.deepEqual(split(300_000, [Buffer.from(long)]).lines, ['z'.repeat(200_000), 'short']);
+});

@@ -46,11 +46,16 @@ function isAnchoredPattern(p: string): boolean {
 
 let defaults: { anchored: DateTemplate[]; all: DateTemplate[] } | null = null;
 
+/** A default pattern's template: known to compile (so compiled on first use), each requires digits (so its date is never empty). */
+function defaultTemplate(pattern: string): DateTemplate {
+  return dateTemplate(pattern, { lazy: true, neverEmpty: true });
+}
+
 /** The default templates: line-begin copies first, then all (built once, shared). */
 function defaultTemplates(): { anchored: DateTemplate[]; all: DateTemplate[] } {
   if (defaults === null) {
-    const anchored = DEFAULT_DATE_PATTERNS.filter((p) => !isAnchoredPattern(p)).map((p) => dateTemplate(`{^LN-BEG}${p}`));
-    const all = DEFAULT_DATE_PATTERNS.map((p) => dateTemplate(p));
+    const anchored = DEFAULT_DATE_PATTERNS.filter((p) => !isAnchoredPattern(p)).map((p) => defaultTemplate(`{^LN-BEG}${p}`));
+    const all = DEFAULT_DATE_PATTERNS.map((p) => defaultTemplate(p));
     defaults = { anchored: [...anchored, ...all.filter((t) => t.anchored && isAnchoredPattern(t.name))], all: [...anchored, ...all] };
   }
   return defaults;
@@ -116,16 +121,41 @@ export class DateDetector {
     return best === null ? null : this.hit(best.s, best.m);
   }
 
+  /**
+   * `find` for a line whose date is only counted (test-filter's lines the prefilter
+   * rejected). When the last template is anchored, never matches an empty date and
+   * matches again, `find` would return its match: the hit is counted without building
+   * it (a regex test, no match array and captures) and the template is returned, for
+   * `rematch` should a later dateless line need this date.
+   */
+  count(line: string): DateMatch | DateTemplate | null {
+    const last = this.last;
+    if (last !== null && last.template.anchored && last.template.neverEmpty && last.template.regex.test(line)) {
+      last.hits++;
+      return last.template;
+    }
+    return this.find(line);
+  }
+
   private hit(s: TemplateStats, m: RegExpExecArray): DateMatch {
     s.hits++;
     this.last = s;
     this.lastStart = m.index;
-    const t = s.template;
-    if (t.dateGroup === null) {
-      const span = m.indices?.[1] ?? [m.index, m.index + m[0].length];
-      return { template: t, match: m, start: span[0], end: span[1] };
-    }
-    const start = m.index + m[t.preGroup]!.length;
-    return { template: t, match: m, start, end: start + (m[t.dateGroup] ?? '').length };
+    return dateMatch(s.template, m);
   }
+}
+
+/** The date `template` finds in `line` (one `count` returned it for), as `find` returned it then. */
+export function rematch(template: DateTemplate, line: string): DateMatch | null {
+  const m = template.regex.exec(line);
+  return m === null ? null : dateMatch(template, m);
+}
+
+function dateMatch(t: DateTemplate, m: RegExpExecArray): DateMatch {
+  if (t.dateGroup === null) {
+    const span = m.indices?.[1] ?? [m.index, m.index + m[0].length];
+    return { template: t, match: m, start: span[0], end: span[1] };
+  }
+  const start = m.index + m[t.preGroup]!.length;
+  return { template: t, match: m, start, end: start + (m[t.dateGroup] ?? '').length };
 }

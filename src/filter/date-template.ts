@@ -21,6 +21,8 @@ export interface DateTemplate {
   readonly lineStart: boolean;
   /** Anchored at line begin or end: a match is final, no better candidate is searched. */
   readonly anchored: boolean;
+  /** A match always has a date of at least one character (set for fail2ban's default patterns). */
+  readonly neverEmpty: boolean;
   /** The time for a match, or null if the fields make no valid date. */
   time(m: RegExpExecArray, ctx: DateContext): number | null;
 }
@@ -72,7 +74,6 @@ interface Compiled {
   readonly regex: RegExp;
   readonly dateGroup: number | null;
   readonly preGroup: number;
-  readonly lineStart: boolean;
   /** Capture name → group number (strptime fields, `__epoch`, `__tai`). */
   readonly fields: ReadonlyMap<string, number>;
 }
@@ -85,12 +86,43 @@ function compile(pyRegex: string, name: string): Compiled {
       regex: new RegExp(t.source, split ? '' : 'd'),
       dateGroup: split === null ? null : t.index.get(split.group) ?? null,
       preGroup: t.index.get('__pre') ?? 0,
-      lineStart: split !== null && LINE_START_PRE.test(split.pre),
       fields: t.index,
     };
   } catch (e) {
     throw new DatePatternError(`${name}: ${(e as Error).message}`);
   }
+}
+
+function isLineStart(pyRegex: string): boolean {
+  const split = splitAtDateGroup(pyRegex);
+  return split !== null && LINE_START_PRE.test(split.pre);
+}
+
+/** How a template is built. */
+export interface TemplateOptions {
+  /**
+   * Compile the regex on first use (fail2ban's default patterns, known to compile: a
+   * process compiling a filter then pays only for the templates its lines try; all of
+   * them cost 45-90 ms of CPU at start, a syslog log tries two). A filter's own pattern
+   * compiles at once, so a bad one fails when the filter loads.
+   */
+  readonly lazy?: boolean;
+  /** Sets DateTemplate.neverEmpty. */
+  readonly neverEmpty?: boolean;
+}
+
+/** The template of `source` (Python regex); `time` makes its time function from the compiled regex. */
+function template(name: string, anchored: boolean, source: string, time: (c: Compiled) => DateTemplate['time'], o: TemplateOptions): DateTemplate {
+  let c: Compiled | null = o.lazy === true ? null : compile(source, name);
+  let timeOf: DateTemplate['time'] | null = null;
+  const compiled = (): Compiled => (c ??= compile(source, name));
+  return {
+    name, anchored, lineStart: isLineStart(source), neverEmpty: o.neverEmpty === true,
+    get regex() { return compiled().regex; },
+    get dateGroup() { return compiled().dateGroup; },
+    get preGroup() { return compiled().preGroup; },
+    time: (m, ctx) => (timeOf ??= time(compiled()))(m, ctx),
+  };
 }
 
 /**
@@ -122,21 +154,17 @@ function field(m: RegExpExecArray, fields: ReadonlyMap<string, number>, name: st
   return i === undefined ? undefined : m[i];
 }
 
-function epochTemplate(name: string, source: string, anchored: boolean, long: boolean): DateTemplate {
-  const c = compile(source, name);
-  return {
-    name, anchored, ...c,
-    time(m) {
-      const v = field(m, c.fields, '__epoch') ?? '';
-      let seconds = Number(v);
-      if (long && v.length >= 13) seconds = v.length >= 16 && !v.includes('.') ? seconds / 1e6 : seconds / 1e3;
-      return v !== '' && Number.isFinite(seconds) ? Math.round(seconds * 1000) : null;
-    },
-  };
+function epochTemplate(name: string, source: string, anchored: boolean, long: boolean, o: TemplateOptions): DateTemplate {
+  return template(name, anchored, source, (c) => (m) => {
+    const v = field(m, c.fields, '__epoch') ?? '';
+    let seconds = Number(v);
+    if (long && v.length >= 13) seconds = v.length >= 16 && !v.includes('.') ? seconds / 1e6 : seconds / 1e3;
+    return v !== '' && Number.isFinite(seconds) ? Math.round(seconds * 1000) : null;
+  }, o);
 }
 
 /** Builds the template for one `datepattern` line (or one of fail2ban's default patterns). */
-export function dateTemplate(pattern: string): DateTemplate {
+export function dateTemplate(pattern: string, o: TemplateOptions = {}): DateTemplate {
   let p = pattern.trim();
   let wordBegin: boolean | 'start' = true;
   let wordEnd = true;
@@ -145,32 +173,26 @@ export function dateTemplate(pattern: string): DateTemplate {
   const lineBegin = upper !== key;
   if (key === 'EPOCH' || key === 'LEPOCH') {
     const re = key === 'LEPOCH' ? LONG_EPOCH_RE : EPOCH_RE;
-    if (lineBegin) return epochTemplate(pattern, String.raw`^(?:\W{0,2})?(?P<__epoch>${re})(?=\b|\W|$)`, true, key === 'LEPOCH');
-    return epochTemplate(pattern, String.raw`(?:^\[?|(?<=\baudit\())(?P<__epoch>${re})(?=\b|\W|$)`, false, key === 'LEPOCH');
+    if (lineBegin) return epochTemplate(pattern, String.raw`^(?:\W{0,2})?(?P<__epoch>${re})(?=\b|\W|$)`, true, key === 'LEPOCH', o);
+    return epochTemplate(pattern, String.raw`(?:^\[?|(?<=\baudit\())(?P<__epoch>${re})(?=\b|\W|$)`, false, key === 'LEPOCH', o);
   }
   if (key === 'TAI64N') {
     const b = bounded('(?P<__tai>@[0-9a-f]{24})', lineBegin ? 'start' : false, true);
-    const c = compile(b.source, pattern);
-    return {
-      name: pattern, anchored: b.anchored, ...c,
-      time: (m) => parseInt((field(m, c.fields, '__tai') ?? '').slice(2, 17), 16) * 1000,
-    };
+    return template(pattern, b.anchored, b.source, (c) => (m) => parseInt((field(m, c.fields, '__tai') ?? '').slice(2, 17), 16) * 1000, o);
   }
   if (/\{L?EPOCH\}/i.test(p)) {
     const long = /\{LEPOCH\}/i.test(p);
     const inner = p.replace(/(?<!\\)\{L?EPOCH\}/gi, `(?P<__epoch>${long ? LONG_EPOCH_RE : EPOCH_RE})`);
     const b = bounded(`(${inner})`, true, true);
-    return epochTemplate(pattern, b.source, b.anchored, long);
+    return epochTemplate(pattern, b.source, b.anchored, long, o);
   }
   if (p.startsWith('{UNB}')) { p = p.slice(5); wordBegin = false; wordEnd = false; }
   if (wordBegin && p.startsWith('{^LN-BEG}')) { p = p.slice(9); wordBegin = 'start'; }
   const b = bounded(expandDateFields(p), wordBegin, wordEnd);
-  const c = compile(b.source, pattern);
-  const read = fieldReader(c.fields);
-  return {
-    name: pattern, anchored: b.anchored, ...c,
-    time: (m, ctx) => fieldsToTime(read(m), ctx),
-  };
+  return template(pattern, b.anchored, b.source, (c) => {
+    const read = fieldReader(c.fields);
+    return (m, ctx) => fieldsToTime(read(m), ctx);
+  }, o);
 }
 
 /**

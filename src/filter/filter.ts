@@ -13,7 +13,8 @@ import { LIMITS } from '../core/defaults.js';
 import type { Line } from '../core/records.js';
 import { canonicalAddress } from '../core/address.js';
 import { compileFilterRegex, hasGroup, type FilterRegex } from './compile-regex.js';
-import { DateDetector, type DateMatch } from './date-detector.js';
+import { DateDetector, rematch, type DateMatch } from './date-detector.js';
+import type { DateTemplate } from './date-template.js';
 import { DatePatternError } from './strftime.js';
 import { matchGroups, publicFields } from './groups.js';
 import { literalPrefilter, type DateCut } from './literals.js';
@@ -115,7 +116,7 @@ export interface LastLine {
   failregex: number;
   /** Index of the ignoreregex that dropped the match, or -1. */
   ignoreregex: number;
-  /** Date found in the line. */
+  /** Date found in the line (null too for a line the prefilter rejected: its date is only counted). */
   date: DateMatch | null;
 }
 
@@ -142,6 +143,9 @@ export class CompiledFilter implements Filter {
   private readonly mlfids = new MlfidCache();
   /** The last non-empty date seen, for lines without one (parsed only when needed). */
   private lastDate: DateMatch | null = null;
+  /** A later non-empty date that was only counted (datesOfEveryLine): its template and line, matched again once needed. */
+  private countedTemplate: DateTemplate | null = null;
+  private countedLine = '';
   private readonly buffer: LineBuffer;
   private readonly defaultOffset: number | null;
 
@@ -200,7 +204,7 @@ export class CompiledFilter implements Filter {
     }
     if (this.prefilter !== null && !this.prefilter.test(text)) {
       last.examined = false;
-      if (this.options.datesOfEveryLine === true) this.detectDate(text);
+      if (this.options.datesOfEveryLine === true) this.countDate(text);
       return EMPTY;
     }
     last.examined = true;
@@ -216,8 +220,26 @@ export class CompiledFilter implements Filter {
   private detectDate(text: string): DateMatch | null {
     const date = this.dates.none ? null : this.dates.find(text);
     this.last.date = date;
-    if (date !== null && date.end > date.start) this.lastDate = date;
+    if (date !== null && date.end > date.start) this.noteDate(date);
     return date;
+  }
+
+  /** Counts the date of a line the prefilter rejected; what it finds is the date of later dateless lines all the same. */
+  private countDate(text: string): void {
+    if (this.dates.none) return;
+    const date = this.dates.count(text);
+    if (date === null) return;
+    if ('match' in date) {
+      if (date.end > date.start) this.noteDate(date);
+      return;
+    }
+    this.countedTemplate = date;
+    this.countedLine = text;
+  }
+
+  private noteDate(date: DateMatch): void {
+    this.lastDate = date;
+    this.countedTemplate = null;
   }
 
   /** More than maxlinelen bytes of UTF-8 (a UTF-16 unit is at most 3 bytes: short lines need no count). */
@@ -279,7 +301,9 @@ export class CompiledFilter implements Filter {
     const addrs = this.addresses(groups);
     if (addrs.length === 0) return EMPTY;
     const fields = publicFields(groups);
-    return addrs.map((addr) => ({ addr, time, matches, fields, failregex: index, nofail }));
+    for (const k in fields) fields[k] = ownCopy(fields[k]!);
+    const kept = matches.map(ownCopy);
+    return addrs.map((addr) => ({ addr, time, matches: kept, fields, failregex: index, nofail }));
   }
 
   /**
@@ -297,6 +321,7 @@ export class CompiledFilter implements Filter {
       if (t !== null && t > latest) { this.futureDates++; return null; }
       return t;
     }
+    if (this.countedTemplate !== null) this.noteDate(rematch(this.countedTemplate, this.countedLine)!);
     const last = this.lastDate === null ? null : this.lastDate.template.time(this.lastDate.match, ctx);
     return last !== null && last > now - 60_000 && last <= latest ? last : null;
   }
@@ -324,6 +349,17 @@ export class CompiledFilter implements Filter {
     }
     return [];
   }
+}
+
+/**
+ * `text` as a string of its own. A source's lines are slices of one string per piece of
+ * up to 64 KiB it decoded (src/sources/line-splitter.ts), and captures are slices of
+ * their line: a hit the jail keeps for findtime would keep its whole piece alive (a
+ * catch-up then held the whole log, and the young-generation GC copied it). Joining
+ * then slicing makes V8 flatten the text into a new string of the text's own length.
+ */
+function ownCopy(text: string): string {
+  return ` ${text}`.slice(1);
 }
 
 function prefilterOf(regexes: readonly FilterRegex[], cut: DateCut): RegExp | null {

@@ -7,8 +7,11 @@
 import type { Clock } from '../core/clock.js';
 import type { CompiledFilter, FilterHit } from './filter.js';
 
-/** One hit with the line it came from. */
-export interface TallyHit extends FilterHit {
+/**
+ * One hit with the line it came from: what the reports show of it (not its
+ * matched lines, which a 1 M-line log would hold by the hundred thousand).
+ */
+export interface TallyHit extends Pick<FilterHit, 'addr' | 'time' | 'fields' | 'failregex' | 'nofail'> {
   /** 1-based line number in the log. */
   readonly line: number;
 }
@@ -66,7 +69,7 @@ export class Tallier {
     const n = ++t.lines;
     const hits = this.filter.feed({ source: this.source, text, readAt: this.readAt, cut });
     const last = this.filter.last;
-    for (const h of hits) t.hits.push({ ...h, line: n });
+    for (const h of hits) t.hits.push({ addr: h.addr, time: h.time, fields: h.fields, failregex: h.failregex, nofail: h.nofail, line: n });
     if (last.ignoreregex >= 0) {
       t.ignored++;
       t.ignoreregexHits[last.ignoreregex]!++;

@@ -2,7 +2,7 @@
  * The one line splitter, for logs and for the control protocol's NDJSON.
  *
  * Splits a byte stream into lines: complete lines are decoded in bulk (one UTF-8
- * decode and one split per chunk, no per-byte work in JS), a partial last line is
+ * decode and one split per piece of up to 64 KiB, no per-byte work in JS), a partial last line is
  * held until its newline arrives, and no line grows past the cap. What happens to
  * a longer line is the one parameter (`overflow`):
  * - `cut` (logs): bytes beyond the cap are dropped until the next newline and the
@@ -20,6 +20,13 @@ const NL = 0x0a;
 const CR = 13;
 /** First size of the buffer for a partial line; it doubles up to the cap when a longer one comes. */
 const FIRST_HOLD = 4096;
+/**
+ * Most bytes decoded into one string. V8 puts strings over 128 KiB in its large-object
+ * space (one mmap and munmap each, and an early GC): a 1 MiB read decoded whole cost
+ * ~5× the CPU of the same bytes decoded in 64 KiB pieces (1 M auth.log lines: ~0.9 s
+ * against ~0.16 s, half of it system time).
+ */
+const DECODE_BYTES = 65_536;
 
 /** Receives one line without its newline (and without a trailing CR); `cut` when it was longer than the cap. */
 export type LineSink = (text: string, cut: boolean) => void;
@@ -87,9 +94,15 @@ export class LineSplitter {
       from = first + 1;
     }
     const last = chunk.lastIndexOf(NL);
-    if (last >= from) {
-      const parts = decode(chunk, from, last).split('\n');
-      for (const part of parts) this.emit(part);
+    while (from <= last) {
+      // The piece ends at a newline: the last one within DECODE_BYTES, else (a longer line) the next.
+      let end = last;
+      if (end - from > DECODE_BYTES) {
+        end = chunk.lastIndexOf(NL, from + DECODE_BYTES);
+        if (end < from) end = chunk.indexOf(NL, from + DECODE_BYTES);
+      }
+      for (const part of decode(chunk, from, end).split('\n')) this.emit(part);
+      from = end + 1;
     }
     this.hold(chunk, last + 1, chunk.length);
   }
