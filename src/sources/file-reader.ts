@@ -7,6 +7,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Clock } from '../core/clock.js';
 import type { Line } from '../core/records.js';
 import { LineSplitter } from './line-splitter.js';
+import { STAGE, type Tracer } from '../core/trace.js';
 
 /** Where lines go, and how they are read. */
 export interface ReaderEnv {
@@ -16,6 +17,8 @@ export interface ReaderEnv {
   readonly chunk: Buffer;
   onLine(line: Line): void;
   onError(err: Error, source: string): void;
+  /** Stage marks (read, line); absent: no tracing. */
+  readonly tracer?: Tracer;
 }
 
 /** An open file at a read offset. */
@@ -32,6 +35,7 @@ export class FileReader {
     private readonly env: ReaderEnv,
   ) {
     this.splitter = new LineSplitter(env.lineBytes, (text, cut) => {
+      env.tracer?.mark(STAGE.line);
       try {
         env.onLine({ source: path, text, readAt: this.readAt, cut });
       } catch (err) {
@@ -87,6 +91,7 @@ export class FileReader {
     for (;;) {
       const { bytesRead } = await this.fh.read(chunk, 0, chunk.length, this.offset);
       if (bytesRead === 0) return 'eof';
+      this.env.tracer?.mark(STAGE.read);
       const bytes = chunk.subarray(0, bytesRead);
       if (unchanged !== undefined && !(await unchanged(bytes, this.offset))) return 'replaced';
       this.readAt = this.env.clock.now();
