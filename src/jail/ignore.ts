@@ -92,9 +92,13 @@ export class IgnoreList {
     return [...this.nets, ...(this.own?.nets() ?? []), ...[...this.resolvedNets.values()].flat()].filter((n) => netsOverlap(n, net)).map(netText);
   }
 
-  /** True when `addr` (a canonical address or prefix, as the filter gives it) must not be banned. One scan of the text. */
+  /**
+   * True when `addr` (a canonical address or prefix, as the filter gives it) must not be banned.
+   * One scan of the text: canonical input needs no second canonicalisation (parseNet), and this
+   * runs for every failure line.
+   */
   has(addr: string): boolean {
-    const net = parseNet(addr);
+    const net = netOf(addr);
     if (!net) return false;
     if (this.nets.some((n) => netsOverlap(n, net))) return true;
     if (this.own?.nets().some((n) => netsOverlap(n, net))) return true;
