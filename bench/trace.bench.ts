@@ -94,7 +94,7 @@ function stageTimes(bursts: readonly Burst[], marks: readonly TraceMark[]): Map<
 }
 
 /** A markdown table: per stage, median first and last mark after the write (and p99 of the last for singles). */
-function stageTable(title: string, bursts: readonly Burst[], marks: readonly TraceMark[]): string {
+function stageTable(title: string, bursts: readonly Burst[], marks: readonly TraceMark[], lastRow = 'kernel notification (nft monitor)'): string {
   const times = stageTimes(bursts, marks);
   const rows = ['| stage | first mark (ms) | last mark (ms) | last, p99 (ms) | daemon CPU to last mark (µs) |', '|---|---:|---:|---:|---:|'];
   for (const [stage, t] of times) {
@@ -102,7 +102,7 @@ function stageTable(title: string, bursts: readonly Burst[], marks: readonly Tra
     rows.push(`| ${stage} | ${round(percentile(t.first, 0.5), 3)} | ${round(percentile(t.last, 0.5), 3)} | ${round(percentile(t.last, 0.99), 3)} | ${Math.round(percentile(t.cpu, 0.5))} |`);
   }
   const note = (key: 'first' | 'last'): number[] => bursts.map((b) => (b[key] - b.t0) / 1000).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  rows.push(`| kernel notification (nft monitor) | ${round(percentile(note('first'), 0.5), 3)} | ${round(percentile(note('last'), 0.5), 3)} | ${round(percentile(note('last'), 0.99), 3)} | |`);
+  rows.push(`| ${lastRow} | ${round(percentile(note('first'), 0.5), 3)} | ${round(percentile(note('last'), 0.5), 3)} | ${round(percentile(note('last'), 0.99), 3)} | |`);
   // One note: the title as its list item, the table after a blank line (rendered as a table, not in the list).
   return `${title}: ms after \`write()\` and the daemon's CPU time (user+sys) from the first mark, medians over ${bursts.length} write(s)\n\n${rows.join('\n')}\n`;
 }
@@ -151,7 +151,8 @@ async function run(): Promise<{ figures: BenchFigure[]; tables: string[] }> {
     await h.signal('SIGTERM');
     const { marks, dropped } = parseTrace(readFileSync(traceFile, 'utf8'));
     const tables = [stageTable(`One address, ${BURST} lines in one write()`, singles, marks)];
-    for (const s of storms) tables.push(stageTable(`Storm: ${s.n.toLocaleString('en-US')} addresses × ${BURST} lines in one write()`, [s.burst], marks));
+    const stormRow = 'first: nft monitor; last: the last `Ban` line read by the bench (its parsing of the log lags)';
+    for (const s of storms) tables.push(stageTable(`Storm: ${s.n.toLocaleString('en-US')} addresses × ${BURST} lines in one write()`, [s.burst], marks, stormRow));
     if (dropped > 0) tables.push(`(${dropped} trace marks dropped: the recorder was full)`);
     const lat = singles.map((b) => (b.last - b.t0) / 1000).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
     const figures: BenchFigure[] = [
@@ -161,8 +162,11 @@ async function run(): Promise<{ figures: BenchFigure[]; tables: string[] }> {
     ];
     for (const s of storms) {
       const label = `${s.n.toLocaleString('en-US')} addresses × ${BURST} lines in one write`;
+      // In the kernel: the ACK of the storm's last batch (the kernel commits inside the send).
+      const acks = marks.filter((m) => m.stage === 'ack' && m.at >= s.burst.t0 && m.at <= s.burst.end!);
       figures.push(
-        { name: `${label} → all banned (last \`Ban\` line)`, value: round((s.burst.last - s.burst.t0) / 1000, 1), unit: 'ms', target: s.n === 10_000 ? '≤ 150 ms' : '≤ 1500 ms' },
+        { name: `${label} → all in the kernel (ACK of its last batch)`, value: round((acks[acks.length - 1]!.at - s.burst.t0) / 1000, 1), unit: 'ms', target: s.n === 10_000 ? '≤ 150 ms' : '≤ 1500 ms' },
+        { name: 'same: kernel transactions (batches) it took', value: acks.length, unit: '' },
         { name: 'same: daemon CPU (user+sys) per ban', value: round((s.cpu * 1000) / s.n, 1), unit: 'µs' },
         { name: 'same: addresses in the kernel set afterwards', value: s.inKernel, unit: '' },
       );
@@ -184,7 +188,7 @@ export const bench: BenchModule = {
       figures,
       notes: [
         `A real \`f2b-fw run\` (nftables backend) in a network namespace, jail with maxretry ${BURST}, \`${TRACE_ENV}\` set: the daemon marks each stage (src/core/trace.ts) on CLOCK_MONOTONIC, the bench marks its \`write()\` on the same clock, \`nft monitor elements\` in the namespace gives the kernel's notification (its own process and pipe add to that last row).`,
-        `Singles: ${SINGLES} addresses, one write of ${BURST} lines each, ${GAP_MS} ms apart. Storms: ${STORMS.map((n) => n.toLocaleString('en-US')).join(' and ')} addresses × ${BURST} lines, each in one write. A storm is done at the daemon's last \`Ban\` line (written after the kernel's ACK and the store commit); its CPU per ban from /proc/PID/stat (10 ms ticks) from the write to then.`,
+        `Singles: ${SINGLES} addresses, one write of ${BURST} lines each, ${GAP_MS} ms apart. Storms: ${STORMS.map((n) => n.toLocaleString('en-US')).join(' and ')} addresses × ${BURST} lines, each in one write. A storm is in the kernel at the ACK of its last batch (the daemon's mark); the bench waits for the daemon's last \`Ban\` line (written after the store commit) before the next step, and the CPU per ban from /proc/PID/stat (10 ms ticks) from the write to then.`,
         `Load average at start: ${load} (${cpus().length} CPUs).`,
         ...tables,
       ],
