@@ -28,17 +28,17 @@ export async function waitForSize(ns: Netns, family: string, table: string, set:
 
 /**
  * Follows `nft monitor elements` in the namespace and resolves `expect(addr)`
- * when an added element with that address is announced (its performance.now()
- * time), or NaN after `timeoutMs`. `stop()` ends the monitor.
+ * when an added element with that address is announced (its time on `clock`,
+ * default performance.now()), or NaN after `timeoutMs`. `stop()` ends the monitor.
  */
 export class ElementMonitor {
   private readonly waiting = new Map<string, (t: number) => void>();
   private readonly stopChild: () => void;
 
-  constructor(ns: Netns) {
+  constructor(ns: Netns, clock: () => number = () => performance.now()) {
     const child = ns.spawn('nft', ['monitor', 'elements'], { stdio: ['ignore', 'pipe', 'ignore'] });
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const at = performance.now();
+      const at = clock();
       if (!line.startsWith('add element')) return;
       for (const [addr, done] of this.waiting) {
         if (new RegExp(`[{ ,]${addr.replace(/[.:]/g, '\\$&')}[ ,}]`).test(line)) {

@@ -21,6 +21,7 @@ import type { BanStore, NewBan, PositionGate } from './store.js';
 import { banPieces, isPrefixText } from '../core/prefix.js';
 import { fleetOrigin } from '../fleet/protocol.js';
 import type { KernelQueue } from './kernel-queue.js';
+import { STAGE, type Tracer } from '../core/trace.js';
 
 /** What the manager needs, passed in. */
 export interface BanManagerDeps {
@@ -45,6 +46,8 @@ export interface BanManagerDeps {
   onRecorded?(records: readonly BanRecord[]): void;
   /** Told about bans and unbans (the actions hub); absent: nobody listens. */
   readonly events?: BanEvents;
+  /** Stage marks (batch, send, ack, stored, positions) of the ban path; absent: no tracing. */
+  readonly tracer?: Tracer;
 }
 
 /**
@@ -157,11 +160,13 @@ export class BanManager {
     this.queue = [];
     const upTo = this.submitted;
     void this.deps.kernel.run(async () => {
+      this.deps.tracer?.mark(STAGE.batch);
       try {
         await this.apply(batch);
       } finally {
         this.settled = upTo;
         this.deps.store.flushPositions();
+        this.deps.tracer?.mark(STAGE.positions);
       }
     }).catch((e: Error) => this.deps.log.error({ event: 'ban-error', err: e.message }, `a ban batch failed: ${e.message}`));
   }
@@ -184,14 +189,17 @@ export class BanManager {
     if (fresh.some((f) => isPrefixText(f.ban.addr))) return this.applyStoreFirst(fresh, now);
     let outcome: BanOutcome | void = undefined;
     let kernelError: Error | null = null;
+    this.deps.tracer?.mark(STAGE.send);
     try {
       outcome = await this.deps.driver.ban(kernelBans(fresh.map((f) => f.ban)));
     } catch (e) {
       kernelError = e as Error;
     }
+    this.deps.tracer?.mark(STAGE.ack);
     let records: BanRecord[];
     try {
       records = this.record(fresh, () => undefined);
+      this.deps.tracer?.mark(STAGE.stored);
     } catch (e) {
       this.deps.log.error({ event: 'store-error', err: (e as Error).message, bans: fresh.length },
         `cannot record ${fresh.length} ban(s) in the database, they are in the kernel only: ${(e as Error).message}`);

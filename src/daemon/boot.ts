@@ -71,6 +71,7 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
     let fleet: FleetMember | null = null;
     const manager = new BanManager({
       store, clock, log, driver, kernel, quiet: dryRun,
+      ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
       // A dry run reports nothing and shares nothing.
       ...(dryRun ? {} : { events: actions, onRecorded: (records: readonly BanRecord[]) => fleet?.banned(records) }),
       onKernelError: (e) => {

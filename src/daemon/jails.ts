@@ -16,6 +16,7 @@ import { GuardedFilter } from '../filter/guarded.js';
 import { jailSettings, type JailSettings } from '../jail/settings.js';
 import { Jail, type JailDeps } from '../jail/jail.js';
 import { createSources, type LogSource, type PositionStore } from '../sources/source.js';
+import type { Tracer } from '../core/trace.js';
 
 /** Host name → cached addresses, never waiting (usedns = yes|warn); [] while unknown. */
 export type HostResolver = (name: string) => readonly string[];
@@ -110,11 +111,11 @@ export class RuntimeJail {
   }
 
   /** Starts following the logs; every line goes to `onLine`. */
-  async start(positions: PositionStore, onLine: (line: Line) => void, onError: (err: Error, source: string) => void): Promise<void> {
+  async start(positions: PositionStore, onLine: (line: Line) => void, onError: (err: Error, source: string) => void, tracer?: Tracer): Promise<void> {
     if (this.source) throw new Error(`[${this.name}] started twice`);
     this.source = createSources(
       { logpath: this.settings.logpath, backend: this.settings.backend, ...(this.settings.journalmatch ? { journalmatch: this.settings.journalmatch } : {}) },
-      { clock: this.deps.clock, positions: jailPositions(this.name, positions), onLine, onError },
+      { clock: this.deps.clock, positions: jailPositions(this.name, positions), onLine, onError, ...(tracer === undefined ? {} : { tracer }) },
     );
     await this.source.start();
   }

@@ -5,6 +5,7 @@
  * Each stage returns a record; nothing in the hot path calls back into the
  * daemon. Host names (usedns = yes|warn) are a stage input: a resolver over
  * the daemon's DNS cache, built per jail before the filter is compiled.
+ * `tracer` (optional) gets the hit and decision marks of src/core/trace.ts.
  */
 import { logRefusedPrefix } from './prefix-api.js';
 import type { Clock } from '../core/clock.js';
@@ -19,6 +20,7 @@ import type { HostResolver, RuntimeJail } from './jails.js';
 import { backgroundTimers, systemTimers } from '../core/clock.js';
 import { IgnoreCommand } from '../actions/ignore-command.js';
 import { FoundLog } from './found-log.js';
+import { STAGE, type Tracer } from '../core/trace.js';
 
 /** Where decisions go: the ban manager's batching queue. */
 export interface DecisionSink {
@@ -35,7 +37,7 @@ export function failureOf(jail: string, hit: FilterHit): Failure | null {
  * The function a jail's source calls for each line. Never throws: a bad line
  * must not stop the daemon; a decision the manager cannot record is logged.
  */
-export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, clock: Clock): (line: Line) => void {
+export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, clock: Clock, tracer?: Tracer): (line: Line) => void {
   const found = new FoundLog(j.name, log, clock, backgroundTimers);
   const submit = (decision: Decision): void => {
     sink.submit(decision).catch((e: Error) => log.error({ jail: decision.jail, addr: decision.addr, err: e.message },
@@ -54,10 +56,12 @@ export function linePipeline(j: RuntimeJail, sink: DecisionSink, log: Logger, cl
     for (const hit of hits) {
       const failure = failureOf(j.name, hit);
       if (!failure) continue;
+      tracer?.mark(STAGE.hit);
       j.counters.failures++;
       found.note(failure.addr, failure.time);
       const decision = j.jail.onFailure(failure);
       if (decision) {
+        tracer?.mark(STAGE.decision);
         logRefusedPrefix(log, decision);
         decide(decision);
       }

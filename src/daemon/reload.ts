@@ -82,8 +82,8 @@ export async function startJails(core: Core, jails: readonly RuntimeJail[]): Pro
         log.warn({ event: 'dns', jail: j.name, host: name }, `[${j.name}] ignoreip host name ${name} did not resolve: addresses it stands for can be banned`);
       }
     });
-    await j.start(core.store, linePipeline(j, core.manager, log, clock),
-      (err, source) => log.warn({ jail: j.name, source, err: err.message }, `[${j.name}] cannot read ${source}: ${err.message}`));
+    await j.start(core.store, linePipeline(j, core.manager, log, clock, core.deps.tracer),
+      (err, source) => log.warn({ jail: j.name, source, err: err.message }, `[${j.name}] cannot read ${source}: ${err.message}`), core.deps.tracer);
   }
 }
 

@@ -9,6 +9,7 @@ import type { Clock, Timers } from '../core/clock.js';
 import type { IgnoreList } from '../jail/ignore.js';
 import type { FleetMember } from '../fleet/member.js';
 import type { Logger } from '../core/log.js';
+import type { Tracer } from '../core/trace.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { DaemonSettings } from '../config/daemon-conf.js';
 import type { Daemon } from './daemon.js';
@@ -62,6 +63,8 @@ export interface DaemonDeps {
   readonly lookup?: NameLookup;
   /** Timers of the fleet's outbox worker (default: Node's). */
   readonly timers?: Timers;
+  /** Stage marks of the ban path (src/core/trace.ts); absent: no tracing. */
+  readonly tracer?: Tracer;
 }
 
 /** What boot builds once; nothing in it is replaced while the daemon runs. */

@@ -93,10 +93,11 @@ export class IgnoreList {
   }
 
   /**
-   * True when `addr` (a canonical address or prefix, as the filter gives it) must not be banned. One scan of
-   * the text, none when the caller has parsed it already (`net`: netOf of `addr`).
+   * True when `addr` (a canonical address or prefix, as the filter gives it) must not be banned.
+   * One scan of the text, none when the caller has parsed it already (`net`: netOf of `addr`):
+   * canonical input needs no second canonicalisation (parseNet), and this runs for every failure line.
    */
-  has(addr: string, net: Net | null = parseNet(addr)): boolean {
+  has(addr: string, net: Net | null = netOf(addr)): boolean {
     if (!net) return false;
     if (this.nets.some((n) => netsOverlap(n, net))) return true;
     if (this.own?.nets().some((n) => netsOverlap(n, net))) return true;

@@ -5,7 +5,7 @@
  * the PositionStore after every read; failures go to onError once per distinct
  * problem and are retried with backoff.
  */
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
 import type { FilePosition, PositionStore } from './source.js';
 import { Backoff } from './backoff.js';
@@ -86,7 +86,8 @@ export class FileFollower {
     await this.drain(now);
     let current;
     try {
-      current = await stat(this.path);
+      // Synchronous, as the reads after it (FileReader): no thread-pool trip between an inotify event and its lines.
+      current = statSync(this.path);
       if (!current.isFile()) throw Object.assign(new Error('not a file'), { code: current.isDirectory() ? 'EISDIR' : 'EINVAL' });
     } catch (err) {
       await this.lose(now);
@@ -145,8 +146,8 @@ export class FileFollower {
 
   private async openCurrent(): Promise<void> {
     const reader = await FileReader.open(this.path, this.env);
-    const size = await reader.size();
-    this.hash = await firstLineHash(reader.fh, this.env.lineBytes);
+    const size = reader.size();
+    this.hash = firstLineHash(reader.fh, this.env.lineBytes);
     // Only the first open consults the store; a file appearing later (rotation, creation) is new.
     const saved = this.opened ? undefined : this.env.positions.get(this.path);
     const resume = resumeOffset(saved, { size, firstLineHash: this.hash });
@@ -176,7 +177,7 @@ export class FileFollower {
     const reader = await FileReader.open(rotated, this.env).catch(() => null);
     if (reader === null) return;
     try {
-      if ((await firstLineHash(reader.fh, this.env.lineBytes)) !== saved.firstLineHash || (await reader.size()) < saved.offset) return;
+      if (firstLineHash(reader.fh, this.env.lineBytes) !== saved.firstLineHash || reader.size() < saved.offset) return;
       reader.seek(saved.offset);
       await reader.readToEnd();
       reader.splitter.flush();
@@ -189,7 +190,7 @@ export class FileFollower {
   private async readCurrent(): Promise<void> {
     const reader = this.reader!;
     const before = reader.consumed;
-    let replaced = (await reader.size()) < reader.offset; // copytruncate: emptied, maybe written again
+    let replaced = reader.size() < reader.offset; // copytruncate: emptied, maybe written again
     if (!replaced) replaced = (await reader.readToEnd((bytes, at) => this.sameFile(reader, bytes, at))) === 'replaced';
     if (replaced) {
       this.beforeTruncate = { hash: this.hash, offset: await this.readCopyTail(this.hash, reader.consumed) };
@@ -197,7 +198,7 @@ export class FileFollower {
       this.hash = '';
       await reader.readToEnd((bytes, at) => this.sameFile(reader, bytes, at));
     }
-    if (this.hash === '' && reader.consumed > 0) this.hash = await firstLineHash(reader.fh, this.env.lineBytes);
+    if (this.hash === '' && reader.consumed > 0) this.hash = firstLineHash(reader.fh, this.env.lineBytes);
     if (replaced || reader.consumed !== before) this.save(reader);
   }
 
@@ -227,9 +228,9 @@ export class FileFollower {
    * the first line we know? A file emptied and rewritten past our offset (even during
    * the read) is thereby read again from 0. Learns the hash from a read at offset 0.
    */
-  private async sameFile(reader: FileReader, bytes: Buffer, at: number): Promise<boolean> {
+  private sameFile(reader: FileReader, bytes: Buffer, at: number): boolean {
     const cap = this.env.lineBytes;
-    const now = at === 0 ? headHash(bytes, cap) : this.hash === '' ? '' : await firstLineHash(reader.fh, cap);
+    const now = at === 0 ? headHash(bytes, cap) : this.hash === '' ? '' : firstLineHash(reader.fh, cap);
     if (this.hash === '') {
       this.hash = now;
       return true;

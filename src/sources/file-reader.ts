@@ -3,10 +3,12 @@
  * for it. Reads run to end of file in large chunks; every completed line goes to
  * the sink with the file's path and the injected clock's time.
  */
+import { fstatSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Clock } from '../core/clock.js';
 import type { Line } from '../core/records.js';
 import { LineSplitter } from './line-splitter.js';
+import { STAGE, type Tracer } from '../core/trace.js';
 
 /** Where lines go, and how they are read. */
 export interface ReaderEnv {
@@ -16,6 +18,8 @@ export interface ReaderEnv {
   readonly chunk: Buffer;
   onLine(line: Line): void;
   onError(err: Error, source: string): void;
+  /** Stage marks (read, line); absent: no tracing. */
+  readonly tracer?: Tracer;
 }
 
 /** An open file at a read offset. */
@@ -32,6 +36,7 @@ export class FileReader {
     private readonly env: ReaderEnv,
   ) {
     this.splitter = new LineSplitter(env.lineBytes, (text, cut) => {
+      env.tracer?.mark(STAGE.line);
       try {
         env.onLine({ source: path, text, readAt: this.readAt, cut });
       } catch (err) {
@@ -72,26 +77,33 @@ export class FileReader {
   }
 
   /** Current size of the open file (not of whatever the path names now). */
-  async size(): Promise<number> {
-    return (await this.fh.stat()).size;
+  size(): number {
+    return fstatSync(this.fh.fd).size;
   }
 
   /**
    * Reads from the offset to end of file, handing out every completed line. `unchanged`,
    * if given, runs after each read (with the bytes and where they were read) before its
    * lines go out: false means the file was replaced under us (truncated and rewritten),
-   * the chunk is dropped and 'replaced' returned.
+   * the chunk is dropped and 'replaced' returned. The reads are synchronous (a log file
+   * is read from the page cache: a thread-pool trip per read cost more than the read),
+   * and a read shorter than the chunk is the end of the file: what is written later
+   * comes with its own inotify event or poll tick, so no read waits for a second one.
    */
-  async readToEnd(unchanged?: (bytes: Buffer, at: number) => Promise<boolean>): Promise<'eof' | 'replaced'> {
+  async readToEnd(unchanged?: (bytes: Buffer, at: number) => boolean): Promise<'eof' | 'replaced'> {
     const { chunk } = this.env;
     for (;;) {
-      const { bytesRead } = await this.fh.read(chunk, 0, chunk.length, this.offset);
+      const bytesRead = readSync(this.fh.fd, chunk, 0, chunk.length, this.offset);
       if (bytesRead === 0) return 'eof';
+      this.env.tracer?.mark(STAGE.read);
       const bytes = chunk.subarray(0, bytesRead);
       if (unchanged !== undefined && !(await unchanged(bytes, this.offset))) return 'replaced';
       this.readAt = this.env.clock.now();
       this.offset += bytesRead;
       this.splitter.feed(bytes);
+      if (bytesRead < chunk.length) return 'eof';
+      // A file growing faster than it is read: let the event loop (the kernel sends) in between chunks.
+      await new Promise(setImmediate);
     }
   }
 

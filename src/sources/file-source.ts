@@ -9,6 +9,7 @@ import type { LogSource, SourceDeps, SourceTuning } from './source.js';
 import { resolveTuning, startInterval } from './source.js';
 import { systemClock, systemTimers, type Clock, type Timers } from '../core/clock.js';
 import { LIMITS } from '../core/defaults.js';
+import { STAGE } from '../core/trace.js';
 import { SourceError, sourceErrorFrom } from './errors.js';
 import { DirWatchSet } from './dir-watch.js';
 import { FileFollower, type FollowerEnv } from './file-follower.js';
@@ -62,6 +63,7 @@ export class FileSource implements LogSource {
       chunk: Buffer.allocUnsafe(this.tuning.readChunkBytes),
       onLine: (line) => deps.onLine(line),
       onError: (err, source) => deps.onError(err, source),
+      ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
       positions: deps.positions,
       rotationGraceMs: this.tuning.rotationGraceMs,
       retryMinMs: this.tuning.retryMinMs,
@@ -164,6 +166,7 @@ export class FileSource implements LogSource {
   }
 
   private onDirEvent(dir: string, name: string | null, kind: 'rename' | 'change'): void {
+    this.deps.tracer?.mark(STAGE.inotify);
     if (name === null) {
       for (const f of this.followers.values()) if (dirname(f.path) === dir) this.mark(f, false);
       this.rescanWanted = true;

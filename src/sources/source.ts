@@ -6,6 +6,7 @@
 import type { Clock, Timers } from '../core/clock.js';
 import type { ConfigPosition } from '../core/errors.js';
 import type { Line } from '../core/records.js';
+import type { Tracer } from '../core/trace.js';
 import { SOURCE_DEFAULTS } from '../core/defaults.js';
 import { FileSource } from './file-source.js';
 import { JournalSource, type JournalCommand } from './journal-source.js';
@@ -74,6 +75,8 @@ export interface SourceDeps {
   readonly delays?: Clock & Timers;
   /** The journal reader to run instead of `journalctl` (tests use a script printing journal JSON). */
   readonly journalCommand?: JournalCommand;
+  /** Stage marks (inotify, read, line) of the ban path; absent: no tracing. */
+  readonly tracer?: Tracer;
 }
 
 /** Starts a repeating timer calling `fn` every `ms`; returns the function that stops it. */

@@ -1,7 +1,8 @@
 /**
  * `f2b-fw run`: the daemon in the foreground (systemd Type=notify). Start-up:
  * config → store → kernel reconcile → sources → READY=1, then the control
- * socket. SIGHUP reloads, SIGTERM/SIGINT stop cleanly.
+ * socket. SIGHUP reloads, SIGTERM/SIGINT stop cleanly. With F2B_FW_TRACE=FILE
+ * set, the ban path's stage marks (src/core/trace.ts) are written to FILE at stop.
  */
 import { openHostAddresses, type HostAddresses } from '../../daemon/host-addresses.js';
 import { peerUid } from '../../control/peer.js';
@@ -18,6 +19,7 @@ import { backendName, checkSameBackend, chooseBackend, openDriver, type BackendN
 import { INSTANCE_OPTIONS, INSTANCE_OPTIONS_HELP, resolveInstance } from '../instance.js';
 import { removePidFile, writePidFile } from '../../daemon/pidfile.js';
 import { packageVersion } from './version.js';
+import { TRACE_ENV, TraceRecorder } from '../../core/trace.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -49,6 +51,8 @@ export const runCommand: Command = {
       ...(args.values.pretty ? { pretty: true } : {}),
     });
     writePidFile(settings.pidfile);
+    const traceFile = process.env[TRACE_ENV];
+    const tracer = traceFile ? new TraceRecorder() : undefined;
     let stopping: Promise<void> | null = null;
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => { resolveDone = r; });
@@ -61,6 +65,7 @@ export const runCommand: Command = {
         log.info({ event: 'stopping', why }, `stopping (${why})`);
         await server?.close();
         await daemon?.shutdown();
+        if (traceFile) tracer!.write(traceFile);
         hostAddrs?.close();
         removePidFile(settings.pidfile);
         resolveDone();
@@ -90,6 +95,7 @@ export const runCommand: Command = {
         { configDir: instance.configDir, dbFile: settings.dbfile, settings, table: DEFAULTS.table },
         {
           clock: systemClock, log, notifier: createNotifier(process.env), ownAddresses: own,
+          ...(tracer === undefined ? {} : { tracer }),
           openDriver: (loaded, layout) => {
             const choice = chooseBackend(flag, loaded, layout);
             log.info({ event: 'backend', backend: choice.backend, why: choice.why }, `firewall backend ${choice.backend}: ${choice.why}`);
