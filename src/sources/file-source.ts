@@ -39,7 +39,7 @@ export class FileSource implements LogSource {
   /** Rotated-away files read to their end, by `dev:ino`, so a glob matching them later does not read them twice. */
   private readonly retired = new Map<string, { offset: number; hash: string }>();
   /** Directories holding candidates for a wildcard directory segment: a new entry there means a rescan. */
-  private readonly parents = new Set<string>();
+  private parents = new Set<string>();
   /** The listing problems last reported per pattern. */
   private readonly listingFailures = new Map<string, string>();
   private rescanWanted = false;
@@ -232,14 +232,16 @@ export class FileSource implements LogSource {
   private async rescan(initial: boolean): Promise<void> {
     const dirs = new Set<string>();
     const seen = new Set<string>();
-    this.parents.clear();
+    // The parents of the last expansion stay in force until this one is done: an event in one of
+    // them while the expansion awaits must still ask for another rescan, not be dropped.
+    const found = new Set<string>();
     for (const p of this.patterns) {
       const { dirs: ds, files, parents, failed } = await expandGlob(p.text);
       this.reportListing(p.text, failed);
       for (const d of ds) dirs.add(d);
       for (const d of parents) {
         dirs.add(d);
-        this.parents.add(d);
+        found.add(d);
       }
       for (const file of files) {
         seen.add(file);
@@ -249,6 +251,7 @@ export class FileSource implements LogSource {
         this.pending.set(f, false);
       }
     }
+    this.parents = found;
     for (const [path, f] of this.followers) {
       if (!seen.has(path) && f.finished) {
         this.followers.delete(path);
