@@ -96,6 +96,12 @@ export const LIMITS = {
   count: 1_000_000,
   /** Largest configuration file read (bytes; fail2ban's jail.conf is ~40 KB); larger ones are refused. */
   configFileBytes: 4 * 1_048_576,
+  /**
+   * Ban decisions waiting for their kernel and store transactions at most before the log
+   * readers pause (backpressure: a flood waits in the log file, not in memory); reading
+   * resumes once half of them are settled.
+   */
+  pendingBans: 20_000,
 } as const;
 
 /** Timing and sizes of the log sources (src/sources); tests shorten the timings through `SourceTuning`. */

@@ -109,12 +109,13 @@ export class RuntimeJail {
     return this.settings.backend === 'systemd' ? ['journal'] : [...this.settings.logpath];
   }
 
-  /** Starts following the logs; every line goes to `onLine`. */
-  async start(positions: PositionStore, onLine: (line: Line) => void, onError: (err: Error, source: string) => void): Promise<void> {
+  /** Starts following the logs; every line goes to `onLine`; reads wait while `room` says the ban queue is full. */
+  async start(positions: PositionStore, onLine: (line: Line) => void, onError: (err: Error, source: string) => void,
+    room?: () => Promise<void> | undefined): Promise<void> {
     if (this.source) throw new Error(`[${this.name}] started twice`);
     this.source = createSources(
       { logpath: this.settings.logpath, backend: this.settings.backend, ...(this.settings.journalmatch ? { journalmatch: this.settings.journalmatch } : {}) },
-      { clock: this.deps.clock, positions: jailPositions(this.name, positions), onLine, onError },
+      { clock: this.deps.clock, positions: jailPositions(this.name, positions), onLine, onError, ...(room ? { room } : {}) },
     );
     await this.source.start();
   }

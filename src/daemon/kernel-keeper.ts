@@ -93,8 +93,17 @@ export class KernelKeeper {
     } finally {
       this.watcher?.resume();
       // Once the caller is done with the plan, give the transaction's memory back.
-      if (bans.length >= BIG_TRANSACTION) for (const ms of [100, 2000]) setTimeout(() => this.compact(), ms).unref();
+      if (bans.length >= BIG_TRANSACTION) this.compactSoon();
     }
+  }
+
+  /**
+   * Gives the memory of a big transaction back once the caller has let go of it (a
+   * reconcile's plan, a storm's ban batches): twice, as a second collection finds what
+   * the first one's finalisers freed.
+   */
+  compactSoon(): void {
+    for (const ms of [100, 2000]) setTimeout(() => this.compact(), ms).unref();
   }
 
   private compact(): void {

@@ -1,7 +1,8 @@
 /**
  * One open log file being read: a handle, the read offset and the line splitter
  * for it. Reads run to end of file in large chunks; every completed line goes to
- * the sink with the file's path and the injected clock's time.
+ * the sink with the file's path and the injected clock's time. While the sink is
+ * full (`room`) the next read waits: the rest of a flood stays in the file.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Clock } from '../core/clock.js';
@@ -16,6 +17,8 @@ export interface ReaderEnv {
   readonly chunk: Buffer;
   onLine(line: Line): void;
   onError(err: Error, source: string): void;
+  /** Backpressure (SourceDeps.room): a promise here makes the next read wait for it. */
+  readonly room?: () => Promise<void> | undefined;
 }
 
 /** An open file at a read offset. */
@@ -92,6 +95,7 @@ export class FileReader {
       this.readAt = this.env.clock.now();
       this.offset += bytesRead;
       this.splitter.feed(bytes);
+      await this.env.room?.();
     }
   }
 

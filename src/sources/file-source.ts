@@ -62,6 +62,7 @@ export class FileSource implements LogSource {
       chunk: Buffer.allocUnsafe(this.tuning.readChunkBytes),
       onLine: (line) => deps.onLine(line),
       onError: (err, source) => deps.onError(err, source),
+      ...(deps.room ? { room: deps.room } : {}),
       positions: deps.positions,
       rotationGraceMs: this.tuning.rotationGraceMs,
       retryMinMs: this.tuning.retryMinMs,
