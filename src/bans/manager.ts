@@ -39,7 +39,7 @@ export interface BanManagerDeps {
   readonly quiet?: boolean;
   /** Told when the kernel refused a change that the store holds (the kernel keeper reconciles). */
   onKernelError(err: Error): void;
-  /** Told when every decision is settled after a burst of at least BURST of them (memory compaction). */
+  /** Told when every decision is settled and BURST or more were settled since it was last told (memory compaction). */
   afterBurst?(): void;
   /**
    * Told of new bans inside the store transaction that records them (the fleet queues them in
@@ -76,7 +76,7 @@ export interface Refreshed {
   readonly extended: boolean;
 }
 
-/** Decisions settled in one go (the queue never empty in between) that make a burst worth a memory compaction. */
+/** Decisions settled since the last memory compaction that make one worth it once the queue is empty. */
 const BURST = 10_000;
 
 /** A decision that makes a new ban, with its caller. */
@@ -118,7 +118,7 @@ export class BanManager {
   /** Decisions submitted since start, and how many of them are settled (batches settle in order). */
   private submitted = 0;
   private settled = 0;
-  /** Decisions settled since every decision was last settled. */
+  /** Decisions settled since afterBurst was last told. */
   private burst = 0;
   /** Readers waiting for room (`room`). */
   private waiting: (() => void)[] = [];
@@ -194,9 +194,9 @@ export class BanManager {
       for (const wake of waiting) wake();
     }
     this.burst += n;
-    if (pending > 0) return;
-    if (this.burst >= BURST) this.deps.afterBurst?.();
+    if (pending > 0 || this.burst < BURST) return;
     this.burst = 0;
+    this.deps.afterBurst?.();
   }
 
   /**

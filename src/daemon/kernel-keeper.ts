@@ -52,6 +52,8 @@ export class KernelKeeper {
   repairs = 0;
   private watcher: RulesetWatch | null = null;
   private stopped = false;
+  /** A compaction is scheduled (compactSoon): a flood asks often, one pair of collections is enough. */
+  private compacting = false;
   /** The layout the kernel is kept at: the running jails'. */
   private layout: FirewallLayout;
 
@@ -103,7 +105,13 @@ export class KernelKeeper {
    * the first one's finalisers freed.
    */
   compactSoon(): void {
-    for (const ms of [100, 2000]) setTimeout(() => this.compact(), ms).unref();
+    if (this.compacting) return;
+    this.compacting = true;
+    setTimeout(() => this.compact(), 100).unref();
+    setTimeout(() => {
+      this.compacting = false;
+      this.compact();
+    }, 2000).unref();
   }
 
   private compact(): void {
