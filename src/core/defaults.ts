@@ -102,6 +102,8 @@ export const LIMITS = {
    * resumes once half of them are settled.
    */
   pendingBans: 20_000,
+  /** Log output waiting for a slow stdout/stderr reader at most (bytes); more lines are dropped and counted. */
+  consoleLogBytes: 16 * 1_048_576,
 } as const;
 
 /** Timing and sizes of the log sources (src/sources); tests shorten the timings through `SourceTuning`. */
