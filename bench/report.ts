@@ -69,6 +69,7 @@ export function renderOutcome(o: ModuleOutcome, date: string): string {
       for (const f of s.figures) lines.push(figureRow(f));
     }
     if (s.notes && s.notes.length > 0) lines.push('', ...s.notes.map((n) => `- ${n}`));
+    if (s.markdown && s.markdown.length > 0) lines.push('', ...s.markdown);
   }
   lines.push(`<!-- /bench:${o.name} -->`);
   return lines.join('\n');

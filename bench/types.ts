@@ -25,6 +25,8 @@ export interface BenchSection {
   readonly figures: readonly BenchFigure[];
   /** Method, setup, caveats. */
   readonly notes?: readonly string[];
+  /** Markdown the module builds itself (a table of what holds the heap), printed after the notes. */
+  readonly markdown?: readonly string[];
 }
 
 /** What a `*.bench.ts` file exports as `bench`. */

@@ -22,6 +22,7 @@ import { banPieces, isPrefixText } from '../core/prefix.js';
 import { fleetOrigin } from '../fleet/protocol.js';
 import type { KernelQueue } from './kernel-queue.js';
 import { STAGE, type Tracer } from '../core/trace.js';
+import { LIMITS } from '../core/defaults.js';
 
 /** What the manager needs, passed in. */
 export interface BanManagerDeps {
@@ -39,6 +40,8 @@ export interface BanManagerDeps {
   readonly quiet?: boolean;
   /** Told when the kernel refused a change that the store holds (the kernel keeper reconciles). */
   onKernelError(err: Error): void;
+  /** Told when every decision is settled and BURST or more were settled since it was last told (memory compaction). */
+  afterBurst?(): void;
   /**
    * Told of new bans inside the store transaction that records them (the fleet queues them in
    * the outbox, so a ban and its publication commit together). Its errors are logged, never fatal.
@@ -75,6 +78,9 @@ export interface Refreshed {
   /** False when the ban in force already lasted at least as long (or is permanent). */
   readonly extended: boolean;
 }
+
+/** Decisions settled since the last memory compaction that make one worth it once the queue is empty. */
+const BURST = 10_000;
 
 /** A decision that makes a new ban, with its caller. */
 interface Fresh {
@@ -115,6 +121,10 @@ export class BanManager {
   /** Decisions submitted since start, and how many of them are settled (batches settle in order). */
   private submitted = 0;
   private settled = 0;
+  /** Decisions settled since afterBurst was last told. */
+  private burst = 0;
+  /** Readers waiting for room (`room`). */
+  private waiting: (() => void)[] = [];
   /** Bans applied since start, per jail (status: "Total banned"). */
   readonly totals = new Map<string, number>();
   /** Bans kept out of the kernel because a set of the jail was at its maxelem, per jail (metrics). */
@@ -147,6 +157,14 @@ export class BanManager {
    */
   readonly positions: PositionGate = { ticket: () => this.submitted, passed: () => this.settled };
 
+  /**
+   * Backpressure for the log readers: undefined while fewer than LIMITS.pendingBans decisions
+   * wait for their transactions, else a promise that resolves once half of them are settled.
+   * A reader awaits it before its next read, so a flood waits in its log file, not in memory.
+   */
+  readonly room = (): Promise<void> | undefined =>
+    this.submitted - this.settled < LIMITS.pendingBans ? undefined : new Promise((resolve) => this.waiting.push(resolve));
+
   /** Resolves when every queued ban has reached the kernel. */
   async idle(): Promise<void> {
     while (this.queue.length > 0 || this.scheduled) await new Promise((r) => setImmediate(r));
@@ -167,8 +185,23 @@ export class BanManager {
         this.settled = upTo;
         this.deps.store.flushPositions();
         this.deps.tracer?.mark(STAGE.positions);
+        this.afterSettled(batch.length);
       }
     }).catch((e: Error) => this.deps.log.error({ event: 'ban-error', err: e.message }, `a ban batch failed: ${e.message}`));
+  }
+
+  /** Wakes the waiting readers once half the pending decisions are settled; tells the end of a burst. */
+  private afterSettled(n: number): void {
+    const pending = this.submitted - this.settled;
+    if (pending <= LIMITS.pendingBans / 2 && this.waiting.length > 0) {
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const wake of waiting) wake();
+    }
+    this.burst += n;
+    if (pending > 0 || this.burst < BURST) return;
+    this.burst = 0;
+    this.deps.afterBurst?.();
   }
 
   /**

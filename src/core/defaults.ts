@@ -96,6 +96,14 @@ export const LIMITS = {
   count: 1_000_000,
   /** Largest configuration file read (bytes; fail2ban's jail.conf is ~40 KB); larger ones are refused. */
   configFileBytes: 4 * 1_048_576,
+  /**
+   * Ban decisions waiting for their kernel and store transactions at most before the log
+   * readers pause (backpressure: a flood waits in the log file, not in memory); reading
+   * resumes once half of them are settled.
+   */
+  pendingBans: 20_000,
+  /** Log output waiting for a slow stdout/stderr reader at most (bytes); more lines are dropped and counted. */
+  consoleLogBytes: 16 * 1_048_576,
 } as const;
 
 /** Timing and sizes of the log sources (src/sources); tests shorten the timings through `SourceTuning`. */

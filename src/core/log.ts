@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pino, destination as pinoDestination, stdTimeFunctions, type Logger, type DestinationStream } from 'pino';
+import { LIMITS } from './defaults.js';
 
 export type { Logger } from 'pino';
 
@@ -70,8 +71,9 @@ export function reopenLogFile(log: Logger): string | null {
 export function createLogger(options: LogOptions): Logger {
   const target = options.target ?? 'STDOUT';
   const toStderr = target.toUpperCase() === 'STDERR';
-  // Asynchronous: a slow reader of stdout (a full pipe) must never stall a ban.
-  const consoleDest = pinoDestination({ fd: toStderr ? 2 : 1, sync: false });
+  // Asynchronous: a slow reader of stdout (a full pipe) must never stall a ban; bounded, so
+  // a flood of Ban lines into a pipe nobody reads cannot grow the daemon (the excess is dropped, counted).
+  const consoleDest = pinoDestination({ fd: toStderr ? 2 : 1, sync: false, maxLength: LIMITS.consoleLogBytes });
   const pretty = options.pretty ?? Boolean(toStderr ? process.stderr.isTTY : process.stdout.isTTY);
   let file: ReturnType<typeof pinoDestination> | null = null;
   let fileError: string | null = null;
@@ -101,7 +103,24 @@ export function createLogger(options: LogOptions): Logger {
     return fileTarget;
   });
   if (fileError) logger.warn({ event: 'logtarget', target, err: fileError }, `cannot write the log file ${target} (${fileError}); logging to stdout only`);
+  countDropped(consoleDest, logger);
   return logger;
+}
+
+/**
+ * Lines the console destination dropped (its buffer at LIMITS.consoleLogBytes) are told a
+ * second later in one warning, which is itself dropped and counted while the pipe stays full.
+ */
+function countDropped(dest: ReturnType<typeof pinoDestination>, log: Logger): void {
+  let dropped = 0;
+  dest.on('drop', () => {
+    if (dropped++ > 0) return;
+    setTimeout(() => {
+      const n = dropped;
+      dropped = 0;
+      log.warn({ event: 'log-dropped', dropped: n }, `${n} log line(s) dropped: stdout is not read as fast as the daemon writes (${LIMITS.consoleLogBytes} bytes waiting)`);
+    }, 1000).unref();
+  });
 }
 
 /** What happened to an address, in fail2ban's words. */

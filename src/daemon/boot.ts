@@ -78,6 +78,7 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
         log.error({ err: e.message }, `kernel change failed, reconciling from the store: ${e.message}`);
         keeper.repair('kernel-error');
       },
+      afterBurst: () => keeper.compactSoon(),
     });
     const running = new RunningJails({ jails: new Map(jails.map((j) => [j.name, j])), layout, fleetJail: fleetJailOf(loaded, fleetSettings, deps.ownAddresses) });
     fleet = dryRun ? null : await createFleet(fleetSettings, { deps, store, manager, running });

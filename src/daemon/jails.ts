@@ -110,12 +110,13 @@ export class RuntimeJail {
     return this.settings.backend === 'systemd' ? ['journal'] : [...this.settings.logpath];
   }
 
-  /** Starts following the logs; every line goes to `onLine`. */
-  async start(positions: PositionStore, onLine: (line: Line) => void, onError: (err: Error, source: string) => void, tracer?: Tracer): Promise<void> {
+  /** Starts following the logs; every line goes to `onLine`; reads wait while `room` says the ban queue is full. */
+  async start(positions: PositionStore, onLine: (line: Line) => void, onError: (err: Error, source: string) => void,
+    room?: () => Promise<void> | undefined, tracer?: Tracer): Promise<void> {
     if (this.source) throw new Error(`[${this.name}] started twice`);
     this.source = createSources(
       { logpath: this.settings.logpath, backend: this.settings.backend, ...(this.settings.journalmatch ? { journalmatch: this.settings.journalmatch } : {}) },
-      { clock: this.deps.clock, positions: jailPositions(this.name, positions), onLine, onError, ...(tracer === undefined ? {} : { tracer }) },
+      { clock: this.deps.clock, positions: jailPositions(this.name, positions), onLine, onError, ...(room ? { room } : {}), ...(tracer === undefined ? {} : { tracer }) },
     );
     await this.source.start();
   }

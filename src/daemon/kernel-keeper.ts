@@ -52,6 +52,8 @@ export class KernelKeeper {
   repairs = 0;
   private watcher: RulesetWatch | null = null;
   private stopped = false;
+  /** A compaction is scheduled (compactSoon): a flood asks often, one pair of collections is enough. */
+  private compacting = false;
   /** The layout the kernel is kept at: the running jails'. */
   private layout: FirewallLayout;
 
@@ -93,8 +95,23 @@ export class KernelKeeper {
     } finally {
       this.watcher?.resume();
       // Once the caller is done with the plan, give the transaction's memory back.
-      if (bans.length >= BIG_TRANSACTION) for (const ms of [100, 2000]) setTimeout(() => this.compact(), ms).unref();
+      if (bans.length >= BIG_TRANSACTION) this.compactSoon();
     }
+  }
+
+  /**
+   * Gives the memory of a big transaction back once the caller has let go of it (a
+   * reconcile's plan, a storm's ban batches): twice, as a second collection finds what
+   * the first one's finalisers freed.
+   */
+  compactSoon(): void {
+    if (this.compacting) return;
+    this.compacting = true;
+    setTimeout(() => this.compact(), 100).unref();
+    setTimeout(() => {
+      this.compacting = false;
+      this.compact();
+    }, 2000).unref();
   }
 
   private compact(): void {

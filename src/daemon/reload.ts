@@ -83,7 +83,7 @@ export async function startJails(core: Core, jails: readonly RuntimeJail[]): Pro
       }
     });
     await j.start(core.store, linePipeline(j, core.manager, log, clock, core.deps.tracer),
-      (err, source) => log.warn({ jail: j.name, source, err: err.message }, `[${j.name}] cannot read ${source}: ${err.message}`), core.deps.tracer);
+      (err, source) => log.warn({ jail: j.name, source, err: err.message }, `[${j.name}] cannot read ${source}: ${err.message}`), core.manager.room, core.deps.tracer);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * One open log file being read: a handle, the read offset and the line splitter
  * for it. Reads run to end of file in large chunks; every completed line goes to
- * the sink with the file's path and the injected clock's time.
+ * the sink with the file's path and the injected clock's time. While the sink is
+ * full (`room`) the next read waits: the rest of a flood stays in the file.
  */
 import { fstatSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -20,6 +21,8 @@ export interface ReaderEnv {
   onError(err: Error, source: string): void;
   /** Stage marks (read, line); absent: no tracing. */
   readonly tracer?: Tracer;
+  /** Backpressure (SourceDeps.room): a promise here makes the next read wait for it. */
+  readonly room?: () => Promise<void> | undefined;
 }
 
 /** An open file at a read offset. */
@@ -102,8 +105,9 @@ export class FileReader {
       this.offset += bytesRead;
       this.splitter.feed(bytes);
       if (bytesRead < chunk.length) return 'eof';
-      // A file growing faster than it is read: let the event loop (the kernel sends) in between chunks.
-      await new Promise(setImmediate);
+      // A file growing faster than it is read: wait while the ban queue is full (backpressure),
+      // else let the event loop (the kernel sends) in between chunks.
+      await (this.env.room?.() ?? new Promise(setImmediate));
     }
   }
 

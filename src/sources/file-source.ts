@@ -64,6 +64,7 @@ export class FileSource implements LogSource {
       onLine: (line) => deps.onLine(line),
       onError: (err, source) => deps.onError(err, source),
       ...(deps.tracer === undefined ? {} : { tracer: deps.tracer }),
+      ...(deps.room ? { room: deps.room } : {}),
       positions: deps.positions,
       rotationGraceMs: this.tuning.rotationGraceMs,
       retryMinMs: this.tuning.retryMinMs,

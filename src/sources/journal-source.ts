@@ -91,6 +91,12 @@ export class JournalSource implements LogSource {
     child.stdout!.on('data', (chunk: Buffer) => {
       splitter.feed(chunk);
       this.saveCursor();
+      // Backpressure: journalctl waits (its pipe full) while the bans of what it wrote are pending.
+      const room = this.deps.room?.();
+      if (room) {
+        child.stdout!.pause();
+        void room.then(() => child.stdout!.resume());
+      }
     });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {

@@ -63,6 +63,11 @@ export interface SourceDeps {
   readonly positions: PositionStore;
   onLine(line: Line): void;
   onError(err: Error, source: string): void;
+  /**
+   * Backpressure: asked after each read; a promise means the lines' consumer is full and the
+   * next read waits for it (BanManager.room). Absent: reads never wait.
+   */
+  readonly room?: () => Promise<void> | undefined;
   /** Overrides for SOURCE_DEFAULTS. */
   readonly tuning?: Partial<SourceTuning>;
   /** Starts the poll ticker (default: setInterval); tests inject one they fire by hand. */
