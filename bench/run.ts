@@ -11,6 +11,7 @@
  */
 import { fork } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,6 +48,7 @@ const STDERR_TAIL = 4000;
 function runOne(found: Found, timeoutS: number, log: (t: string) => void): Promise<ModuleOutcome> {
   const t0 = performance.now();
   const seconds = (): number => (performance.now() - t0) / 1000;
+  const before = loadavg()[0]!;
   log(`bench ${found.name}: running`);
   return new Promise((resolve) => {
     const child = fork(CHILD, [found.file], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
@@ -65,11 +67,12 @@ function runOne(found: Found, timeoutS: number, log: (t: string) => void): Promi
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       let outcome: ModuleOutcome;
-      if (report && 'section' in report) outcome = { name: found.name, section: report.section, seconds: seconds() };
+      const load = { before, after: loadavg()[0]! };
+      if (report && 'section' in report) outcome = { name: found.name, section: report.section, seconds: seconds(), load };
       else {
         const why = report?.error
           ?? (timedOut ? `did not finish within ${timeoutS} s (killed)` : `the module's process ended without a result (${signal ? `signal ${signal}` : `exit code ${code}`})`);
-        outcome = { name: found.name, error: report || !stderr ? why : `${why}\n--- stderr (tail) ---\n${stderr.trimEnd()}`, seconds: seconds() };
+        outcome = { name: found.name, error: report || !stderr ? why : `${why}\n--- stderr (tail) ---\n${stderr.trimEnd()}`, seconds: seconds(), load };
       }
       log('error' in outcome ? `bench ${found.name}: FAILED: ${outcome.error.split('\n')[0]}` : `bench ${found.name}: done in ${seconds().toFixed(1)} s`);
       resolve(outcome);
