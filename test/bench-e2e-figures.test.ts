@@ -11,7 +11,7 @@ function latency(ms: number[], rssMB: number): HarnessResult {
 }
 
 function mass(scenario: string, n: number, ms: number | null, restoredAllMs: number | null, after = mem(50, 60)): HarnessResult {
-  return { scenario, n, allInKernelMs: ms, memAfter: after, ...(restoredAllMs === null ? {} : { restore: { restoredAllMs, target: n } }) };
+  return { scenario, n, allInKernelMs: ms, daemonCpuS: { self: n / 10_000, children: 0.5 }, memAfter: after, ...(restoredAllMs === null ? {} : { restore: { restoredAllMs, target: n } }) };
 }
 
 test('every row of issue 12 comes out with its target and the peer of the same run', () => {
@@ -45,6 +45,7 @@ test('every row of issue 12 comes out with its target and the peer of the same r
   assert.deepEqual([row('RSS peak (VmHWM) up to the storm of 100,000').value, row('RSS peak (VmHWM) up to the storm of 100,000').target], [140, '≤ 150 MB']);
   assert.deepEqual(row('restart → 10,000').compare, { label: 'fail2ban, 1,000', value: 6 });
   assert.equal(row('restart → 100,000').value, 1.4);
+  assert.deepEqual(figures.filter((f) => f.name.startsWith('… the daemon\'s CPU time')).map((f) => [f.value, f.compare?.value]), [[1.5, 0.6], [10.5, 0.6], [10.5, 0.6]]);
   assert.deepEqual([row('`f2b-fw ban sshd --file` of 100,000').value, row('`f2b-fw ban sshd --file` of 100,000').compare?.value], [0.8, 16]);
   assert.deepEqual([row('RSS idle, one jail').value, row('RSS idle, one jail').compare?.value], [70, 40]);
   assert.equal(row('… the same next to sshguard').compare?.value, 2);

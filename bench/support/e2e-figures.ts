@@ -13,6 +13,8 @@ import { percentile } from './stats.js';
 export interface Storm {
   readonly n: number;
   readonly s: number | null;
+  /** The daemon's CPU seconds (itself and its children) in that time: steadier than wall time on a loaded machine. */
+  readonly cpuS?: number;
   readonly rssAfter?: number;
   readonly hwm?: number;
   readonly restoreS: number | null;
@@ -48,7 +50,8 @@ const rss = (m: HarnessMem | undefined): number | undefined => m?.groupRssMB ?? 
 
 function storm(r: HarnessResult): Storm {
   return {
-    n: r.n, s: r.allInKernelMs === null ? null : r.allInKernelMs / 1000, rssAfter: rss(r.memAfter), hwm: r.memAfter?.hwmMB,
+    n: r.n, s: r.allInKernelMs === null ? null : r.allInKernelMs / 1000,
+    ...(r.daemonCpuS ? { cpuS: r.daemonCpuS.self + r.daemonCpuS.children } : {}), rssAfter: rss(r.memAfter), hwm: r.memAfter?.hwmMB,
     restoreS: r.restore?.restoredAllMs == null ? null : r.restore.restoredAllMs / 1000,
   };
 }
@@ -87,6 +90,7 @@ export function e2eFigures(m: E2eMeasured): BenchFigure[] {
   for (const s of f.logStorms) {
     const big = s.n >= 100_000;
     add(`${thousands(s.n)} attackers × 5 lines in one write → all in the kernel`, s.s, 's', big ? '≤ 1.5 s' : '≤ 0.15 s');
+    add(`… the daemon's CPU time (user + system) until then`, s.cpuS, 's', undefined, [`fail2ban at ${thousands(fbs?.n ?? 0)}`, fbs?.cpuS]);
     add(`… bans/s in the storm of ${thousands(s.n)} (fail2ban at ${thousands(fbs?.n ?? 0)})`, rate(s), 'bans/s', undefined, ['fail2ban', rate(fbs)]);
     add(`… bans/s in the storm of ${thousands(s.n)} (sshguard at ${thousands(sgs?.n ?? 0)})`, rate(s), 'bans/s', undefined, ['sshguard', rate(sgs)]);
     add(`RSS 0.5 s after the storm of ${thousands(s.n)} settled`, s.rssAfter, 'MB', big ? '≤ 100 MB' : undefined, [`fail2ban at ${thousands(fbs?.n ?? 0)}`, fbs?.rssAfter]);
@@ -94,7 +98,10 @@ export function e2eFigures(m: E2eMeasured): BenchFigure[] {
     add(`restart → ${thousands(s.n)} bans back in the kernel (stop, \`nft flush ruleset\`, process start included)`, s.restoreS, 's', big ? '≤ 1.5 s' : '≤ 0.5 s',
       [`fail2ban, ${thousands(fbs?.n ?? 0)}`, fbs?.restoreS]);
   }
-  if (f.cmd) add(`\`f2b-fw ban sshd --file\` of ${thousands(f.cmd.n)} addresses (client process → all in the kernel)`, f.cmd.s, 's', '≤ 1 s', [`fail2ban-client banip, ${thousands(fb?.cmd?.n ?? 0)}`, fb?.cmd?.s]);
+  if (f.cmd) {
+    add(`\`f2b-fw ban sshd --file\` of ${thousands(f.cmd.n)} addresses (client process → all in the kernel)`, f.cmd.s, 's', '≤ 1 s', [`fail2ban-client banip, ${thousands(fb?.cmd?.n ?? 0)}`, fb?.cmd?.s]);
+    add('… the daemon\'s CPU time (user + system) until then', f.cmd.cpuS, 's', undefined, [`fail2ban, ${thousands(fb?.cmd?.n ?? 0)}`, fb?.cmd?.cpuS]);
+  }
   add('RSS idle, one jail', f.rssIdle, 'MB', '≤ 55 MB', ['fail2ban', fb?.rssIdle]);
   add('… the same next to sshguard (all its processes)', f.rssIdle, 'MB', undefined, ['sshguard', sg?.rssIdle]);
   for (const t of m.testFilter) {

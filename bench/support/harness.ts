@@ -30,6 +30,8 @@ export interface HarnessResult {
   readonly monitor?: { readonly median: number; readonly p90: number };
   readonly samples?: readonly HarnessSample[];
   readonly allInKernelMs: number | null;
+  /** CPU seconds the daemon used from the write (or ban command) until all were in the kernel. */
+  readonly daemonCpuS?: { readonly self: number; readonly children: number } | null;
   readonly memIdle?: HarnessMem;
   readonly memAfter?: HarnessMem;
   readonly restore?: { readonly restoredAllMs: number | null; readonly target: number };
