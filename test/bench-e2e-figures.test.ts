@@ -43,7 +43,7 @@ test('every row of issue 12 comes out with its target and the peer of the same r
   assert.deepEqual(row('… bans/s in the storm of 10,000 (sshguard at 1,000)').compare, { label: 'sshguard', value: 250 });
   assert.deepEqual([row('RSS 0.5 s after the storm of 100,000').value, row('RSS 0.5 s after the storm of 100,000').target], [90, '≤ 100 MB']);
   assert.deepEqual([row('RSS peak (VmHWM) up to the storm of 100,000').value, row('RSS peak (VmHWM) up to the storm of 100,000').target], [140, '≤ 150 MB']);
-  assert.deepEqual(row('restart → 10,000').compare, { label: 'fail2ban, 1,000', value: 6 });
+  assert.deepEqual(row('restart → 10,000').compare, { label: 'fail2ban at 1,000', value: 6 });
   assert.equal(row('restart → 100,000').value, 1.4);
   assert.deepEqual(figures.filter((f) => f.name.startsWith('… the daemon\'s CPU time')).map((f) => [f.value, f.compare?.value]), [[1.5, 0.6], [10.5, 0.6], [10.5, 0.6]]);
   assert.deepEqual([row('`f2b-fw ban sshd --file` of 100,000').value, row('`f2b-fw ban sshd --file` of 100,000').compare?.value], [0.8, 16]);
@@ -62,4 +62,5 @@ test('a tool that timed out or was not run leaves its rows out instead of writin
   assert.ok(figures.every((f) => Number.isFinite(f.value)));
   assert.ok(!figures.some((f) => f.name.startsWith('10,000 attackers')));
   assert.ok(figures.some((f) => f.name.startsWith('RSS 0.5 s after the storm of 10,000')));
+  assert.ok(!figures.some((f) => / at 0b/.test(f.name)), 'no peer size when the peer did not run');
 });

@@ -87,20 +87,21 @@ export function e2eFigures(m: E2eMeasured): BenchFigure[] {
   const peerStorm = (row: ToolRow | undefined): Storm | undefined => row?.logStorms[row.logStorms.length - 1];
   const rate = (s: Storm | undefined): number | undefined => (s?.s ? s.n / s.s : undefined);
   const [sgs, fbs] = [peerStorm(sg), peerStorm(fb)];
+  const at = (peer: string, st: Storm | undefined): string => (st ? `${peer} at ${thousands(st.n)}` : peer);
   for (const s of f.logStorms) {
     const big = s.n >= 100_000;
     add(`${thousands(s.n)} attackers × 5 lines in one write → all in the kernel`, s.s, 's', big ? '≤ 1.5 s' : '≤ 0.15 s');
-    add(`… the daemon's CPU time (user + system) until then`, s.cpuS, 's', undefined, [`fail2ban at ${thousands(fbs?.n ?? 0)}`, fbs?.cpuS]);
-    add(`… bans/s in the storm of ${thousands(s.n)} (fail2ban at ${thousands(fbs?.n ?? 0)})`, rate(s), 'bans/s', undefined, ['fail2ban', rate(fbs)]);
-    add(`… bans/s in the storm of ${thousands(s.n)} (sshguard at ${thousands(sgs?.n ?? 0)})`, rate(s), 'bans/s', undefined, ['sshguard', rate(sgs)]);
-    add(`RSS 0.5 s after the storm of ${thousands(s.n)} settled`, s.rssAfter, 'MB', big ? '≤ 100 MB' : undefined, [`fail2ban at ${thousands(fbs?.n ?? 0)}`, fbs?.rssAfter]);
+    add(`… the daemon's CPU time (user + system) until then`, s.cpuS, 's', undefined, [at('fail2ban', fbs), fbs?.cpuS]);
+    add(`… bans/s in the storm of ${thousands(s.n)} (${at('fail2ban', fbs)})`, rate(s), 'bans/s', undefined, ['fail2ban', rate(fbs)]);
+    add(`… bans/s in the storm of ${thousands(s.n)} (${at('sshguard', sgs)})`, rate(s), 'bans/s', undefined, ['sshguard', rate(sgs)]);
+    add(`RSS 0.5 s after the storm of ${thousands(s.n)} settled`, s.rssAfter, 'MB', big ? '≤ 100 MB' : undefined, [at('fail2ban', fbs), fbs?.rssAfter]);
     add(`RSS peak (VmHWM) up to the storm of ${thousands(s.n)}`, s.hwm, 'MB', big ? '≤ 150 MB' : undefined);
     add(`restart → ${thousands(s.n)} bans back in the kernel (stop, \`nft flush ruleset\`, process start included)`, s.restoreS, 's', big ? '≤ 1.5 s' : '≤ 0.5 s',
-      [`fail2ban, ${thousands(fbs?.n ?? 0)}`, fbs?.restoreS]);
+      [at('fail2ban', fbs), fbs?.restoreS]);
   }
   if (f.cmd) {
-    add(`\`f2b-fw ban sshd --file\` of ${thousands(f.cmd.n)} addresses (client process → all in the kernel)`, f.cmd.s, 's', '≤ 1 s', [`fail2ban-client banip, ${thousands(fb?.cmd?.n ?? 0)}`, fb?.cmd?.s]);
-    add('… the daemon\'s CPU time (user + system) until then', f.cmd.cpuS, 's', undefined, [`fail2ban, ${thousands(fb?.cmd?.n ?? 0)}`, fb?.cmd?.cpuS]);
+    add(`\`f2b-fw ban sshd --file\` of ${thousands(f.cmd.n)} addresses (client process → all in the kernel)`, f.cmd.s, 's', '≤ 1 s', [at('fail2ban-client banip', fb?.cmd), fb?.cmd?.s]);
+    add('… the daemon\'s CPU time (user + system) until then', f.cmd.cpuS, 's', undefined, [at('fail2ban', fb?.cmd), fb?.cmd?.cpuS]);
   }
   add('RSS idle, one jail', f.rssIdle, 'MB', '≤ 55 MB', ['fail2ban', fb?.rssIdle]);
   add('… the same next to sshguard (all its processes)', f.rssIdle, 'MB', undefined, ['sshguard', sg?.rssIdle]);
