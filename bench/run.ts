@@ -22,6 +22,21 @@ import type { ChildReport } from './child.js';
 
 /** A module still running after this long (s) is killed and recorded as failed. */
 const DEFAULT_TIMEOUT_S = 1800;
+/** After SIGTERM to an overrunning module's process group, how long (ms) its helpers get to clean up before SIGKILL. */
+const TERM_GRACE_MS = 10_000;
+
+/** The process group of the module running now, for a Ctrl-C of the runner to reach it too. */
+let runningGroup: number | undefined;
+
+/** Signals the process group `pid` leads; false when it is gone already. */
+function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A module file found on disk, named by its file (`nft.bench.js` → `nft`). */
 interface Found {
@@ -51,7 +66,10 @@ function runOne(found: Found, timeoutS: number, log: (t: string) => void): Promi
   const before = loadavg()[0]!;
   log(`bench ${found.name}: running`);
   return new Promise((resolve) => {
-    const child = fork(CHILD, [found.file], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    // Its own process group: on a timeout the module and everything it started (the shared harness's
+    // run-in-netns.sh, daemons in namespaces) get SIGTERM, so they clean up instead of running on as orphans.
+    const child = fork(CHILD, [found.file], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], detached: true });
+    runningGroup = child.pid;
     let report: ChildReport | undefined;
     let stderr = '';
     let timedOut = false;
@@ -62,10 +80,12 @@ function runOne(found: Found, timeoutS: number, log: (t: string) => void): Promi
     child.on('message', (m: ChildReport) => (report = m));
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      if (child.pid === undefined || !signalGroup(child.pid, 'SIGTERM')) child.kill('SIGKILL');
+      else setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), TERM_GRACE_MS).unref();
     }, timeoutS * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      runningGroup = undefined;
       let outcome: ModuleOutcome;
       const load = { before, after: loadavg()[0]! };
       if (report && 'section' in report) outcome = { name: found.name, section: report.section, seconds: seconds(), load };
@@ -117,6 +137,13 @@ export async function runBenchmarks(argv: readonly string[], log: (t: string) =>
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // The module runs in a process group of its own: pass an interrupt of the runner on to it.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      if (runningGroup !== undefined) signalGroup(runningGroup, 'SIGTERM');
+      process.exit(130);
+    });
+  }
   // Exit explicitly: a module that leaves a timer or socket behind must not keep the run open.
   runBenchmarks(process.argv.slice(2)).then(
     (code) => process.exit(code),
