@@ -126,11 +126,12 @@ export async function runBenchmarks(argv: readonly string[], log: (t: string) =>
     return 2;
   }
   const chosen = positionals.length === 0 ? all : all.filter((f) => positionals.includes(f.name));
-  const started = new Date();
+  // Read before the modules run: a commit made during a long run must not be named as the one measured.
+  const machine = machineInfo(new Date());
   const outcomes: ModuleOutcome[] = [];
   for (const found of chosen) outcomes.push(await runOne(found, timeoutS, log));
   const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
-  writeFileSync(out, renderDocument(machineInfo(started), outcomes, names, previous));
+  writeFileSync(out, renderDocument(machine, outcomes, names, previous));
   const failed = outcomes.filter((o) => 'error' in o).map((o) => o.name);
   log(`bench: wrote ${out}${failed.length > 0 ? `; failed: ${failed.join(', ')} (errors recorded in the document)` : ''}`);
   return 0;
