@@ -2,14 +2,27 @@
  * Renders docs/benchmarks.md: the machine, then one table per benchmark
  * section. Each section sits between markers so a run of some modules
  * (`npm run bench -- nft`) replaces those and keeps the others' last figures.
+ * What differs from one run to the next (date, commit measured, load average)
+ * is written in each module's block, never in the Machine table: that table
+ * then only changes with the machine, so branches that re-ran different
+ * modules merge without conflicting (or duplicated) rows there.
  */
 import type { BenchFigure, BenchSection } from './types.js';
 import { FAIL2BAN_NONE, type MachineInfo } from './machine.js';
 
+/** The 1-minute load average when a module started and when it ended (the machine is shared). */
+export interface LoadSpan {
+  readonly before: number;
+  readonly after: number;
+}
+
 /** What one module's run produced: its section, or the error that stopped it. */
 export type ModuleOutcome =
-  | { readonly name: string; readonly section: BenchSection; readonly seconds: number }
-  | { readonly name: string; readonly error: string; readonly seconds: number };
+  | { readonly name: string; readonly section: BenchSection; readonly seconds: number; readonly load?: LoadSpan }
+  | { readonly name: string; readonly error: string; readonly seconds: number; readonly load?: LoadSpan };
+
+/** What one run measured on: the run's date and the f2b-fw build (see MachineInfo). */
+export type RunStamp = Pick<MachineInfo, 'date' | 'f2bfw'>;
 
 const TIME: Readonly<Record<string, number>> = { ns: 1e-9, µs: 1e-6, us: 1e-6, ms: 1e-3, s: 1 };
 const SIZE: Readonly<Record<string, number>> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
@@ -55,14 +68,19 @@ function figureRow(f: BenchFigure): string {
   return `| ${cell(f.name)} | ${cell(value)} | ${cell(target)} | ${cell(compare)} | ${ratio} |`;
 }
 
+function stamp(o: ModuleOutcome, run: RunStamp): string {
+  const load = o.load ? `, load average ${o.load.before.toFixed(2)} → ${o.load.after.toFixed(2)}` : '';
+  return `${run.date} on f2b-fw ${run.f2bfw}${load}`;
+}
+
 /** The markdown block of one module, markers included. */
-export function renderOutcome(o: ModuleOutcome, date: string): string {
+export function renderOutcome(o: ModuleOutcome, run: RunStamp): string {
   const lines = [`<!-- bench:${o.name} -->`];
   if ('error' in o) {
-    lines.push(`## ${o.name}`, '', `**Failed** on ${date} after ${formatNumber(o.seconds)} s — no figures:`, '', '```', o.error.trimEnd(), '```');
+    lines.push(`## ${o.name}`, '', `**Failed** on ${stamp(o, run)} after ${formatNumber(o.seconds)} s — no figures:`, '', '```', o.error.trimEnd(), '```');
   } else {
     const s = o.section;
-    lines.push(`## ${s.title}`, '', `Command: \`${s.command}\` — measured ${date}, took ${formatNumber(o.seconds)} s.`, '');
+    lines.push(`## ${s.title}`, '', `Command: \`${s.command}\` — measured ${stamp(o, run)}, took ${formatNumber(o.seconds)} s.`, '');
     if (s.figures.length === 0) lines.push('(no figures reported)');
     else {
       lines.push('| Figure | f2b-fw | Target | Compare | f2b-fw ÷ compare |', '|---|---:|---|---:|---:|');
@@ -82,7 +100,7 @@ export function previousBlocks(doc: string): Map<string, string> {
   return blocks;
 }
 
-function machineBlock(m: MachineInfo, ran: readonly string[], all: readonly string[]): string {
+function machineBlock(m: MachineInfo, all: readonly string[]): string {
   return [
     '## Machine',
     '',
@@ -94,13 +112,12 @@ function machineBlock(m: MachineInfo, ran: readonly string[], all: readonly stri
     `| Kernel | ${cell(m.kernel)} |`,
     `| OS | ${cell(m.debian)} |`,
     `| Node.js | ${m.node} |`,
-    `| f2b-fw | ${cell(m.f2bfw)} |`,
     `| nftables | ${cell(m.nft)} |`,
     `| fail2ban (for comparison) | ${cell(m.fail2ban)}${m.fail2ban === FAIL2BAN_NONE ? ' — f2b-fw measured alone' : ''} |`,
-    `| Last run | ${m.date}: ${ran.join(', ') || 'nothing'} |`,
     '',
     `Modules: ${all.join(', ')}. Reproduce all with \`npm run bench\`, one with \`npm run bench -- NAME\`.`,
-    'Sections from earlier runs keep the date they were measured on.',
+    'Each section says when it was measured, on which f2b-fw commit and under which load average (1 min, start → end):',
+    'sections from earlier runs keep theirs.',
   ].join('\n');
 }
 
@@ -111,7 +128,7 @@ function machineBlock(m: MachineInfo, ran: readonly string[], all: readonly stri
  */
 export function renderDocument(machine: MachineInfo, outcomes: readonly ModuleOutcome[], all: readonly string[], previous: string): string {
   const old = previousBlocks(previous);
-  const fresh = new Map(outcomes.map((o) => [o.name, renderOutcome(o, machine.date)]));
+  const fresh = new Map(outcomes.map((o) => [o.name, renderOutcome(o, machine)]));
   const blocks = all.map((n) => fresh.get(n) ?? old.get(n)).filter((b): b is string => b !== undefined);
   return [
     '# Benchmarks',
@@ -119,7 +136,7 @@ export function renderDocument(machine: MachineInfo, outcomes: readonly ModuleOu
     'Written by `npm run bench` (bench/run.ts); do not edit by hand. Each figure says what the issue',
     'targets and, where one was measured on the same machine in the same run, the tool compared with.',
     '',
-    machineBlock(machine, outcomes.map((o) => o.name), all),
+    machineBlock(machine, all),
     '',
     ...blocks.flatMap((b) => [b, '']),
   ].join('\n');

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatNumber, meetsTarget } from '../bench/report.js';
+import { formatNumber, meetsTarget, renderDocument, type ModuleOutcome } from '../bench/report.js';
+import type { MachineInfo } from '../bench/machine.js';
 
 const RUNNER = fileURLToPath(new URL('../bench/run.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'f2bt-bench-'));
@@ -51,9 +52,9 @@ test('the runner writes machine info and a table per module, and records a faili
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /bench boom: FAILED: Error: kernel said no/);
   const doc = readFileSync(out, 'utf8');
-  for (const label of ['CPU', 'Cores', 'Memory', 'Kernel', 'OS', 'Node.js', 'f2b-fw', 'nftables', 'fail2ban (for comparison)']) assert.match(doc, new RegExp(`^\\| ${label.replace(/[()]/g, '\\$&')} \\| .+ \\|$`, 'm'));
+  for (const label of ['CPU', 'Cores', 'Memory', 'Kernel', 'OS', 'Node.js', 'nftables', 'fail2ban (for comparison)']) assert.match(doc, new RegExp(`^\\| ${label.replace(/[()]/g, '\\$&')} \\| .+ \\|$`, 'm'));
   assert.match(doc, new RegExp(`\\| Node\\.js \\| ${process.version} \\|`));
-  assert.match(doc, /## Ban latency\n\nCommand: `npm run bench -- ok`/);
+  assert.match(doc, /## Ban latency\n\nCommand: `npm run bench -- ok` — measured \S+ on f2b-fw \S+ \(commit \w+\+?\), load average [\d.]+ → [\d.]+, took /);
   assert.match(doc, /\| single ban, median \| 2\.5 ms \| ≤ 5 ms ✓ \| 250 ms \(fail2ban 1\.0\.2\) \| 0\.01× \|/);
   assert.match(doc, /\| RSS with 100,000 bans \| 150 MB \| ≤ 100 MB ✗ \| {2}\| {2}\|/);
   assert.match(doc, /\| lines \\\| pipes \| 1,234,567 lines\/s \|/);
@@ -71,7 +72,6 @@ test('running one module by name replaces its section and keeps the others\' las
   assert.doesNotMatch(doc, /\| 2\.5 ms \|/);
   assert.match(doc, /## boom\n\n\*\*Failed\*\*/, 'boom\'s earlier outcome is kept');
   assert.ok(doc.indexOf('<!-- bench:boom -->') < doc.indexOf('<!-- bench:ok -->'), 'modules stay in name order');
-  assert.match(doc, /Last run \| .*: ok \|/);
 });
 
 test('a module that crashes, hangs or leaves a timer behind does not stop or hang the run', () => {
@@ -92,4 +92,32 @@ test('an unknown module name is refused with the list of names', () => {
   const r = run('nosuch');
   assert.equal(r.status, 2);
   assert.match(r.stderr, /no module named nosuch; available: boom, crash, hang, leaky, noexport, ok/);
+});
+
+const MACHINE: MachineInfo = {
+  cpu: 'CPU X', cores: 2, memoryGiB: 8, kernel: '6.1', debian: 'Debian 12', node: 'v20.0.0',
+  f2bfw: '0.1.0 (commit abc1234)', nft: 'nftables v1.0.6', fail2ban: 'fail2ban 1.0.2-2 (installed)', date: '2026-12-02T10:00:00.000Z',
+};
+
+function outcome(name: string, value: number): ModuleOutcome {
+  return { name, seconds: 1, load: { before: 1.5, after: 2.25 }, section: { title: `T ${name}`, command: `npm run bench -- ${name}`, figures: [{ name: 'f', value, unit: 'ms' }] } };
+}
+
+test('re-running one module keeps one Machine table: per-run facts are in the blocks, a merged document is repaired', () => {
+  const first = renderDocument(MACHINE, [outcome('a', 1), outcome('b', 2)], ['a', 'b'], '');
+  // What a git merge of two branches that each re-ran a module used to leave: Machine rows twice.
+  const merged = first.replace('| nftables |', '| f2b-fw | 0.1.0 (commit 0000000) |\n| Last run | x: a |\n| nftables |');
+  const later = { ...MACHINE, f2bfw: '0.1.0 (commit def5678+)', date: '2026-12-03T10:00:00.000Z' };
+  const doc = renderDocument(later, [outcome('b', 3)], ['a', 'b'], merged);
+  const machine = doc.slice(doc.indexOf('## Machine'), doc.indexOf('<!-- bench:a -->'));
+  for (const label of ['CPU', 'Cores', 'Memory', 'Kernel', 'OS', 'Node.js', 'nftables', 'fail2ban (for comparison)']) {
+    assert.equal(machine.split(`| ${label} |`).length, 2, `one ${label} row`);
+  }
+  assert.doesNotMatch(machine, /f2b-fw \||Last run|abc1234|def5678|0000000/, 'nothing that changes per run');
+  assert.equal(doc.split('## Machine').length, 2);
+  assert.match(doc, /<!-- bench:a -->\n## T a\n\nCommand: `npm run bench -- a` — measured 2026-12-02T10:00:00.000Z on f2b-fw 0.1.0 \(commit abc1234\), load average 1.50 → 2.25, took 1 s\./);
+  assert.match(doc, /Command: `npm run bench -- b` — measured 2026-12-03T10:00:00.000Z on f2b-fw 0.1.0 \(commit def5678\+\)/);
+  assert.match(doc, /\| f \| 3 ms \|/);
+  assert.doesNotMatch(doc, /\| f \| 2 ms \|/);
+  assert.equal(renderDocument(later, [outcome('b', 3)], ['a', 'b'], doc), doc, 'rendering again changes nothing');
 });

@@ -7,16 +7,18 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/core/paths.js';
 
-/** One latency sample as the harness records it. */
+/** One latency sample as the harness records it: the 2 ms poll's time and `nft monitor`'s event time. */
 export interface HarnessSample {
   readonly cold: boolean;
   readonly pollMs: number | null;
+  readonly monitorMs: number | null;
 }
 
-/** Memory of the measured daemon, as the harness reads it from /proc. */
+/** Memory of the measured daemon, as the harness reads it from /proc (groupRssMB: all its processes). */
 export interface HarnessMem {
   readonly rssMB: number;
   readonly hwmMB: number;
+  readonly groupRssMB?: number;
 }
 
 /** One scenario's result in the harness's JSON (only the fields read here). */
@@ -25,11 +27,14 @@ export interface HarnessResult {
   readonly skipped?: string;
   readonly n: number;
   readonly poll?: { readonly median: number; readonly p90: number };
+  readonly monitor?: { readonly median: number; readonly p90: number };
   readonly samples?: readonly HarnessSample[];
   readonly allInKernelMs: number | null;
+  /** CPU seconds the daemon used from the write (or ban command) until all were in the kernel. */
+  readonly daemonCpuS?: { readonly self: number; readonly children: number } | null;
   readonly memIdle?: HarnessMem;
   readonly memAfter?: HarnessMem;
-  readonly restore?: { readonly restoredAllMs: number | null };
+  readonly restore?: { readonly restoredAllMs: number | null; readonly target: number };
 }
 
 /**
