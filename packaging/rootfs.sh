@@ -26,7 +26,8 @@ ROOT=$CACHE/$SUITE-$KEY
 if [ -f "$ROOT/.complete" ]; then echo "$ROOT"; exit 0; fi
 
 mkdir -p "$CACHE"
-exec 9>"$CACHE/.lock"
+# One build per root at a time (another list builds meanwhile).
+exec 9>"$ROOT.lock"
 flock 9
 # drop_tmp: the half-built tree and what debootstrap mounted in it (/proc, /sys: a build killed
 # with SIGKILL leaves them mounted, so the next build, holding the lock, unmounts them first).
