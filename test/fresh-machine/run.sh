@@ -79,8 +79,9 @@ trap 'FAST=1; exit 129' HUP
 # The fresh machine's disk: an overlay on a cached minimal debootstrap (packaging/rootfs.sh adds
 # ca-certificates and git to its minbase + systemd, systemd-sysv, dbus; built once, ~2-6 min).
 mkdir -p "$RUN/upper" "$RUN/work" "$RUN/root"
-rc=0; bg "$REPO/packaging/rootfs.sh" ca-certificates git > "$RUN/rootfs" || rc=$?
-[ "$rc" = 0 ] || { say "cannot run: no Debian 12 root file system (packaging/rootfs.sh exited $rc, its reason above)"; exit "$rc"; }
+rc=0; bg "$REPO/packaging/rootfs.sh" ca-certificates git > "$RUN/rootfs" 2> "$RUN/rootfs.err" || rc=$?
+tee -a "$OUT" < "$RUN/rootfs.err" >&2
+[ "$rc" = 0 ] || { say "cannot run: no Debian 12 root file system: $(tail -n 1 "$RUN/rootfs.err")"; exit "$rc"; }
 ROOTFS=$(cat "$RUN/rootfs")
 mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$RUN/upper,workdir=$RUN/work" "$RUN/root"
 R=$RUN/root

@@ -52,11 +52,14 @@ lab_up() {
   need nsenter "util-linux"
   need sshpass "apt-get install sshpass"
   need ssh "apt-get install openssh-client"
-  local rootfs rc=0
-  rootfs=$("$REPO/packaging/rootfs.sh" $(grep -v '^#' "$REPO/packaging/lab-packages")) || rc=$?
-  if [ "$rc" = 5 ]; then echo "SKIP: no Debian 12 root file system (see above: debootstrap or the mirror is missing)"; exit 77; fi
+  local rc=0 why
+  why=$(mktemp)
+  # shellcheck disable=SC2046
+  ROOTFS=$("$REPO/packaging/rootfs.sh" $(grep -v '^#' "$REPO/packaging/lab-packages") 2>"$why") || rc=$?
+  cat "$why" >&2
+  if [ "$rc" = 5 ]; then echo "SKIP: no Debian 12 root file system: $(tail -n 1 "$why")"; rm -f "$why"; exit 77; fi
+  rm -f "$why"
   [ "$rc" = 0 ] || return "$rc"
-  ROOTFS=$rootfs
   lab_sweep
   mkdir -p "$LAB_RUN"
   echo "$$ $(starttime $$)" > "$LAB_RUN/owner"
