@@ -46,18 +46,23 @@ bg() {
   if declare -F "$1" >/dev/null; then ( "$@" ) & else setsid "$@" & fi
   JOB=$!; local rc=0; wait "$JOB" || rc=$?; JOB=; return "$rc"
 }
-cleanup() {
-  set +e
-  trap '' TERM INT HUP   # the cleanup itself is not interrupted
+# stop_machine: powers the container off (FAST set: kills its init, and with it all of it, at once).
+stop_machine() {
   if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
     if [ -n "$FAST" ] && [ -n "$PID1" ]; then
-      kill -KILL "$PID1"       # stopped by a signal: the container's init, and with it all of it, at once
+      kill -KILL "$PID1" 2>/dev/null || true
     else
       kill -TERM "$NSPAWN_PID" # nspawn powers the container off on SIGTERM
     fi
     for _ in $(seq 300); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$NSPAWN_PID" 2>/dev/null
+    kill -KILL "$NSPAWN_PID" 2>/dev/null || true
   fi
+  NSPAWN_PID=
+}
+cleanup() {
+  set +e
+  trap '' TERM INT HUP   # the cleanup itself is not interrupted
+  stop_machine
   # The command waited for (a step's nsenter ends with the container; the root file system's build
   # is ended with its debootstrap, and removes its half-built tree).
   if [ -n "$JOB" ]; then kill -TERM -- -"$JOB" 2>/dev/null || kill -TERM "$JOB" 2>/dev/null; wait "$JOB" 2>/dev/null; fi
@@ -136,7 +141,7 @@ echo 'nameserver 127.0.0.1' > "$R/etc/resolv.conf"
 say "booting the fresh machine"
 # SYSTEMD_NSPAWN_API_VFS_WRITABLE: /proc/sys and /sys writable, as on a machine (nspawn mounts them
 # read-only, and the demo and tests set sysctls such as net.ipv4.ip_forward in their namespaces).
-SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 setsid systemd-nspawn --register=no --keep-unit -q --console=pipe \
+SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 setsid systemd-nspawn --register=no --keep-unit -q --console=passive --setenv=SYSTEMD_COLORS=0 \
   --capability=all --system-call-filter='@mount @keyring @clock @module @raw-io @swap @reboot @obsolete @cpu-emulation @privileged' \
   --resolv-conf=off --network-namespace-path="/run/netns/$TAG" --bind-ro="$RUN/src.git:/srv/f2b-fw.git" \
   -D "$R" -b </dev/null >>"$RUN/console.log" 2>&1 &
@@ -153,7 +158,9 @@ while [ $((SECONDS - start)) -lt "$BOOT_TIMEOUT" ]; do
 done
 case "$( [ -n "$PID1" ] && nsenter -t "$PID1" -a systemctl is-system-running 2>/dev/null)" in
   running|degraded) ;;
-  *) say "the fresh machine did not boot within $BOOT_TIMEOUT s; its console:"; tail -n 60 "$RUN/console.log" | tee -a "$OUT" >&2; exit 1 ;;
+  *) # nspawn writes the console to its output only as it ends: the container is stopped first.
+    FAST=1; stop_machine
+    say "the fresh machine did not boot within $BOOT_TIMEOUT s; its console:"; tail -n 60 "$RUN/console.log" | tee -a "$OUT" >&2; exit 1 ;;
 esac
 say "booted in $((SECONDS - start)) s"
 

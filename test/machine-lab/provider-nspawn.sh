@@ -95,7 +95,7 @@ disk() {
 # only with its own --private-network: the router's nftables.service and f2b-fw need it); waits until systemd is up (BOOT_TIMEOUT s).
 boot() {
   local h=$1 d=$LAB_RUN/$1 start=$SECONDS
-  SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 setsid systemd-nspawn --register=no --keep-unit -q --console=pipe \
+  SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 setsid systemd-nspawn --register=no --keep-unit -q --console=passive --setenv=SYSTEMD_COLORS=0 \
     --capability=CAP_NET_ADMIN --machine="$LAB_TAG-$h" --network-namespace-path="/run/netns/$LAB_TAG-$h" -D "$d/root" -b \
     </dev/null >>"$d/console.log" 2>&1 &
   NSPAWN_PID[$h]=$!
@@ -117,6 +117,8 @@ boot() {
     kill -0 "${NSPAWN_PID[$h]}" 2>/dev/null || break
     sleep 0.2
   done
+  # nspawn writes the console to its output only as it ends: the container is stopped first.
+  LAB_FAST=1 halt "$h"
   echo "FAILED: $h did not boot within $BOOT_TIMEOUT s; its console:" >&2
   tail -n 60 "$d/console.log" >&2
   return 1
