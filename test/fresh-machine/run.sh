@@ -3,7 +3,7 @@
 # made from a minimal debootstrap (minbase + systemd, dbus, ca-certificates, git: no node, no build
 # tools), the repository `git clone`d into it, then the README's two commands run as root exactly as
 # written, twice each. The second run must install nothing. Not part of `npm test` (it runs the
-# whole suite inside the container, the machine lab nested in it: ~25-40 min on 2 shared cores).
+# whole suite inside the container, the machine lab nested in it: over an hour on 2 shared cores).
 #   test/fresh-machine/run.sh [REF]      REF: the commit to clone (default HEAD of this checkout)
 #   FRESH_CMD='…' test/fresh-machine/run.sh   runs only that command on the booted fresh machine
 # Prints each command's output and wall time; the log and timings go to $FRESH_OUT (default
