@@ -19,7 +19,7 @@ export interface CliRun {
  * dist/src/cli/main.js and four control tests failed). It grants no write: connecting to a Unix
  * socket needs write permission on it, and the server judges the peer by its uid and gid.
  */
-const READ_ANY = ['--inh-caps=-all,+dac_read_search', '--ambient-caps=-all,+dac_read_search'];
+export const READ_ANY = ['--inh-caps=-all,+dac_read_search', '--ambient-caps=-all,+dac_read_search'];
 
 /** Runs `f2b-fw ARGS…`; with `as`, under that uid/gid and no supplementary groups. */
 export function runCli(args: readonly string[], as?: { uid: number; gid: number }): Promise<CliRun> {
