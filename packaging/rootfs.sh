@@ -4,7 +4,7 @@
 # the suite and the package list: a changed list builds a new one, an unchanged one is reused.
 # The mirror is the one this machine's apt uses (/etc/apt/sources.list*), read at run time.
 #   packaging/rootfs.sh PKG...        (progress on stderr, the path on stdout)
-# Exit 5 with a reason on stderr when debootstrap or a Debian mirror is missing.
+# Exit 5 when debootstrap or a Debian mirror is missing; the last line on stderr then names what.
 set -euo pipefail
 SUITE=bookworm
 CACHE=${F2B_LAB_CACHE:-/var/cache/f2b-fw-lab}
@@ -26,7 +26,8 @@ ROOT=$CACHE/$SUITE-$KEY
 if [ -f "$ROOT/.complete" ]; then echo "$ROOT"; exit 0; fi
 
 mkdir -p "$CACHE"
-exec 9>"$CACHE/.lock"
+# One build per root at a time (another list builds meanwhile).
+exec 9>"$ROOT.lock"
 flock 9
 # drop_tmp: the half-built tree and what debootstrap mounted in it (/proc, /sys: a build killed
 # with SIGKILL leaves them mounted, so the next build, holding the lock, unmounts them first).
@@ -41,18 +42,19 @@ if [ ! -f "$ROOT/.complete" ]; then
   drop_tmp
   echo "rootfs: debootstrap $SUITE ($BASE) + apt-get install $EXTRA (once; cached in $ROOT)" >&2
   start=$SECONDS
+  LOG=$ROOT.log
   failed() {
-    echo "$1 from $MIRROR failed (log: $CACHE/build.log):" >&2
-    tail -n 5 "$CACHE/build.log" >&2
+    tail -n 5 "$LOG" | sed 's/^/  /' >&2
+    echo "$1 from the Debian mirror $MIRROR failed (log: $LOG)" >&2
     exit 5
   }
-  debootstrap --variant=minbase --include="$BASE" "$SUITE" "$ROOT.tmp" "$MIRROR" > "$CACHE/build.log" 2>&1 || failed debootstrap
+  debootstrap --variant=minbase --include="$BASE" "$SUITE" "$ROOT.tmp" "$MIRROR" > "$LOG" 2>&1 || failed debootstrap
   # The rest through apt (debootstrap's resolver does not follow alternatives); no service starts meanwhile.
   if [ -n "$EXTRA" ]; then
     printf '#!/bin/sh\nexit 101\n' > "$ROOT.tmp/usr/sbin/policy-rc.d"; chmod 755 "$ROOT.tmp/usr/sbin/policy-rc.d"
     # shellcheck disable=SC2086
     SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 systemd-nspawn --register=no --keep-unit -q -D "$ROOT.tmp" --setenv=DEBIAN_FRONTEND=noninteractive -- \
-      sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $EXTRA && apt-get clean" >> "$CACHE/build.log" 2>&1 || failed "apt-get install $EXTRA"
+      sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $EXTRA && apt-get clean" >> "$LOG" 2>&1 || failed "apt-get install $EXTRA"
     rm -f "$ROOT.tmp/usr/sbin/policy-rc.d"
   fi
   # Each boot of a copy makes its own machine id.

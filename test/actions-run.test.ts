@@ -12,6 +12,7 @@ import { CommandAction } from '../src/actions/command.js';
 import { banValues } from '../src/actions/hub.js';
 import { tempConfigDir } from './support/config-files.js';
 import { line } from './support/filter-def.js';
+import { processEnded } from './support/process-ended.js';
 
 function quietLog(): { log: Logger; lines: { msg: string }[] } {
   const lines: { msg: string }[] = [];
@@ -76,9 +77,7 @@ test('a hanging action is killed with its process group at its timeout, the next
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
     let alive = true;
     for (let i = 0; i < 50 && alive; i++) {
-      // Gone, or a zombie nobody reaps yet (killed all the same).
-      const stat = existsSync(`/proc/${grandchild}/stat`) ? readFileSync(`/proc/${grandchild}/stat`, 'utf8') : '';
-      alive = stat !== '' && !/^\d+ \([^)]*\) [ZX]/.test(stat);
+      alive = !processEnded(grandchild);
       if (alive) await new Promise((res) => setTimeout(res, 20));
     }
     assert.equal(alive, false, 'the grandchild in the group was killed too');

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { READ_ANY } from './support/cli-run.js';
 
 const LOG_MODULE = new URL('../src/core/log.js', import.meta.url).href;
 const dir = mkdtempSync(join(tmpdir(), 'f2bt-logtarget-'));
@@ -21,9 +22,11 @@ function logOnce(target: string, uid?: number): { status: number | null; lines: 
 const log = createLogger({ level: 'info', target: ${JSON.stringify(target)}, pretty: false });
 log.info('after the warning');
 setTimeout(() => process.exit(0), 100);`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    encoding: 'utf8', timeout: 10_000, ...(uid === undefined ? {} : { uid, gid: uid }),
-  });
+  // As another user through setpriv with READ_ANY: node and the module are read from the checkout
+  // wherever it is (a fresh machine's /root is mode 700).
+  const node = [process.execPath, '--input-type=module', '-e', script];
+  const argv = uid === undefined ? node : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...READ_ANY, ...node];
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
   const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   return { status: r.status, lines, stderr: r.stderr };
 }

@@ -3,7 +3,7 @@
 # made from a minimal debootstrap (minbase + systemd, dbus, ca-certificates, git: no node, no build
 # tools), the repository `git clone`d into it, then the README's two commands run as root exactly as
 # written, twice each. The second run must install nothing. Not part of `npm test` (it runs the
-# whole suite inside the container, the machine lab nested in it: ~25-40 min on 2 shared cores).
+# whole suite inside the container, the machine lab nested in it: over an hour on 2 shared cores).
 #   test/fresh-machine/run.sh [REF]      REF: the commit to clone (default HEAD of this checkout)
 #   FRESH_CMD='…' test/fresh-machine/run.sh   runs only that command on the booted fresh machine
 # Prints each command's output and wall time; the log and timings go to $FRESH_OUT (default
@@ -19,7 +19,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 REF=${1:-HEAD}
 OUT=${FRESH_OUT:-/var/tmp/f2b-fw-fresh.log}
 REGISTRY_HOSTS=${REGISTRY_HOSTS:-"deb.debian.org registry.npmjs.org"}
-BOOT_TIMEOUT=${BOOT_TIMEOUT:-60}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-30}
 TAG=f2bfm$$
 RUN=/var/tmp/$TAG
 [ "$(id -u)" = 0 ] || { echo "fresh-machine: run as root" >&2; exit 5; }
@@ -37,18 +37,35 @@ if [ -n "$tools" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 $tools >/dev/null
 fi
 
-# The fresh machine's disk: an overlay on a cached minimal debootstrap (packaging/rootfs.sh adds
-# ca-certificates and git to its minbase + systemd, systemd-sysv, dbus; built once, ~2-6 min).
-ROOTFS=$("$REPO/packaging/rootfs.sh" ca-certificates git)
-
-NSPAWN_PID=
+# Every long command runs in the background, waited for with `wait`: bash runs a trap only once the
+# foreground command has ended, and `wait` returns at once on a signal. JOB is that command (the
+# leader of a process group of its own, started with setsid), ended by the cleanup.
+NSPAWN_PID= PID1= JOB= FAST=
+# bg CMD…: runs CMD as JOB and waits for it; its exit status. A shell function runs in a subshell.
+bg() {
+  if declare -F "$1" >/dev/null; then ( "$@" ) & else setsid "$@" & fi
+  JOB=$!; local rc=0; wait "$JOB" || rc=$?; JOB=; return "$rc"
+}
+# stop_machine: powers the container off (FAST set: kills its init, and with it all of it, at once).
+stop_machine() {
+  if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
+    if [ -n "$FAST" ] && [ -n "$PID1" ]; then
+      kill -KILL "$PID1" 2>/dev/null || true
+    else
+      kill -TERM "$NSPAWN_PID" # nspawn powers the container off on SIGTERM
+    fi
+    for _ in $(seq 300); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$NSPAWN_PID" 2>/dev/null || true
+  fi
+  NSPAWN_PID=
+}
 cleanup() {
   set +e
-  if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
-    kill -TERM "$NSPAWN_PID"   # nspawn powers the container off on SIGTERM
-    for _ in $(seq 300); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$NSPAWN_PID" 2>/dev/null
-  fi
+  trap '' TERM INT HUP   # the cleanup itself is not interrupted
+  stop_machine
+  # The command waited for (a step's nsenter ends with the container; the root file system's build
+  # is ended with its debootstrap, and removes its half-built tree).
+  if [ -n "$JOB" ]; then kill -TERM -- -"$JOB" 2>/dev/null || kill -TERM "$JOB" 2>/dev/null; wait "$JOB" 2>/dev/null; fi
   # The relays and dnsmasq: every process whose pid file is ours.
   for f in "$RUN"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
   wait 2>/dev/null
@@ -60,10 +77,17 @@ cleanup() {
   [ -n "${FRESH_KEEP:-}" ] || rm -rf "$RUN"
 }
 trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
+trap 'FAST=1; exit 143' TERM
+trap 'FAST=1; exit 130' INT
+trap 'FAST=1; exit 129' HUP
 
+# The fresh machine's disk: an overlay on a cached minimal debootstrap (packaging/rootfs.sh adds
+# ca-certificates and git to its minbase + systemd, systemd-sysv, dbus; built once, ~2-6 min).
 mkdir -p "$RUN/upper" "$RUN/work" "$RUN/root"
+rc=0; bg "$REPO/packaging/rootfs.sh" ca-certificates git > "$RUN/rootfs" 2> "$RUN/rootfs.err" || rc=$?
+tee -a "$OUT" < "$RUN/rootfs.err" >&2
+[ "$rc" = 0 ] || { say "cannot run: no Debian 12 root file system: $(tail -n 1 "$RUN/rootfs.err")"; exit "$rc"; }
+ROOTFS=$(cat "$RUN/rootfs")
 mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$RUN/upper,workdir=$RUN/work" "$RUN/root"
 R=$RUN/root
 echo fresh > "$R/etc/hostname"
@@ -117,7 +141,7 @@ echo 'nameserver 127.0.0.1' > "$R/etc/resolv.conf"
 say "booting the fresh machine"
 # SYSTEMD_NSPAWN_API_VFS_WRITABLE: /proc/sys and /sys writable, as on a machine (nspawn mounts them
 # read-only, and the demo and tests set sysctls such as net.ipv4.ip_forward in their namespaces).
-SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 setsid systemd-nspawn --register=no --keep-unit -q --console=pipe \
+SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 SYSTEMD_NSPAWN_API_VFS_WRITABLE=1 setsid systemd-nspawn --register=no --keep-unit -q --console=passive --setenv=SYSTEMD_COLORS=0 \
   --capability=all --system-call-filter='@mount @keyring @clock @module @raw-io @swap @reboot @obsolete @cpu-emulation @privileged' \
   --resolv-conf=off --network-namespace-path="/run/netns/$TAG" --bind-ro="$RUN/src.git:/srv/f2b-fw.git" \
   -D "$R" -b </dev/null >>"$RUN/console.log" 2>&1 &
@@ -132,7 +156,12 @@ while [ $((SECONDS - start)) -lt "$BOOT_TIMEOUT" ]; do
   kill -0 "$NSPAWN_PID" 2>/dev/null || break
   sleep 0.5
 done
-if [ -z "$PID1" ] || ! nsenter -t "$PID1" -a true 2>/dev/null; then say "the container did not boot; console:"; tail -n 40 "$RUN/console.log" >&2; exit 1; fi
+case "$( [ -n "$PID1" ] && nsenter -t "$PID1" -a systemctl is-system-running 2>/dev/null)" in
+  running|degraded) ;;
+  *) # nspawn writes the console to its output only as it ends: the container is stopped first.
+    FAST=1; stop_machine
+    say "the fresh machine did not boot within $BOOT_TIMEOUT s; its console:"; tail -n 60 "$RUN/console.log" | tee -a "$OUT" >&2; exit 1 ;;
+esac
 say "booted in $((SECONDS - start)) s"
 
 # inside CMD: as a root login on the fresh machine: a login's environment (nothing of this machine's
@@ -144,12 +173,14 @@ inside() {
   nsenter -t "$PID1" -a env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
     USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb "${TRUST_ENV[@]}" systemd-run --quiet --scope --collect -- /bin/bash -c "cd /root && $1"
 }
+# step_run CMD LOG: CMD inside; its output to LOG, the log and the terminal; CMD's exit status.
+step_run() { inside "$1" 2>&1 | tee "$2" | tee -a "$OUT"; }
 # step NAME CMD: runs CMD inside, timed; its output to the log and the terminal.
 failed=0
 step() {
   local t0=$SECONDS rc log=$RUN/step-${1//[^a-z0-9]/}.log
   say "== $1: $2"
-  set +e; inside "$2" 2>&1 | tee "$log" | tee -a "$OUT"; rc=${PIPESTATUS[0]}; set -e
+  rc=0; bg step_run "$2" "$log" || rc=$?
   say "== $1: exit $rc in $((SECONDS - t0)) s"
   [ "$rc" = 0 ] || failed=1
   if [[ $1 == *'#2' ]] && grep -q '^\./run: installing' "$log"; then say "$1 installed something: the second run must not"; failed=1; fi

@@ -52,11 +52,14 @@ lab_up() {
   need nsenter "util-linux"
   need sshpass "apt-get install sshpass"
   need ssh "apt-get install openssh-client"
-  local rootfs rc=0
-  rootfs=$("$REPO/packaging/rootfs.sh" $(grep -v '^#' "$REPO/packaging/lab-packages")) || rc=$?
-  if [ "$rc" = 5 ]; then echo "SKIP: no Debian 12 root file system (see above: debootstrap or the mirror is missing)"; exit 77; fi
+  local rc=0 why
+  why=$(mktemp)
+  # shellcheck disable=SC2046
+  ROOTFS=$("$REPO/packaging/rootfs.sh" $(grep -v '^#' "$REPO/packaging/lab-packages") 2>"$why") || rc=$?
+  cat "$why" >&2
+  if [ "$rc" = 5 ]; then echo "SKIP: no Debian 12 root file system: $(tail -n 1 "$why")"; rm -f "$why"; exit 77; fi
+  rm -f "$why"
   [ "$rc" = 0 ] || return "$rc"
-  ROOTFS=$rootfs
   lab_sweep
   mkdir -p "$LAB_RUN"
   echo "$$ $(starttime $$)" > "$LAB_RUN/owner"
@@ -92,7 +95,7 @@ disk() {
 # only with its own --private-network: the router's nftables.service and f2b-fw need it); waits until systemd is up (BOOT_TIMEOUT s).
 boot() {
   local h=$1 d=$LAB_RUN/$1 start=$SECONDS
-  SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 setsid systemd-nspawn --register=no --keep-unit -q --console=pipe \
+  SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 setsid systemd-nspawn --register=no --keep-unit -q --console=passive --setenv=SYSTEMD_COLORS=0 \
     --capability=CAP_NET_ADMIN --machine="$LAB_TAG-$h" --network-namespace-path="/run/netns/$LAB_TAG-$h" -D "$d/root" -b \
     </dev/null >>"$d/console.log" 2>&1 &
   NSPAWN_PID[$h]=$!
@@ -114,6 +117,8 @@ boot() {
     kill -0 "${NSPAWN_PID[$h]}" 2>/dev/null || break
     sleep 0.2
   done
+  # nspawn writes the console to its output only as it ends: the container is stopped first.
+  LAB_FAST=1 halt "$h"
   echo "FAILED: $h did not boot within $BOOT_TIMEOUT s; its console:" >&2
   tail -n 60 "$d/console.log" >&2
   return 1
