@@ -96,8 +96,8 @@ export const bench: BenchModule = {
         notes: [
           `hyperfine -N, ${RUNS} runs after 3 warm-ups each, against a running daemon (nftables, one jail) in a network namespace of its own.`,
           'The commands run the esbuild bundle (dist/bundle/main.js, `npm run build`: our modules in a few chunks, npm packages from node_modules), as package.json `bin` and the .deb\'s /usr/bin/f2b-fw do; one row runs `ping` from the tsc tree for comparison.',
-          'Each command loads only its own module (src/cli/commands/index.ts imports it lazily); client commands load nothing native (no koffi, no better-sqlite3), and with `--socket` not even the configuration loader (in the tsc tree 10 of the project\'s modules for `ping`, 21 with f2b-fw.conf to read; in the bundle a few chunks).',
-          'Instructions: one run of each under valgrind --tool=callgrind (the daemon answering), all of the process\'s threads; the difference to `node -e 0` is what f2b-fw adds (each ES module file is read through libuv\'s thread pool on Node 20, which has no compile cache for them: hence the bundle).',
+          'Each command loads only its own module (src/cli/commands/index.ts imports it lazily); client commands load nothing native (no koffi, no better-sqlite3), and with `--socket` not even the configuration loader (in the tsc tree 10 of the project\'s modules for `ping`, 21 with f2b-fw.conf to read; in the bundle 9 chunks for `ping`).',
+          'Instructions: one run of each under valgrind --tool=callgrind (the daemon answering), all of the process\'s threads; the difference to `node -e 0` is what f2b-fw adds. The bundle loads 9 chunks for `ping` where the tsc tree loads 10 files (code splitting follows the same module graph), so for client commands it saves next to nothing: their cost is Node\'s own start-up and the connect; the bundle pays off for `run` (daemon section: restart).',
           `Machine load (1/5/15-min load average) at the start: ${load0.map((x) => x.toFixed(2)).join(' / ')}, at the end: ${load1.map((x) => x.toFixed(2)).join(' / ')}; on a loaded 2-core machine Node's own start-up dominates the wall time.`,
         ],
       };
