@@ -1,6 +1,7 @@
 /**
  * CLI start-up: `f2b-fw ping`, `status`, `status JAIL` and `ban JAIL IP` as whole
- * processes against a real daemon (its own network namespace, nftables), timed
+ * processes of the bundle (dist/bundle/main.js, what package.json `bin` and the
+ * .deb run) against a real daemon (its own network namespace, nftables), timed
  * by hyperfine (Debian's package, installed here if missing), next to `node -e 0`
  * (Node's own start-up, the floor) and the peer `nft --version` (a C client,
  * ≈ 5 ms). Wall time, with its ratio to the peer, and the process's user CPU
@@ -12,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { CLI_ENTRY } from '../src/core/paths.js';
+import { BUNDLE_ENTRY, CLI_ENTRY } from '../src/core/paths.js';
 import { DaemonHarness, jailSection } from '../test/support/daemon-harness.js';
 import type { BenchFigure, BenchModule, BenchSection } from './types.js';
 
@@ -51,18 +52,20 @@ export const bench: BenchModule = {
     const missing = ensureHyperfine();
     if (missing !== undefined) throw new Error(missing);
     const d = new DaemonHarness('benchcli', '');
+    d.entry = BUNDLE_ENTRY;
     try {
       d.touch(d.path('a.log'));
       d.config.write('jail.local', jailSection('alpha', d.path('a.log')));
       d.config.write('f2b-fw.conf', `[Definition]\nsocket = ${d.socket}\n`);
       await d.start();
-      const cli = (args: string): string => `${process.execPath} ${CLI_ENTRY} ${args} --socket ${d.socket}`;
-      const fromConf = `${process.execPath} ${CLI_ENTRY} ping --config-dir ${d.config.dir}`;
+      const cli = (args: string, entry = BUNDLE_ENTRY): string => `${process.execPath} ${entry} ${args} --socket ${d.socket}`;
+      const fromConf = `${process.execPath} ${BUNDLE_ENTRY} ping --config-dir ${d.config.dir}`;
       const load0 = loadavg();
       const rows: [string, string][] = [
         ['`nft --version` (the peer: a C client)', 'nft --version'],
         ['`node -e 0` (Node start-up alone)', `${process.execPath} -e 0`],
         ['`f2b-fw ping`', cli('ping')],
+        ['`f2b-fw ping` from the tsc tree (dist/src, one file per module: what the bundle saves)', cli('ping', CLI_ENTRY)],
         ['`f2b-fw ping` (socket read from f2b-fw.conf: `--config-dir`, no `--socket`)', fromConf],
         ['`f2b-fw status`', cli('status')],
         ['`f2b-fw status alpha`', cli('status alpha')],
@@ -92,8 +95,9 @@ export const bench: BenchModule = {
         figures,
         notes: [
           `hyperfine -N, ${RUNS} runs after 3 warm-ups each, against a running daemon (nftables, one jail) in a network namespace of its own.`,
-          'Each command loads only its own module (src/cli/commands/index.ts imports it lazily); client commands load nothing native (no koffi, no better-sqlite3), and with `--socket` not even the configuration loader (10 of the project\'s modules for `ping`; 21 with f2b-fw.conf to read).',
-          'Instructions: one run of each under valgrind --tool=callgrind (the daemon answering), all of the process\'s threads; the difference to `node -e 0` is what f2b-fw adds (its ES modules are read through libuv\'s thread pool on Node 20, and Node 20 has no compile cache for them).',
+          'The commands run the esbuild bundle (dist/bundle/main.js, `npm run build`: our modules in a few chunks, npm packages from node_modules), as package.json `bin` and the .deb\'s /usr/bin/f2b-fw do; one row runs `ping` from the tsc tree for comparison.',
+          'Each command loads only its own module (src/cli/commands/index.ts imports it lazily); client commands load nothing native (no koffi, no better-sqlite3), and with `--socket` not even the configuration loader (in the tsc tree 10 of the project\'s modules for `ping`, 21 with f2b-fw.conf to read; in the bundle 9 chunks for `ping`).',
+          'Instructions: one run of each under valgrind --tool=callgrind (the daemon answering), all of the process\'s threads; the difference to `node -e 0` is what f2b-fw adds. The bundle loads 9 chunks for `ping` where the tsc tree loads 10 files (code splitting follows the same module graph), so for client commands it saves next to nothing: their cost is Node\'s own start-up and the connect; the bundle pays off for `run` (daemon section: restart).',
           `Machine load (1/5/15-min load average) at the start: ${load0.map((x) => x.toFixed(2)).join(' / ')}, at the end: ${load1.map((x) => x.toFixed(2)).join(' / ')}; on a loaded 2-core machine Node's own start-up dominates the wall time.`,
         ],
       };

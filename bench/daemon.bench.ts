@@ -11,6 +11,7 @@ import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { BenchFigure, BenchModule, BenchSection } from './types.js';
 import { BanStore } from '../src/bans/store.js';
+import { BUNDLE_ENTRY } from '../src/core/paths.js';
 import { DaemonHarness, jailSection } from '../test/support/daemon-harness.js';
 import { waitFor } from '../test/support/netns.js';
 
@@ -37,6 +38,7 @@ function monitor(h: DaemonHarness, seen: (line: string, at: number) => void): ()
 
 async function latency(): Promise<{ figures: BenchFigure[]; rssIdle: number }> {
   const h = new DaemonHarness('bench-lat', '');
+  h.entry = BUNDLE_ENTRY;
   try {
     const log = h.path('lat.log');
     h.touch(log);
@@ -79,6 +81,7 @@ function round(n: number): number {
 
 async function bigStore(): Promise<BenchFigure[]> {
   const h = new DaemonHarness('bench-big', '');
+  h.entry = BUNDLE_ENTRY;
   try {
     const log = h.path('big.log');
     h.touch(log);
@@ -135,6 +138,7 @@ function writeBans(h: DaemonHarness, jail: string, count: number): void {
  */
 async function restart10k(): Promise<BenchFigure[]> {
   const h = new DaemonHarness('bench-restart', '');
+  h.entry = BUNDLE_ENTRY;
   try {
     const log = h.path('r.log');
     h.touch(log);
@@ -175,7 +179,7 @@ export const bench: BenchModule = {
       command: 'npm run bench -- daemon',
       figures: [...lat.figures, { name: 'RSS idle (one jail, no bans)', value: lat.rssIdle, unit: 'MB', target: '≤ 100 MB' }, ...restart, ...big],
       notes: [
-        `A real \`f2b-fw run\` (nftables backend) in a network namespace; ${LATENCY_SAMPLES} single failure lines appended one at a time to a followed log (maxretry 1), latency = append → the kernel's element notification seen by \`nft monitor\` in the namespace.`,
+        `A real \`f2b-fw run\` (the bundle, dist/bundle/main.js, as package.json \`bin\` and the .deb run it; nftables backend) in a network namespace; ${LATENCY_SAMPLES} single failure lines appended one at a time to a followed log (maxretry 1), latency = append → the kernel's element notification seen by \`nft monitor\` in the namespace.`,
         `Restart: ${RESTART.toLocaleString('en-US')} IPv6 bans in the store, stopped (SIGTERM), \`nft flush ruleset\`, started again, 3 times; the phases from the daemon's own log lines (pino's \`time\`) against the spawn time.`,
         'Restore/repair: 100,000 IPv6 bans written to the store before start; repair timed from `nft flush ruleset` returning to the daemon\'s `repair` log line (written after the kernel committed the rebuilt table), polled every 5 ms.',
         'RSS from /proc/PID/status (VmRSS). The peak right after the restore holds the transaction\'s garbage (JSON text, plan); glibc\'s freed C memory is trimmed after each reconcile and V8 collects the rest once idle.',

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds f2b-fw_<version>_<arch>.deb (`npm run package`; dpkg-deb, no debhelper):
-#   /usr/lib/f2b-fw        the compiled program, package.json and the production node_modules
+#   /usr/lib/f2b-fw        the program bundled by esbuild (dist/bundle), package.json and the production node_modules
 #   /usr/bin/f2b-fw        runs it with Debian's /usr/bin/node
 #   /usr/share/f2b-fw/rules  the shipped jail.conf and filters (/usr/lib/f2b-fw/rules links there)
 #   /lib/systemd/system/f2b-fw.service, /etc/f2b-fw/{jail.local,f2b-fw.conf}, /etc/logrotate.d/f2b-fw
@@ -32,7 +32,8 @@ DOC=$PKG/usr/share/doc/f2b-fw
 # Compiled into a tree of its own, never into the repository's dist/: `npm test` runs this script
 # (the machine lab) while other test files load dist/, and tsc rewrites files in place. The tree
 # links what the build reads through PACKAGE_ROOT (docs/, rules/, package.json, node_modules).
-say "compiling (tsc)"
+# The tsc tree only type-checks and writes the man pages; the package ships the bundle.
+say "compiling (tsc, esbuild)"
 BUILD=$WORK/root
 mkdir -p "$BUILD"
 ln -s "$REPO/package.json" "$REPO/docs" "$REPO/rules" "$REPO/node_modules" "$BUILD/"
@@ -40,7 +41,7 @@ npx tsc -p . --outDir "$BUILD/dist"
 mkdir -p "$LIB/dist" "$PKG/usr/bin" "$PKG/usr/share/f2b-fw" "$PKG/lib/systemd/system" "$PKG/etc/f2b-fw" \
   "$PKG/etc/logrotate.d" "$PKG/usr/share/man/man8" "$PKG/usr/share/man/man5" "$DOC" "$PKG/DEBIAN"
 cp package.json package-lock.json "$LIB/"
-cp -r "$BUILD/dist/src" "$BUILD/dist/native" "$LIB/dist/"
+packaging/bundle.sh "$LIB/dist/bundle"
 find "$LIB/dist" -name '*.map' -delete
 
 say "production node_modules (npm ci --omit=dev)"
@@ -79,7 +80,7 @@ find "$LIB/node_modules" -name '*.node' -exec strip --strip-unneeded {} \;
 find "$LIB/node_modules" -depth -type d -empty -delete
 
 say "files"
-printf '#!/bin/sh\n# f2b-fw: the program in /usr/lib/f2b-fw under Debian'"'"'s nodejs.\nexec /usr/bin/node /usr/lib/f2b-fw/dist/src/cli/main.js "$@"\n' > "$PKG/usr/bin/f2b-fw"
+printf '#!/bin/sh\n# f2b-fw: the program in /usr/lib/f2b-fw under Debian'"'"'s nodejs.\nexec /usr/bin/node /usr/lib/f2b-fw/dist/bundle/main.js "$@"\n' > "$PKG/usr/bin/f2b-fw"
 chmod 0755 "$PKG/usr/bin/f2b-fw"
 cp -r rules "$PKG/usr/share/f2b-fw/rules"
 ln -s ../../share/f2b-fw/rules "$LIB/rules"
@@ -97,7 +98,7 @@ install -m 0644 packaging/debian/conffiles "$PKG/DEBIAN/conffiles"
 install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$PKG/DEBIAN/"
 # Directories 0755, files 0644; executable only the two commands (libraries are loaded, not run).
 find "$PKG" -path "$PKG/DEBIAN" -prune -o -type d -exec chmod 0755 {} + -o -type f -exec chmod 0644 {} +
-chmod 0755 "$PKG/usr/bin/f2b-fw" "$LIB/dist/src/cli/main.js"
+chmod 0755 "$PKG/usr/bin/f2b-fw" "$LIB/dist/bundle/main.js"
 
 # Depends on the shared libraries the binaries link, as the Debian 12 root file system's shlibs
 # files name them (better-sqlite3 links Debian's libnode.so.108, which only that system has).

@@ -1,11 +1,22 @@
 /** Paths inside the installed package, computed once from this file's location. */
 import { fileURLToPath } from 'node:url';
 
+/**
+ * True in the esbuild bundle (packaging/bundle.sh defines it), where every module
+ * lives flat in dist/bundle/; undefined in the tsc tree (dist/src/<dir>/<file>.js).
+ */
+declare const F2B_BUNDLED: true | undefined;
+const bundled = typeof F2B_BUNDLED !== 'undefined';
+const root = bundled ? '../../' : '../../../';
+
 /** The package root (the folder holding package.json, rules/, dist*). */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const PACKAGE_ROOT = fileURLToPath(new URL(root, import.meta.url));
 
 /** The shipped defaults: filter.d/, jail.conf, jail.d/ (used where the config dir lacks a file). */
-export const RULES_DIR = fileURLToPath(new URL('../../../rules/', import.meta.url));
+export const RULES_DIR = fileURLToPath(new URL(`${root}rules/`, import.meta.url));
 
-/** The CLI entry point as compiled (for spawning the daemon or the CLI in tests). */
-export const CLI_ENTRY = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+/** The CLI entry point this code runs from (for spawning the daemon or the CLI in tests). */
+export const CLI_ENTRY = fileURLToPath(new URL(bundled ? './main.js' : '../cli/main.js', import.meta.url));
+
+/** The bundled CLI (packaging/bundle.sh's output in the package root), whichever tree this code runs from. */
+export const BUNDLE_ENTRY = fileURLToPath(new URL('dist/bundle/main.js', new URL(root, import.meta.url)));

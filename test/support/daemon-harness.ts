@@ -41,6 +41,8 @@ export class DaemonHarness {
   logs: LogEntry[] = [];
   /** Extra environment for the daemon (e.g. a PATH whose `iptables` is iptables-legacy). */
   env: Record<string, string> = {};
+  /** The CLI run for the daemon and the client commands: the tsc tree (tests) or the bundle, BUNDLE_ENTRY (benchmarks). */
+  entry = CLI_ENTRY;
   private stderr = '';
 
   /** `db`: where the database lives (default: inside the temp config dir). */
@@ -61,7 +63,7 @@ export class DaemonHarness {
   async start(extraArgs: readonly string[] = [], timeoutMs = 20_000): Promise<void> {
     this.logs = [];
     this.stderr = '';
-    const child = this.ns.spawn('node', [CLI_ENTRY, 'run', '--config-dir', this.config.dir, '--db', this.db,
+    const child = this.ns.spawn('node', [this.entry, 'run', '--config-dir', this.config.dir, '--db', this.db,
       '--socket', this.socket, '--pidfile', this.pidfile, '--logtarget', 'STDOUT', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.child = child;
     let buf = '';
@@ -97,7 +99,7 @@ export class DaemonHarness {
    */
   cli(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      const child = spawn('node', [CLI_ENTRY, ...args, '--socket', this.socket], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('node', [this.entry, ...args, '--socket', this.socket], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });

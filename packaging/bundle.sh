@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Bundles our own modules into OUTDIR (default dist/bundle) with esbuild, so a process start
+# reads a handful of files instead of one per module (issue 12: Node 20 resolves, reads and links
+# ESM one file at a time). Every npm package stays external, loaded from node_modules. Code
+# splitting keeps the CLI's lazy import() of each command a chunk of its own, loaded only for
+# that command. match-worker is the regex watchdog's worker-thread script (src/filter/guarded.ts
+# starts it as ./match-worker.js next to itself); all outputs are flat in OUTDIR, so that and
+# src/core/paths.ts (F2B_BUNDLED) resolve from any chunk. Target node18: the .deb runs under
+# Debian 12's nodejs 18.
+#   packaging/bundle.sh [OUTDIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-dist/bundle}
+rm -rf "$OUT"
+exec node_modules/.bin/esbuild src/cli/main.ts src/filter/match-worker.ts \
+  --bundle --platform=node --packages=external --format=esm --splitting --target=node18 \
+  --sourcemap --outdir="$OUT" --entry-names='[name]' --chunk-names='chunk-[hash]' \
+  --define:F2B_BUNDLED=true --log-level=warning
