@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { BenchModule, BenchSection } from './types.js';
 import { ControlServer, type ControlHandler } from '../src/control/server.js';
 import { ControlClient } from '../src/control/client.js';
-import { CLI_ENTRY } from '../src/core/paths.js';
+import { BUNDLE_ENTRY } from '../src/core/paths.js';
 import type { BanRecord } from '../src/daemon/api.js';
 import { pipelineFlood } from './support/pipeline-flood.js';
 import { banFileRun } from './support/ban-file.js';
@@ -43,7 +43,7 @@ function fakeBans(): BanRecord[] {
 /** Runs `f2b-fw ping` as a process (asynchronously: the server answers from this process). */
 function pingProcess(path: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_ENTRY, 'ping', '--socket', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BUNDLE_ENTRY, 'ping', '--socket', path], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
@@ -100,7 +100,7 @@ export const bench: BenchModule = {
           'Server and client in one process over a unix socket; the handler answers from memory, so this is the protocol\'s cost, not the daemon\'s work.',
           'The flood: one connection writes every request at once and never reads; the server answers one at a time, waits for each answer to drain, and disconnects a client that does not read within its idle time (2 s here, 10 s in the daemon).',
           `\`ban --file\`: a real daemon (nftables) in a namespace, one jail; ${BAN_FILE.toLocaleString('en-US')} IPv6 addresses in a file, sent in chunks of 10,000 on one connection, each chunk one kernel transaction then one store transaction; timed from spawning the CLI to its exit (after the last chunk is answered), the kernel's set counted afterwards.`,
-          'The process figure is the wall time from spawning `node dist/src/cli/main.js ping` to its exit; most of it is Node start-up and loading the CLI\'s modules.',
+          'The process figure is the wall time from spawning `node dist/bundle/main.js ping` to its exit; most of it is Node start-up and loading the CLI\'s modules.',
         ],
       };
     } finally {

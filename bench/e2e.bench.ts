@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CLI_ENTRY } from '../src/core/paths.js';
+import { BUNDLE_ENTRY } from '../src/core/paths.js';
 import { generateAuthLog } from './auth-log.js';
 import type { BenchModule, BenchSection } from './types.js';
 import { e2eFigures, toolRow, type E2eMeasured, type FilterRun } from './support/e2e-figures.js';
@@ -44,8 +44,8 @@ function f2bfwArgs(banCmd?: string): string[] {
   return [
     '--tool', 'generic',
     '--setup-cmd', `mkdir -p {workdir}/etc && printf '${conf}' > {workdir}/etc/jail.local`,
-    '--start-cmd', `node ${CLI_ENTRY} run --config-dir {workdir}/etc ${paths} --pidfile {workdir}/f2b-fw.pid --logtarget {workdir}/f2b-fw.log`,
-    '--ready-cmd', `node ${CLI_ENTRY} ping --socket {workdir}/s.sock`,
+    '--start-cmd', `node ${BUNDLE_ENTRY} run --config-dir {workdir}/etc ${paths} --pidfile {workdir}/f2b-fw.pid --logtarget {workdir}/f2b-fw.log`,
+    '--ready-cmd', `node ${BUNDLE_ENTRY} ping --socket {workdir}/s.sock`,
     ...(banCmd ? ['--ban-cmd', banCmd] : []),
   ];
 }
@@ -84,7 +84,7 @@ function filterRuns(work: string, fail2ban: boolean, log: (t: string) => void): 
     const file = join(work, `auth-${lines}.log`);
     writeFileSync(file, `${generateAuthLog(lines).lines.join('\n')}\n`);
     log(`test-filter on ${lines} lines`);
-    const t = timeProcess([process.execPath, CLI_ENTRY, 'test-filter', file, 'sshd'], (s) => s === 0 || s === 1);
+    const t = timeProcess([process.execPath, BUNDLE_ENTRY, 'test-filter', file, 'sshd'], (s) => s === 0 || s === 1);
     testFilter.push({ lines, wallS: t.wallS, cpuS: t.cpuS });
     if (fail2ban && lines === FILTER_LINES[0]) {
       log(`fail2ban-regex on ${lines} lines`);
@@ -103,7 +103,7 @@ async function measure(dir: string, work: string, log: (t: string) => void, note
   const f2bfw = toolRow([
     ...runHarness(dir, work, [...f2bfwArgs(), '--scenario', 'latency,massban-log', '--mass', String(STORMS[0]), ...latency], log),
     ...STORMS.slice(1).flatMap((n) => runHarness(dir, work, [...f2bfwArgs(), '--scenario', 'massban-log', '--mass', String(n), '--settle', '800'], log)),
-    ...runHarness(dir, work, [...f2bfwArgs(`node ${CLI_ENTRY} ban sshd --file ${banFile} --socket {workdir}/s.sock`),
+    ...runHarness(dir, work, [...f2bfwArgs(`node ${BUNDLE_ENTRY} ban sshd --file ${banFile} --socket {workdir}/s.sock`),
       '--scenario', 'massban-cmd', '--mass', String(BIG_STORM), '--settle', '800', '--no-restore'], log),
   ]);
   const peers = peersInstalled(log);
@@ -116,7 +116,7 @@ async function measure(dir: string, work: string, log: (t: string) => void, note
     : undefined;
   if (!peers.fail2ban) notes.push(`fail2ban: ${peers.why.fail2ban}`);
   log(`catch-up of ${CATCH_UP_LINES} lines and CLI processes`);
-  const job: OutsideJob = { cli: CLI_ENTRY, workdir: join(work, 'outside'), lines: CATCH_UP_LINES, cliRuns: CLI_RUNS };
+  const job: OutsideJob = { cli: BUNDLE_ENTRY, workdir: join(work, 'outside'), lines: CATCH_UP_LINES, cliRuns: CLI_RUNS };
   const outside = JSON.parse(inNetns(dir, [process.execPath, OUTSIDE, JSON.stringify(job)])) as OutsideResult;
   return { f2bfw, ...(sshguard ? { sshguard } : {}), ...(fail2ban ? { fail2ban } : {}), outside, ...filterRuns(work, peers.fail2ban, log) };
 }
@@ -145,7 +145,7 @@ export const bench: BenchModule = {
       `f2b-fw: \`f2b-fw run\` on one sshd jail (maxretry 5), nftables backend, its own defaults otherwise; latency over ${LATENCY_IPS} addresses after a cold first one; storms of ${STORMS.join(' and ')} addresses × 5 lines in one write, RSS read 0.5 s after the last address reached the kernel, then stop, \`nft flush ruleset\` and start again (restore from its database); \`ban sshd --file\` gets the ${BIG_STORM.toLocaleString('en-US')} addresses of the same list from a file (the harness pastes {ips} into one \`bash -c\` argument, which holds ~5,000 at most).`,
       `Peers in the same run: sshguard (sshg-fw-nft-sets) and fail2ban (nftables-multiport), Debian's packages, started by the harness only; their storms are ${PEER_STORM} addresses (what they manage in minutes), so their rows compare rates (bans/s), not totals.`,
       `Outside the harness, in a namespace of its own (bench/support/outside-daemon.ts): \`f2b-fw ping\`/\`status\`/\`status sshd\`/\`ban sshd IP\` as processes against a running daemon, median of ${CLI_RUNS} (a new address per ban), next to \`nft list tables\`; CPU time from bash's \`times\`. Catch-up: the daemon stopped, ${CATCH_UP_LINES.toLocaleString('en-US')} lines (bench/auth-log.ts, ~10 % sshd failures, ending now) appended, the daemon started: process start → the element of the last five lines' address in the kernel${o ? ` (${(o.catchUp.sentinelMs ?? NaN).toFixed(0)} ms, of which start → ready without a backlog takes ~${o.startReadyMs.toFixed(0)} ms)` : ''}.`,
-      `test-filter: \`node dist/src/cli/main.js test-filter FILE sshd\` on generated auth.logs of ${FILTER_LINES.map((n) => n.toLocaleString('en-US')).join(' and ')} lines; fail2ban-regex (Debian's package) with its sshd filter on the first.`,
+      `test-filter: \`node dist/bundle/main.js test-filter FILE sshd\` on generated auth.logs of ${FILTER_LINES.map((n) => n.toLocaleString('en-US')).join(' and ')} lines; fail2ban-regex (Debian's package) with its sshd filter on the first.`,
       `Load average (1 min) ${load0[0]!.toFixed(2)} before, ${load1[0]!.toFixed(2)} after, on ${cpus().length} cores: wall times grow with it, the CPU-time rows less so.`,
     );
     return { title: TITLE, command: 'npm run bench -- e2e', figures: e2eFigures(m), notes };

@@ -214,7 +214,7 @@ export const bench: BenchModule = {
       figures,
       notes: [
         withFail2ban
-          ? `Both daemons measured in the same run: f2b-fw (\`node dist/src/cli/main.js run\`, nftables backend) and Debian's fail2ban (\`fail2ban-server -xf -c DIR start\`, action \`nftables-allports\`, backend pyinotify), each in a network namespace of its own with a private config dir, socket, pid file and database; one jail \`${BENCH_JAIL}\`, maxretry 1, the same one-line filter (\`^FAIL login from <HOST>$\`), IPv6 addresses from 2001:db8::/32.`
+          ? `Both daemons measured in the same run: f2b-fw (\`node dist/bundle/main.js run\`, nftables backend) and Debian's fail2ban (\`fail2ban-server -xf -c DIR start\`, action \`nftables-allports\`, backend pyinotify), each in a network namespace of its own with a private config dir, socket, pid file and database; one jail \`${BENCH_JAIL}\`, maxretry 1, the same one-line filter (\`^FAIL login from <HOST>$\`), IPv6 addresses from 2001:db8::/32.`
           : 'fail2ban is not installed on this machine (`apt-get install fail2ban`, see the reproduce note): f2b-fw measured alone, no comparison figures.',
         `Latency: ${LATENCY_BANS} failure lines appended one at a time (after one warm-up ban that creates fail2ban's table on demand); time from the append to the element announced by \`nft monitor elements\` in the daemon's namespace.`,
         `Bulk bans through each tool's client: \`f2b-fw ban ${BENCH_JAIL} IP…\` with 10,000 addresses per call, \`fail2ban-client set ${BENCH_JAIL} banip IP…\` with 1,000 per call; timed until the kernel set holds them all (\`nft -j list set\`). fail2ban runs one \`nft add element\` shell per address.`,

@@ -6,6 +6,7 @@
  * take until B has them all.
  */
 import type { BenchFigure, BenchModule, BenchSection } from './types.js';
+import { BUNDLE_ENTRY } from '../src/core/paths.js';
 import { DaemonHarness, jailSection, type LogEntry } from '../test/support/daemon-harness.js';
 import { waitFor } from '../test/support/netns.js';
 import { RedisNode, memberConf } from '../test/support/fleet-lab.js';
@@ -29,6 +30,7 @@ export const bench: BenchModule = {
     try {
       for (const node of ['a', 'b']) {
         const h = new DaemonHarness(`fl${node}`, '');
+        h.entry = BUNDLE_ENTRY; // what users run
         hosts.push(h);
         h.touch(h.path('auth.log'));
         h.config.write('jail.local', jailSection('sshd', h.path('auth.log'), { bantime: '1h' }));

@@ -8,6 +8,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import type { BenchFigure, BenchModule, BenchSection } from './types.js';
+import { BUNDLE_ENTRY } from '../src/core/paths.js';
 import { DaemonHarness, jailSection } from '../test/support/daemon-harness.js';
 import { waitFor } from '../test/support/netns.js';
 import { heapHolders, holdersTable } from './support/heap-summary.js';
@@ -83,6 +84,7 @@ async function heapSnapshot(h: DaemonHarness, dir: string): Promise<string> {
 
 async function flood(): Promise<BenchSection> {
   const h = new DaemonHarness('bench-flood', '');
+  h.entry = BUNDLE_ENTRY; // what users run
   try {
     const log = h.path('flood.log');
     const diag = h.path('diag');

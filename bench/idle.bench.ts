@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { BUNDLE_ENTRY } from '../src/core/paths.js';
 import { DaemonHarness, jailSection } from '../test/support/daemon-harness.js';
 import { waitFor } from '../test/support/netns.js';
 import type { HeapProbeReport } from './support/heap-probe.js';
@@ -103,6 +104,7 @@ export const bench: BenchModule = {
     const load0 = loadavg();
     const floor = await nodeFloor();
     const h = new DaemonHarness('benchidle', '');
+    h.entry = BUNDLE_ENTRY; // what users run
     try {
       h.touch(h.path('a.log'));
       h.config.write('jail.local', jailSection('alpha', h.path('a.log')));

@@ -11,7 +11,7 @@ import { mkdtempSync, openSync, readFileSync, readSync, closeSync, rmSync, statS
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RawSection, Setting } from '../src/config/types.js';
-import { CLI_ENTRY } from '../src/core/paths.js';
+import { BUNDLE_ENTRY } from '../src/core/paths.js';
 import { LIMITS } from '../src/core/defaults.js';
 import { RuntimeJail } from '../src/daemon/jails.js';
 import { linePipeline, type DecisionSink } from '../src/daemon/pipeline.js';
@@ -70,7 +70,7 @@ function testFilterRuns(configDir: string, log: string): { wall: number; cpu: nu
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
     const cpu0 = childCpuSeconds();
-    execFileSync(process.execPath, [CLI_ENTRY, 'test-filter', '--config-dir', configDir, log, 'sshd'], { stdio: 'ignore', env: { ...process.env, TZ: 'UTC' } });
+    execFileSync(process.execPath, [BUNDLE_ENTRY, 'test-filter', '--config-dir', configDir, log, 'sshd'], { stdio: 'ignore', env: { ...process.env, TZ: 'UTC' } });
     walls.push((performance.now() - t0) / 1000);
     cpus.push(childCpuSeconds() - cpu0);
   }
@@ -116,7 +116,7 @@ export const bench: BenchModule = {
         ],
         notes: [
           `Catch-up: a RuntimeJail (src/daemon/jails.ts) whose saved read position is offset 0, so start() reads the whole file through the daemon's FileSource (1 MiB reads into one reused buffer; the LineSplitter decodes each read in pieces of up to 64 KiB, ending at newlines, one decode and one split per piece), the shipped sshd filter with its literal prefilter, and the jail's findtime/maxretry counting: ${c.lines.toLocaleString('en')} lines, ${c.failures.toLocaleString('en')} failures, ${c.decisions.toLocaleString('en')} ban decisions in ${c.seconds.toFixed(2)} s. Store and kernel are not included (the daemon and e2e sections measure them).`,
-          'test-filter: a whole `node dist/src/cli/main.js test-filter FILE sshd` process, reading through the same LineSplitter (so it cuts lines at the same byte as the daemon); it detects the date of every line (so the date-template counts cover all lines), runs the failregexes on the lines the literal prefilter lets through, and writes the fail2ban-regex report.',
+          'test-filter: a whole `node dist/bundle/main.js test-filter FILE sshd` process, reading through the same LineSplitter (so it cuts lines at the same byte as the daemon); it detects the date of every line (so the date-template counts cover all lines), runs the failregexes on the lines the literal prefilter lets through, and writes the fail2ban-regex report.',
           `Machine load (1/5/15-min load average) at the start: ${load0.map((x) => x.toFixed(2)).join(' / ')}, at the end: ${load1.map((x) => x.toFixed(2)).join(' / ')} (2 cores shared with other work: wall times grow with it).`,
         ],
       };

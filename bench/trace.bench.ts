@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { BenchFigure, BenchModule, BenchSection } from './types.js';
+import { BUNDLE_ENTRY } from '../src/core/paths.js';
 import { DaemonHarness, jailSection } from '../test/support/daemon-harness.js';
 import { ElementMonitor, setSize } from './support/kernel-watch.js';
 import { waitFor } from '../test/support/netns.js';
@@ -109,6 +110,7 @@ function stageTable(title: string, bursts: readonly Burst[], marks: readonly Tra
 
 async function run(): Promise<{ figures: BenchFigure[]; tables: string[] }> {
   const h = new DaemonHarness('bench-trace', '');
+  h.entry = BUNDLE_ENTRY; // what users run
   try {
     const log = h.path('trace.log');
     const traceFile = h.path('trace.marks');

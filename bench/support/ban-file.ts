@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { CLI_ENTRY } from '../../src/core/paths.js';
+import { BUNDLE_ENTRY } from '../../src/core/paths.js';
 import { DaemonHarness, jailSection } from '../../test/support/daemon-harness.js';
 
 /** Wall times of one `ban --file` run. */
@@ -24,7 +24,7 @@ export interface BanFileTimes {
 /** Runs the CLI and resolves with its exit status and stderr. */
 function run(args: readonly string[]): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI_ENTRY, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BUNDLE_ENTRY, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
     child.on('close', (status) => resolve({ status, stderr }));

@@ -5,6 +5,7 @@
  * (bench/support/fail2ban-server), each in a namespace of its own, one jail
  * `bench` with maxretry 1 following one log, bans going to an nftables set.
  */
+import { BUNDLE_ENTRY } from '../../src/core/paths.js';
 import { appendFileSync } from 'node:fs';
 import { DaemonHarness, jailSection } from '../../test/support/daemon-harness.js';
 import type { Netns } from '../../test/support/netns.js';
@@ -41,6 +42,7 @@ export function failureLine(addr: string): string {
 /** f2b-fw: `node CLI run` in its namespace, bans with `f2b-fw ban bench IP…`. */
 export function f2bfwContender(label: string): Contender {
   const h = new DaemonHarness(label, '');
+  h.entry = BUNDLE_ENTRY; // what users run
   const log = h.path('bench.log');
   h.touch(log);
   h.config.write('jail.local', jailSection(BENCH_JAIL, log, { bantime: '1d' }));
