@@ -109,17 +109,35 @@ export function createLogger(options: LogOptions): Logger {
 
 /**
  * Lines the console destination dropped (its buffer at LIMITS.consoleLogBytes) are told a
- * second later in one warning, which is itself dropped and counted while the pipe stays full.
+ * second later in one warning. While the pipe stays full that warning is dropped too: its
+ * count is then kept and told again a second later, so every dropped line is counted once.
  */
 function countDropped(dest: ReturnType<typeof pinoDestination>, log: Logger): void {
-  let dropped = 0;
+  let unreported = 0;
+  let scheduled = false;
+  let reporting = false;
+  let warningDropped = false;
+  const later = (): void => {
+    scheduled = true;
+    setTimeout(report, 1000).unref();
+  };
+  const report = (): void => {
+    scheduled = false;
+    reporting = true;
+    warningDropped = false;
+    // The destination drops synchronously, inside this call: warningDropped tells.
+    log.warn({ event: 'log-dropped', dropped: unreported }, `${unreported} log line(s) dropped: stdout is not read as fast as the daemon writes (${LIMITS.consoleLogBytes} bytes waiting)`);
+    reporting = false;
+    if (warningDropped) later();
+    else unreported = 0;
+  };
   dest.on('drop', () => {
-    if (dropped++ > 0) return;
-    setTimeout(() => {
-      const n = dropped;
-      dropped = 0;
-      log.warn({ event: 'log-dropped', dropped: n }, `${n} log line(s) dropped: stdout is not read as fast as the daemon writes (${LIMITS.consoleLogBytes} bytes waiting)`);
-    }, 1000).unref();
+    if (reporting) {
+      warningDropped = true;
+      return;
+    }
+    unreported++;
+    if (!scheduled) later();
   });
 }
 
