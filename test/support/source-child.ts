@@ -7,7 +7,7 @@
 import { createSources, type SourceBackend } from '../../src/sources/source.js';
 import { MemoryPositionStore } from '../../src/sources/position.js';
 import { systemClock } from '../../src/core/clock.js';
-import { TEST_TUNING } from './source-harness.js';
+import { TEST_TUNING } from './source-tuning.js';
 
 const [backend, ...paths] = process.argv.slice(2);
 const print = (obj: object): void => {

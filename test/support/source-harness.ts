@@ -7,18 +7,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Line } from '../../src/core/records.js';
-import type { FilePosition, LogSource, PositionStore, SourceDeps, SourceTuning } from '../../src/sources/source.js';
+import type { FilePosition, LogSource, PositionStore, SourceDeps } from '../../src/sources/source.js';
 import type { FileSource } from '../../src/sources/file-source.js';
 import { waitFor } from './netns.js';
+import { TEST_TUNING } from './source-tuning.js';
 
-/** Timings short enough for tests, long enough for a loaded 2-core machine. */
-export const TEST_TUNING: Partial<SourceTuning> = {
-  pollMs: 100,
-  safetyPollMs: 1000,
-  retryMinMs: 100,
-  retryMaxMs: 400,
-  rotationGraceMs: 600,
-};
+export { TEST_TUNING } from './source-tuning.js';
 
 /** A fresh temp dir (removed by `cleanup`). */
 export function tempDir(label: string): { dir: string; cleanup(): void } {
