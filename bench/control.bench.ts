@@ -100,7 +100,7 @@ export const bench: BenchModule = {
           'Server and client in one process over a unix socket; the handler answers from memory, so this is the protocol\'s cost, not the daemon\'s work.',
           'The flood: one connection writes every request at once and never reads; the server answers one at a time, waits for each answer to drain, and disconnects a client that does not read within its idle time (2 s here, 10 s in the daemon).',
           `\`ban --file\`: a real daemon (nftables) in a namespace, one jail; ${BAN_FILE.toLocaleString('en-US')} IPv6 addresses in a file, sent in chunks of 10,000 on one connection, each chunk one kernel transaction then one store transaction; timed from spawning the CLI to its exit (after the last chunk is answered), the kernel's set counted afterwards.`,
-          'The process figure is the wall time from spawning `node dist/bundle/main.js ping` to its exit; most of it is Node start-up and loading the CLI\'s modules.',
+          'The process figure is the wall time from spawning `node dist/bundle/f2b-fw.cjs ping` to its exit; most of it is Node start-up and loading the CLI\'s modules.',
         ],
       };
     } finally {

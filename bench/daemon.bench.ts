@@ -179,7 +179,7 @@ export const bench: BenchModule = {
       command: 'npm run bench -- daemon',
       figures: [...lat.figures, { name: 'RSS idle (one jail, no bans)', value: lat.rssIdle, unit: 'MB', target: '≤ 100 MB' }, ...restart, ...big],
       notes: [
-        `A real \`f2b-fw run\` (the bundle, dist/bundle/main.js, as package.json \`bin\` and the .deb run it; nftables backend) in a network namespace; ${LATENCY_SAMPLES} single failure lines appended one at a time to a followed log (maxretry 1), latency = append → the kernel's element notification seen by \`nft monitor\` in the namespace.`,
+        `A real \`f2b-fw run\` (the bundle, dist/bundle/f2b-fw.cjs, as package.json \`bin\` and the .deb run it; nftables backend) in a network namespace; ${LATENCY_SAMPLES} single failure lines appended one at a time to a followed log (maxretry 1), latency = append → the kernel's element notification seen by \`nft monitor\` in the namespace.`,
         `Restart: ${RESTART.toLocaleString('en-US')} IPv6 bans in the store, stopped (SIGTERM), \`nft flush ruleset\`, started again, 3 times; the phases from the daemon's own log lines (pino's \`time\`) against the spawn time.`,
         'Restore/repair: 100,000 IPv6 bans written to the store before start; repair timed from `nft flush ruleset` returning to the daemon\'s `repair` log line (written after the kernel committed the rebuilt table), polled every 5 ms.',
         'RSS from /proc/PID/status (VmRSS). The peak right after the restore holds the transaction\'s garbage (JSON text, plan); glibc\'s freed C memory is trimmed after each reconcile and V8 collects the rest once idle.',

@@ -17,6 +17,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BUNDLE_ENTRY } from '../src/core/paths.js';
+import { debianEnvNote, removedEnv } from './support/debian-env.js';
 import { generateAuthLog } from './auth-log.js';
 import type { BenchModule, BenchSection } from './types.js';
 import { e2eFigures, toolRow, type E2eMeasured, type FilterRun } from './support/e2e-figures.js';
@@ -116,7 +117,7 @@ async function measure(dir: string, work: string, log: (t: string) => void, note
     : undefined;
   if (!peers.fail2ban) notes.push(`fail2ban: ${peers.why.fail2ban}`);
   log(`catch-up of ${CATCH_UP_LINES} lines and CLI processes`);
-  const job: OutsideJob = { cli: BUNDLE_ENTRY, workdir: join(work, 'outside'), lines: CATCH_UP_LINES, cliRuns: CLI_RUNS };
+  const job: OutsideJob = { cli: BUNDLE_ENTRY, workdir: join(work, 'outside'), lines: CATCH_UP_LINES, cliRuns: CLI_RUNS, devEnv: removedEnv() };
   const outside = JSON.parse(inNetns(dir, [process.execPath, OUTSIDE, JSON.stringify(job)])) as OutsideResult;
   return { f2bfw, ...(sshguard ? { sshguard } : {}), ...(fail2ban ? { fail2ban } : {}), outside, ...filterRuns(work, peers.fail2ban, log) };
 }
@@ -144,8 +145,9 @@ export const bench: BenchModule = {
       `Harness (${dir}): each tool in a private network namespace, failure lines appended to the log it follows in one write(); a ban is timed by \`nft monitor\` (the event of the element's addition) and cross-checked by a poll of \`nft -j -i\` every 2 ms, which cannot see below ~1 ms.`,
       `f2b-fw: \`f2b-fw run\` on one sshd jail (maxretry 5), nftables backend, its own defaults otherwise; latency over ${LATENCY_IPS} addresses after a cold first one; storms of ${STORMS.join(' and ')} addresses × 5 lines in one write, RSS read 0.5 s after the last address reached the kernel, then stop, \`nft flush ruleset\` and start again (restore from its database); \`ban sshd --file\` gets the ${BIG_STORM.toLocaleString('en-US')} addresses of the same list from a file (the harness pastes {ips} into one \`bash -c\` argument, which holds ~5,000 at most).`,
       `Peers in the same run: sshguard (sshg-fw-nft-sets) and fail2ban (nftables-multiport), Debian's packages, started by the harness only; their storms are ${PEER_STORM} addresses (what they manage in minutes), so their rows compare rates (bans/s), not totals.`,
-      `Outside the harness, in a namespace of its own (bench/support/outside-daemon.ts): \`f2b-fw ping\`/\`status\`/\`status sshd\`/\`ban sshd IP\` as processes against a running daemon, median of ${CLI_RUNS} (a new address per ban), next to \`nft list tables\`; CPU time from bash's \`times\`. Catch-up: the daemon stopped, ${CATCH_UP_LINES.toLocaleString('en-US')} lines (bench/auth-log.ts, ~10 % sshd failures, ending now) appended, the daemon started: process start → the element of the last five lines' address in the kernel${o ? ` (${(o.catchUp.sentinelMs ?? NaN).toFixed(0)} ms, of which start → ready without a backlog takes ~${o.startReadyMs.toFixed(0)} ms)` : ''}.`,
-      `test-filter: \`node dist/bundle/main.js test-filter FILE sshd\` on generated auth.logs of ${FILTER_LINES.map((n) => n.toLocaleString('en-US')).join(' and ')} lines; fail2ban-regex (Debian's package) with its sshd filter on the first.`,
+      `Outside the harness, in a namespace of its own (bench/support/outside-daemon.ts): \`f2b-fw ping\`/\`status\`/\`status sshd\`/\`ban sshd IP\` as processes against a running daemon, median of ${CLI_RUNS} (a new address per ban), next to \`nft list tables\` and \`node -e 0\`; CPU time from bash's \`times\`. Catch-up: the daemon stopped, ${CATCH_UP_LINES.toLocaleString('en-US')} lines (bench/auth-log.ts, ~10 % sshd failures, ending now) appended, the daemon started: process start → the element of the last five lines' address in the kernel${o ? ` (${(o.catchUp.sentinelMs ?? NaN).toFixed(0)} ms, of which start → ready without a backlog takes ~${o.startReadyMs.toFixed(0)} ms)` : ''}.`,
+      debianEnvNote(),
+      `test-filter: \`node dist/bundle/f2b-fw.cjs test-filter FILE sshd\` on generated auth.logs of ${FILTER_LINES.map((n) => n.toLocaleString('en-US')).join(' and ')} lines; fail2ban-regex (Debian's package) with its sshd filter on the first.`,
       `Load average (1 min) ${load0[0]!.toFixed(2)} before, ${load1[0]!.toFixed(2)} after, on ${cpus().length} cores: wall times grow with it, the CPU-time rows less so.`,
     );
     return { title: TITLE, command: 'npm run bench -- e2e', figures: e2eFigures(m), notes };

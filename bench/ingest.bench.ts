@@ -116,7 +116,7 @@ export const bench: BenchModule = {
         ],
         notes: [
           `Catch-up: a RuntimeJail (src/daemon/jails.ts) whose saved read position is offset 0, so start() reads the whole file through the daemon's FileSource (1 MiB reads into one reused buffer; the LineSplitter decodes each read in pieces of up to 64 KiB, ending at newlines, one decode and one split per piece), the shipped sshd filter with its literal prefilter, and the jail's findtime/maxretry counting: ${c.lines.toLocaleString('en')} lines, ${c.failures.toLocaleString('en')} failures, ${c.decisions.toLocaleString('en')} ban decisions in ${c.seconds.toFixed(2)} s. Store and kernel are not included (the daemon and e2e sections measure them).`,
-          'test-filter: a whole `node dist/bundle/main.js test-filter FILE sshd` process, reading through the same LineSplitter (so it cuts lines at the same byte as the daemon); it detects the date of every line (so the date-template counts cover all lines), runs the failregexes on the lines the literal prefilter lets through, and writes the fail2ban-regex report.',
+          'test-filter: a whole `node dist/bundle/f2b-fw.cjs test-filter FILE sshd` process, reading through the same LineSplitter (so it cuts lines at the same byte as the daemon); it detects the date of every line (so the date-template counts cover all lines), runs the failregexes on the lines the literal prefilter lets through, and writes the fail2ban-regex report.',
           `Machine load (1/5/15-min load average) at the start: ${load0.map((x) => x.toFixed(2)).join(' / ')}, at the end: ${load1.map((x) => x.toFixed(2)).join(' / ')} (2 cores shared with other work: wall times grow with it).`,
         ],
       };

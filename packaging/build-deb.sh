@@ -80,7 +80,7 @@ find "$LIB/node_modules" -name '*.node' -exec strip --strip-unneeded {} \;
 find "$LIB/node_modules" -depth -type d -empty -delete
 
 say "files"
-printf '#!/bin/sh\n# f2b-fw: the program in /usr/lib/f2b-fw under Debian'"'"'s nodejs.\nexec /usr/bin/node /usr/lib/f2b-fw/dist/bundle/main.js "$@"\n' > "$PKG/usr/bin/f2b-fw"
+printf '#!/bin/sh\n# f2b-fw: the program in /usr/lib/f2b-fw under Debian'"'"'s nodejs.\nexec /usr/bin/node /usr/lib/f2b-fw/dist/bundle/f2b-fw.cjs "$@"\n' > "$PKG/usr/bin/f2b-fw"
 chmod 0755 "$PKG/usr/bin/f2b-fw"
 cp -r rules "$PKG/usr/share/f2b-fw/rules"
 ln -s ../../share/f2b-fw/rules "$LIB/rules"
@@ -98,7 +98,7 @@ install -m 0644 packaging/debian/conffiles "$PKG/DEBIAN/conffiles"
 install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$PKG/DEBIAN/"
 # Directories 0755, files 0644; executable only the two commands (libraries are loaded, not run).
 find "$PKG" -path "$PKG/DEBIAN" -prune -o -type d -exec chmod 0755 {} + -o -type f -exec chmod 0644 {} +
-chmod 0755 "$PKG/usr/bin/f2b-fw" "$LIB/dist/bundle/main.js"
+chmod 0755 "$PKG/usr/bin/f2b-fw" "$LIB/dist/bundle/f2b-fw.cjs"
 
 # Depends on the shared libraries the binaries link, as the Debian 12 root file system's shlibs
 # files name them (better-sqlite3 links Debian's libnode.so.108, which only that system has).

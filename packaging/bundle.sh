@@ -6,12 +6,17 @@
 # that command. match-worker is the regex watchdog's worker-thread script (src/filter/guarded.ts
 # starts it as ./match-worker.js next to itself); all outputs are flat in OUTDIR, so that and
 # src/core/paths.ts (F2B_BUNDLED) resolve from any chunk. Target node18: the .deb runs under
-# Debian 12's nodejs 18.
+# Debian 12's nodejs 18. The program itself (package.json `bin`, the .deb's /usr/bin/f2b-fw) is
+# f2b-fw.cjs, src/cli/client-main.ts as one CommonJS file: the client commands (ping, status,
+# ban…) run from it without the ESM loader; every other command it hands to main.js.
 #   packaging/bundle.sh [OUTDIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-dist/bundle}
 rm -rf "$OUT"
+node_modules/.bin/esbuild src/cli/client-main.ts \
+  --bundle --platform=node --packages=external --format=cjs --target=node18 \
+  --sourcemap --outfile="$OUT/f2b-fw.cjs" --define:F2B_BUNDLED=true --log-level=warning
 exec node_modules/.bin/esbuild src/cli/main.ts src/filter/match-worker.ts \
   --bundle --platform=node --packages=external --format=esm --splitting --target=node18 \
   --sourcemap --outdir="$OUT" --entry-names='[name]' --chunk-names='chunk-[hash]' \

@@ -1,6 +1,6 @@
 /**
- * The esbuild bundle (dist/bundle, `npm run build`; what package.json `bin` and
- * the .deb's /usr/bin/f2b-fw run) works like the tsc tree: its paths resolved
+ * The esbuild bundle (dist/bundle, `npm run build`; its f2b-fw.cjs is what
+ * package.json `bin` and the .deb's /usr/bin/f2b-fw run) works like the tsc tree: its paths resolved
  * from the module's own file (package.json for the version, rules/ for the
  * shipped filters, the regex watchdog's worker script) and the lazily loaded
  * command chunks. Correctness only; the start-up figures are in bench/cli.bench.ts.
@@ -8,9 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUNDLE_ENTRY, PACKAGE_ROOT } from '../src/core/paths.js';
+import { BUNDLE_ENTRY, CLI_ENTRY, PACKAGE_ROOT } from '../src/core/paths.js';
 import { tempConfigDir } from './support/config-files.js';
 import { jailSection, TEST_FILTER, type LogEntry } from './support/daemon-harness.js';
 import { waitFor } from './support/netns.js';
@@ -30,6 +31,41 @@ test('the bundled CLI prints its help and the package version', () => {
   const version = bundled(['--version']);
   assert.equal(version.status, 0, version.stderr);
   assert.equal(version.stdout, `f2b-fw ${VERSION}\n`);
+});
+
+/** The ES modules Node's loader fetched for one run of the bin (NODE_DEBUG=esm), as file names. */
+function esModules(args: readonly string[]): string[] {
+  const r = spawnSync(process.execPath, [BUNDLE_ENTRY, ...args], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'esm' } });
+  return [...new Set([...r.stderr.matchAll(/file:\/\/\S*?\/dist\/bundle\/([\w.-]+\.js)/g)].map((m) => m[1]!))];
+}
+
+test('the bin runs client commands from its own file, with or without f2b-fw.conf; every other command through main.js', () => {
+  const cfg = tempConfigDir({ 'f2b-fw.conf': '[Definition]\nsocket = /nonexistent/f2b-fw.sock\n' });
+  try {
+    for (const args of [['ping', '--socket', '/nonexistent/f2b-fw.sock'], ['status', '--config-dir', cfg.dir], ['ban', 'sshd', '192.0.2.7', '--config-dir', cfg.dir]]) {
+      assert.deepEqual(esModules(args), [], args.join(' '));
+      assert.match(bundled(args).stderr, /no f2b-fw daemon is running: control socket \/nonexistent\/f2b-fw\.sock/, args.join(' '));
+    }
+    assert.ok(esModules(['--help']).includes('main.js'));
+  } finally {
+    cfg.remove();
+  }
+});
+
+test('the bin and the tsc tree\'s main.js run once through a symlink named f2b-fw (npm\'s bin link)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'f2b-bin-'));
+  try {
+    for (const target of [BUNDLE_ENTRY, CLI_ENTRY]) {
+      const link = join(dir, 'f2b-fw');
+      rmSync(link, { force: true });
+      symlinkSync(target, link);
+      const r = spawnSync(process.execPath, [link, '--version'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, `f2b-fw ${VERSION}\n`, target);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the bundled test-filter finds a shipped filter in rules/ and matches with it', () => {

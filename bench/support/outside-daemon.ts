@@ -4,7 +4,8 @@
  * bench/e2e.bench.ts through the harness's run-in-netns.sh), it starts
  * `f2b-fw run` as a process on one sshd jail and times
  * (1) `f2b-fw ping`, `status`, `status sshd` and `ban sshd IP` as processes
- *     against it, next to `nft list tables` (a C netlink client);
+ *     against it, next to `nft list tables` (a C netlink client) and `node -e 0`
+ *     (with and without the variables of job.devEnv);
  * (2) catch-up: the daemon stopped, LINES lines appended to its log (the
  *     last five a burst for a sentinel address), the daemon started again:
  *     process start → the sentinel's element in the kernel (`nft monitor`),
@@ -26,6 +27,8 @@ export interface OutsideJob {
   readonly workdir: string;
   readonly lines: number;
   readonly cliRuns: number;
+  /** Variables this machine sets and a Debian server does not (bench/support/debian-env.ts), removed from the job's environment: one row shows their cost. */
+  readonly devEnv: Readonly<Record<string, string>>;
 }
 
 /** Median wall and CPU of one command run as a process. */
@@ -97,6 +100,11 @@ function cliTimes(job: OutsideJob, socket: string): CliTime[] {
   const cli = (...a: string[]): string[] => [process.execPath, job.cli, ...a, '--socket', socket];
   const rows: CliTime[] = [
     { label: 'nft list tables', ...timeRepeated(['nft', 'list', 'tables'], job.cliRuns) },
+    { label: 'node -e 0', ...timeRepeated([process.execPath, '-e', '0'], job.cliRuns) },
+    ...(Object.keys(job.devEnv).length === 0 ? [] : [{
+      label: `node -e 0 with ${Object.keys(job.devEnv).join(', ')} set`,
+      ...timeRepeated([process.execPath, '-e', '0'], job.cliRuns, { ...process.env, ...job.devEnv }),
+    }]),
     { label: 'ping', ...timeRepeated(cli('ping'), job.cliRuns) },
     { label: 'status', ...timeRepeated(cli('status'), job.cliRuns) },
     { label: 'status sshd', ...timeRepeated(cli('status', 'sshd'), job.cliRuns) },

@@ -15,8 +15,8 @@ export const PACKAGE_ROOT = fileURLToPath(new URL(root, import.meta.url));
 /** The shipped defaults: filter.d/, jail.conf, jail.d/ (used where the config dir lacks a file). */
 export const RULES_DIR = fileURLToPath(new URL(`${root}rules/`, import.meta.url));
 
-/** The CLI entry point this code runs from (for spawning the daemon or the CLI in tests). */
-export const CLI_ENTRY = fileURLToPath(new URL(bundled ? './main.js' : '../cli/main.js', import.meta.url));
+/** The CLI entry point this code runs from (for spawning the daemon or the CLI in tests): in the bundle the bin, f2b-fw.cjs. */
+export const CLI_ENTRY = fileURLToPath(new URL(bundled ? './f2b-fw.cjs' : '../cli/main.js', import.meta.url));
 
-/** The bundled CLI (packaging/bundle.sh's output in the package root), whichever tree this code runs from. */
-export const BUNDLE_ENTRY = fileURLToPath(new URL('dist/bundle/main.js', new URL(root, import.meta.url)));
+/** The bundled program (packaging/bundle.sh's f2b-fw.cjs in the package root, package.json `bin`), whichever tree this code runs from. */
+export const BUNDLE_ENTRY = fileURLToPath(new URL('dist/bundle/f2b-fw.cjs', new URL(root, import.meta.url)));
