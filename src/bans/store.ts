@@ -132,7 +132,10 @@ function prepare(db: Database.Database) {
     deleteExpired: db.prepare('DELETE FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?'),
     history: db.prepare<[string], HistoryRow>('SELECT * FROM history WHERE addr = ? ORDER BY banned_at DESC, id DESC'),
     prefixHistory: db.prepare<[], HistoryRow>("SELECT * FROM history WHERE addr LIKE '%/%' ORDER BY banned_at DESC, id DESC"),
-    purge: db.prepare('DELETE FROM history WHERE coalesce(ended_at, expires_at, banned_at) < ? AND id NOT IN (SELECT history_id FROM bans)'),
+    // `banned_at < cutoff` holds for every row the first test keeps (a ban ends or expires after it began) and lets
+    // history_banned_at pick the candidates: at a start with 100,000 recent bans this was a scan of history and of bans
+    // (for the NOT IN list) costing 270 ms; now ~0.4 ms. A clock stepped back only delays a purge until banned_at passes too.
+    purge: db.prepare('DELETE FROM history WHERE banned_at < @cutoff AND coalesce(ended_at, expires_at, banned_at) < @cutoff AND id NOT IN (SELECT history_id FROM bans)'),
     // One index step per jail (the primary key leads with jail), not a scan of every ban: DISTINCT read all 100,000 rows at each start.
     jails: db.prepare<[], { jail: string }>(`WITH RECURSIVE j(jail) AS (SELECT min(jail) FROM bans
       UNION ALL SELECT (SELECT min(jail) FROM bans WHERE jail > j.jail) FROM j WHERE j.jail IS NOT NULL) SELECT jail FROM j WHERE jail IS NOT NULL`),
@@ -497,7 +500,7 @@ export class BanStore implements BanHistory, PositionStore {
 
   /** Deletes history older than `ageSec` (dbpurgeage) that no current ban refers to; returns rows removed (0 while degraded). */
   purge(now: number, ageSec: number): number {
-    return this.write(() => this.stmt.purge.run(now - ageSec * 1000).changes, () => 0);
+    return this.write(() => this.stmt.purge.run({ cutoff: now - ageSec * 1000 }).changes, () => 0);
   }
 
   /** PositionStore: where reading `path` stopped. */

@@ -3,7 +3,8 @@
  * fail2ban's leftovers live in iptables' filter table whatever our backend
  * is. The ipset backend cleans them in its own reconcile; for nftables this
  * runs src/fw/stale.ts's cleanup at start-up and on `f2b-fw reconcile` (one
- * `*-save` per installed variant and family; never per ban or repair).
+ * `*-save` per installed variant and family whose filter table may hold an
+ * `f2b-*` chain, src/fw/filter-presence.ts; never per ban or repair).
  */
 import type { ReconcileOptions } from '../fw/driver.js';
 import type { DriverCapabilities } from '../fw/capabilities.js';

@@ -21,6 +21,7 @@ import { EnvironmentError } from '../core/errors.js';
 import type { Plan, PlanChange } from './plan.js';
 import type { IpsetFamily } from '../../native/ipset/messages.js';
 import { fail2banRunning, FAIL2BAN_SOCKET } from './fail2ban-probe.js';
+import { kernelFilterPresence, type FilterPresence } from './filter-presence.js';
 import {
   FAMILIES, PREFIX, RULE_COMMENT, VARIANTS, isOurRule, readFilter, restoreFilter, ruleTarget, spawnCommand, tableLabel,
   type FamilyRules, type FilterTable, type IptablesVariant, type RuleText, type RunCommand,
@@ -193,11 +194,14 @@ export function planChains(input: ChainPlanInput): ChainPlan {
 /**
  * Reads every installed variant's filter table for both families. A variant
  * we do not write (`required` lacks it) that cannot be read is skipped with a
- * warning: its leftovers stay, but our own backend still works.
+ * warning: its leftovers stay, but our own backend still works. With
+ * `present`, a table it says holds no `f2b-*` chain is not read (no program
+ * started); a failing `present` reads the table.
  */
-export async function readAllFilters(run: RunCommand, required: readonly IptablesVariant[], warnings: string[]): Promise<FilterTable[]> {
+export async function readAllFilters(run: RunCommand, required: readonly IptablesVariant[], warnings: string[], present?: FilterPresence): Promise<FilterTable[]> {
   const tables: FilterTable[] = [];
   for (const v of VARIANTS) for (const f of FAMILIES) {
+    if (present && !required.includes(v) && !(await present(v, f).catch(() => true))) continue;
     try {
       const t = await readFilter(run, v, f);
       if (t) tables.push(t);
@@ -226,6 +230,12 @@ export interface StaleCleanupOptions {
   readonly force?: boolean;
   /** Spawns iptables-save/-restore (default: child_process.spawn). */
   readonly run?: RunCommand;
+  /**
+   * Which filter tables may hold `f2b-*` chains, so the others are not read. Default: the
+   * kernel's answer in this process's namespace (filter-presence.ts) when `run` is the default;
+   * none (every table read) when `run` is given, as it may run the programs somewhere else.
+   */
+  readonly present?: FilterPresence;
   /** fail2ban's control socket (default /var/run/fail2ban/fail2ban.sock). */
   readonly fail2banSocket?: string;
   /** Our desired tables (none for the nftables backend). */
@@ -247,7 +257,8 @@ export interface StaleCleanupResult {
 export async function cleanupStaleChains(options: StaleCleanupOptions = {}): Promise<StaleCleanupResult> {
   const run = options.run ?? spawnCommand;
   const readWarnings: string[] = [];
-  const tables = await readAllFilters(run, (options.desired ?? []).map((d) => d.variant), readWarnings);
+  const present = options.present ?? (options.run === undefined ? kernelFilterPresence : undefined);
+  const tables = await readAllFilters(run, (options.desired ?? []).map((d) => d.variant), readWarnings, present);
   const running = hasForeignF2bChains(tables) ? await fail2banRunning(options.fail2banSocket ?? FAIL2BAN_SOCKET) : false;
   const plan = planChains({ tables, desired: options.desired ?? [], fail2banRunning: running, force: options.force ?? false });
   if (plan.conflicts.length > 0) throw new EnvironmentError(`${plan.conflicts.join('\n')}\nstop fail2ban first, or run with --force to take the chains over`);

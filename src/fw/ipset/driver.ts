@@ -16,6 +16,7 @@ import type { BanKey, BanOutcome, FirewallDriver, ReconcileOptions, SetFull } fr
 import type { FirewallLayout } from '../layout.js';
 import type { Plan, PlanChange } from '../plan.js';
 import { applyScripts, hasForeignF2bChains, planChains, readAllFilters } from '../stale.js';
+import { kernelFilterPresence } from '../filter-presence.js';
 import type { IpsetElement, IpsetInfo, IpsetOp } from '../../../native/ipset/messages.js';
 import { IPSET_ERR } from '../../../native/ipset/protocol.js';
 import { IpsetKernelError, IpsetSession, type IpsetOpFailure } from '../../../native/ipset/session.js';
@@ -96,7 +97,9 @@ export class IpsetDriver implements FirewallDriver {
     const desired = FAMILIES.map((f) => ({ variant: this.variant, rules: desiredRules(layout, f) }));
     const headers = new Map((await this.session.headers()).map((h) => [h.name, h]));
     const readWarnings: string[] = [];
-    const tables = await readAllFilters(this.run, [this.variant], readWarnings);
+    // The variant we do not write is only read where the kernel says it may hold f2b-* chains (no `*-save` started
+    // for it otherwise); with an injected `run` (another namespace) every table is read.
+    const tables = await readAllFilters(this.run, [this.variant], readWarnings, this.options.run === undefined ? kernelFilterPresence : undefined);
     const f2bRunning = hasForeignF2bChains(tables) ? await fail2banRunning(this.options.fail2banSocket ?? FAIL2BAN_SOCKET) : false;
     const chains = planChains({ tables, desired, fail2banRunning: f2bRunning, force });
     if (chains.conflicts.length > 0) {
