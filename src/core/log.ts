@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pino, destination as pinoDestination, stdTimeFunctions, type Logger, type DestinationStream } from 'pino';
 import { LIMITS } from './defaults.js';
+import { TurnLines } from './log-turn.js';
 
 export type { Logger } from 'pino';
 
@@ -87,16 +88,17 @@ export function createLogger(options: LogOptions): Logger {
     }
   }
   const level = FAIL2BAN_LEVELS[options.level.toLowerCase()] ?? options.level.toLowerCase();
-  const stream: DestinationStream = {
-    write: (line: string) => {
-      consoleDest.write(pretty ? prettyLine(line) : line);
-      file?.write(line);
-    },
-  };
+  // Written at the end of the turn (TurnLines), after the kernel transaction a burst's lines lead to.
+  const turn = new TurnLines((lines) => {
+    for (const line of lines) consoleDest.write(pretty ? prettyLine(line) : line);
+    file?.write(lines.join(''));
+  });
+  const stream: DestinationStream = { write: (line: string) => turn.write(line) };
   const logger = pino({ level, base: { pid: process.pid }, timestamp: stdTimeFunctions.epochTime }, stream);
   reopeners.set(logger, () => {
     if (fileTarget === null) return null;
     const next = openLogFile(fileTarget);
+    turn.flush(); // the lines logged before the reopen go to the file they were logged to
     const old = file;
     file = next;
     old?.end();
