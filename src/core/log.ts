@@ -68,6 +68,20 @@ export function reopenLogFile(log: Logger): string | null {
   return reopeners.get(log)?.() ?? null;
 }
 
+/** The turn buffer of each logger made by createLogger (logLater). */
+const turns = new WeakMap<Logger, TurnLines>();
+
+/**
+ * Runs `fn`, a call that logs through `log`, at the end of the event-loop turn, its lines
+ * where it was called among the others (TurnLines.later): a line that may wait (a `Found`
+ * line) costs nothing before the turn's kernel transaction. Other loggers run it now.
+ */
+export function logLater(log: Logger, fn: () => void): void {
+  const turn = turns.get(log);
+  if (turn === undefined) fn();
+  else turn.later(fn);
+}
+
 /** Creates the process logger. */
 export function createLogger(options: LogOptions): Logger {
   const target = options.target ?? 'STDOUT';
@@ -95,6 +109,7 @@ export function createLogger(options: LogOptions): Logger {
   });
   const stream: DestinationStream = { write: (line: string) => turn.write(line) };
   const logger = pino({ level, base: { pid: process.pid }, timestamp: stdTimeFunctions.epochTime }, stream);
+  turns.set(logger, turn);
   reopeners.set(logger, () => {
     if (fileTarget === null) return null;
     const next = openLogFile(fileTarget);
