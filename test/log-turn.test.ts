@@ -1,10 +1,17 @@
 /**
  * TurnLines (src/core/log-turn.ts): lines of a turn go out after it, in the order
- * they were logged (held logging calls in their place), and at once past the byte bound.
+ * they were logged (held logging calls in their place), and at once past the byte bound;
+ * a process dying within a turn still writes them to the log file.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TurnLines } from '../src/core/log-turn.js';
+
+const LOG_MODULE = new URL('../src/core/log.js', import.meta.url).href;
 
 /** A TurnLines whose end of turn the test runs by hand. */
 function turnLines(maxBytes = 1000): { turn: TurnLines; out: string[][]; endTurn: () => void } {
@@ -38,4 +45,17 @@ test('past the byte bound the held lines are written at once, so a flood is neve
   turn.write('x\n');
   endTurn();
   assert.deepEqual(out[1], ['x\n']);
+});
+
+test('a line logged in the turn the process dies in (an uncaught exception) still reaches the log file', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'f2b-log-turn-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'f2b.log');
+  const script = `import { createLogger } from ${JSON.stringify(LOG_MODULE)};
+const log = createLogger({ level: 'info', target: ${JSON.stringify(file)}, pretty: false });
+log.info({ event: 'last' }, 'the last words');
+throw new Error('boom');`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(readFileSync(file, 'utf8'), /"msg":"the last words"/);
 });

@@ -71,6 +71,15 @@ export function reopenLogFile(log: Logger): string | null {
 /** The turn buffer of each logger made by createLogger (logLater). */
 const turns = new WeakMap<Logger, TurnLines>();
 
+/** Turn buffers to empty when the process exits within a turn (an uncaught exception): one listener for all. */
+const atExit = new Set<WeakRef<TurnLines>>();
+
+function heldAtExit(turn: TurnLines): void {
+  if (atExit.size === 0) process.once('exit', () => { for (const t of atExit) t.deref()?.flush(); });
+  for (const t of atExit) if (t.deref() === undefined) atExit.delete(t);
+  atExit.add(new WeakRef(turn));
+}
+
 /**
  * Runs `fn`, a call that logs through `log`, at the end of the event-loop turn, its lines
  * where it was called among the others (TurnLines.later): a line that may wait (a `Found`
@@ -110,6 +119,7 @@ export function createLogger(options: LogOptions): Logger {
   const stream: DestinationStream = { write: (line: string) => turn.write(line) };
   const logger = pino({ level, base: { pid: process.pid }, timestamp: stdTimeFunctions.epochTime }, stream);
   turns.set(logger, turn);
+  heldAtExit(turn);
   reopeners.set(logger, () => {
     if (fileTarget === null) return null;
     const next = openLogFile(fileTarget);
