@@ -8,22 +8,31 @@
 /** Serialises kernel work; reports how long each piece took. */
 export class KernelQueue {
   private tail: Promise<void> = Promise.resolve();
+  /** Pieces queued and not settled yet. */
+  private queued = 0;
 
   /** `onTime` is told each piece's duration in seconds (metrics). */
   constructor(private readonly onTime: (seconds: number) => void = () => undefined) {}
 
   /** Runs `work` after every earlier piece; its result or error is the caller's. */
   run<T>(work: () => Promise<T>): Promise<T> {
+    this.queued++;
     const next = this.tail.then(async () => {
       const started = performance.now();
       try {
         return await work();
       } finally {
+        this.queued--;
         this.onTime((performance.now() - started) / 1000);
       }
     });
     this.tail = next.then(() => undefined, () => undefined);
     return next;
+  }
+
+  /** True while a piece runs or waits (work queued now starts only after it). */
+  get busy(): boolean {
+    return this.queued > 0;
   }
 
   /** Resolves once everything queued so far has settled. */

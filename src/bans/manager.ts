@@ -1,8 +1,10 @@
 /**
  * The ban manager: turns jail decisions into bans, kernel first, then store.
- * Decisions arriving in the same event-loop turn are applied together: one
- * kernel transaction, then one SQLite transaction (set-based statements), so a
- * burst of a thousand bans costs two commits, not two thousand. Read positions
+ * Decisions arriving together (the lines of one read; with the kernel busy, one
+ * event-loop turn) are applied together: one kernel transaction, then one SQLite
+ * transaction (set-based statements), so a burst of a thousand bans costs two
+ * commits, not two thousand. With the kernel queue idle the batch is sent in the
+ * turn of its decisions, before their log lines are written (src/core/log-turn.ts). Read positions
  * are written only after the bans of the lines before them are stored (the
  * `positions` gate), so a crash between the two re-reads the lines and bans again
  * (docs/ARCHITECTURE.md, "Why kernel first loses no ban"). Kernel work is
@@ -144,7 +146,11 @@ export class BanManager {
       this.submitted++;
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        // An idle kernel queue: the batch goes out in this turn, once the lines being read
+        // now are decided (a read's lines are handed out synchronously, so a chunk of a
+        // storm is still one batch). A busy one: the next turn, gathering what arrives meanwhile.
+        if (this.deps.kernel.busy) setImmediate(() => this.flush());
+        else queueMicrotask(() => this.flush());
       }
     });
   }

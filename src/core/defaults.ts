@@ -104,6 +104,11 @@ export const LIMITS = {
   pendingBans: 20_000,
   /** Log output waiting for a slow stdout/stderr reader at most (bytes); more lines are dropped and counted. */
   consoleLogBytes: 16 * 1_048_576,
+  /**
+   * Log lines of one event-loop turn held back at most (bytes) before they are written at once:
+   * they wait until the turn's kernel transaction is sent (src/core/log-turn.ts).
+   */
+  turnLogBytes: 64 * 1024,
 } as const;
 
 /** Timing and sizes of the log sources (src/sources); tests shorten the timings through `SourceTuning`. */

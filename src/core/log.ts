@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pino, destination as pinoDestination, stdTimeFunctions, type Logger, type DestinationStream } from 'pino';
 import { LIMITS } from './defaults.js';
+import { TurnLines } from './log-turn.js';
 
 export type { Logger } from 'pino';
 
@@ -67,6 +68,29 @@ export function reopenLogFile(log: Logger): string | null {
   return reopeners.get(log)?.() ?? null;
 }
 
+/** The turn buffer of each logger made by createLogger (logLater). */
+const turns = new WeakMap<Logger, TurnLines>();
+
+/** Turn buffers to empty when the process exits within a turn (an uncaught exception): one listener for all. */
+const atExit = new Set<WeakRef<TurnLines>>();
+
+function heldAtExit(turn: TurnLines): void {
+  if (atExit.size === 0) process.once('exit', () => { for (const t of atExit) t.deref()?.flush(); });
+  for (const t of atExit) if (t.deref() === undefined) atExit.delete(t);
+  atExit.add(new WeakRef(turn));
+}
+
+/**
+ * Runs `fn`, a call that logs through `log`, at the end of the event-loop turn, its lines
+ * where it was called among the others (TurnLines.later): a line that may wait (a `Found`
+ * line) costs nothing before the turn's kernel transaction. Other loggers run it now.
+ */
+export function logLater(log: Logger, fn: () => void): void {
+  const turn = turns.get(log);
+  if (turn === undefined) fn();
+  else turn.later(fn);
+}
+
 /** Creates the process logger. */
 export function createLogger(options: LogOptions): Logger {
   const target = options.target ?? 'STDOUT';
@@ -87,16 +111,19 @@ export function createLogger(options: LogOptions): Logger {
     }
   }
   const level = FAIL2BAN_LEVELS[options.level.toLowerCase()] ?? options.level.toLowerCase();
-  const stream: DestinationStream = {
-    write: (line: string) => {
-      consoleDest.write(pretty ? prettyLine(line) : line);
-      file?.write(line);
-    },
-  };
+  // Written at the end of the turn (TurnLines), after the kernel transaction a burst's lines lead to.
+  const turn = new TurnLines((lines) => {
+    for (const line of lines) consoleDest.write(pretty ? prettyLine(line) : line);
+    file?.write(lines.join(''));
+  });
+  const stream: DestinationStream = { write: (line: string) => turn.write(line) };
   const logger = pino({ level, base: { pid: process.pid }, timestamp: stdTimeFunctions.epochTime }, stream);
+  turns.set(logger, turn);
+  heldAtExit(turn);
   reopeners.set(logger, () => {
     if (fileTarget === null) return null;
     const next = openLogFile(fileTarget);
+    turn.flush(); // the lines logged before the reopen go to the file they were logged to
     const old = file;
     file = next;
     old?.end();

@@ -9,7 +9,7 @@
  */
 import type { Clock, Timers } from '../core/clock.js';
 import { LIMITS } from '../core/defaults.js';
-import { logBanEvent, type Logger } from '../core/log.js';
+import { logBanEvent, logLater, type Logger } from '../core/log.js';
 
 /** One jail's Found lines. */
 export class FoundLog {
@@ -36,7 +36,8 @@ export class FoundLog {
     }
     if (this.written < this.perSecond) {
       this.written++;
-      logBanEvent(this.log, 'Found', this.jail, addr, {}, time);
+      // Made and written after the turn's kernel transaction (its ban may be in this read).
+      logLater(this.log, () => logBanEvent(this.log, 'Found', this.jail, addr, {}, time));
       return;
     }
     this.untold++;

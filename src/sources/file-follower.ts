@@ -11,7 +11,7 @@ import type { FilePosition, PositionStore } from './source.js';
 import { Backoff } from './backoff.js';
 import { sourceErrorFrom } from './errors.js';
 import { FileReader, type ReaderEnv } from './file-reader.js';
-import { endOfLastLine, findCopy, findRotated, firstLineHash, headHash, resumeOffset } from './position.js';
+import { endOfLastLine, fileHead, findCopy, findRotated, firstLineHash, headBytes, headHash, resumeOffset, startsWith } from './position.js';
 
 /** Settings one follower needs beyond the reader's. */
 export interface FollowerEnv extends ReaderEnv {
@@ -52,6 +52,8 @@ export class FileFollower {
   private opened = false;
   /** First line and offset of the current file before its last truncation (to recognise its copy). */
   private beforeTruncate: { readonly hash: string; readonly offset: number } | null = null;
+  /** The first line whose hash is `hash`, as bytes: later reads compare them instead of hashing again (sameFile). */
+  private head: { readonly hash: string; readonly bytes: Buffer } | null = null;
 
   /**
    * `required`: a literal logpath (missing is an error) rather than a glob match.
@@ -230,7 +232,14 @@ export class FileFollower {
    */
   private sameFile(reader: FileReader, bytes: Buffer, at: number): boolean {
     const cap = this.env.lineBytes;
-    const now = at === 0 ? headHash(bytes, cap) : this.hash === '' ? '' : firstLineHash(reader.fh, cap);
+    if (at !== 0) {
+      if (this.hash === '') return true;
+      if (this.head?.hash === this.hash) return startsWith(reader.fh.fd, this.head.bytes);
+    }
+    const head = at === 0 ? bytes : fileHead(reader.fh, cap);
+    const now = headHash(head, cap);
+    const line = headBytes(head, cap);
+    if (line !== undefined) this.head = { hash: now, bytes: line };
     if (this.hash === '') {
       this.hash = now;
       return true;

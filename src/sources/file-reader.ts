@@ -100,7 +100,7 @@ export class FileReader {
       if (bytesRead === 0) return 'eof';
       this.env.tracer?.mark(STAGE.read);
       const bytes = chunk.subarray(0, bytesRead);
-      if (unchanged !== undefined && !(await unchanged(bytes, this.offset))) return 'replaced';
+      if (unchanged !== undefined && !unchanged(bytes, this.offset)) return 'replaced';
       this.readAt = this.env.clock.now();
       this.offset += bytesRead;
       this.splitter.feed(bytes);

@@ -22,14 +22,39 @@ export function headHash(head: Buffer, cap: number): string {
 }
 
 /**
+ * The bytes `headHash` hashes, with the newline after them (a line shorter than
+ * `cap`): a file whose first bytes are these has the same first line. Undefined
+ * while the first line is incomplete, as headHash's ''.
+ */
+export function headBytes(head: Buffer, cap: number): Buffer | undefined {
+  const nl = head.subarray(0, cap).indexOf(NL);
+  if (nl === -1 && head.length < cap) return undefined;
+  return Buffer.from(head.subarray(0, nl === -1 ? cap : nl + 1));
+}
+
+/**
+ * True when the file open as `fd` starts with `bytes` (a first line from headBytes):
+ * a read of its length at offset 0 and a comparison, instead of reading `cap` bytes
+ * and hashing them after every read of a followed file.
+ */
+export function startsWith(fd: number, bytes: Buffer): boolean {
+  const buf = Buffer.allocUnsafe(bytes.length);
+  return readSync(fd, buf, 0, bytes.length, 0) === bytes.length && buf.equals(bytes);
+}
+
+/**
  * headHash of the file's first bytes, read from the open handle. Synchronous: it runs
  * after every read of a followed file, and a page-cache read of a few KB costs less
  * than the trip through libuv's thread pool it would otherwise wait for.
  */
 export function firstLineHash(fh: FileHandle, cap: number): string {
+  return headHash(fileHead(fh, cap), cap);
+}
+
+/** The file's first `cap` bytes (fewer when it is shorter), read synchronously from the open handle. */
+export function fileHead(fh: FileHandle, cap: number): Buffer {
   const buf = Buffer.allocUnsafe(cap);
-  const bytesRead = readSync(fh.fd, buf, 0, cap, 0);
-  return headHash(buf.subarray(0, bytesRead), cap);
+  return buf.subarray(0, readSync(fh.fd, buf, 0, cap, 0));
 }
 
 /**
