@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-dist/bundle}
 rm -rf "$OUT"
-exec node_modules/.bin/esbuild src/cli/main.ts src/filter/match-worker.ts \
+exec node_modules/.bin/esbuild src/cli/main.ts src/filter/match-worker.ts src/filter/tally-worker.ts \
   --bundle --platform=node --packages=external --format=esm --splitting --target=node18 \
   --sourcemap --outdir="$OUT" --entry-names='[name]' --chunk-names='chunk-[hash]' \
   --define:F2B_BUNDLED=true --log-level=warning
