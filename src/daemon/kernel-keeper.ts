@@ -95,31 +95,32 @@ export class KernelKeeper {
     } finally {
       this.watcher?.resume();
       // Once the caller is done with the plan, give the transaction's memory back.
-      if (bans.length >= BIG_TRANSACTION) this.compactSoon();
+      if (bans.length >= BIG_TRANSACTION) this.compactSoon('a big transaction');
     }
   }
 
   /**
    * Gives the memory of a big transaction back once the caller has let go of it (a
-   * reconcile's plan, a storm's ban batches): twice, as a second collection finds what
-   * the first one's finalisers freed.
+   * reconcile's plan, a storm's ban batches, start-up's config and module loading):
+   * twice, as a second collection finds what the first one's finalisers freed.
+   * `after` says what it follows, for the debug log.
    */
-  compactSoon(): void {
+  compactSoon(after: string): void {
     if (this.compacting) return;
     this.compacting = true;
-    setTimeout(() => this.compact(), 100).unref();
+    setTimeout(() => this.compact(after), 100).unref();
     setTimeout(() => {
       this.compacting = false;
-      this.compact();
+      this.compact(after);
     }, 2000).unref();
   }
 
-  private compact(): void {
+  private compact(cause: string): void {
     const before = process.memoryUsage().rss;
     compactMemory();
     const after = process.memoryUsage();
-    this.deps.log.debug({ event: 'memory', rssBeforeMb: mb(before), rssMb: mb(after.rss), heapMb: mb(after.heapTotal), externalMb: mb(after.external) },
-      `memory compacted after a big transaction: ${mb(before)} → ${mb(after.rss)} MB resident`);
+    this.deps.log.debug({ event: 'memory', after: cause, rssBeforeMb: mb(before), rssMb: mb(after.rss), heapMb: mb(after.heapTotal), externalMb: mb(after.external) },
+      `memory compacted after ${cause}: ${mb(before)} → ${mb(after.rss)} MB resident`);
   }
 
   /** Self-healing: reconcile and say what was repaired (nothing is logged when all was in place). */
