@@ -54,6 +54,8 @@ export class KernelKeeper {
   private stopped = false;
   /** A compaction is scheduled (compactSoon): a flood asks often, one pair of collections is enough. */
   private compacting = false;
+  /** Asked for while a pair was scheduled: what that request followed; one more pair runs after it. */
+  private compactAgain: string | null = null;
   /** The layout the kernel is kept at: the running jails'. */
   private layout: FirewallLayout;
 
@@ -103,15 +105,23 @@ export class KernelKeeper {
    * Gives the memory of a big transaction back once the caller has let go of it (a
    * reconcile's plan, a storm's ban batches, start-up's config and module loading):
    * twice, as a second collection finds what the first one's finalisers freed.
-   * `after` says what it follows, for the debug log.
+   * `after` says what it follows, for the debug log. A request while a pair is scheduled is
+   * not dropped: one more pair follows it, so the end of a storm (whose bursts ask all along)
+   * is always compacted; dropped, a storm's last request left 150 MB resident instead of 125.
    */
   compactSoon(after: string): void {
-    if (this.compacting) return;
+    if (this.compacting) {
+      this.compactAgain = after;
+      return;
+    }
     this.compacting = true;
     setTimeout(() => this.compact(after), 100).unref();
     setTimeout(() => {
       this.compacting = false;
       this.compact(after);
+      const again = this.compactAgain;
+      this.compactAgain = null;
+      if (again !== null && !this.stopped) this.compactSoon(again);
     }, 2000).unref();
   }
 
