@@ -4,7 +4,7 @@
  * malloc_trim after big transactions. Loaded on first use; `errno()` reads
  * the errno of the last call made through koffi on this thread.
  */
-import koffi from 'koffi';
+import { loadKoffi } from './koffi.js';
 
 /** A libc function: callable synchronously, or on a worker thread with a callback. */
 export interface NativeFn<A extends unknown[], R> {
@@ -31,6 +31,7 @@ let libc: Libc | undefined;
 /** Loads libc.so.6 once. */
 export function loadLibc(): Libc {
   if (libc) return libc;
+  const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   const f = (decl: string): never => lib.func(decl) as never;
   libc = {

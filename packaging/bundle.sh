@@ -9,6 +9,10 @@
 # Debian 12's nodejs 18. The program itself (package.json `bin`, the .deb's /usr/bin/f2b-fw) is
 # f2b-fw.cjs, src/cli/client-main.ts as one CommonJS file: the client commands (ping, status,
 # ban…) run from it without the ESM loader; every other command it hands to main.js.
+# esbuild escapes non-ASCII in strings but keeps class members' doc comments as written; one
+# character beyond Latin-1 there (→, …, —) makes V8 hold that whole chunk's source as UTF-16,
+# twice its size (≈ 0.5 MB of an idle daemon's heap), so the last step writes such characters
+# as \u escapes (only comments still have any).
 #   packaging/bundle.sh [OUTDIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +21,8 @@ rm -rf "$OUT"
 node_modules/.bin/esbuild src/cli/client-main.ts \
   --bundle --platform=node --packages=external --format=cjs --target=node18 \
   --sourcemap --outfile="$OUT/f2b-fw.cjs" --define:F2B_BUNDLED=true --log-level=warning
-exec node_modules/.bin/esbuild src/cli/main.ts src/filter/match-worker.ts src/filter/tally-worker.ts \
+node_modules/.bin/esbuild src/cli/main.ts src/filter/match-worker.ts src/filter/tally-worker.ts \
   --bundle --platform=node --packages=external --format=esm --splitting --target=node18 \
   --sourcemap --outdir="$OUT" --entry-names='[name]' --chunk-names='chunk-[hash]' \
   --define:F2B_BUNDLED=true --log-level=warning
+perl -CSD -pi -e 's/([^\x00-\xff])/sprintf("\\u{%x}", ord($1))/ge' "$OUT"/*.js

@@ -3,7 +3,7 @@
  * libc (koffi), so the server can keep a slot for root when ordinary clients
  * fill the connection cap. Node does not expose peer credentials itself.
  */
-import koffi from 'koffi';
+import { loadKoffi } from '../../native/koffi.js';
 import type { Socket } from 'node:net';
 
 const SOL_SOCKET = 1;
@@ -17,7 +17,7 @@ export function peerUid(socket: Socket): number | null {
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) return null;
   try {
-    getsockopt ??= koffi.load('libc.so.6').func('int getsockopt(int, int, int, void *, uint32_t *)') as GetSockOpt;
+    getsockopt ??= loadKoffi().load('libc.so.6').func('int getsockopt(int, int, int, void *, uint32_t *)') as GetSockOpt;
     const cred = Buffer.alloc(12);
     const len = Buffer.alloc(4);
     len.writeUInt32LE(12);

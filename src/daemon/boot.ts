@@ -78,7 +78,7 @@ export async function bootDaemon(cfg: DaemonConfig, deps: DaemonDeps): Promise<D
         log.error({ err: e.message }, `kernel change failed, reconciling from the store: ${e.message}`);
         keeper.repair('kernel-error');
       },
-      afterBurst: () => keeper.compactSoon(),
+      afterBurst: () => keeper.compactSoon('a burst of bans'),
     });
     const running = new RunningJails({ jails: new Map(jails.map((j) => [j.name, j])), layout, fleetJail: fleetJailOf(loaded, fleetSettings, deps.ownAddresses) });
     fleet = dryRun ? null : await createFleet(fleetSettings, { deps, store, manager, running });
@@ -150,6 +150,9 @@ function announce(daemon: Daemon, core: Core, running: RunningJails): Daemon {
   const { log, notifier } = core.deps;
   notifier.send(`READY=1\nSTATUS=${statusLine(core, running.now)}`);
   log.info({ event: 'ready', jails: [...running.now.jails.keys()], backend: core.driver.name, cpuMs: cpuMsSoFar() }, `f2b-fw ready: ${statusLine(core, running.now)}`);
+  // Start-up's garbage (config and filters parsed, modules linked, the restore) and the C heap
+  // its threads left behind: an idle daemon gave back ~5-7 MB of RSS (69 → 61 MB, one jail).
+  core.keeper.compactSoon('start-up');
   return daemon;
 }
 
