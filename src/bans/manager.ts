@@ -90,10 +90,15 @@ interface Fresh {
   readonly ban: NewBan;
 }
 
-/** `{ origin: NODE }` for a ban received from the fleet (the log line says `(fleet: NODE)`). */
-function originField(reason: string): { origin?: string } {
-  const o = fleetOrigin(reason);
-  return o === null ? {} : { origin: o.node };
+/** The fields of a record's `Ban` line; `origin: NODE` for a ban received from the fleet (the line says `(fleet: NODE)`). */
+function banFields(r: BanRecord): Record<string, unknown> {
+  const fields: Record<string, unknown> = { bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason };
+  if (r.addresses !== undefined) fields.addresses = r.addresses;
+  if (r.except !== undefined) fields.except = r.except;
+  // Only a fleet reason can name an origin: no pattern match for the reason of every other ban.
+  const o = r.reason.startsWith('fleet:') ? fleetOrigin(r.reason) : null;
+  if (o !== null) fields.origin = o.node;
+  return fields;
 }
 
 /** The ban a decision asks for, starting `now`. */
@@ -298,15 +303,13 @@ export class BanManager {
     const jails = new Set(records.map((r) => r.jail));
     this.noteFull(outcome, jails);
     this.deps.events?.applied(jails);
-    records.forEach((r, i) => {
-      this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
-      if (!this.deps.quiet) logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, {
-        bantime: r.expiresAt === null ? -1 : Math.round((r.expiresAt - r.bannedAt) / 1000), count: r.banCount, reason: r.reason,
-        ...(r.addresses === undefined ? {} : { addresses: r.addresses }), ...(r.except === undefined ? {} : { except: r.except }),
-        ...originField(r.reason),
-      });
+    for (const j of jails) this.totals.set(j, this.totals.get(j) ?? 0);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      this.totals.set(r.jail, this.totals.get(r.jail)! + 1);
+      if (!this.deps.quiet) logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, banFields(r));
       fresh[i]!.p.resolve({ record: r, fresh: true });
-    });
+    }
     for (const k of folded) logBanEvent(this.deps.log, 'Unban', k.jail, k.addr, { reason: `folded into ${k.into}` });
   }
 

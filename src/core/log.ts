@@ -111,9 +111,11 @@ export function createLogger(options: LogOptions): Logger {
     }
   }
   const level = FAIL2BAN_LEVELS[options.level.toLowerCase()] ?? options.level.toLowerCase();
-  // Written at the end of the turn (TurnLines), after the kernel transaction a burst's lines lead to.
+  // Written at the end of the turn (TurnLines), after the kernel transaction a burst's lines lead
+  // to, each destination getting the turn's lines as few texts (consoleTexts), not one by one.
+  const shape = pretty ? prettyLine : (line: string): string => line;
   const turn = new TurnLines((lines) => {
-    for (const line of lines) consoleDest.write(pretty ? prettyLine(line) : line);
+    for (const text of consoleTexts(lines, shape)) consoleDest.write(text);
     file?.write(lines.join(''));
   });
   const stream: DestinationStream = { write: (line: string) => turn.write(line) };
@@ -130,16 +132,17 @@ export function createLogger(options: LogOptions): Logger {
     return fileTarget;
   });
   if (fileError) logger.warn({ event: 'logtarget', target, err: fileError }, `cannot write the log file ${target} (${fileError}); logging to stdout only`);
-  countDropped(consoleDest, logger);
+  countDropped(consoleDest, logger, () => turn.flush());
   return logger;
 }
 
 /**
  * Lines the console destination dropped (its buffer at LIMITS.consoleLogBytes) are told a
- * second later in one warning. While the pipe stays full that warning is dropped too: its
- * count is then kept and told again a second later, so every dropped line is counted once.
+ * second later in one warning, written alone (`flush`: the logger's turn buffer). While the pipe
+ * stays full that warning is dropped too: its count is then kept and told again a second
+ * later, so every dropped line is counted once.
  */
-function countDropped(dest: ReturnType<typeof pinoDestination>, log: Logger): void {
+function countDropped(dest: ReturnType<typeof pinoDestination>, log: Logger, flush: () => void): void {
   let unreported = 0;
   let scheduled = false;
   let reporting = false;
@@ -150,26 +153,60 @@ function countDropped(dest: ReturnType<typeof pinoDestination>, log: Logger): vo
   };
   const report = (): void => {
     scheduled = false;
+    flush(); // the lines logged before go out (and are counted) as usual
     reporting = true;
     warningDropped = false;
-    // The destination drops synchronously, inside this call: warningDropped tells.
+    // Written now, alone: the destination drops synchronously, inside flush(); warningDropped tells.
     log.warn({ event: 'log-dropped', dropped: unreported }, `${unreported} log line(s) dropped: stdout is not read as fast as the daemon writes (${LIMITS.consoleLogBytes} bytes waiting)`);
+    flush();
     reporting = false;
     if (warningDropped) later();
     else unreported = 0;
   };
-  dest.on('drop', () => {
+  dest.on('drop', (data: string) => {
     if (reporting) {
       warningDropped = true;
       return;
     }
-    unreported++;
+    unreported += lineCount(data);
     if (!scheduled) later();
   });
 }
 
+/** Console text per write at most (bytes): sonic-boom's maxWrite, what one write(2) of it takes. */
+const CONSOLE_TEXT_BYTES = 16 * 1024;
+
+/**
+ * A turn's lines, shaped for the console, joined into texts of up to CONSOLE_TEXT_BYTES: a
+ * storm's 10,000 `Ban` lines were 10,000 writes into stdout's buffer, where sonic-boom
+ * measures the whole pending chunk (up to 16 KB) again for every line.
+ */
+function consoleTexts(lines: readonly string[], shape: (line: string) => string): string[] {
+  const texts: string[] = [];
+  let text = '';
+  for (const line of lines) {
+    text += shape(line);
+    if (text.length >= CONSOLE_TEXT_BYTES) {
+      texts.push(text);
+      text = '';
+    }
+  }
+  if (text !== '') texts.push(text);
+  return texts;
+}
+
+/** The lines of a dropped chunk of log text. */
+function lineCount(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
 /** What happened to an address, in fail2ban's words. */
 export type BanEvent = 'Found' | 'Ban' | 'Unban' | 'already banned';
+
+/** The `event` field of each BanEvent. */
+const EVENT_FIELD: Readonly<Record<BanEvent, string>> = { 'Found': 'found', 'Ban': 'ban', 'Unban': 'unban', 'already banned': 'already-banned' };
 
 /** fail2ban's time format in its log lines: `2026-01-01 12:00:00`, local time. */
 export function fail2banTime(ms: number): string {
@@ -188,5 +225,5 @@ export function logBanEvent(log: Logger, event: BanEvent, jail: string, addr: st
   const origin = typeof fields.origin === 'string' ? ` (fleet: ${fields.origin})` : '';
   const made = event === 'Ban' && typeof fields.addresses === 'number' ? ` (${fields.addresses} addresses)` : '';
   const msg = event === 'already banned' ? `[${jail}] ${addr} already banned` : `[${jail}] ${event} ${addr}${made}${at === undefined ? '' : ` - ${fail2banTime(at)}`}${origin}`;
-  log.info({ jail, addr, event: event.toLowerCase().replace(' ', '-'), ...fields }, msg);
+  log.info({ jail, addr, event: EVENT_FIELD[event], ...fields }, msg);
 }
