@@ -105,7 +105,8 @@ chmod 0755 "$PKG/usr/bin/f2b-fw" "$LIB/dist/bundle/f2b-fw.cjs"
 SHLIBS=$(find "$LIB" -name '*.node' -exec objdump -p {} \; | awk '$1 == "NEEDED" {print $2}' | sort -u |
   while read -r so; do
     name=${so%%.so.*}; ver=${so##*.so.}
-    cat "$ROOTFS"/var/lib/dpkg/info/*.shlibs | awk -v n="$name" -v v="$ver" '$1 == n && $2 == v {$1 = ""; $2 = ""; sub(/^ +/, ""); print; exit}'
+    # awk reads the files itself: a `cat … | awk '…exit'` pipe dies of SIGPIPE (141) under pipefail.
+    awk -v n="$name" -v v="$ver" '$1 == n && $2 == v {$1 = ""; $2 = ""; sub(/^ +/, ""); print; exit}' "$ROOTFS"/var/lib/dpkg/info/*.shlibs
   done | sort -u | paste -sd, - | sed 's/,/, /g')
 [ -n "$SHLIBS" ] || { echo "package: no shared-library dependencies found" >&2; exit 1; }
 SIZE=$(du -sk --exclude=DEBIAN "$PKG" | cut -f1)
