@@ -21,7 +21,7 @@ rm -rf "$OUT"
 node_modules/.bin/esbuild src/cli/client-main.ts \
   --bundle --platform=node --packages=external --format=cjs --target=node18 \
   --sourcemap --outfile="$OUT/f2b-fw.cjs" --define:F2B_BUNDLED=true --log-level=warning
-node_modules/.bin/esbuild src/cli/main.ts src/filter/match-worker.ts src/filter/tally-worker.ts \
+node_modules/.bin/esbuild src/cli/main.ts src/filter/match-worker.ts \
   --bundle --platform=node --packages=external --format=esm --splitting --target=node18 \
   --sourcemap --outdir="$OUT" --entry-names='[name]' --chunk-names='chunk-[hash]' \
   --define:F2B_BUNDLED=true --log-level=warning

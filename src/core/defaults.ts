@@ -59,11 +59,6 @@ export const DEFAULTS = {
   controlTimeoutMs: 30_000,
   /** A control connection that sends nothing for this long (ms) is closed by the daemon. */
   controlIdleMs: 10_000,
-  /**
-   * `test-filter` tallies a log file at least this big (bytes) in two threads, one half
-   * each (src/filter/tally-split.ts); a smaller one costs less than a second thread's start.
-   */
-  testFilterSplitBytes: 16_777_216,
 } as const;
 
 /** Hard limits that protect the daemon from hostile input. */

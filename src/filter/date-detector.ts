@@ -37,9 +37,6 @@ export interface DateMatch {
   readonly end: number;
 }
 
-/** What `DateDetector.peek` finds: the template's index in `stats` and the date's span. */
-export interface DatePeek { readonly template: number; readonly start: number; readonly end: number }
-
 /** A template with its hit count (for `test-filter`). */
 export interface TemplateStats { readonly template: DateTemplate; hits: number }
 
@@ -104,27 +101,10 @@ export class DateDetector {
 
   /** The date in `line`, or null when no template matches. */
   find(line: string): DateMatch | null {
-    const best = this.choose(line);
-    return best === null ? null : this.hit(best.s, best.m);
-  }
-
-  /**
-   * What `find` would return for `line` in this detector's state, without counting it
-   * or learning from it: the template (its index in `stats`) and the date's span.
-   */
-  peek(line: string): DatePeek | null {
-    const best = this.choose(line);
-    if (best === null) return null;
-    const d = dateMatch(best.s.template, best.m);
-    return { template: this.stats.indexOf(best.s), start: d.start, end: d.end };
-  }
-
-  /** The template `find` takes for `line` and its match: the last one first, then line-begin matches, then the earliest. */
-  private choose(line: string): { s: TemplateStats; m: RegExpExecArray } | null {
     const last = this.last;
     if (last !== null) {
       const m = last.template.regex.exec(line);
-      if (m !== null && (last.template.anchored || m.index === this.lastStart)) return { s: last, m };
+      if (m !== null && (last.template.anchored || m.index === this.lastStart)) return this.hit(last, m);
     }
     let best: { s: TemplateStats; m: RegExpExecArray } | null = null;
     for (const s of this.stats) {
@@ -138,7 +118,7 @@ export class DateDetector {
       const m = last.template.regex.exec(line);
       if (m !== null) best = { s: last, m };
     }
-    return best;
+    return best === null ? null : this.hit(best.s, best.m);
   }
 
   /**

@@ -17,7 +17,7 @@ export interface RunInfo {
 export interface TextOptions { readonly allMatched: boolean; readonly allMissed: boolean; readonly allIgnored: boolean }
 
 /** Hits listed per failregex in the text report before "… and N more". */
-export const HITS_SHOWN = 20;
+const HITS_SHOWN = 20;
 
 function rate(t: Tally): number {
   return t.seconds > 0 ? Math.round(t.lines / t.seconds) : t.lines;
@@ -34,7 +34,7 @@ function lineBlock(title: string, lines: readonly TallyLine[]): string[] {
 /** fail2ban-regex style text. */
 export function textReport(f: CompiledFilter, t: Tally, info: RunInfo, o: TextOptions): string {
   const out: string[] = ['Running tests', '=============', '', `Use       filter : ${info.filter}`, `Use     log file : ${info.log}`, ''];
-  out.push('Results', '=======', '', `Failregex: ${t.failures} total`, '|-  #) [# of hits] regular expression');
+  out.push('Results', '=======', '', `Failregex: ${t.hits.filter((h) => !h.nofail).length} total`, '|-  #) [# of hits] regular expression');
   const byRegex = f.failregex.map((): TallyHit[] => []);
   for (const h of t.hits) byRegex[h.failregex]?.push(h);
   f.failregex.forEach((r, i) => {
@@ -43,7 +43,7 @@ export function textReport(f: CompiledFilter, t: Tally, info: RunInfo, o: TextOp
     for (const h of hits.slice(0, HITS_SHOWN)) {
       out.push(`|      ${h.addr}  ${iso(h.time)}  line ${h.line}${h.nofail ? '  (nofail)' : ''}`);
     }
-    if (t.regexHits[i]! > HITS_SHOWN) out.push(`|      … and ${t.regexHits[i]! - HITS_SHOWN} more (all with --json)`);
+    if (hits.length > HITS_SHOWN) out.push(`|      … and ${hits.length - HITS_SHOWN} more (all with --json)`);
   });
   out.push('`-', '', `Ignoreregex: ${t.ignored} total`);
   if (f.ignoreregex.length) {

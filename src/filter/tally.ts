@@ -28,10 +28,6 @@ export interface Tally {
   readonly failregexHits: number[];
   readonly ignoreregexHits: number[];
   readonly hits: TallyHit[];
-  /** Hits per failregex (`hits` may hold only the first ones: a worker's, see src/filter/tally-split.ts). */
-  readonly regexHits: number[];
-  /** Hits that are failures (not `<F-NOFAIL>`). */
-  failures: number;
   readonly matchedLines: TallyLine[];
   readonly missedLines: TallyLine[];
   readonly ignoredLines: TallyLine[];
@@ -51,18 +47,15 @@ export class Tallier {
   private readonly started = performance.now();
   /** The read time given to lines: taken once per chunk (`chunkRead`), not per line. */
   private readAt: number;
-  /** The one Line fed (the filter keeps none): a new one per line cost an object and a boxed number each. */
-  private readonly line: { readonly source: string; text: string; readAt: number; cut: boolean };
 
-  constructor(private readonly filter: CompiledFilter, private readonly clock: Clock, private readonly keep: TallyKeep, source: string) {
+  constructor(private readonly filter: CompiledFilter, private readonly clock: Clock, private readonly keep: TallyKeep, private readonly source: string) {
     this.t = {
       lines: 0, matched: 0, ignored: 0, missed: 0,
       failregexHits: filter.failregex.map(() => 0),
       ignoreregexHits: filter.ignoreregex.map(() => 0),
-      hits: [], regexHits: filter.failregex.map(() => 0), failures: 0, matchedLines: [], missedLines: [], ignoredLines: [], seconds: 0,
+      hits: [], matchedLines: [], missedLines: [], ignoredLines: [], seconds: 0,
     };
     this.readAt = clock.now();
-    this.line = { source, text: '', readAt: this.readAt, cut: false };
   }
 
   /** A new chunk of the log was read: its lines take this read time (as the daemon's reader does). */
@@ -74,17 +67,9 @@ export class Tallier {
   add(text: string, cut: boolean): void {
     const t = this.t;
     const n = ++t.lines;
-    const line = this.line;
-    line.text = text;
-    line.readAt = this.readAt;
-    line.cut = cut;
-    const hits = this.filter.feed(line);
+    const hits = this.filter.feed({ source: this.source, text, readAt: this.readAt, cut });
     const last = this.filter.last;
-    for (const h of hits) {
-      t.hits.push({ addr: h.addr, time: h.time, fields: h.fields, failregex: h.failregex, nofail: h.nofail, line: n });
-      t.regexHits[h.failregex]!++;
-      if (!h.nofail) t.failures++;
-    }
+    for (const h of hits) t.hits.push({ addr: h.addr, time: h.time, fields: h.fields, failregex: h.failregex, nofail: h.nofail, line: n });
     if (last.ignoreregex >= 0) {
       t.ignored++;
       t.ignoreregexHits[last.ignoreregex]!++;
@@ -103,25 +88,5 @@ export class Tallier {
   finish(): Tally {
     this.t.seconds = (performance.now() - this.started) / 1000;
     return this.t;
-  }
-}
-
-/**
- * Adds `from`, the tally of the lines that follow `into`'s, to `into`: counts summed,
- * hits and kept lines appended with their line numbers moved past `into`'s lines.
- */
-export function appendTally(into: Tally, from: Tally): void {
-  const offset = into.lines;
-  into.lines += from.lines;
-  into.matched += from.matched;
-  into.ignored += from.ignored;
-  into.missed += from.missed;
-  into.failures += from.failures;
-  from.regexHits.forEach((n, i) => { into.regexHits[i]! += n; });
-  from.failregexHits.forEach((n, i) => { into.failregexHits[i]! += n; });
-  from.ignoreregexHits.forEach((n, i) => { into.ignoreregexHits[i]! += n; });
-  for (const h of from.hits) into.hits.push({ ...h, line: h.line + offset });
-  for (const [to, lines] of [[into.matchedLines, from.matchedLines], [into.missedLines, from.missedLines], [into.ignoredLines, from.ignoredLines]] as const) {
-    for (const l of lines) to.push({ line: l.line + offset, text: l.text });
   }
 }

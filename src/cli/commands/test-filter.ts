@@ -5,18 +5,17 @@
  * an inline failregex, with arguments as in a jail (`sshd[mode=aggressive]`).
  */
 import { configDirOf } from '../instance.js';
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadFilterDefinition } from '../../config/filter-load.js';
 import type { RawSection, Setting } from '../../config/types.js';
 import { systemClock } from '../../core/clock.js';
-import { DEFAULTS, LIMITS } from '../../core/defaults.js';
+import { DEFAULTS, LIMITS, SOURCE_DEFAULTS } from '../../core/defaults.js';
 import { F2bError } from '../../core/errors.js';
 import { RULES_DIR } from '../../core/paths.js';
 import { compileFilter } from '../../filter/filter.js';
 import { USEDNS_VALUES, isUseDns } from '../../filter/tags.js';
-import { Tallier, type Tally } from '../../filter/tally.js';
-import { tallyFile, type SentFilterOptions } from '../../filter/tally-split.js';
+import { Tallier } from '../../filter/tally.js';
 import { LineSplitter } from '../../sources/line-splitter.js';
 import { jsonReport, textReport } from '../../filter/tally-report.js';
 import { COMMON_OPTIONS, EXIT, type Command } from '../command.js';
@@ -51,6 +50,21 @@ are all the lines they can match. Exit status 0; 2 on a bad command line;
 
 class UsageError extends F2bError {
   constructor(message: string) { super('usage', message); }
+}
+
+/** Pushes every line of the file at `path` through `splitter`, in large chunks (one reused buffer), synchronously. */
+function readFileInto(path: string, splitter: LineSplitter, onChunk: () => void): void {
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(SOURCE_DEFAULTS.readChunkBytes);
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) {
+      onChunk();
+      splitter.feed(chunk.subarray(0, n));
+    }
+    splitter.flush();
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Pushes standard input through `splitter`. */
@@ -123,28 +137,24 @@ export const testFilterCommand: Command = {
     const configDir = configDirOf(args);
     const loaded = loadFilter(configDir, spec);
     const def = withOverrides(loaded.def, { ignoreregex: ignore, datepattern: v.datepattern as string | undefined });
-    const options: SentFilterOptions = {
+    const filter = compileFilter(def, {
+      clock: systemClock,
       logtimezone: v.logtimezone as string | undefined,
       usedns,
       ...(maxlinesText === undefined ? {} : { maxlines: Number(maxlinesText) }),
       rawHosts: usedns === 'raw',
       reportNofail: true,
       datesOfEveryLine: true,
-    };
-    const filter = compileFilter(def, { clock: systemClock, ...options });
+    });
     const isFile = log !== '-' && existsSync(log) && statSync(log).isFile();
     const keep = { matched: Boolean(v['print-all-matched']), missed: Boolean(v['print-all-missed']), ignored: Boolean(v['print-all-ignored']) };
-    const source = isFile ? log : log === '-' ? 'stdin' : 'command line';
-    let tally: Tally;
-    if (isFile) tally = await tallyFile(filter, systemClock, { def, options, path: log, keep, source, allHits: Boolean(v.json) });
-    else {
-      const tallier = new Tallier(filter, systemClock, keep, source);
-      // The daemon's splitter, so lines are cut (and never match) at the same byte.
-      const splitter = new LineSplitter(LIMITS.lineBytes, (text, cut) => tallier.add(text, cut));
-      if (log === '-') await readStdinInto(splitter);
-      else splitter.feed(Buffer.from(`${log}\n`));
-      tally = tallier.finish();
-    }
+    const tallier = new Tallier(filter, systemClock, keep, isFile ? log : log === '-' ? 'stdin' : 'command line');
+    // The daemon's splitter, so lines are cut (and never match) at the same byte.
+    const splitter = new LineSplitter(LIMITS.lineBytes, (text, cut) => tallier.add(text, cut));
+    if (log === '-') await readStdinInto(splitter);
+    else if (isFile) readFileInto(log, splitter, () => tallier.chunkRead());
+    else splitter.feed(Buffer.from(`${log}\n`));
+    const tally = tallier.finish();
     const info = { filter: loaded.label, log: isFile ? log : log === '-' ? 'standard input' : 'single line' };
     io.out(v.json ? jsonReport(filter, tally, info)
       : textReport(filter, tally, info, { allMatched: keep.matched, allMissed: keep.missed, allIgnored: keep.ignored }));
