@@ -303,10 +303,9 @@ export class BanManager {
     const jails = new Set(records.map((r) => r.jail));
     this.noteFull(outcome, jails);
     this.deps.events?.applied(jails);
-    for (const j of jails) this.totals.set(j, this.totals.get(j) ?? 0);
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
-      this.totals.set(r.jail, this.totals.get(r.jail)! + 1);
+      this.totals.set(r.jail, (this.totals.get(r.jail) ?? 0) + 1);
       if (!this.deps.quiet) logBanEvent(this.deps.log, 'Ban', r.jail, r.addr, banFields(r));
       fresh[i]!.p.resolve({ record: r, fresh: true });
     }
