@@ -27,12 +27,15 @@ addr_of() { if [ "$1" = attacker ]; then echo "$ATTACKER"; else echo "$CLIENT"; 
 # reach FROM PORT: can FROM (attacker or client, from its own address) open router:PORT?
 reach() { on "$1" "nc -z -w 2 -s $(addr_of "$1") $ROUTER_ADDR $2" >/dev/null 2>&1; }
 # ssh_fail FROM PORT N: N real ssh logins with a wrong password (one prompt each) from FROM's address.
+# A ban can land in the middle of a login and drop its packets: ServerAlive ends such a login in ~3 s
+# (ConnectTimeout covers only the connect; without it ssh waited for TCP to give up, many minutes).
 ssh_fail() {
   local from=$1 port=$2 n=$3 src
   src=$(addr_of "$from")
   on "$from" "for i in \$(seq $n); do sshpass -p wrong-password ssh -b $src -p $port -o StrictHostKeyChecking=no \
     -o UserKnownHostsFile=/dev/null -o PreferredAuthentications=password -o PubkeyAuthentication=no \
-    -o NumberOfPasswordPrompts=1 -o ConnectTimeout=3 -o LogLevel=ERROR admin\$i@$ROUTER_ADDR true; done" 2>/dev/null || true
+    -o NumberOfPasswordPrompts=1 -o ConnectTimeout=3 -o ServerAliveInterval=1 -o ServerAliveCountMax=3 \
+    -o LogLevel=ERROR admin\$i@$ROUTER_ADDR true; done" 2>/dev/null || true
 }
 banned_in() { r "f2b-fw banned $2 --json" 2>/dev/null | grep -Eq "\"jail\": *\"$1\""; }
 in_set() { r "nft list set inet f2b-fw $1-v4 2>/dev/null" | grep -qw "$2"; }
