@@ -43,6 +43,8 @@ export class DaemonHarness {
   env: Record<string, string> = {};
   /** The CLI run for the daemon and the client commands: the tsc tree (tests) or the bundle, BUNDLE_ENTRY (benchmarks). */
   entry = CLI_ENTRY;
+  /** Node options for the daemon's process only (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs: readonly string[] = [];
   private stderr = '';
 
   /** `db`: where the database lives (default: inside the temp config dir). */
@@ -63,7 +65,7 @@ export class DaemonHarness {
   async start(extraArgs: readonly string[] = [], timeoutMs = 20_000): Promise<void> {
     this.logs = [];
     this.stderr = '';
-    const child = this.ns.spawn('node', [this.entry, 'run', '--config-dir', this.config.dir, '--db', this.db,
+    const child = this.ns.spawn('node', [...this.nodeArgs, this.entry, 'run', '--config-dir', this.config.dir, '--db', this.db,
       '--socket', this.socket, '--pidfile', this.pidfile, '--logtarget', 'STDOUT', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.child = child;
     let buf = '';
